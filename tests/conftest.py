@@ -1,0 +1,61 @@
+"""Shared, seeded fixtures for the sksoft test suite."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def test_data_dir():
+    """Folder with the real test data (``SKSOFT_TEST_DATA``, else ../shared/data)."""
+    return Path(os.environ.get("SKSOFT_TEST_DATA", DEFAULT_DATA))
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    path = test_data_dir()
+    if not path.is_dir():
+        pytest.skip(
+            f"real test data not found at {path}; set SKSOFT_TEST_DATA to the "
+            "folder holding mnist/ and cifar10h/"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def cifar10h_dir(data_dir):
+    path = data_dir / "cifar10h"
+    if not (path / "cifar10h-counts.npy").exists():
+        pytest.skip(f"CIFAR-10H files not found under {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(data_dir):
+    path = data_dir / "mnist"
+    if not (path / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"MNIST files not found under {path}")
+    return path
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def small_X(rng):
+    """120 x 6 float32 features."""
+    return rng.normal(size=(120, 6)).astype(np.float32)
+
+
+@pytest.fixture
+def soft_y(rng):
+    """120 x 3 soft targets from 6 simulated votes per row (simulated)."""
+    p = rng.dirichlet(np.ones(3), size=120)
+    counts = np.stack([rng.multinomial(6, row) for row in p])
+    return counts / counts.sum(axis=1, keepdims=True)
