@@ -62,7 +62,9 @@ def _check_numeric_matrix(arr, input_name):
             f"matrix; got dtype {arr.dtype}."
         )
     if arr.shape[0] == 0:
-        raise ValueError(f"{input_name} is empty: it has 0 samples (shape {arr.shape}).")
+        raise ValueError(
+            f"{input_name} is empty: it has 0 samples (shape {arr.shape})."
+        )
     if arr.shape[1] == 0:
         raise ValueError(f"{input_name} has 0 columns (shape {arr.shape}).")
 
@@ -261,8 +263,8 @@ def _labels_to_one_hot(y, classes, input_name):
     if not np.all(found):
         row = _first_row(~np.asarray(found))
         raise ValueError(
-            f"{input_name} contains label {y[row]!r} (row {row}) that is not among "
-            f"classes {classes.tolist()}."
+            f"{input_name} contains label {np.asarray(y[row]).item()!r} "
+            f"(row {row}) that is not among classes {classes.tolist()}."
         )
     idx = order[pos]
     out = np.zeros((y.shape[0], len(classes)), dtype=np.float64)
@@ -353,7 +355,7 @@ def check_soft_targets(
     >>> check_soft_targets([[3, 1], [0, 2]])
     Traceback (most recent call last):
         ...
-    ValueError: y rows must sum to 1 (within atol=1e-06); row 0 sums to 4. If y holds vote counts, pass counts=True.
+    ValueError: y rows must sum to 1 (within atol=1e-06); row 0 sums to 4. If y ...
     """
     arr = _as_2d_numeric(y, input_name)
     if arr.ndim == 0:
@@ -364,7 +366,9 @@ def check_soft_targets(
             f"matrix; got {arr.ndim} dimensions, shape {arr.shape}."
         )
     if arr.shape[0] == 0:
-        raise ValueError(f"{input_name} is empty: it has 0 samples (shape {arr.shape}).")
+        raise ValueError(
+            f"{input_name} is empty: it has 0 samples (shape {arr.shape})."
+        )
     if arr.ndim == 2 and arr.shape[1] == 1:
         warnings.warn(
             f"A column-vector {input_name} was passed when a 1d array was expected. "
@@ -389,8 +393,9 @@ def check_soft_targets(
         classes_out = np.asarray(classes)
         if classes_out.ndim != 1 or len(classes_out) != n_classes:
             raise ValueError(
-                f"{input_name} has {n_classes} columns but {len(np.atleast_1d(classes_out))} "
-                f"classes were given ({np.atleast_1d(classes_out).tolist()})."
+                f"{input_name} has {n_classes} columns but "
+                f"{np.atleast_1d(classes_out).size} classes were given "
+                f"({np.atleast_1d(classes_out).tolist()})."
             )
     else:
         classes_out = np.arange(n_classes)
@@ -533,7 +538,9 @@ def hard_labels(y, *, classes=None, counts=False):
     },
     prefer_skip_nested_validation=True,
 )
-def hard_sample_mask(y, *, hard_fraction=0.2, counts=False, tie_rtol=1e-9, ties="include"):
+def hard_sample_mask(
+    y, *, hard_fraction=0.2, counts=False, tie_rtol=1e-9, ties="include"
+):
     """Select the hard samples: the share with the highest target entropy.
 
     This is the library's single definition of "difficult samples", used by

@@ -1,0 +1,299 @@
+"""Tests for sksoft.targets: the soft-target validator and its helpers."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.stats import entropy as scipy_entropy
+from sklearn.exceptions import DataConversionWarning
+
+from sksoft.targets import (
+    check_probabilities,
+    check_soft_targets,
+    counts_to_proba,
+    hard_labels,
+    hard_sample_mask,
+    one_hot,
+    target_entropy,
+)
+
+# --------------------------------------------------------------------------- #
+# strategies
+
+
+@st.composite
+def prob_matrices(draw, min_rows=1, max_rows=20, max_classes=8):
+    n = draw(st.integers(min_rows, max_rows))
+    k = draw(st.integers(2, max_classes))
+    raw = draw(
+        arrays(
+            np.float64,
+            (n, k),
+            elements=st.floats(0, 1e3, allow_nan=False, allow_infinity=False),
+        )
+    )
+    raw[:, 0] += 1e-3  # no all-zero row
+    return raw / raw.sum(axis=1, keepdims=True)
+
+
+@st.composite
+def count_matrices(draw):
+    n = draw(st.integers(1, 20))
+    k = draw(st.integers(2, 8))
+    c = draw(arrays(np.int64, (n, k), elements=st.integers(0, 50)))
+    c[:, draw(st.integers(0, k - 1))] += 1
+    return c
+
+
+# --------------------------------------------------------------------------- #
+# valid inputs
+
+
+@settings(max_examples=60, deadline=None)
+@given(prob_matrices())
+def test_probability_rows_pass_through(p):
+    out = check_soft_targets(p)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, p, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(count_matrices(), st.floats(0, 5))
+def test_counts_normalised_with_prior(c, prior):
+    out = check_soft_targets(c, counts=True, prior=prior)
+    expected = (c + prior) / (c + prior).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+
+
+def test_labels_become_one_hot_over_sorted_classes():
+    proba, classes = check_soft_targets(["b", "a", "c", "a"], return_classes=True)
+    np.testing.assert_array_equal(classes, ["a", "b", "c"])
+    np.testing.assert_array_equal(proba.argmax(axis=1), [1, 0, 2, 0])
+    np.testing.assert_array_equal(proba.sum(axis=1), 1.0)
+
+
+def test_labels_with_explicit_class_order():
+    proba = check_soft_targets([2, 0], classes=[2, 1, 0])
+    np.testing.assert_array_equal(proba, [[1, 0, 0], [0, 0, 1]])
+
+
+def test_column_vector_is_labels_with_warning():
+    with pytest.warns(DataConversionWarning, match="column-vector"):
+        proba, classes = check_soft_targets(
+            np.array([[0], [1], [1]]), return_classes=True
+        )
+    np.testing.assert_array_equal(classes, [0, 1])
+    np.testing.assert_array_equal(proba, [[1, 0], [0, 1], [0, 1]])
+
+
+def test_2d_default_classes_are_arange():
+    _, classes = check_soft_targets(np.eye(4)[[0, 3]], return_classes=True)
+    np.testing.assert_array_equal(classes, np.arange(4))
+
+
+def test_pandas_input():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"a": [0.2, 1.0], "b": [0.8, 0.0]})
+    np.testing.assert_allclose(check_soft_targets(df), df.to_numpy())
+    s = pd.Series(["x", "y"])
+    np.testing.assert_array_equal(check_soft_targets(s), np.eye(2))
+
+
+def test_float32_tolerance_and_exact_renormalisation():
+    p = np.array([[0.1, 0.2, 0.7]], dtype=np.float32)
+    out = check_soft_targets(p)
+    assert out.dtype == np.float64
+    assert abs(out.sum() - 1.0) < 1e-15
+
+
+# --------------------------------------------------------------------------- #
+# broken inputs: each names the problem and the first offending row
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.array([[0.5, 0.5], [np.nan, 1.0]]), "NaN or infinity .*row 1"),
+        (np.array([[0.5, 0.5], [np.inf, 0.0]]), "NaN or infinity .*row 1"),
+        (np.array([[0.5, 0.5], [1.5, -0.5]]), "negative values .*row 1"),
+        (np.array([[0.5, 0.5], [0.5, 0.4]]), "sum to 1 .*row 1 sums to 0.9"),
+        (np.zeros((0, 3)), "empty"),
+        (np.zeros(0), "empty"),
+        (np.zeros((2, 2, 2)), "3 dimensions"),
+        (np.array([["a", "b"], ["c", "d"]]), "numeric"),
+    ],
+)
+def test_bad_targets_raise(y, match):
+    with pytest.raises(ValueError, match=match):
+        check_soft_targets(y)
+
+
+def test_integer_counts_need_opt_in():
+    with pytest.raises(ValueError, match="pass counts=True"):
+        check_soft_targets(np.array([[3, 1], [2, 2]]))
+
+
+def test_all_zero_count_row():
+    with pytest.raises(ValueError, match="row 1 has no votes"):
+        check_soft_targets(np.array([[3, 1], [0, 0]]), counts=True)
+
+
+def test_negative_counts():
+    with pytest.raises(ValueError, match="negative values .*row 0"):
+        counts_to_proba([[-1, 2]])
+
+
+def test_column_count_mismatch_with_classes():
+    with pytest.raises(ValueError, match="3 columns but 2 classes"):
+        check_soft_targets(np.eye(3), classes=["a", "b"])
+
+
+def test_unknown_label():
+    with pytest.raises(ValueError, match="label 5 .*row 2.*not among"):
+        check_soft_targets([0, 1, 5], classes=[0, 1])
+
+
+def test_duplicate_classes():
+    with pytest.raises(ValueError, match="duplicates"):
+        check_soft_targets([0, 1], classes=[0, 1, 1])
+
+
+def test_sparse_targets_rejected():
+    sp = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="sparse"):
+        check_soft_targets(sp.csr_matrix(np.eye(2)))
+
+
+def test_counts_with_1d_labels():
+    with pytest.raises(ValueError, match="counts=True needs a 2-D"):
+        check_soft_targets([0, 1], counts=True)
+
+
+def test_nan_in_float_labels():
+    with pytest.raises(ValueError, match="NaN"):
+        check_soft_targets(np.array([0.0, np.nan]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(prob_matrices(min_rows=1), st.data())
+def test_perturbed_rows_are_caught(p, data):
+    row = data.draw(st.integers(0, p.shape[0] - 1))
+    kind = data.draw(st.sampled_from(["nan", "neg", "scale"]))
+    bad = p.copy()
+    if kind == "nan":
+        bad[row, 0] = np.nan
+        match = f"NaN or infinity .*row {row}"
+    elif kind == "neg":
+        bad[row, 0] = -0.25
+        match = f"row {row}"
+    else:
+        bad[row] *= 1.5
+        match = f"row {row} sums to"
+    with pytest.raises(ValueError, match=match):
+        check_soft_targets(bad)
+
+
+# --------------------------------------------------------------------------- #
+# check_probabilities
+
+
+def test_check_probabilities_no_copy():
+    p = np.full((5, 4), 0.25)
+    assert check_probabilities(p) is p
+
+
+@pytest.mark.parametrize(
+    "p, match",
+    [
+        (np.array([[0.5, np.nan]]), "NaN"),
+        (np.array([[1.5, -0.5]]), "negative"),
+        (np.array([[0.5, 0.6]]), "row 0 sums to 1.1"),
+        (np.array([0.5, 0.5]), "2-D"),
+        (np.empty((0, 2)), "empty"),
+    ],
+)
+def test_check_probabilities_errors(p, match):
+    with pytest.raises(ValueError, match=match):
+        check_probabilities(p)
+
+
+def test_check_probabilities_n_classes():
+    with pytest.raises(ValueError, match="2 columns but 3 classes"):
+        check_probabilities(np.eye(2), n_classes=3)
+
+
+# --------------------------------------------------------------------------- #
+# entropy, hard labels, hard samples
+
+
+@settings(max_examples=60, deadline=None)
+@given(prob_matrices())
+def test_entropy_matches_scipy(p):
+    expected = scipy_entropy(p, axis=1)
+    np.testing.assert_allclose(target_entropy(p), expected, atol=1e-12)
+    if p.shape[1] > 1:
+        np.testing.assert_allclose(
+            target_entropy(p, normalize=True), expected / np.log(p.shape[1]), atol=1e-12
+        )
+
+
+def test_entropy_zero_for_labels_and_one_class():
+    np.testing.assert_array_equal(target_entropy([0, 1, 1]), 0.0)
+    np.testing.assert_array_equal(target_entropy([3, 3, 3], normalize=True), 0.0)
+
+
+def test_hard_labels_tie_rule_first_class():
+    y = np.array([[3, 3, 0], [0, 2, 2], [1, 1, 1]])
+    np.testing.assert_array_equal(hard_labels(y, counts=True), [0, 1, 0])
+    np.testing.assert_array_equal(
+        hard_labels(y, counts=True, classes=["x", "y", "z"]), ["x", "y", "x"]
+    )
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(one_hot([1, 0], classes=[0, 1]), [[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="1-D"):
+        one_hot([[1, 0]])
+
+
+def test_hard_sample_mask_exact_share_without_ties(rng):
+    p = rng.dirichlet(np.ones(4), size=200)
+    mask = hard_sample_mask(p, hard_fraction=0.1)
+    assert mask.sum() == 20
+    ent = target_entropy(p)
+    assert ent[mask].min() > ent[~mask].max()
+
+
+def test_hard_sample_mask_includes_ties_at_cut():
+    # 5 rows at entropy log 2 (in permuted orders), 5 rows at 0
+    y = np.array([[0.5, 0.5, 0], [0, 0.5, 0.5], [0.5, 0, 0.5]] * 2)[:5]
+    y = np.vstack([y, np.eye(3)[[0, 1, 2, 0, 1]]])
+    mask = hard_sample_mask(y, hard_fraction=0.2)  # m = 2, cut = log 2
+    np.testing.assert_array_equal(mask, [True] * 5 + [False] * 5)
+    # cut at zero entropy: every sample is hard
+    assert hard_sample_mask(y, hard_fraction=0.6).all()
+    assert hard_sample_mask(y, hard_fraction=0.2, ties="exclude").sum() == 0
+
+
+def test_hard_sample_mask_on_cifar10h(cifar10h_dir):
+    counts = np.load(cifar10h_dir / "cifar10h-counts.npy")
+    ent = target_entropy(counts, counts=True)
+    zero_share = np.mean(ent == 0)
+    assert 0.40 < zero_share < 0.48  # the 44% the docs mention
+    mask = hard_sample_mask(counts, counts=True, hard_fraction=0.2)
+    assert mask.mean() >= 0.2
+    assert ent[mask].min() >= ent[~mask].max()
+    assert hard_sample_mask(counts, counts=True, hard_fraction=0.6).all()
+
+
+@pytest.mark.parametrize("hf", [0, 1, -0.1, 1.5])
+def test_hard_sample_mask_fraction_validated(hf):
+    with pytest.raises(ValueError, match="hard_fraction"):
+        hard_sample_mask(np.eye(3), hard_fraction=hf)
+
+
+def test_counts_to_proba_prior_validated():
+    with pytest.raises(ValueError, match="prior"):
+        counts_to_proba([[1, 2]], prior=-1)
