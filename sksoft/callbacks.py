@@ -1,0 +1,335 @@
+"""skorch callbacks of sksoft.
+
+:class:`TrainingDynamics` records, for every training sample and epoch, what
+dataset cartography needs (the model's probability of the gold label, whether
+the prediction is right, the expected target probability and the
+Jensen-Shannon divergence to the soft target) and turns it into per-sample
+statistics with :meth:`TrainingDynamics.get_statistics`.
+"""
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from skorch.dataset import get_len
+
+from .cartography import (
+    _DynamicsAccumulator,
+    _gold_positions,
+    _per_sample_quantities,
+)
+from .targets import check_probabilities, check_soft_targets, hard_labels
+
+__all__ = ["TrainingDynamics"]
+
+_MODES = ("train", "eval")
+_STORAGES = ("full", "streaming")
+
+
+def _to_numpy(y):
+    if isinstance(y, torch.Tensor):
+        return y.detach().cpu().numpy()
+    return np.asarray(y)
+
+
+def _subset_positions(dataset):
+    """Row positions in the fit data of the rows of a (nested) torch Subset."""
+    if isinstance(dataset, torch.utils.data.Subset):
+        inner = _subset_positions(dataset.dataset)
+        return inner[np.asarray(dataset.indices, dtype=np.int64)]
+    return np.arange(len(dataset), dtype=np.int64)
+
+
+class TrainingDynamics(Callback):
+    """Record per-sample training dynamics (dataset cartography) during fit.
+
+    For every training sample and epoch the callback records the predicted
+    probability of the sample's gold label, whether the prediction (argmax,
+    ties to the first class) equals the gold label, the *expected target
+    probability* ``sum_k t_k p_k`` and the Jensen-Shannon divergence between
+    the target ``t`` and the prediction ``p``. :meth:`get_statistics` turns the
+    records into confidence, variability, correctness and forgetfulness
+    (Swayamdipta et al., 2020).
+
+    Parameters
+    ----------
+    mode : {"train", "eval"}, default="train"
+        Where the predictions come from.
+
+        - ``"train"``: the training forward pass itself, as in the reference
+          implementation (allenai/cartography): train mode (dropout on), each
+          batch's prediction made *before* that batch's parameter update, no
+          extra forward pass. It needs the row position of every sample in
+          the batch, which the batches of :class:`sksoft.SoftLabelClassifier`
+          carry (:class:`sksoft.batching.IndexedBatch`, ``.indices``). A plain
+          skorch net's batches carry no positions and raise a ``TypeError``.
+        - ``"eval"``: one extra forward pass over the training rows at the end
+          of every epoch, in eval mode (dropout off, no gradient). Works with
+          any skorch classifier.
+    storage : {"full", "streaming"}, default="full"
+        ``"full"`` keeps the ``(n_epochs, n_samples)`` history of every
+        recorded quantity in :attr:`history_`; ``"streaming"`` keeps only
+        ``O(n_samples)`` running sums (Welford's algorithm for the mean and
+        variance), so memory does not grow with the number of epochs. Both
+        give the same statistics (to rounding).
+    gold_labels : array-like of shape (n_samples,), default=None
+        Gold label of each row of the ``X`` passed to ``fit``, as values of
+        the net's ``classes_``. By default the argmax of the target (ties to
+        the first class, see :func:`sksoft.targets.hard_labels`). Pass the
+        original labels to measure the dynamics against them when the soft
+        label's mode differs.
+
+    Attributes
+    ----------
+    n_samples_ : int
+        Number of rows of the ``X`` passed to ``fit``.
+    n_epochs_ : int
+        Number of epochs recorded.
+    targets_ : ndarray of shape (n_samples, n_classes)
+        The targets as probability rows (one-hot rows for hard labels).
+    gold_ : ndarray of shape (n_samples,)
+        Column position of each sample's gold label.
+    history_ : dict of ndarray of shape (n_epochs, n_samples)
+        Only with ``storage="full"``: ``"gold_proba"``, ``"correct"`` (0/1),
+        ``"target_proba"`` and ``"js_divergence"``; ``nan`` where a sample was
+        not seen in an epoch (for instance rows of a validation split).
+
+    See Also
+    --------
+    sksoft.CartographyTransformer : Train a net with this callback and return
+        the statistics as features.
+    sksoft.cartography.training_dynamics_statistics : The same statistics from
+        stored per-epoch probabilities.
+    sksoft.DataMapDisplay : Plot the statistics as a data map.
+
+    Notes
+    -----
+    Samples are identified by their row position in the ``X`` given to
+    ``fit``; every statistic array has ``n_samples_`` entries. With a net's
+    internal validation split, the validation rows are never recorded and
+    their statistics are ``nan`` (``fit`` with ``train_split=None`` to
+    record every row). A sample seen twice in one epoch raises a
+    ``ValueError``: the statistics are defined per epoch.
+
+    Calling ``partial_fit`` continues the recording; ``fit`` (re-initialising
+    the net) starts it afresh.
+
+    References
+    ----------
+    .. [1] S. Swayamdipta, R. Schwartz, N. Lourie, Y. Wang, H. Hajishirzi,
+       N. A. Smith and Y. Choi, "Dataset Cartography: Mapping and Diagnosing
+       Datasets with Training Dynamics", EMNLP 2020.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorch import NeuralNetClassifier
+    >>> from sksoft.callbacks import TrainingDynamics
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 4)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> module = torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Softmax(-1))
+    >>> net = NeuralNetClassifier(
+    ...     module, max_epochs=3, train_split=None, verbose=0,
+    ...     callbacks=[("dynamics", TrainingDynamics(mode="eval"))])
+    >>> _ = net.fit(X, y)
+    >>> stats = dict(net.callbacks_)["dynamics"].get_statistics()
+    >>> stats["confidence"].shape, stats["n_epochs"][:3]
+    ((60,), array([3, 3, 3]))
+    """
+
+    def __init__(self, mode="train", storage="full", gold_labels=None):
+        self.mode = mode
+        self.storage = storage
+        self.gold_labels = gold_labels
+
+    # ------------------------------------------------------------------
+    def initialize(self):
+        if self.mode not in _MODES:
+            raise ValueError(
+                f"TrainingDynamics: mode must be one of {_MODES}; got {self.mode!r}."
+            )
+        if self.storage not in _STORAGES:
+            raise ValueError(
+                f"TrainingDynamics: storage must be one of {_STORAGES}; "
+                f"got {self.storage!r}."
+            )
+        for name in [k for k in vars(self) if k.endswith("_")]:
+            delattr(self, name)
+        self._raw_y = None
+        self._acc = None
+        self._checked = False
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if y is None:
+            raise ValueError(
+                "TrainingDynamics needs the targets: fit the net with y (a "
+                "Dataset that carries its own targets is not supported)."
+            )
+        n = get_len(X)
+        if getattr(self, "_acc", None) is not None and self.n_samples_ == n:
+            return  # partial_fit: continue the recording
+        y_np = _to_numpy(y)
+        if get_len(y_np) != n:
+            raise ValueError(f"TrainingDynamics: X has {n} rows but y has {len(y_np)}.")
+        if self.gold_labels is not None:
+            gold = np.asarray(self.gold_labels)
+            if gold.ndim != 1 or gold.shape[0] != n:
+                raise ValueError(
+                    f"TrainingDynamics: gold_labels must have shape ({n},); "
+                    f"got {gold.shape}."
+                )
+        self.n_samples_ = n
+        self.n_epochs_ = 0
+        self._raw_y = y_np
+        self._acc = None
+        self._checked = False
+        self._seen = np.zeros(n, dtype=bool)
+
+    def _setup(self, net, n_classes):
+        """Build targets and gold positions once the class count is known."""
+        classes = getattr(net, "classes_", None)
+        y = self._raw_y
+        if y.ndim == 2 and y.shape[1] > 1:
+            targets = check_soft_targets(y, input_name="y")
+            classes = np.arange(targets.shape[1]) if classes is None else classes
+        else:
+            targets = check_soft_targets(y, classes=classes, input_name="y")
+            if classes is None:
+                classes = np.unique(y)
+        if targets.shape[1] != n_classes:
+            raise ValueError(
+                f"TrainingDynamics: the net predicts {n_classes} classes but the "
+                f"targets have {targets.shape[1]} columns."
+            )
+        if self.gold_labels is None:
+            gold = hard_labels(targets)
+        else:
+            gold = _gold_positions(self.gold_labels, classes)
+        self.targets_ = targets
+        self.gold_ = np.asarray(gold, dtype=np.int64)
+        self._acc = _DynamicsAccumulator(self.n_samples_, full=self.storage == "full")
+
+    def _probabilities(self, net, y_pred):
+        if isinstance(y_pred, (tuple, list)):
+            y_pred = y_pred[0]
+        with torch.no_grad():
+            proba = net._get_predict_nonlinearity()(y_pred.detach())
+        proba = proba.cpu().numpy().astype(np.float64, copy=False)
+        if proba.ndim != 2:
+            raise ValueError(
+                "TrainingDynamics: the net's predictions must be 2-D "
+                f"(n_samples, n_classes); got shape {proba.shape}."
+            )
+        if not self._checked:
+            # once: catch nets whose predict_nonlinearity gives no probabilities
+            check_probabilities(
+                proba, atol=1e-4, input_name="the net's predicted probabilities"
+            )
+            self._checked = True
+        return proba
+
+    def _record(self, net, idx, y_pred):
+        if getattr(self, "_raw_y", None) is None:
+            raise RuntimeError(
+                "TrainingDynamics: on_train_begin was not called; use the "
+                "callback through a skorch net's fit."
+            )
+        proba = self._probabilities(net, y_pred)
+        if proba.shape[0] != idx.shape[0]:
+            raise ValueError(
+                f"TrainingDynamics: {proba.shape[0]} predictions for "
+                f"{idx.shape[0]} batch indices."
+            )
+        if self._acc is None:
+            self._setup(net, proba.shape[1])
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_samples_):
+            raise ValueError(
+                "TrainingDynamics: batch indices out of range for "
+                f"{self.n_samples_} training rows."
+            )
+        if self._seen[idx].any() or np.unique(idx).size != idx.size:
+            raise ValueError(
+                "TrainingDynamics: a sample was seen twice in one epoch; the "
+                "statistics are defined per epoch (sampling with replacement "
+                "is not supported)."
+            )
+        self._seen[idx] = True
+        if not self._acc.in_epoch:
+            self._acc.begin_epoch()
+        q = _per_sample_quantities(proba, self.targets_[idx], self.gold_[idx])
+        self._acc.update(idx, *q)
+
+    # ------------------------------------------------------------------
+    def on_epoch_begin(self, net, **kwargs):
+        if getattr(self, "_raw_y", None) is not None:
+            self._seen[:] = False
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if not training or self.mode != "train":
+            return
+        idx = getattr(batch, "indices", None)
+        if idx is None:
+            raise TypeError(
+                "TrainingDynamics(mode='train') needs the row positions of each "
+                "training batch (the batch's .indices, as carried by "
+                "sksoft.batching.IndexedBatch from SoftLabelClassifier's batch "
+                f"iterator); this net's iterator gave a {type(batch).__name__} "
+                "without them. Use TrainingDynamics(mode='eval') with a plain "
+                "skorch net."
+            )
+        self._record(net, np.asarray(_to_numpy(idx), dtype=np.int64), y_pred)
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        if getattr(self, "_raw_y", None) is None:
+            return
+        if self.mode == "eval":
+            if dataset_train is None:
+                raise ValueError("TrainingDynamics(mode='eval'): no training data.")
+            positions = _subset_positions(dataset_train)
+            start = 0
+            for batch in net.get_iterator(dataset_train, training=False):
+                y_pred = net.evaluation_step(batch, training=False)
+                idx = getattr(batch, "indices", None)
+                if idx is None:
+                    m = get_len(y_pred[0] if isinstance(y_pred, tuple) else y_pred)
+                    idx = positions[start : start + m]
+                    start += m
+                else:
+                    idx = np.asarray(_to_numpy(idx), dtype=np.int64)
+                self._record(net, idx, y_pred)
+        if self._acc is not None and self._acc.in_epoch:
+            self._acc.end_epoch()
+            self.n_epochs_ += 1
+
+    @property
+    def history_(self):
+        """``(n_epochs, n_samples)`` records (``storage="full"`` only)."""
+        acc = getattr(self, "_acc", None)
+        if acc is None or not acc.full:
+            raise AttributeError(
+                "history_ is only kept with storage='full' after at least one "
+                "recorded epoch."
+            )
+        return acc.history()
+
+    # ------------------------------------------------------------------
+    def get_statistics(self):
+        """Per-sample training-dynamics statistics recorded so far.
+
+        Returns
+        -------
+        statistics : dict of ndarray of shape (n_samples,)
+            See :func:`sksoft.cartography.training_dynamics_statistics` for
+            the keys and their definitions.
+        """
+        if getattr(self, "_acc", None) is None or self.n_epochs_ == 0:
+            raise RuntimeError(
+                "TrainingDynamics has recorded no epoch yet; fit the net first."
+            )
+        return self._acc.statistics()
+
+    def _state_nbytes(self):
+        """Bytes held by the recording state (targets and gold included)."""
+        total = self.targets_.nbytes + self.gold_.nbytes + self._seen.nbytes
+        return total + self._acc.nbytes()
