@@ -1,0 +1,17 @@
+"""Data sets with soft labels: loaders of real data and testbed generators.
+
+- :func:`fetch_mnist`: MNIST digits (gold labels only), downloaded and cached.
+- :func:`fetch_cifar10h`: CIFAR-10H *human* soft labels with the CIFAR-10
+  test images, downloaded and cached (CC BY-NC-SA 4.0, never bundled).
+- :func:`make_ambiguous_digits`: clean and blended digits with *simulated*
+  noisy-observer soft labels; no download.
+
+Downloads go to :func:`get_data_home` (``SKSOFT_DATA`` or ``~/sksoft_data``).
+"""
+
+from ._ambiguous_digits import make_ambiguous_digits
+from ._base import get_data_home
+from ._cifar10h import fetch_cifar10h
+from ._mnist import fetch_mnist
+
+__all__ = ["fetch_cifar10h", "fetch_mnist", "get_data_home", "make_ambiguous_digits"]

@@ -1,0 +1,244 @@
+"""A testbed with known ambiguity: clean digits and blends of two digits."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+
+from ..sources import simulate_noisy_observer_panel
+
+__all__ = ["make_ambiguous_digits"]
+
+DESCR = """\
+Ambiguous digits (SIMULATED soft labels)
+----------------------------------------
+
+A testbed with known ambiguity built from scikit-learn's bundled 8 x 8
+handwritten digits (1,797 images; no download). The bundled digits are split
+at random into a *reference* pool and an *item* pool. Items are either clean
+digits of the item pool or pixel-wise blends ``w * a + (1 - w) * b`` of two
+item-pool digits of different classes, with a mixing weight ``w`` above 1/2:
+
+- ``target`` (gold) is the class of the dominant source digit ``a``;
+- ``mixture`` is the generative mixture ``w e_a + (1 - w) e_b`` (one-hot for
+  clean digits);
+- ``counts`` / ``soft_target`` are the votes of a SIMULATED "noisy observer"
+  panel (``sksoft.sources.simulate_noisy_observer_panel``): each simulated
+  observer sees a perturbed copy of the image and votes the class that a
+  reference classifier, fitted on the reference pool only (disjoint from the
+  items), predicts. The vote spread follows how ambiguous the image is, and
+  the majority can differ from gold. These labels are human-LIKE, not human.
+
+Blends reuse item-pool digits (a digit may appear clean and inside blends),
+never reference-pool digits.
+
+**Soft labels: SIMULATED** (noisy-observer panel).
+
+:Source: UCI ML hand-written digits (Optical Recognition of Handwritten
+    Digits), as bundled with scikit-learn (``sklearn.datasets.load_digits``).
+:Licence: CC BY 4.0 (UCI Machine Learning Repository); the blending and the
+    simulated panel are sksoft's (BSD-3-Clause).
+:Citation: E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten
+    Digits", UCI Machine Learning Repository, 1998.
+"""
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(numbers.Integral, 2, None, closed="left")],
+        "ambiguous_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
+        "mixing_range": [tuple, list],
+        "n_annotators": [Interval(numbers.Integral, 1, None, closed="left")],
+        "perturbation": [StrOptions({"noise", "blur", "occlusion"}), callable],
+        "strength": [Interval(numbers.Real, 0, None, closed="left")],
+        "reference_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "reference_estimator": [None, HasMethods(["fit", "predict"])],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_ambiguous_digits(
+    n_samples=1500,
+    ambiguous_fraction=0.3,
+    *,
+    mixing_range=(0.5, 0.8),
+    n_annotators=6,
+    perturbation="noise",
+    strength=0.25,
+    reference_fraction=0.3,
+    reference_estimator=None,
+    random_state=None,
+):
+    """Clean and blended handwritten digits with SIMULATED human-like soft labels.
+
+    No download: built from :func:`sklearn.datasets.load_digits`. Takes well
+    under a second at the default size; it is the embedded default data set
+    of the sksoft audit.
+
+    Parameters
+    ----------
+    n_samples : int, default=1500
+        Number of items.
+    ambiguous_fraction : float in [0, 1], default=0.3
+        Share of items that are blends of two digits of different classes.
+        The clean items are drawn without replacement from the item pool, so
+        ``round(n_samples * (1 - ambiguous_fraction))`` may not exceed its
+        size (about 1,250 with the default ``reference_fraction``).
+    mixing_range : tuple (low, high), default=(0.5, 0.8)
+        The weight ``w`` of the dominant digit is uniform on ``(low, high)``,
+        with ``0.5 <= low < high <= 1``.
+    n_annotators : int, default=6
+        Simulated observers per item.
+    perturbation : {"noise", "blur", "occlusion"} or callable, default="noise"
+        What each simulated observer sees (see
+        :func:`~sksoft.sources.simulate_noisy_observer_panel`).
+    strength : float >= 0, default=0.25
+        Perturbation strength (for ``"noise"``: the noise standard deviation
+        as a share of the 0-16 pixel range).
+    reference_fraction : float in (0, 1), default=0.3
+        Share of the 1,797 bundled digits that only train the reference
+        classifier (disjoint from every item).
+    reference_estimator : classifier, default=None
+        Reference classifier of the simulated observers (cloned and fitted on
+        the reference pool). Default: ``SVC(gamma="scale")``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the split, the blends and the panel.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        data : ndarray of shape (n_samples, 64)
+            Pixels in [0, 16] (as :func:`~sklearn.datasets.load_digits`).
+        images : ndarray of shape (n_samples, 8, 8)
+        target : ndarray of shape (n_samples,), dtype int64
+            Gold label: the class of the dominant source digit.
+        soft_target : ndarray of shape (n_samples, 10)
+            SIMULATED panel proportions ``counts / n_annotators``.
+        counts : ndarray of shape (n_samples, 10), dtype int64
+            SIMULATED noisy-observer votes.
+        mixture : ndarray of shape (n_samples, 10)
+            Generative mixture ``w e_a + (1 - w) e_b`` (one-hot when clean).
+        mixing_weight : ndarray of shape (n_samples,)
+            ``w`` (1.0 for clean items).
+        is_ambiguous : ndarray of shape (n_samples,), dtype bool
+            True for blends.
+        source_index : ndarray of shape (n_samples, 2), dtype int64
+            Indices into ``load_digits()`` of the source digits (second
+            column -1 for clean items).
+        reference_index : ndarray
+            Indices into ``load_digits()`` of the reference pool.
+        reference_estimator : estimator
+            The fitted reference classifier.
+        target_names : ndarray of shape (10,)
+        feature_names : list of str
+        soft_labels : str
+            ``"simulated"``.
+        DESCR : str
+
+    See Also
+    --------
+    sksoft.sources.simulate_noisy_observer_panel : The simulated panel.
+    sksoft.sources.make_supervision_arms : Build the comparison arms from it.
+
+    Examples
+    --------
+    >>> from sksoft.datasets import make_ambiguous_digits
+    >>> d = make_ambiguous_digits(n_samples=300, random_state=0)
+    >>> d.data.shape, d.counts.shape, int(d.is_ambiguous.sum())
+    ((300, 64), (300, 10), 90)
+    >>> bool((d.counts.sum(axis=1) == 6).all()), d.soft_labels
+    (True, 'simulated')
+    """
+    low, high = (float(v) for v in mixing_range) if len(mixing_range) == 2 else (0, -1)
+    if not 0.5 <= low < high <= 1.0:
+        raise ValueError(
+            f"mixing_range must be (low, high) with 0.5 <= low < high <= 1; got "
+            f"{tuple(mixing_range)}."
+        )
+    rng = check_random_state(random_state)
+    digits = load_digits()
+    X_all, y_all = digits.data, digits.target.astype(np.int64)
+    n_all = y_all.shape[0]
+    perm = rng.permutation(n_all)
+    n_ref = int(round(reference_fraction * n_all))
+    ref_idx, pool = np.sort(perm[:n_ref]), perm[n_ref:]
+    if np.unique(y_all[ref_idx]).size < 10 or pool.size < 2:
+        raise ValueError("reference_fraction leaves a class or the item pool empty.")
+
+    n_amb = int(round(ambiguous_fraction * n_samples))
+    n_clean = n_samples - n_amb
+    if n_clean > pool.size:
+        raise ValueError(
+            f"{n_clean} clean items requested but the item pool holds only "
+            f"{pool.size} distinct digits; lower n_samples, raise "
+            "ambiguous_fraction or lower reference_fraction."
+        )
+    clean_idx = rng.choice(pool, size=n_clean, replace=False)
+
+    # blends: dominant digit a, other digit b of a different class
+    a = rng.choice(pool, size=n_amb)
+    b = rng.choice(pool, size=n_amb)
+    same = y_all[a] == y_all[b]
+    while same.any():
+        b[same] = rng.choice(pool, size=int(same.sum()))
+        same = y_all[a] == y_all[b]
+    w = rng.uniform(low, high, size=n_amb)
+    X_blend = w[:, None] * X_all[a] + (1.0 - w[:, None]) * X_all[b]
+
+    data = np.vstack([X_all[clean_idx], X_blend])
+    target = np.concatenate([y_all[clean_idx], y_all[a]])
+    weight = np.concatenate([np.ones(n_clean), w])
+    source = np.column_stack(
+        [np.concatenate([clean_idx, a]), np.concatenate([np.full(n_clean, -1), b])]
+    ).astype(np.int64)
+    mixture = np.zeros((n_samples, 10))
+    rows = np.arange(n_samples)
+    mixture[rows, target] = weight
+    mixture[rows[n_clean:], y_all[b]] += 1.0 - w
+    is_amb = np.zeros(n_samples, dtype=bool)
+    is_amb[n_clean:] = True
+
+    order = rng.permutation(n_samples)  # interleave clean and blended items
+    data, target, weight = data[order], target[order], weight[order]
+    source, mixture, is_amb = source[order], mixture[order], is_amb[order]
+
+    if reference_estimator is None:
+        from sklearn.svm import SVC
+
+        reference_estimator = SVC(gamma="scale")
+    ref = clone(reference_estimator).fit(X_all[ref_idx], y_all[ref_idx])
+    counts = simulate_noisy_observer_panel(
+        ref,
+        data,
+        n_annotators=n_annotators,
+        perturbation=perturbation,
+        strength=strength,
+        image_shape=(8, 8),
+        feature_range=(0.0, 16.0),
+        random_state=rng,
+    )
+    return Bunch(
+        data=data,
+        images=data.reshape(-1, 8, 8),
+        target=target,
+        soft_target=counts / counts.sum(axis=1, keepdims=True),
+        counts=counts,
+        mixture=mixture,
+        mixing_weight=weight,
+        is_ambiguous=is_amb,
+        source_index=source,
+        reference_index=ref_idx,
+        reference_estimator=ref,
+        target_names=np.arange(10),
+        feature_names=list(digits.feature_names),
+        soft_labels="simulated",
+        DESCR=DESCR,
+    )
