@@ -204,11 +204,6 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
         weights = targets * sample_weight[:, None]
         rows, cols = np.nonzero(weights > 0)
-        if rows.size == 0:
-            raise ValueError(
-                "All expanded copies have zero weight (sample_weight is zero "
-                "wherever the targets have mass); there is nothing to fit."
-            )
         self.classes_ = classes
         self.estimator_ = clone(base)
         self.estimator_.fit(
