@@ -1,3 +1,44 @@
-"""Numpy-only metrics for soft labels and calibration (no torch import)."""
+"""Numpy-only metrics for soft labels and calibration (no torch import).
 
-__all__ = []
+Calibration errors against hard or soft (human) labels, restricted to the hard
+samples if wanted, soft-target losses and divergences, human-model uncertainty
+alignment, scorers for sklearn's model selection tools, and a reliability
+diagram.
+"""
+
+from ._calibration import (
+    expected_calibration_error,
+    hard_sample_calibration_error,
+    max_calibration_error,
+)
+from ._plot import ReliabilityDisplay
+from ._scorer import get_scorer, get_scorer_names
+from ._soft import (
+    distribution_calibration_error,
+    entropy_calibration_error,
+    js_divergence,
+    kl_divergence,
+    ranking_calibration_score,
+    soft_brier_score_loss,
+    soft_log_loss,
+    top1_agreement_score,
+    uncertainty_alignment,
+)
+
+__all__ = [
+    "ReliabilityDisplay",
+    "distribution_calibration_error",
+    "entropy_calibration_error",
+    "expected_calibration_error",
+    "get_scorer",
+    "get_scorer_names",
+    "hard_sample_calibration_error",
+    "js_divergence",
+    "kl_divergence",
+    "max_calibration_error",
+    "ranking_calibration_score",
+    "soft_brier_score_loss",
+    "soft_log_loss",
+    "top1_agreement_score",
+    "uncertainty_alignment",
+]

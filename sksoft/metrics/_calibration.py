@@ -1,0 +1,554 @@
+"""Binned calibration errors (ECE, MCE, classwise) and hard-sample calibration."""
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ..targets import hard_sample_mask, target_entropy
+from ._validation import _as_array, _check_pair
+
+__all__ = [
+    "expected_calibration_error",
+    "hard_sample_calibration_error",
+    "max_calibration_error",
+]
+
+
+class _Bins(NamedTuple):
+    """Per-bin statistics of one calibration measurement."""
+
+    edges: np.ndarray  # (n_bins + 1,)
+    count: np.ndarray  # samples per bin (unweighted)
+    weight: np.ndarray  # total sample weight per bin (== count without weights)
+    mean_confidence: np.ndarray  # nan for empty bins
+    mean_accuracy: np.ndarray  # nan for empty bins
+
+
+def _gather_rows(matrix, col):
+    """``matrix[i, col[i]]`` for every row, without a take_along_axis copy."""
+    n, k = matrix.shape
+    if matrix.flags.c_contiguous:
+        flat = np.arange(n, dtype=np.intp)
+        flat *= k
+        flat += col
+        return np.take(matrix.reshape(-1), flat)
+    return matrix[np.arange(n), col]
+
+
+def _bin_edges(conf, n_bins, strategy):
+    if strategy == "uniform":
+        return np.linspace(0.0, 1.0, n_bins + 1)
+    edges = np.quantile(conf, np.linspace(0.0, 1.0, n_bins + 1))
+    edges[0], edges[-1] = 0.0, 1.0
+    return np.maximum.accumulate(edges)
+
+
+def _assign_bins(conf, edges, uniform):
+    """Bin index of each confidence: bins ``[e_i, e_{i+1})``, the last one closed.
+
+    This is ``numpy.histogram``'s convention (and netcal's): a confidence equal
+    to an inner edge goes to the bin on its right, a confidence of exactly 1.0
+    to the last bin.
+    """
+    n_bins = len(edges) - 1
+    if uniform:
+        # Arithmetic guess, then one exact correction step against the edges,
+        # so that the result equals ``searchsorted(edges, conf, "right") - 1``.
+        idx = np.multiply(conf, n_bins).astype(np.intp)
+        np.clip(idx, 0, n_bins - 1, out=idx)
+        lower = edges[:-1]
+        upper = edges[1:].copy()
+        upper[-1] = np.inf
+        idx -= conf < lower[idx]
+        idx += conf >= upper[idx]
+        return idx
+    idx = np.searchsorted(edges, conf, side="right")
+    idx -= 1
+    np.clip(idx, 0, n_bins - 1, out=idx)
+    return idx
+
+
+def _bin_statistics(conf, acc, weight, n_bins, strategy):
+    edges = _bin_edges(conf, n_bins, strategy)
+    idx = _assign_bins(conf, edges, strategy == "uniform")
+    count = np.bincount(idx, minlength=n_bins).astype(np.float64)
+    if acc.dtype == bool:
+        acc = acc.view(np.uint8)
+    if weight is None:
+        wsum = count
+        sconf = np.bincount(idx, weights=conf, minlength=n_bins)
+        sacc = np.bincount(idx, weights=acc, minlength=n_bins)
+    else:
+        wsum = np.bincount(idx, weights=weight, minlength=n_bins)
+        sconf = np.bincount(idx, weights=conf * weight, minlength=n_bins)
+        sacc = np.bincount(idx, weights=acc * weight, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mconf = np.where(wsum > 0, sconf / wsum, np.nan)
+        macc = np.where(wsum > 0, sacc / wsum, np.nan)
+    return _Bins(edges, count, wsum, mconf, macc)
+
+
+def _reduce_bins(bins, norm, bin_weighting):
+    nonempty = bins.weight > 0
+    gap = np.abs(bins.mean_accuracy[nonempty] - bins.mean_confidence[nonempty])
+    if norm == "max":
+        return float(gap.max())
+    if bin_weighting == "size":
+        share = bins.weight[nonempty] / bins.weight[nonempty].sum()
+    else:
+        share = np.full(gap.shape, 1.0 / gap.size)
+    if norm == "l1":
+        return float(np.dot(share, gap))
+    return float(np.sqrt(np.dot(share, gap * gap)))
+
+
+def _confidence_accuracy(pair, classwise):
+    """Yield ``(confidence, accuracy)`` for each measured variant.
+
+    One pair for the max-probability and the binary positive-class variants,
+    one per class for the classwise variant.
+    """
+    proba, y_idx, y_soft = pair.proba, pair.y_idx, pair.y_soft
+    if proba.ndim == 1:  # binary positive-class column
+        yield proba, (y_idx == 1) if y_soft is None else y_soft[:, 1]
+        return
+    if classwise:
+        for k in range(proba.shape[1]):
+            yield proba[:, k], (y_idx == k) if y_soft is None else y_soft[:, k]
+        return
+    pred = np.argmax(proba, axis=1)  # ties: first class, as sksoft.targets
+    conf = _gather_rows(proba, pred)
+    acc = (pred == y_idx) if y_soft is None else _gather_rows(y_soft, pred)
+    yield conf, acc
+
+
+def _calibration_error(pair, n_bins, strategy, norm, bin_weighting, classwise):
+    errors = [
+        _reduce_bins(
+            _bin_statistics(conf, acc, pair.weight, n_bins, strategy),
+            norm,
+            bin_weighting,
+        )
+        for conf, acc in _confidence_accuracy(pair, classwise)
+    ]
+    return float(np.mean(errors))
+
+
+def _calibration_bins(
+    y_true, y_prob, *, n_bins=15, strategy="uniform", labels=None, sample_weight=None
+):
+    """Per-bin statistics of the max-probability (or positive-class) variant."""
+    pair = _check_pair(
+        y_true,
+        y_prob,
+        labels=labels,
+        sample_weight=sample_weight,
+        keep_binary_column=True,
+    )
+    ((conf, acc),) = _confidence_accuracy(pair, classwise=False)
+    return _bin_statistics(conf, acc, pair.weight, n_bins, strategy)
+
+
+_ECE_CONSTRAINTS = {
+    "y_true": ["array-like"],
+    "y_prob": ["array-like"],
+    "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
+    "strategy": [StrOptions({"uniform", "quantile"})],
+    "norm": [StrOptions({"l1", "l2", "max"})],
+    "bin_weighting": [StrOptions({"size", "uniform"})],
+    "classwise": ["boolean"],
+    "labels": ["array-like", None],
+    "sample_weight": ["array-like", None],
+}
+
+
+@validate_params(_ECE_CONSTRAINTS, prefer_skip_nested_validation=True)
+def expected_calibration_error(
+    y_true,
+    y_prob,
+    *,
+    n_bins=15,
+    strategy="uniform",
+    norm="l1",
+    bin_weighting="size",
+    classwise=False,
+    labels=None,
+    sample_weight=None,
+):
+    r"""Binned expected calibration error (ECE), against hard or soft labels.
+
+    Predictions are grouped into bins by confidence; in each bin the mean
+    confidence is compared with the bin's accuracy, and the gaps are averaged.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Reference: class labels (gold labels), or probability rows (human soft
+        labels, e.g. annotator vote shares). See Notes for how a soft
+        reference defines a bin's accuracy.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities, columns in the order of ``labels`` (or of the
+        sorted labels of ``y_true``). A 1-D array is the probability of the
+        positive (second) class of a binary problem, as sklearn's scorers pass
+        it; it is measured as positive-class calibration (see Notes).
+    n_bins : int, default=15
+        Number of bins.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: bins of equal width on [0, 1]; ``"quantile"``: bins of
+        equal mass, edges at the quantiles of the confidences (first and last
+        edge set to 0 and 1; the quantiles are unweighted).
+    norm : {"l1", "l2", "max"}, default="l1"
+        How the per-bin gaps are combined: weighted mean absolute gap
+        (``"l1"``, the ECE), root weighted mean squared gap (``"l2"``) or the
+        largest gap over non-empty bins (``"max"``, the maximum calibration
+        error, see :func:`max_calibration_error`).
+    bin_weighting : {"size", "uniform"}, default="size"
+        Weight of each non-empty bin in the ``"l1"`` and ``"l2"`` means: its
+        share of the samples (``"size"``, the usual ECE), or equal weights over
+        the non-empty bins (``"uniform"``, how netcal's ``ACE`` averages).
+        Ignored for ``norm="max"``.
+    classwise : bool, default=False
+        If False, measure the calibration of the top-label (maximum) probability.
+        If True, measure every class's probability column against that class's
+        indicator (or soft target column) and average the per-class errors
+        over classes (classwise ECE). Has no effect on a 1-D ``y_prob``.
+    labels : array-like of shape (n_classes,), default=None
+        Class labels in the column order of ``y_prob`` (e.g. an estimator's
+        ``classes_``), needed when some classes are missing from a hard
+        ``y_true``. Ignored for soft ``y_true`` (its columns are the classes).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights: a bin's size, mean confidence and accuracy become
+        weighted sums and means.
+
+    Returns
+    -------
+    error : float
+        The calibration error, in [0, 1]; 0 is perfect calibration.
+
+    Raises
+    ------
+    ValueError
+        On mismatched lengths, a different number of classes in ``y_true`` and
+        ``y_prob``, probabilities outside [0, 1] or rows not summing to 1,
+        NaN/inf, empty input, ``n_bins < 1`` or an unknown option.
+
+    See Also
+    --------
+    max_calibration_error : The largest per-bin gap (``norm="max"``).
+    hard_sample_calibration_error : The same error on the hard (ambiguous)
+        samples only.
+    ReliabilityDisplay : Plot the bins behind this number.
+
+    Notes
+    -----
+    Let sample :math:`i` have confidence :math:`c_i = \max_k p_{ik}` and
+    predicted class :math:`\hat y_i = \arg\max_k p_{ik}` (ties to the first
+    class, as :func:`sksoft.targets.hard_labels`). With bins :math:`B_1, \dots,
+    B_M` of the confidences,
+
+    .. math::
+
+        \mathrm{ECE} = \sum_{m=1}^{M} \frac{|B_m|}{n}
+        \left| \mathrm{acc}(B_m) - \mathrm{conf}(B_m) \right|,
+        \qquad \mathrm{conf}(B_m) = \frac{1}{|B_m|} \sum_{i \in B_m} c_i,
+
+    (Naeini et al., 2015; Guo et al., 2017). Against hard labels,
+    :math:`\mathrm{acc}(B_m) = \frac{1}{|B_m|}\sum_{i\in B_m}
+    \mathbb{1}[\hat y_i = y_i]`. Against a soft reference :math:`y_{ik}` (the
+    share of annotators choosing class :math:`k`), the indicator is replaced
+    by its expectation under the human distribution,
+    :math:`\mathrm{acc}(B_m) = \frac{1}{|B_m|}\sum_{i \in B_m} y_{i\hat y_i}`:
+    the probability that a randomly drawn annotator agrees with the
+    prediction (Peterson et al., 2019; Baan et al., 2022). On one-hot rows
+    this is exactly the hard definition.
+
+    Bins are ``[e_m, e_{m+1})`` with the last bin closed, as in
+    :func:`numpy.histogram` and netcal, so a confidence of exactly 1.0 falls
+    in the last bin (torchmetrics instead gives it a bin of its own).
+
+    Binary problems: a 1-D ``y_prob`` holds :math:`p_i = P(y_i = 1)`; the error
+    then bins :math:`p_i` and compares it with the positive-class frequency
+    (or the mean soft target of the positive class), which is how netcal
+    measures two-class input. A two-column ``y_prob`` is measured with the
+    top-label probability like any multiclass input.
+
+    The classwise variant averages, over classes :math:`k`, the ECE of
+    column :math:`p_{\cdot k}` against :math:`\mathbb{1}[y_i = k]` (or
+    :math:`y_{ik}`) (Kull et al., 2019).
+
+    References
+    ----------
+    .. [1] Naeini, Cooper and Hauskrecht, "Obtaining well calibrated
+       probabilities using Bayesian binning", AAAI 2015.
+    .. [2] Guo, Pleiss, Sun and Weinberger, "On calibration of modern neural
+       networks", ICML 2017.
+    .. [3] Kull et al., "Beyond temperature scaling: obtaining well-calibrated
+       multiclass probabilities with Dirichlet calibration", NeurIPS 2019.
+    .. [4] Peterson, Battleday, Griffiths and Russakovsky, "Human uncertainty
+       makes classification more robust", ICCV 2019.
+    .. [5] Baan, Aziz, Plank and Fernandez, "Stop measuring calibration when
+       humans disagree", EMNLP 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.metrics import expected_calibration_error
+    >>> y_prob = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> expected_calibration_error([0, 1, 1, 0], y_prob, n_bins=5)
+    0.35
+    >>> soft = [[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.6, 0.4]]
+    >>> expected_calibration_error(soft, y_prob, n_bins=5)
+    0.1
+    """
+    pair = _check_pair(
+        y_true,
+        y_prob,
+        labels=labels,
+        sample_weight=sample_weight,
+        keep_binary_column=True,
+    )
+    return _calibration_error(pair, n_bins, strategy, norm, bin_weighting, classwise)
+
+
+@validate_params(
+    {k: v for k, v in _ECE_CONSTRAINTS.items() if k not in ("norm", "bin_weighting")},
+    prefer_skip_nested_validation=True,
+)
+def max_calibration_error(
+    y_true,
+    y_prob,
+    *,
+    n_bins=15,
+    strategy="uniform",
+    classwise=False,
+    labels=None,
+    sample_weight=None,
+):
+    r"""Maximum calibration error (MCE): the largest gap over non-empty bins.
+
+    Same as :func:`expected_calibration_error` with ``norm="max"``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class labels (gold) or probability rows (human soft labels).
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities; 1-D is the positive-class column.
+    n_bins : int, default=15
+        Number of bins.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        Equal-width or equal-mass bins.
+    classwise : bool, default=False
+        Average the per-class MCE over classes instead of using the top label.
+    labels : array-like of shape (n_classes,), default=None
+        Class labels in the column order of ``y_prob``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights for the per-bin means.
+
+    Returns
+    -------
+    error : float
+        :math:`\max_m |\mathrm{acc}(B_m) - \mathrm{conf}(B_m)|` over non-empty
+        bins, in [0, 1].
+
+    See Also
+    --------
+    expected_calibration_error : Definitions, soft references and binning.
+
+    Notes
+    -----
+    Naeini, Cooper and Hauskrecht, "Obtaining well calibrated probabilities
+    using Bayesian binning", AAAI 2015. Equal to netcal's ``MCE``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.metrics import max_calibration_error
+    >>> y_prob = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> max_calibration_error([0, 1, 1, 0], y_prob, n_bins=5)
+    0.4
+    """
+    pair = _check_pair(
+        y_true,
+        y_prob,
+        labels=labels,
+        sample_weight=sample_weight,
+        keep_binary_column=True,
+    )
+    return _calibration_error(pair, n_bins, strategy, "max", "size", classwise)
+
+
+def _hardness_mask(y_true, soft_target, mask, hard_fraction, n):
+    """Hard-sample mask from an explicit mask, routed soft targets or soft y_true."""
+    if mask is not None:
+        m = _as_array(mask)
+        if m.ndim != 1 or m.shape[0] != n:
+            raise ValueError(f"mask must be 1-D with {n} entries; got shape {m.shape}.")
+        if m.dtype != bool:
+            raise ValueError(f"mask must be boolean; got dtype {m.dtype}.")
+        return m
+    source = None
+    if soft_target is not None:
+        source, name = _as_array(soft_target), "soft_target"
+        if source.ndim != 2 or source.shape[1] < 2:
+            raise ValueError(
+                "soft_target must be an (n_samples, n_classes) matrix of human "
+                f"soft labels; got shape {source.shape}."
+            )
+        if source.shape[0] != n:
+            raise ValueError(
+                f"soft_target has {source.shape[0]} samples but y_prob has {n}."
+            )
+    else:
+        yt = _as_array(y_true)
+        if yt.ndim == 2 and yt.shape[1] > 1:
+            source, name = yt, "y_true"
+    if source is None:
+        raise ValueError(
+            "Hard samples are defined by the human soft labels, and none were "
+            "given: y_true holds hard labels, and neither soft_target nor mask was "
+            "passed. Pass y_true as an (n_samples, n_classes) soft matrix, or "
+            "soft_target=<soft labels>, or an explicit mask. In GridSearchCV / "
+            "cross_validate with hard y, enable metadata routing "
+            "(sklearn.set_config(enable_metadata_routing=True)), call "
+            "scorer.set_score_request(soft_target=True) and pass soft_target=T "
+            "to fit (or params={'soft_target': T})."
+        )
+    if not np.any(target_entropy(source) > 0):
+        raise ValueError(
+            f"{name} has zero entropy on every sample (one-hot rows): there is "
+            "no human disagreement to define hard samples with."
+        )
+    return hard_sample_mask(source, hard_fraction=hard_fraction)
+
+
+@validate_params(
+    {
+        **_ECE_CONSTRAINTS,
+        "soft_target": ["array-like", None],
+        "hard_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "subset": [StrOptions({"hard", "easy"})],
+        "mask": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def hard_sample_calibration_error(
+    y_true,
+    y_prob,
+    *,
+    soft_target=None,
+    hard_fraction=0.2,
+    subset="hard",
+    mask=None,
+    n_bins=15,
+    strategy="uniform",
+    norm="l1",
+    bin_weighting="size",
+    classwise=False,
+    labels=None,
+    sample_weight=None,
+):
+    """Calibration error on the hard samples (where humans disagree), or the rest.
+
+    The hard samples are the ``hard_fraction`` share with the highest human
+    target entropy (:func:`sksoft.targets.hard_sample_mask`, ties at the cut
+    included), or an explicit ``mask``. The error is
+    :func:`expected_calibration_error` restricted to them (``subset="hard"``)
+    or to the easy complement (``subset="easy"``).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Calibration reference. A soft matrix (human soft labels) also defines
+        the hard samples, unless ``soft_target`` or ``mask`` is given.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities; 1-D is the positive-class column.
+    soft_target : array-like of shape (n_samples, n_classes), default=None
+        Human soft labels that define hardness when ``y_true`` holds hard
+        (gold) labels, e.g. routed to a scorer as metadata. The calibration
+        reference stays ``y_true``.
+    hard_fraction : float in (0, 1), default=0.2
+        Target share of hard samples (see :func:`sksoft.targets.hard_sample_mask`).
+    subset : {"hard", "easy"}, default="hard"
+        Measure the hard samples or their complement.
+    mask : array-like of bool of shape (n_samples,), default=None
+        Explicit hard-sample mask; overrides ``soft_target`` and soft ``y_true``.
+    n_bins : int, default=15
+        Number of bins.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        Equal-width or equal-mass bins.
+    norm : {"l1", "l2", "max"}, default="l1"
+        Gap aggregation (``"max"`` = MCE).
+    bin_weighting : {"size", "uniform"}, default="size"
+        Bin weights for the ``"l1"``/``"l2"`` means.
+    classwise : bool, default=False
+        Classwise instead of top-label calibration.
+    labels : array-like of shape (n_classes,), default=None
+        Class labels in the column order of ``y_prob``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    error : float
+        Calibration error on the selected subset.
+
+    Raises
+    ------
+    ValueError
+        When no hardness information is available (hard ``y_true`` without
+        ``soft_target`` or ``mask``), when the soft labels carry no
+        disagreement at all, when the selected subset is empty, and on any
+        input error of :func:`expected_calibration_error`.
+
+    See Also
+    --------
+    expected_calibration_error : The error on all samples.
+    sksoft.targets.hard_sample_mask : The hard-sample definition.
+
+    Notes
+    -----
+    Miscalibration concentrates where annotators disagree (Peterson et al.,
+    ICCV 2019; Baan et al., EMNLP 2022), and an average over all samples
+    hides it because most samples are easy. This metric never falls back to
+    a number computed without hardness information: without soft labels or a
+    mask it raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.metrics import hard_sample_calibration_error
+    >>> soft = np.array([[1.0, 0.0], [0.5, 0.5], [0.9, 0.1], [0.6, 0.4]])
+    >>> y_prob = np.array([[0.9, 0.1], [0.9, 0.1], [0.8, 0.2], [0.7, 0.3]])
+    >>> hard_sample_calibration_error(soft, y_prob, hard_fraction=0.5, n_bins=5)
+    0.25
+    >>> hard_sample_calibration_error(soft, y_prob, hard_fraction=0.5,
+    ...                               subset="easy", n_bins=5)
+    0.1
+    """
+    pair = _check_pair(
+        y_true,
+        y_prob,
+        labels=labels,
+        sample_weight=sample_weight,
+        keep_binary_column=True,
+    )
+    n = pair.proba.shape[0]
+    hard = _hardness_mask(y_true, soft_target, mask, hard_fraction, n)
+    sel = hard if subset == "hard" else ~hard
+    if not sel.any():
+        raise ValueError(
+            f"The {subset} subset is empty ({int(hard.sum())} of {n} samples are "
+            "hard); there is nothing to measure."
+        )
+    sub = pair._replace(
+        proba=pair.proba[sel],
+        y_idx=None if pair.y_idx is None else pair.y_idx[sel],
+        y_soft=None if pair.y_soft is None else pair.y_soft[sel],
+        weight=None if pair.weight is None else pair.weight[sel],
+    )
+    if sub.weight is not None and not sub.weight.sum() > 0:
+        raise ValueError(f"All sample weights of the {subset} subset are 0.")
+    return _calibration_error(sub, n_bins, strategy, norm, bin_weighting, classwise)

@@ -1,0 +1,398 @@
+"""Reliability diagram for all samples and the hard samples, side by side."""
+
+import numpy as np
+
+from ._calibration import _calibration_bins, _hardness_mask, _reduce_bins
+from ._validation import _as_array
+
+
+def _is_soft(y):
+    y = _as_array(y)
+    return y.ndim == 2 and y.shape[1] > 1
+
+
+class ReliabilityDisplay:
+    """Reliability diagram: per-bin accuracy against confidence.
+
+    Follows sklearn's ``Display`` pattern: build it with
+    :meth:`from_estimator` or :meth:`from_predictions` (which compute the bins
+    and call :meth:`plot`), or from precomputed bins. Each panel shows the
+    accuracy of every confidence bin as bars, the gap to the diagonal, the
+    number of samples per bin (right axis) and the ECE in the legend. When
+    hardness is known (soft ``y_true``, ``soft_target`` or ``mask``) a second
+    panel shows the hard samples only. Every figure names its reference
+    (gold labels or human soft labels).
+
+    Parameters
+    ----------
+    bin_edges : ndarray of shape (n_bins + 1,)
+        Bin edges on [0, 1].
+    bin_confidence, bin_accuracy : ndarray of shape (n_bins,)
+        Mean confidence and accuracy of each bin (NaN for empty bins).
+    bin_count : ndarray of shape (n_bins,)
+        Samples per bin.
+    ece : float
+        Expected calibration error of all samples.
+    hard_bin_confidence, hard_bin_accuracy, hard_bin_count : ndarray, default=None
+        The same for the hard samples.
+    hard_ece : float, default=None
+        ECE of the hard samples.
+    hard_bin_edges : ndarray of shape (n_bins + 1,), default=None
+        Bin edges of the hard panel (they differ with ``strategy="quantile"``);
+        ``bin_edges`` when None.
+    reference : str, default="gold labels"
+        What accuracy is measured against ("gold labels" or
+        "human soft labels"); shown in the figure.
+    estimator_name : str, default=None
+        Name shown in the legend.
+    hard_fraction : float, default=None
+        Target share of hard samples, shown in the panel title.
+
+    Attributes
+    ----------
+    ax_ : ndarray of matplotlib Axes
+        The reliability panels (one or two).
+    count_ax_ : list of matplotlib Axes
+        The twin axes holding the bin counts.
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    expected_calibration_error : The number in the legend.
+    hard_sample_calibration_error : The number in the hard-sample legend.
+    sklearn.calibration.CalibrationDisplay : sklearn's binary calibration curve.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sksoft.metrics import ReliabilityDisplay
+    >>> rng = np.random.default_rng(0)
+    >>> soft = rng.dirichlet(np.ones(3), size=200)
+    >>> y_prob = rng.dirichlet(np.ones(3), size=200)
+    >>> disp = ReliabilityDisplay.from_predictions(soft, y_prob, n_bins=10)
+    >>> disp.reference, len(disp.ax_)
+    ('human soft labels', 2)
+    """
+
+    def __init__(
+        self,
+        bin_edges,
+        bin_confidence,
+        bin_accuracy,
+        bin_count,
+        ece,
+        *,
+        hard_bin_confidence=None,
+        hard_bin_accuracy=None,
+        hard_bin_count=None,
+        hard_ece=None,
+        hard_bin_edges=None,
+        reference="gold labels",
+        estimator_name=None,
+        hard_fraction=None,
+    ):
+        self.bin_edges = bin_edges
+        self.bin_confidence = bin_confidence
+        self.bin_accuracy = bin_accuracy
+        self.bin_count = bin_count
+        self.ece = ece
+        self.hard_bin_confidence = hard_bin_confidence
+        self.hard_bin_accuracy = hard_bin_accuracy
+        self.hard_bin_count = hard_bin_count
+        self.hard_ece = hard_ece
+        self.hard_bin_edges = hard_bin_edges
+        self.reference = reference
+        self.estimator_name = estimator_name
+        self.hard_fraction = hard_fraction
+
+    def _panels(self):
+        panels = [
+            (
+                "All samples",
+                self.bin_edges,
+                self.bin_confidence,
+                self.bin_accuracy,
+                self.bin_count,
+                self.ece,
+            )
+        ]
+        if self.hard_bin_accuracy is not None:
+            share = (
+                ""
+                if self.hard_fraction is None
+                else f", top {self.hard_fraction:.0%} human entropy"
+            )
+            panels.append(
+                (
+                    f"Hard samples{share}",
+                    self.bin_edges
+                    if self.hard_bin_edges is None
+                    else self.hard_bin_edges,
+                    self.hard_bin_confidence,
+                    self.hard_bin_accuracy,
+                    self.hard_bin_count,
+                    self.hard_ece,
+                )
+            )
+        return panels
+
+    def plot(self, *, ax=None, name=None, show_counts=True):
+        """Plot the reliability diagram(s).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or array-like of Axes, default=None
+            One axes per panel (one, or two with hard samples). ``None``
+            creates a new figure with the panels side by side.
+        name : str, default=None
+            Legend name of the model; defaults to ``estimator_name``.
+        show_counts : bool, default=True
+            Draw the number of samples per bin on a twin right axis.
+
+        Returns
+        -------
+        display : ReliabilityDisplay
+            The object, with ``ax_``, ``count_ax_`` and ``figure_`` set.
+        """
+        import matplotlib.pyplot as plt
+
+        panels = self._panels()
+        if ax is None:
+            fig, axes = plt.subplots(
+                1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False
+            )
+            axes = axes[0]
+        else:
+            axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+            if len(axes) != len(panels):
+                raise ValueError(
+                    f"ax must hold {len(panels)} axes (one per panel: "
+                    f"{[p[0] for p in panels]}); got {len(axes)}."
+                )
+            fig = axes[0].figure
+        name = self.estimator_name if name is None else name
+        count_axes = []
+        for axis, (title, edges, conf, acc, count, ece) in zip(axes, panels):
+            edges, count = np.asarray(edges), np.asarray(count)
+            centers = 0.5 * (edges[:-1] + edges[1:])
+            widths = np.diff(edges)
+            conf, acc = np.asarray(conf), np.asarray(acc)
+            filled = np.asarray(count) > 0
+            label = f"{name} (ECE = {ece:.3f})" if name else f"ECE = {ece:.3f}"
+            axis.bar(
+                centers[filled],
+                acc[filled],
+                width=widths[filled],
+                align="center",
+                color="tab:blue",
+                edgecolor="black",
+                linewidth=0.6,
+                alpha=0.85,
+                label=f"accuracy, {label}",
+                zorder=2,
+            )
+            gap = conf[filled] - acc[filled]
+            axis.bar(
+                centers[filled],
+                gap,
+                bottom=acc[filled],
+                width=widths[filled],
+                color="tab:red",
+                alpha=0.3,
+                hatch="//",
+                edgecolor="tab:red",
+                linewidth=0.5,
+                label="gap to mean confidence",
+                zorder=3,
+            )
+            axis.plot(conf[filled], conf[filled], "o", color="tab:red", ms=3, zorder=4)
+            axis.plot(
+                [0, 1], [0, 1], "k--", lw=1, label="perfect calibration", zorder=1
+            )
+            axis.set(
+                xlim=(0, 1),
+                ylim=(0, 1),
+                xlabel="Confidence (mean predicted probability in bin)",
+                ylabel=f"Accuracy vs {self.reference}",
+                title=f"{title} (n = {int(np.sum(count))})",
+            )
+            if show_counts:
+                cax = axis.twinx()
+                cax.step(
+                    edges,
+                    np.r_[count, count[-1]],
+                    where="post",
+                    color="tab:gray",
+                    lw=1.2,
+                    label="samples per bin",
+                )
+                cax.set_ylabel("Samples per bin", color="tab:gray")
+                cax.tick_params(axis="y", colors="tab:gray")
+                cax.set_ylim(0, max(1, np.max(count)) * 3)
+                count_axes.append(cax)
+            axis.legend(loc="upper left", fontsize=8)
+        fig.suptitle(f"Reliability diagram, reference: {self.reference}")
+        self.ax_ = axes
+        self.count_ax_ = count_axes
+        self.figure_ = fig
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_prob,
+        *,
+        soft_target=None,
+        mask=None,
+        hard_fraction=0.2,
+        n_bins=15,
+        strategy="uniform",
+        labels=None,
+        sample_weight=None,
+        reference=None,
+        name=None,
+        ax=None,
+        show_counts=True,
+    ):
+        """Plot reliability diagrams from predicted probabilities.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Gold labels or human soft labels (the calibration reference).
+        y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Predicted probabilities (1-D: positive-class column).
+        soft_target : array-like of shape (n_samples, n_classes), default=None
+            Human soft labels defining the hard samples when ``y_true`` is hard.
+        mask : array-like of bool of shape (n_samples,), default=None
+            Explicit hard-sample mask.
+        hard_fraction : float in (0, 1), default=0.2
+            Share of hard samples (highest human entropy).
+        n_bins : int, default=15
+            Number of bins.
+        strategy : {"uniform", "quantile"}, default="uniform"
+            Equal-width or equal-mass bins.
+        labels : array-like of shape (n_classes,), default=None
+            Class labels in the column order of ``y_prob``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        reference : str, default=None
+            Reference name shown; ``"human soft labels"`` for a soft ``y_true``,
+            else ``"gold labels"``.
+        name : str, default=None
+            Model name for the legend.
+        ax : matplotlib Axes or array of Axes, default=None
+            Where to draw (one per panel).
+        show_counts : bool, default=True
+            Draw the bin counts.
+
+        Returns
+        -------
+        display : ReliabilityDisplay
+        """
+        if reference is None:
+            reference = "human soft labels" if _is_soft(y_true) else "gold labels"
+        bins = _calibration_bins(
+            y_true,
+            y_prob,
+            n_bins=n_bins,
+            strategy=strategy,
+            labels=labels,
+            sample_weight=sample_weight,
+        )
+        ece = _reduce_bins(bins, "l1", "size")
+        kwargs = {}
+        if mask is not None or soft_target is not None or _is_soft(y_true):
+            n = bins.count.sum().astype(int)
+            hard = _hardness_mask(y_true, soft_target, mask, hard_fraction, n)
+            yt = _as_array(y_true)[hard]
+            w = None if sample_weight is None else _as_array(sample_weight)[hard]
+            hbins = _calibration_bins(
+                yt,
+                _as_array(y_prob)[hard],
+                n_bins=n_bins,
+                strategy=strategy,
+                labels=labels,
+                sample_weight=w,
+            )
+            kwargs = dict(
+                hard_bin_confidence=hbins.mean_confidence,
+                hard_bin_accuracy=hbins.mean_accuracy,
+                hard_bin_count=hbins.count,
+                hard_ece=_reduce_bins(hbins, "l1", "size"),
+                hard_fraction=None if mask is not None else hard_fraction,
+            )
+            kwargs["hard_bin_edges"] = hbins.edges
+        disp = cls(
+            bins.edges,
+            bins.mean_confidence,
+            bins.mean_accuracy,
+            bins.count,
+            ece,
+            reference=reference,
+            estimator_name=name,
+            **kwargs,
+        )
+        return disp.plot(ax=ax, name=name, show_counts=show_counts)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        soft_target=None,
+        mask=None,
+        hard_fraction=0.2,
+        n_bins=15,
+        strategy="uniform",
+        sample_weight=None,
+        reference=None,
+        name=None,
+        ax=None,
+        show_counts=True,
+    ):
+        """Plot reliability diagrams of a fitted classifier.
+
+        The top-label confidence of ``estimator.predict_proba(X)`` is binned;
+        the estimator's ``classes_`` give the column order.
+
+        Parameters
+        ----------
+        estimator : fitted classifier with ``predict_proba``
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Gold labels or human soft labels.
+        soft_target, mask, hard_fraction, n_bins, strategy, sample_weight, \
+reference, ax, show_counts
+            As in :meth:`from_predictions`.
+        name : str, default=None
+            Legend name; the estimator's class name by default.
+
+        Returns
+        -------
+        display : ReliabilityDisplay
+        """
+        y_prob = estimator.predict_proba(X)
+        labels = getattr(estimator, "classes_", None)
+        if name is None:
+            name = type(estimator).__name__
+        return cls.from_predictions(
+            y,
+            y_prob,
+            soft_target=soft_target,
+            mask=mask,
+            hard_fraction=hard_fraction,
+            n_bins=n_bins,
+            strategy=strategy,
+            labels=None if _is_soft(y) else labels,
+            sample_weight=sample_weight,
+            reference=reference,
+            name=name,
+            ax=ax,
+            show_counts=show_counts,
+        )
