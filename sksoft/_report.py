@@ -1,0 +1,522 @@
+"""Report folder of the audit: report.md, results.csv, effects.csv, runs.jsonl, PNGs.
+
+Private: :meth:`sksoft.audit.AuditResult.write_report` is the entry point.
+
+Number formats (the recomputation test relies on them): every metric value,
+mean, standard deviation, difference and interval bound is written with
+:func:`fmt` (3 decimals, ``n/a`` for nan); rates are written as percentages
+with one decimal; counts as integers.
+"""
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+#: metrics in the main comparison table (the rest are in the appendix table)
+KEY_METRICS = (
+    "accuracy_vs_gold",
+    "accuracy_vs_human_mode",
+    "ece_all_vs_gold",
+    "ece_hard_vs_gold",
+    "ece_all_vs_human",
+    "ece_hard_vs_human",
+    "ece_easy_vs_human",
+    "kl_hard_vs_human",
+    "jsd_all_vs_human",
+    "spearman_confidence_vs_human",
+    "carto_spearman_confidence_vs_human",
+)
+#: the headline metric the plain reading judges calibration by
+HEADLINE = "ece_hard_vs_human"
+#: metrics whose seed spread the stability section compares
+SPREAD_METRICS = ("ece_hard_vs_human", "accuracy_vs_gold")
+
+JSONL_VERSION = 1
+
+
+def fmt(x):
+    """A number as the report writes it: 3 decimals, ``n/a`` for nan/None."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    value = float(x)
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text
+
+
+def pct(x):
+    """A rate as a percentage with one decimal."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{100 * float(x):.1f}%"
+
+
+def interval(lo, hi):
+    return f"[{fmt(lo)}, {fmt(hi)}]"
+
+
+def _labels_are_simulated(result):
+    return "simulated" in str(result.provenance.get("labels", "")).lower()
+
+
+def human_name(result):
+    """How the report names the human labels: flagged when simulated."""
+    return "simulated human labels" if _labels_are_simulated(result) else "human labels"
+
+
+# ---------------------------------------------------------------- runs.jsonl
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _classes_json(classes):
+    out = []
+    for c in np.asarray(classes).tolist():
+        out.append(c if isinstance(c, (int, float, str, bool)) else str(c))
+    return out
+
+
+def write_runs_jsonl(result, path):
+    """Header line (``type: audit``) then one ``type: run`` line per arm and seed.
+
+    The header holds what every metric needs besides the predictions: the
+    test rows, their gold labels (column positions) and human soft labels, the
+    hard mask, every row's gold label and human labels (for the cartography
+    alignment on training rows), the folds and the settings. Floats are
+    written with ``repr`` precision, so recomputation is exact; nan is null.
+    """
+    header = {
+        "type": "audit",
+        "version": JSONL_VERSION,
+        "arms": list(result.arms),
+        "seeds": list(result.seeds),
+        "reference": result.reference,
+        "classes": _classes_json(result.classes),
+        "params": result.params,
+        "provenance": result.provenance,
+        "metrics": list(result.scores),
+        "test_index": result.test_index,
+        "gold_test": result.gold_test,
+        "human_test": result.human_test,
+        "hard_mask": result.hard_mask.astype(bool),
+        "gold": result.gold,
+        "human": result.human,
+        "mode_shift_rate": result.mode_shift_rate,
+        "folds": [{"train": tr, "test": te} for tr, te in result.folds],
+        "elapsed": result.elapsed,
+    }
+    with open(path, "w") as fh:
+        fh.write(json.dumps(_jsonable(header)) + "\n")
+        for run in result.runs:
+            record = {
+                "type": "run",
+                "arm": run["arm"],
+                "seed": run["seed"],
+                "fit_time": run["fit_time"],
+                "metrics": run["metrics"],
+                "proba": run["proba"],
+                "history": run["history"],
+                "dynamics": run["dynamics"],
+            }
+            fh.write(json.dumps(_jsonable(record)) + "\n")
+
+
+def read_runs_jsonl(path):
+    """Read a runs.jsonl back: ``(header, runs)`` with arrays as ndarrays."""
+    with open(path) as fh:
+        lines = [json.loads(line) for line in fh if line.strip()]
+    header, runs = lines[0], lines[1:]
+    for key in ("test_index", "gold_test", "gold"):
+        if header.get(key) is not None:
+            header[key] = np.asarray(header[key], dtype=np.int64)
+    for key in ("human_test", "human"):
+        header[key] = np.asarray(header[key], dtype=float)
+    header["hard_mask"] = np.asarray(header["hard_mask"], dtype=bool)
+    for run in runs:
+        run["proba"] = np.asarray(run["proba"], dtype=float)
+    return header, runs
+
+
+# ---------------------------------------------------------------- CSVs
+
+
+def write_results_csv(result, path):
+    """One row per arm and seed: fit time and every metric (nan left empty)."""
+    names = list(result.scores)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["arm", "seed", "fit_time_s", *names])
+        for run in result.runs:
+            row = [run["arm"], run["seed"], repr(float(run["fit_time"]))]
+            for name in names:
+                v = float(run["metrics"].get(name, math.nan))
+                row.append(repr(v) if math.isfinite(v) else "")
+            w.writerow(row)
+
+
+def write_effects_csv(result, path):
+    """Per arm and metric: mean, std, and the paired difference to the reference."""
+    from .audit import METRICS
+
+    effects = {(e["arm"], e["metric"]): e for e in result.effects()}
+    spreads = {(s["arm"], s["metric"]): s for s in result.spreads()}
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "arm", "metric", "reference_labels", "better", "mean", "std",
+                "n_seeds", "diff_vs_" + result.reference, "ci_low", "ci_high",
+                "p_value", "verdict", "std_ratio", "std_ratio_ci_low",
+                "std_ratio_ci_high",
+            ]
+        )
+        for row in result.summary():
+            key = (row["arm"], row["metric"])
+            e = effects.get(key, {})
+            s = spreads.get(key, {})
+
+            def num(d, k):
+                v = d.get(k, math.nan)
+                return repr(float(v)) if v is not None and math.isfinite(v) else ""
+
+            w.writerow(
+                [
+                    row["arm"], row["metric"], METRICS[row["metric"]]["reference"],
+                    METRICS[row["metric"]]["better"], num(row, "mean"),
+                    num(row, "std"), row["n_seeds"], num(e, "diff"),
+                    num(e, "ci_low"), num(e, "ci_high"), num(e, "p_value"),
+                    e.get("verdict", ""), num(s, "ratio"), num(s, "ci_low"),
+                    num(s, "ci_high"),
+                ]
+            )
+
+
+# ---------------------------------------------------------------- report.md
+
+
+def _md_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _mean_std(result, name, arm):
+    from ._audit_stats import seed_mean_std
+
+    return seed_mean_std(result.scores[name][result.arms.index(arm)])
+
+
+def _cell(result, name, arm):
+    mean, std = _mean_std(result, name, arm)
+    return f"{fmt(mean)} ± {fmt(std)}"
+
+
+def _reading(result, effects, spreads, curve):
+    """The plain reading: calibration on hard samples and seed spread."""
+    from ._audit_stats import spread_ratio
+
+    ref = result.reference
+    hname = human_name(result)
+    lines = []
+    soft = [a for a in ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
+            if a in result.arms and a != ref]
+    conf = int(round(100 * result.params["confidence"]))
+    if not soft:
+        return ["No soft-label arm was trained, so there is nothing to judge."]
+    lines.append(
+        f"Judged by the expected calibration error on the hard test samples "
+        f"against the {hname} (`{HEADLINE}`, lower is better), paired by seed "
+        f"with {conf}% t-intervals over {len(result.seeds)} seeds:"
+    )
+    lines.append("")
+    for arm in soft:
+        e = effects[(arm, HEADLINE)]
+        m_arm, _ = _mean_std(result, HEADLINE, arm)
+        m_ref, _ = _mean_std(result, HEADLINE, ref)
+        verdict = e["verdict"]
+        if verdict == "better":
+            text = "calibrates **better** than"
+        elif verdict == "worse":
+            text = "calibrates **worse** than"
+        elif verdict == "n/a":
+            text = "cannot be compared (one seed: no interval) with"
+        else:
+            text = "shows **no clear difference** (the interval includes 0) from"
+        lines.append(
+            f"- `{arm}` {text} `{ref}` on hard samples: {fmt(m_arm)} vs "
+            f"{fmt(m_ref)}, difference {fmt(e['diff'])} "
+            f"{interval(e['ci_low'], e['ci_high'])}."
+        )
+    lines.append("")
+    # the gold reference can disagree in sign
+    flips = []
+    for arm in soft:
+        eh = effects[(arm, HEADLINE)]
+        eg = effects.get((arm, "ece_all_vs_gold"))
+        if eg is None:
+            continue
+        if eh["verdict"] == "better" and eg["verdict"] == "worse":
+            flips.append(arm)
+    if flips:
+        lines.append(
+            "The reference matters: "
+            + ", ".join(f"`{a}`" for a in flips)
+            + f" calibrate better on hard samples against the {hname} but worse "
+            "overall against the gold labels (`ece_all_vs_gold`)."
+        )
+        lines.append("")
+    lines.append(
+        f"Seed spread (standard deviation over seeds, ratio to `{ref}` with a "
+        f"{conf}% F interval):"
+    )
+    lines.append("")
+    for arm in soft:
+        parts = []
+        smaller = []
+        for name in SPREAD_METRICS:
+            i, j = result.arms.index(arm), result.arms.index(ref)
+            s = spread_ratio(
+                result.scores[name][i], result.scores[name][j],
+                confidence=result.params["confidence"],
+            )
+            parts.append(
+                f"`{name}` ratio {fmt(s['ratio'])} "
+                f"{interval(s['ci_low'], s['ci_high'])}"
+            )
+            if math.isfinite(s["ci_high"]) and s["ci_high"] < 1:
+                smaller.append(name)
+        c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
+        curve_txt = (
+            f"training-loss curve spread {fmt(c_arm)} vs {fmt(c_ref)}"
+        )
+        if smaller:
+            verdict = "its seed spread is **smaller** for " + ", ".join(
+                f"`{n}`" for n in smaller
+            )
+        else:
+            verdict = (
+                "its seed spread is **not shown to be smaller** (every interval "
+                "includes 1 or lies above it)"
+            )
+        lines.append(f"- `{arm}`: {verdict}; " + "; ".join(parts) + f"; {curve_txt}.")
+    lines.append("")
+    if len(result.seeds) < 5:
+        lines.append(
+            f"With {len(result.seeds)} seeds the intervals are wide; a spread "
+            "ratio in particular needs many more seeds to be shown below 1."
+        )
+    return lines
+
+
+def write_report_md(result, path, figures):
+    from .audit import METRICS
+
+    prov = result.provenance
+    ref = result.reference
+    hname = human_name(result)
+    simulated = _labels_are_simulated(result)
+    effects = {(e["arm"], e["metric"]): e for e in result.effects()}
+    spreads = {(s["arm"], s["metric"]): s for s in result.spreads()}
+    curve = result.curve_spreads()
+    n = len(result.human)
+    n_test = len(result.test_index)
+    n_hard = int(result.hard_mask.sum())
+    conf = int(round(100 * result.params["confidence"]))
+    L = []
+    L.append(f"# Soft-label audit: {prov.get('dataset', 'data')}")
+    L.append("")
+    if simulated:
+        L.append(
+            "> **The human labels in this audit are simulated** "
+            f"({prov.get('labels')}). Read \"human\" below as \"simulated human-like "
+            "annotators\"."
+        )
+        L.append("")
+    L.append("## Provenance")
+    L.append("")
+    mode_test = (
+        float(np.mean(result.mode_shift[result.test_index]))
+        if result.gold is not None else math.nan
+    )
+    mode_hard = (
+        float(np.mean(result.mode_shift[result.test_index][result.hard_mask]))
+        if result.gold is not None and n_hard else math.nan
+    )
+    prov_rows = [
+        ("data set", prov.get("title", prov.get("dataset", "n/a"))),
+        ("licence", prov.get("licence", "n/a")),
+        ("labels", prov.get("labels", "n/a")),
+    ]
+    if "subsample" in prov:
+        prov_rows.append(("subsample", prov["subsample"]))
+    prov_rows += [
+        ("samples / classes", f"{n} / {len(result.classes)}"),
+        (
+            "test samples / hard test samples",
+            f"{n_test} / {n_hard} (hard = the {pct(result.params['hard_fraction'])}"
+            f" with the highest {hname} entropy, ties included)",
+        ),
+        (
+            "mode-shift rate (human mode != gold): all / test / hard test",
+            f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
+        ),
+        ("arms / seeds", f"{', '.join(result.arms)} / {result.seeds}"),
+        (
+            "evaluation",
+            (
+                f"held-out split, test_size={result.params['test_size']}"
+                if result.params["n_folds"] == 1
+                else f"out-of-fold predictions, {result.params['n_folds']} folds"
+            ),
+        ),
+        ("estimator", f"`{' '.join(result.params['estimator'].split())}`"),
+    ]
+    L.append(_md_table(["item", "value"], prov_rows))
+    L.append("")
+    L.append("## Reading")
+    L.append("")
+    L += _reading(result, effects, spreads, curve)
+    L.append("")
+    L.append("## Comparison (mean ± std over seeds)")
+    L.append("")
+    key = [m for m in KEY_METRICS if m in result.scores]
+    L.append(
+        "Each column names its reference: `_vs_gold` = against the gold labels, "
+        f"`_vs_human` = against the {hname} (a calibration bin's accuracy is the "
+        "mean human probability of the predicted class), `_vs_human_mode` = "
+        "against the human majority label. `all` / `hard` / `easy` = test "
+        "subsets. std uses ddof=1."
+    )
+    L.append("")
+    L.append(
+        _md_table(
+            ["arm", *key],
+            [[f"`{a}`", *[_cell(result, m, a) for m in key]] for a in result.arms],
+        )
+    )
+    L.append("")
+    L.append(f"## Effects: arm - `{ref}`, paired by seed ({conf}% t-interval)")
+    L.append("")
+    rows = []
+    for a in result.arms:
+        if a == ref:
+            continue
+        cells = []
+        for m in key:
+            e = effects[(a, m)]
+            mark = {"better": " ▲", "worse": " ▼"}.get(e["verdict"], "")
+            cells.append(f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}")
+        rows.append([f"`{a}`", *cells])
+    L.append(
+        "▲ = better than the reference (interval excludes 0 in the metric's good "
+        "direction), ▼ = worse; no mark = no clear difference."
+    )
+    L.append("")
+    L.append(_md_table(["arm", *key], rows))
+    L.append("")
+    L.append("## Stability over seeds")
+    L.append("")
+    L.append(
+        f"Standard deviation over seeds and its ratio to `{ref}` ({conf}% F "
+        "interval); training-loss curve spread = mean over epochs of the "
+        "across-seed standard deviation of the training loss (each arm's loss "
+        "against its own targets)."
+    )
+    L.append("")
+    srows = []
+    for a in result.arms:
+        row = [f"`{a}`"]
+        for m in SPREAD_METRICS:
+            _, std = _mean_std(result, m, a)
+            if a == ref:
+                row += [fmt(std), "1 (reference)"]
+            else:
+                s = spreads[(a, m)]
+                row += [fmt(std), f"{fmt(s['ratio'])} {interval(s['ci_low'], s['ci_high'])}"]
+        row.append(fmt(curve.get(a, math.nan)))
+        srows.append(row)
+    sheader = ["arm"]
+    for m in SPREAD_METRICS:
+        sheader += [f"std {m}", f"ratio {m}"]
+    sheader.append("train-loss curve spread")
+    L.append(_md_table(sheader, srows))
+    L.append("")
+    if figures:
+        L.append("## Figures")
+        L.append("")
+        for name, caption in figures:
+            L.append(f"![{caption}]({name})")
+            L.append("")
+            L.append(f"*{caption}*")
+            L.append("")
+    L.append("## All metrics (mean ± std over seeds)")
+    L.append("")
+    L.append(
+        _md_table(
+            ["metric", "reference", "better", *[f"`{a}`" for a in result.arms]],
+            [
+                [
+                    f"`{m}`",
+                    METRICS[m]["reference"],
+                    METRICS[m]["better"],
+                    *[_cell(result, m, a) for a in result.arms],
+                ]
+                for m in result.scores
+            ],
+        )
+    )
+    L.append("")
+    L.append("## Files")
+    L.append("")
+    L.append(
+        "- `results.csv`: every metric of every run (arm x seed).\n"
+        "- `effects.csv`: per arm and metric the mean, std, paired difference to "
+        f"`{ref}` with its interval and p-value, and the seed-spread ratio.\n"
+        "- `runs.jsonl`: a header line (test rows, gold labels, human soft labels, "
+        "hard mask, folds, settings) and one line per run with the per-sample "
+        "test probabilities, training-loss curves and cartography statistics: "
+        "every number above can be recomputed from it with `sksoft.metrics`."
+    )
+    L.append("")
+    L.append(
+        f"Metric definitions: {len(result.scores)} metrics, see "
+        "`sksoft.audit.METRICS`. Run time: "
+        f"{result.elapsed:.0f} s."
+    )
+    L.append("")
+    Path(path).write_text("\n".join(L), encoding="utf-8")
+
+
+def write_report(result, path, *, figures=True):
+    """Write the whole report folder; return the files written."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    written = []
+    figs = []
+    if figures:
+        from ._audit_plots import draw_figures
+
+        figs = draw_figures(result, path)
+        written += [path / name for name, _ in figs]
+    write_runs_jsonl(result, path / "runs.jsonl")
+    write_results_csv(result, path / "results.csv")
+    write_effects_csv(result, path / "effects.csv")
+    write_report_md(result, path / "report.md", figs)
+    written += [path / f for f in ("runs.jsonl", "results.csv", "effects.csv",
+                                   "report.md")]
+    return written

@@ -1,0 +1,655 @@
+"""Command line interface: ``python -m sksoft audit`` (console script ``sksoft``).
+
+The ``audit`` sub-command trains one model per supervision arm and seed, compares
+them with :func:`sksoft.audit.run_audit` and writes a report folder::
+
+    python -m sksoft audit --out audit-report
+
+Run ``python -m sksoft audit --help`` for every option. Bad arguments or bad data
+stop the command before any training with a one-line message on stderr and exit
+code 2; the output folder is only created, complete, at the very end (the report is
+written into a temporary folder next to it and moved into place).
+
+Your own data (``--dataset PATH``)
+----------------------------------
+``.npz`` (``numpy.savez``) with the keys
+
+- ``data``: features, shape ``(n, n_features)``, or images ``(n, H, W)`` /
+  ``(n, C, H, W)`` / ``(n, H, W, C)`` (numeric);
+- ``target``: the gold labels, shape ``(n,)``, values in ``classes``;
+- ``counts``: human vote counts, shape ``(n, K)``, non-negative, at least one vote
+  per row; **or** ``soft_target``: human label distributions ``(n, K)``, rows
+  summing to 1 (give one of the two);
+- ``classes`` (optional): the ``K`` class labels in column order; default
+  ``0, ..., K-1``.
+
+``.csv`` with a header row and one row per item:
+
+- ``target``: the gold label;
+- ``count_<class>`` columns (one per class, in column order; the class name is the
+  text after the prefix), **or** ``soft_<class>`` columns;
+- every other column is a numeric feature.
+
+``target`` may be left out (``.npz`` key or ``.csv`` column) when only the arms
+that need no gold label are asked for (``--arms human_mode,human_soft``); arms
+that need gold labels then stop with exit code 2. Human labels are always
+required: the audit measures models against them.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+DATASETS = ("ambiguous-digits", "mnist", "cifar10h")
+ALL_ARMS = (
+    "gold",
+    "human_mode",
+    "human_soft",
+    "human_soft_gold_mode",
+    "smoothed",
+    "teacher",
+)
+#: arms that need gold labels (the others need human labels only)
+GOLD_ARMS = {"gold", "human_soft_gold_mode", "smoothed", "teacher"}
+
+
+class UsageError(ValueError):
+    """A bad argument or bad data: reported in one line, exit code 2."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+# ---------------------------------------------------------------- progress bar
+
+
+class ProgressBar:
+    """A small text progress bar on a stream (stderr) with the time left.
+
+    Parameters
+    ----------
+    total : int
+        Number of steps.
+    stream : file-like, default=sys.stderr
+        Where to draw; on a terminal the bar redraws in place, elsewhere one line
+        per step is printed.
+    width : int, default=30
+        Characters of the bar.
+    label : str, default="audit"
+        Text in front of the bar.
+    """
+
+    def __init__(self, total, *, stream=None, width=30, label="audit"):
+        self.total = int(total)
+        self.stream = sys.stderr if stream is None else stream
+        self.width = width
+        self.label = label
+        self.done = 0
+        self.start = time.perf_counter()
+        isatty = getattr(self.stream, "isatty", None)
+        self._tty = bool(isatty and isatty())
+
+    @staticmethod
+    def _clock(seconds):
+        if not math.isfinite(seconds):
+            return "?:??"
+        seconds = int(round(seconds))
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    def render(self, info=""):
+        """The bar as a string (no newline)."""
+        frac = self.done / self.total if self.total else 1.0
+        fill = int(round(frac * self.width))
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done) if self.done else math.nan
+        text = (
+            f"{self.label} [{'#' * fill}{'.' * (self.width - fill)}] "
+            f"{self.done}/{self.total} runs  {self._clock(elapsed)} elapsed, "
+            f"~{self._clock(left)} left"
+        )
+        return f"{text}  {info}" if info else text
+
+    def update(self, n=1, info=""):
+        """Advance by ``n`` steps and redraw."""
+        self.done = min(self.total, self.done + n)
+        end = "" if self._tty and self.done < self.total else "\n"
+        prefix = "\r" if self._tty else ""
+        self.stream.write(prefix + self.render(info) + end)
+        self.stream.flush()
+
+    def __call__(self, info):
+        """Progress callback for :func:`sksoft.audit.run_audit`."""
+        self.update(1, f"{info.get('arm', '')} seed={info.get('seed', '')}")
+
+
+# ---------------------------------------------------------------- data loading
+
+
+def _split_list(text, name):
+    items = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"--{name} is empty")
+    return items
+
+
+def _parse_arms(text):
+    arms = _split_list(text, "arms")
+    unknown = [a for a in arms if a not in ALL_ARMS]
+    if unknown:
+        raise UsageError(
+            f"unknown arm {unknown[0]!r} in --arms; choose from {','.join(ALL_ARMS)}"
+        )
+    if len(set(arms)) != len(arms):
+        raise UsageError("--arms lists an arm twice")
+    return arms
+
+
+def _parse_seeds(text):
+    """``"3"`` -> seeds 0, 1, 2; ``"0,7,9"`` -> those seeds."""
+    items = _split_list(text, "seeds")
+    try:
+        values = [int(t) for t in items]
+    except ValueError:
+        raise UsageError(
+            f"--seeds must be a count (e.g. 3) or a comma list of integers, got {text!r}"
+        ) from None
+    if len(values) == 1:
+        if values[0] < 1:
+            raise UsageError("--seeds must be at least 1")
+        return list(range(values[0]))
+    if len(set(values)) != len(values) or min(values) < 0:
+        raise UsageError("--seeds lists a seed twice or a negative seed")
+    return values
+
+
+def _provenance_from_bunch(bunch, name, labels, default_licence):
+    """Data set, licence and label kind for the report, from a loader's Bunch."""
+    descr = str(bunch.get("DESCR", "") or "")
+    licence = default_licence
+    for line in descr.splitlines():
+        if line.strip().lower().startswith((":licence:", ":license:")):
+            licence = line.split(":", 2)[2].strip()
+            break
+    title = descr.strip().splitlines()[0].strip(" .=-") if descr.strip() else name
+    return {"dataset": name, "title": title, "licence": licence, "labels": labels}
+
+
+def _load_builtin(name, data_home, max_samples, random_state):
+    from . import datasets
+
+    if name == "ambiguous-digits":
+        bunch = datasets.make_ambiguous_digits(random_state=random_state)
+        n_votes = int(np.median(bunch.counts.sum(axis=1)))
+        prov = _provenance_from_bunch(
+            bunch,
+            name,
+            f"simulated (noisy-observer panel, {n_votes} votes per item)",
+            "CC BY 4.0 (UCI digits); blends and panel BSD-3-Clause",
+        )
+        X, gold, human = bunch.data, bunch.target, bunch.counts
+    elif name == "mnist":
+        from sklearn.linear_model import LogisticRegression
+
+        from .sources import simulate_noisy_observer_panel
+
+        bunch = datasets.fetch_mnist(data_home=data_home, subset="test")
+        n_all = bunch.target.shape[0]
+        rng = np.random.default_rng(random_state)
+        perm = rng.permutation(n_all)
+        n_ref = min(2000, n_all // 3)
+        ref, items = np.sort(perm[:n_ref]), perm[n_ref:]
+        if max_samples is not None:
+            items = items[:max_samples]
+        items = np.sort(items)
+        reference = LogisticRegression(max_iter=300).fit(
+            bunch.data[ref], bunch.target[ref]
+        )
+        counts = simulate_noisy_observer_panel(
+            reference,
+            bunch.data[items],
+            image_shape=(28, 28),
+            feature_range=(0.0, 1.0),
+            random_state=random_state,
+        )
+        prov = _provenance_from_bunch(
+            bunch,
+            name,
+            "simulated (noisy-observer panel, 6 votes per image: a logistic "
+            f"regression fitted on {n_ref} disjoint MNIST test images labels "
+            "noisy copies)",
+            "CC BY-SA 3.0",
+        )
+        prov["subsample"] = f"{items.size} of {n_all} test images"
+        X, gold, human = bunch.images[items], bunch.target[items], counts
+        max_samples = None
+    else:  # cifar10h
+        bunch = datasets.fetch_cifar10h(data_home=data_home, images=True)
+        prov = _provenance_from_bunch(
+            bunch, name, "human (CIFAR-10H annotators)", "CC BY-NC-SA 4.0"
+        )
+        X, gold, human = bunch.images, bunch.target, bunch.counts
+    data = {
+        "X": np.asarray(X),
+        "gold": np.asarray(gold),
+        "human": np.asarray(human),
+        "counts": True,
+        "classes": np.arange(np.asarray(human).shape[1]),
+        "provenance": prov,
+    }
+    return _subsample(data, max_samples, random_state)
+
+
+def _subsample(data, max_samples, random_state):
+    n = data["X"].shape[0]
+    if max_samples is None or max_samples >= n:
+        return data
+    rng = np.random.default_rng(random_state)
+    idx = np.sort(rng.choice(n, size=max_samples, replace=False))
+    out = dict(data)
+    out["X"] = data["X"][idx]
+    out["human"] = data["human"][idx]
+    out["gold"] = None if data["gold"] is None else data["gold"][idx]
+    out["provenance"] = dict(data["provenance"], subsample=f"{max_samples} of {n}")
+    return out
+
+
+def _as_classes(names):
+    """Class names from column suffixes: ints when they all parse as ints."""
+    try:
+        return np.array([int(c) for c in names])
+    except ValueError:
+        return np.array(names)
+
+
+def _read_npz(path):
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is bad data
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    with npz:
+        keys = set(npz.files)
+        if "data" not in keys:
+            raise UsageError(
+                f"{path} has no 'data' key (features); keys found: {sorted(keys)}"
+            )
+        X = npz["data"]
+        gold = npz["target"] if "target" in keys else None
+        if "counts" in keys and "soft_target" in keys:
+            raise UsageError(f"{path} has both 'counts' and 'soft_target'; keep one")
+        if "counts" in keys:
+            human, counts = npz["counts"], True
+        elif "soft_target" in keys:
+            human, counts = npz["soft_target"], False
+        else:
+            raise UsageError(
+                f"{path} has no human labels: add a 'counts' or 'soft_target' key"
+            )
+        classes = npz["classes"] if "classes" in keys else None
+    return X, gold, human, counts, classes
+
+
+def _read_csv(path):
+    try:
+        with open(path, newline="") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    if len(rows) < 2:
+        raise UsageError(f"{path} has no data rows")
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    bad = [i for i, r in enumerate(body) if len(r) != len(header)]
+    if bad:
+        raise UsageError(
+            f"{path}: row {bad[0] + 2} has {len(body[bad[0]])} fields, "
+            f"the header has {len(header)}"
+        )
+    count_cols = [i for i, h in enumerate(header) if h.startswith("count_")]
+    soft_cols = [i for i, h in enumerate(header) if h.startswith("soft_")]
+    if count_cols and soft_cols:
+        raise UsageError(f"{path} has both count_* and soft_* columns; keep one kind")
+    label_cols = count_cols or soft_cols
+    if not label_cols:
+        raise UsageError(
+            f"{path} has no human-label columns: add count_<class> or "
+            "soft_<class> columns"
+        )
+    prefix = "count_" if count_cols else "soft_"
+    classes = _as_classes([header[i][len(prefix) :] for i in label_cols])
+    gold_col = header.index("target") if "target" in header else None
+    feat_cols = [
+        i for i in range(len(header)) if i not in label_cols and i != gold_col
+    ]
+    if not feat_cols:
+        raise UsageError(f"{path} has no feature columns")
+
+    def numeric(cols, what):
+        try:
+            return np.array([[float(r[i]) for i in cols] for r in body])
+        except ValueError:
+            for ri, r in enumerate(body):
+                for i in cols:
+                    try:
+                        float(r[i])
+                    except ValueError:
+                        raise UsageError(
+                            f"{path}: {what} column {header[i]!r} row {ri + 2} is "
+                            f"not a number: {r[i]!r}"
+                        ) from None
+            raise  # pragma: no cover
+
+    X = numeric(feat_cols, "feature")
+    human = numeric(label_cols, "label")
+    gold = None
+    if gold_col is not None:
+        gold = _as_classes([r[gold_col].strip() for r in body])
+        if gold.dtype.kind != classes.dtype.kind:
+            gold, classes = gold.astype(str), classes.astype(str)
+    return X, gold, human, bool(count_cols), classes
+
+
+def _load_file(path, max_samples, random_state):
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(
+            f"--dataset {str(path)!r} is neither one of {', '.join(DATASETS)} "
+            "nor an existing file"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        X, gold, human, counts, classes = _read_npz(path)
+    elif suffix == ".csv":
+        X, gold, human, counts, classes = _read_csv(path)
+    else:
+        raise UsageError(f"--dataset file must end in .npz or .csv, got {path.name!r}")
+    X = np.asarray(X)
+    human = np.asarray(human)
+    if X.dtype.kind not in "biuf":
+        raise UsageError(f"{path}: features must be numeric, got dtype {X.dtype}")
+    if X.ndim < 2 or X.shape[0] == 0:
+        raise UsageError(f"{path}: features must have shape (n, ...) with n >= 1")
+    if human.ndim != 2:
+        raise UsageError(f"{path}: human labels must be 2-D (n, K), got {human.shape}")
+    n, k = human.shape
+    if X.shape[0] != n:
+        raise UsageError(
+            f"{path}: {X.shape[0]} feature rows but {n} human-label rows"
+        )
+    if classes is None:
+        classes = np.arange(k)
+    classes = np.asarray(classes)
+    if classes.shape != (k,):
+        raise UsageError(
+            f"{path}: K mismatch: {classes.size} classes but {k} human-label columns"
+        )
+    if gold is not None:
+        gold = np.asarray(gold).ravel()
+        if gold.shape[0] != n:
+            raise UsageError(f"{path}: {gold.shape[0]} gold labels but {n} rows")
+        unknown = ~np.isin(gold, classes)
+        if unknown.any():
+            i = int(np.flatnonzero(unknown)[0])
+            raise UsageError(
+                f"{path}: K mismatch: gold label {gold[i]!r} (row {i}) is not one of "
+                f"the {k} classes {list(classes.tolist())}"
+            )
+    data = {
+        "X": X,
+        "gold": gold,
+        "human": human,
+        "counts": counts,
+        "classes": classes,
+        "provenance": {
+            "dataset": path.name,
+            "title": f"user data {path.name}",
+            "licence": "as stated by the data owner (not recorded in the file)",
+            "labels": "human (user-supplied " + ("vote counts" if counts else
+                                                 "soft labels") + ")",
+        },
+    }
+    return _subsample(data, max_samples, random_state)
+
+
+def load_audit_data(dataset, *, data_home=None, max_samples=None, random_state=0):
+    """Load a built-in data set or a user file for the audit.
+
+    Returns a dict with ``X``, ``gold`` (or None), ``human`` (counts or soft
+    labels), ``counts`` (bool), ``classes`` and ``provenance``. Bad data raises
+    :class:`UsageError`.
+    """
+    if dataset in DATASETS:
+        try:
+            return _load_builtin(dataset, data_home, max_samples, random_state)
+        except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
+            msg = " ".join(str(exc).split()) or type(exc).__name__
+            raise UsageError(f"cannot load {dataset}: {msg}") from None
+    return _load_file(dataset, max_samples, random_state)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _build_parser():
+    parser = _OneLineParser(
+        prog="sksoft",
+        description="sksoft: learning from soft labels, the scikit-learn way.",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
+    audit = sub.add_parser(
+        "audit",
+        help="train every supervision arm over several seeds and write a report",
+        description=(
+            "Train the same model under several kinds of supervision (arms) over "
+            "several seeds and compare accuracy, calibration (overall, hard and "
+            "easy samples, against the gold labels and against the human soft "
+            "labels), divergence to the human labels, stability over seeds and "
+            "training dynamics. Writes report.md, results.csv, runs.jsonl and PNG "
+            "figures to --out."
+        ),
+    )
+    audit.add_argument(
+        "--dataset",
+        default="ambiguous-digits",
+        help=(
+            "ambiguous-digits (embedded, simulated labels; default), mnist "
+            "(simulated panel), cifar10h (human labels), or a path to a .npz/.csv "
+            "file (see `python -c 'import sksoft.cli; help(sksoft.cli)'`)"
+        ),
+    )
+    audit.add_argument("--data-home", default=None, help="download/cache folder")
+    audit.add_argument(
+        "--arms",
+        default=",".join(ALL_ARMS),
+        help=f"comma list of arms (default: all six: {','.join(ALL_ARMS)})",
+    )
+    audit.add_argument(
+        "--seeds", default="3", help="number of seeds (e.g. 3) or a comma list"
+    )
+    audit.add_argument("--epochs", type=int, default=None, help="training epochs")
+    audit.add_argument(
+        "--hard-fraction",
+        type=float,
+        default=0.2,
+        help="share of test samples with the highest human-label entropy (0.2)",
+    )
+    audit.add_argument(
+        "--test-size", type=float, default=0.3, help="held-out share (0.3)"
+    )
+    audit.add_argument(
+        "--max-samples",
+        type=int,
+        default=None,
+        help="random subsample of the data (default: all; mnist/cifar10h: 3000)",
+    )
+    audit.add_argument("--n-jobs", type=int, default=None, help="parallel runs")
+    audit.add_argument(
+        "--random-state", type=int, default=0, help="data split / teacher seed"
+    )
+    audit.add_argument("--out", default="sksoft-audit", help="output folder")
+    audit.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out folder"
+    )
+    audit.add_argument(
+        "--no-figures", action="store_true", help="skip the PNG figures"
+    )
+    audit.add_argument(
+        "--quiet", action="store_true", help="no progress bar"
+    )
+    return parser
+
+
+def _check_args(args):
+    arms = _parse_arms(args.arms)
+    seeds = _parse_seeds(args.seeds)
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError("--epochs must be at least 1")
+    if not 0.0 < args.hard_fraction < 1.0:
+        raise UsageError("--hard-fraction must be in (0, 1)")
+    if not 0.0 < args.test_size < 1.0:
+        raise UsageError("--test-size must be in (0, 1)")
+    if args.max_samples is not None and args.max_samples < 10:
+        raise UsageError("--max-samples must be at least 10")
+    if args.n_jobs is not None and args.n_jobs == 0:
+        raise UsageError("--n-jobs must not be 0")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise UsageError(
+            f"--out {str(out)!r} exists and is not empty; pass --overwrite to "
+            "replace it"
+        )
+    return arms, seeds, out
+
+
+def _check_arms_against_data(arms, data):
+    if data["gold"] is None:
+        needs = [a for a in arms if a in GOLD_ARMS]
+        if needs:
+            ok = ",".join(a for a in ALL_ARMS if a not in GOLD_ARMS)
+            raise UsageError(
+                f"arm {needs[0]!r} needs gold labels, which the data lacks (no "
+                f"'target'); choose --arms among {ok}"
+            )
+    if len(arms) < 2 and "gold" in arms:
+        raise UsageError("--arms needs at least one arm besides gold to compare")
+
+
+def _default_epochs(X):
+    return 40 if X.ndim == 2 else 12
+
+
+def _audit(args):
+    arms, seeds, out = _check_args(args)
+    max_samples = args.max_samples
+    if max_samples is None and args.dataset in ("mnist", "cifar10h"):
+        max_samples = 3000
+    data = load_audit_data(
+        args.dataset,
+        data_home=args.data_home,
+        max_samples=max_samples,
+        random_state=args.random_state,
+    )
+    _check_arms_against_data(arms, data)
+
+    from .audit import run_audit
+
+    epochs = args.epochs if args.epochs is not None else _default_epochs(data["X"])
+    bar = None if args.quiet else ProgressBar(len(arms) * len(seeds))
+    try:
+        result = run_audit(
+            data["X"],
+            data["gold"],
+            data["human"],
+            counts=data["counts"],
+            classes=data["classes"],
+            arms=arms,
+            seeds=seeds,
+            max_epochs=epochs,
+            hard_fraction=args.hard_fraction,
+            test_size=args.test_size,
+            n_jobs=args.n_jobs,
+            random_state=args.random_state,
+            provenance=data["provenance"],
+            progress=bar,
+        )
+    except ValueError as exc:
+        # input problems found by run_audit's validation (before any training)
+        raise UsageError(" ".join(str(exc).split())) from None
+
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    try:
+        result.write_report(tmp, figures=not args.no_figures)
+        (tmp / "command.json").write_text(
+            json.dumps({"argv": ["sksoft", "audit", *args._argv]}, indent=1) + "\n"
+        )
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not args.quiet:
+        print(f"report written to {out / 'report.md'}", file=sys.stderr)
+    return 0
+
+
+def main(argv=None):
+    """Entry point of ``sksoft`` / ``python -m sksoft``.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name (``sys.argv[1:]`` by default).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 on bad arguments or bad data (one line on
+        stderr, nothing written), 1 on a failure during training.
+
+    Examples
+    --------
+    >>> from sksoft.cli import main
+    >>> main(["audit", "--seeds", "0"])  # the message goes to stderr
+    2
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2, one line)
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    args._argv = argv[1:]
+    try:
+        return _audit(args)
+    except UsageError as exc:
+        print(f"sksoft audit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sksoft audit: interrupted; nothing written", file=sys.stderr)
+        return 130
