@@ -57,9 +57,7 @@ class _SoftProbaScorer:
                 self._metadata_request.score.add_request(param=param, alias=None)
 
     def __repr__(self):
-        kw = "".join(f", {k}={v!r}" for k, v in self._kwargs.items())
-        sign = "" if self._sign > 0 else ", greater_is_better=False"
-        return f"sksoft.metrics.get_scorer({self._name!r}) -> {self._score_func.__name__}({sign[2:]}{kw})"
+        return f"sksoft.metrics.get_scorer({self._name!r})"
 
     def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
         """Score ``estimator`` on ``X`` against ``y_true`` (labels or soft rows).

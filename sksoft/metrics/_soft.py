@@ -1,7 +1,5 @@
 """Losses, divergences and human-model alignment against soft targets."""
 
-import numbers
-
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.utils._param_validation import StrOptions, validate_params

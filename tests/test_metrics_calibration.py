@@ -1,0 +1,405 @@
+"""Tests of sksoft.metrics calibration errors against netcal, torchmetrics and
+formulas written out by hand."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sksoft.metrics import (
+    expected_calibration_error,
+    hard_sample_calibration_error,
+    max_calibration_error,
+)
+from sksoft.metrics._calibration import _assign_bins, _calibration_bins
+from sksoft.targets import hard_sample_mask, one_hot
+
+
+def _random_problem(rng, n=2000, k=5, temp=2.0):
+    logits = rng.normal(size=(n, k)) * temp
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(k, p=row) for row in p[:, ::-1]])  # miscalibrated
+    return p, y
+
+
+def _ece_by_hand(conf, acc, n_bins, weight=None, norm="l1", uniform=False):
+    """Straight loop over bins [e_m, e_{m+1}), last closed."""
+    edges = np.linspace(0, 1, n_bins + 1)
+    w = np.ones_like(conf) if weight is None else weight
+    gaps, sizes = [], []
+    for m in range(n_bins):
+        lo, hi = edges[m], edges[m + 1]
+        inb = (conf >= lo) & ((conf < hi) if m < n_bins - 1 else (conf <= hi))
+        if w[inb].sum() == 0:
+            continue
+        a = np.sum(w[inb] * acc[inb]) / w[inb].sum()
+        c = np.sum(w[inb] * conf[inb]) / w[inb].sum()
+        gaps.append(abs(a - c))
+        sizes.append(w[inb].sum())
+    gaps, sizes = np.array(gaps), np.array(sizes)
+    share = np.full(len(gaps), 1 / len(gaps)) if uniform else sizes / sizes.sum()
+    if norm == "max":
+        return gaps.max()
+    if norm == "l2":
+        return np.sqrt(np.sum(share * gaps**2))
+    return np.sum(share * gaps)
+
+
+@pytest.fixture
+def problem():
+    return _random_problem(np.random.default_rng(3))
+
+
+# --------------------------------------------------------------------- netcal
+
+
+@pytest.mark.parametrize("k", [3, 10])
+@pytest.mark.parametrize("n_bins", [1, 10, 15])
+def test_equals_netcal_ece_mce_ace(k, n_bins):
+    netcal = pytest.importorskip("netcal.metrics")
+    p, y = _random_problem(np.random.default_rng(k + n_bins), n=3000, k=k)
+    ours = expected_calibration_error(y, p, n_bins=n_bins)
+    assert ours == pytest.approx(netcal.ECE(bins=n_bins).measure(p, y), abs=1e-10)
+    mce = max_calibration_error(y, p, n_bins=n_bins)
+    assert mce == pytest.approx(netcal.MCE(bins=n_bins).measure(p, y), abs=1e-10)
+    ace = expected_calibration_error(y, p, n_bins=n_bins, bin_weighting="uniform")
+    assert ace == pytest.approx(netcal.ACE(bins=n_bins).measure(p, y), abs=1e-10)
+    assert ours > 0.05  # the reversed sampling makes the model miscalibrated
+
+
+def test_equals_netcal_quantile_bins(problem):
+    netcal = pytest.importorskip("netcal.metrics")
+    p, y = problem
+    ours = expected_calibration_error(y, p, n_bins=10, strategy="quantile")
+    ref = netcal.ECE(bins=10, equal_intervals=False).measure(p, y)
+    assert ours == pytest.approx(ref, abs=1e-10)
+    # equal mass: the bins hold (almost) the same number of samples
+    bins = _calibration_bins(y, p, n_bins=10, strategy="quantile")
+    assert bins.count.max() - bins.count.min() <= 1
+
+
+def test_classwise_equals_mean_of_netcal_binary(problem):
+    netcal = pytest.importorskip("netcal.metrics")
+    p, y = problem
+    ref = np.mean(
+        [netcal.ECE(bins=15).measure(p[:, k], (y == k).astype(int)) for k in range(5)]
+    )
+    assert expected_calibration_error(y, p, classwise=True) == pytest.approx(
+        ref, abs=1e-10
+    )
+
+
+def test_binary_column_is_positive_class_calibration_like_netcal():
+    netcal = pytest.importorskip("netcal.metrics")
+    rng = np.random.default_rng(1)
+    p1 = rng.uniform(size=1500)
+    y = (rng.uniform(size=1500) < p1**2).astype(int)
+    ours = expected_calibration_error(y, p1)
+    assert ours == pytest.approx(netcal.ECE(bins=15).measure(p1, y), abs=1e-10)
+    both = np.column_stack([1 - p1, p1])
+    assert ours == pytest.approx(netcal.ECE(bins=15).measure(both, y), abs=1e-10)
+    assert ours == pytest.approx(_ece_by_hand(p1, (y == 1).astype(float), 15))
+    # string labels: the column belongs to the larger label (or labels[-1])
+    names = np.array(["neg", "pos"])[y]
+    assert expected_calibration_error(names, p1) == pytest.approx(ours)
+    flipped = expected_calibration_error(names, 1 - p1, labels=["pos", "neg"])
+    assert flipped == pytest.approx(expected_calibration_error(1 - y, 1 - p1))
+
+
+# --------------------------------------------------------------- torchmetrics
+
+
+def test_equals_torchmetrics_where_edges_agree():
+    torch = pytest.importorskip("torch")
+    tmf = pytest.importorskip("torchmetrics.functional.classification")
+    p, y = _random_problem(np.random.default_rng(7), n=4000, k=6)
+    # torchmetrics bins float32 confidences; drop rows within 1e-6 of an edge
+    conf = p.max(axis=1)
+    edges = np.linspace(0, 1, 16)
+    far = np.min(np.abs(conf[:, None] - edges[None, :]), axis=1) > 1e-6
+    p, y = p[far], y[far]
+    for norm in ["l1", "l2", "max"]:
+        ref = tmf.multiclass_calibration_error(
+            torch.from_numpy(p),
+            torch.from_numpy(y),
+            num_classes=6,
+            n_bins=15,
+            norm=norm,
+        ).item()
+        assert expected_calibration_error(y, p, norm=norm) == pytest.approx(
+            ref, abs=1e-6
+        )
+
+
+def test_confidence_one_convention_vs_torchmetrics():
+    """A confidence of exactly 1.0 joins the last bin (netcal, numpy.histogram);
+    torchmetrics gives it an extra bin of its own, so the two differ here."""
+    torch = pytest.importorskip("torch")
+    tmf = pytest.importorskip("torchmetrics.functional.classification")
+    p = np.array([[1.0, 0.0, 0.0]] * 4 + [[0.95, 0.05, 0.0]] * 4)
+    y = np.array([0] * 4 + [1] * 4)
+    bins = _calibration_bins(y, p, n_bins=10, labels=[0, 1, 2])
+    assert bins.count[-1] == 8  # 0.95 and 1.0 share the last bin [0.9, 1.0]
+    ours = expected_calibration_error(y, p, n_bins=10, labels=[0, 1, 2])
+    assert ours == pytest.approx(abs(0.5 - 0.975))
+    tm = tmf.multiclass_calibration_error(
+        torch.from_numpy(p), torch.from_numpy(y), num_classes=3, n_bins=10
+    ).item()
+    assert tm == pytest.approx(0.5 * 0.95 + 0.5 * 0.0, abs=1e-6)  # separate bins
+
+
+# ------------------------------------------------------------ formula by hand
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+@pytest.mark.parametrize("bin_weighting", ["size", "uniform"])
+def test_matches_hand_loop_soft_and_weighted(problem, norm, bin_weighting):
+    p, y = problem
+    rng = np.random.default_rng(0)
+    soft = rng.dirichlet(np.ones(5) * 0.5, size=len(y))
+    w = rng.uniform(0.1, 3, size=len(y))
+    pred = np.argmax(p, axis=1)
+    conf = p.max(axis=1)
+    soft_acc = soft[np.arange(len(y)), pred]
+    ours = expected_calibration_error(
+        soft, p, norm=norm, bin_weighting=bin_weighting, sample_weight=w
+    )
+    ref = _ece_by_hand(
+        conf, soft_acc, 15, weight=w, norm=norm, uniform=bin_weighting == "uniform"
+    )
+    assert ours == pytest.approx(ref, abs=1e-12)
+
+
+def test_soft_one_hot_equals_hard(problem):
+    p, y = problem
+    for kw in [{}, {"classwise": True}, {"norm": "max"}, {"strategy": "quantile"}]:
+        assert expected_calibration_error(one_hot(y), p, **kw) == pytest.approx(
+            expected_calibration_error(y, p, **kw), abs=1e-15
+        )
+
+
+def test_integer_weights_equal_repetition(problem):
+    p, y = problem
+    w = np.random.default_rng(1).integers(0, 4, size=len(y))
+    rep = np.repeat(np.arange(len(y)), w)
+    assert expected_calibration_error(y, p, sample_weight=w) == pytest.approx(
+        expected_calibration_error(y[rep], p[rep]), abs=1e-12
+    )
+
+
+def test_perfect_soft_calibration_is_zero(problem):
+    """Predictions scored against themselves as soft labels are calibrated."""
+    p, _ = problem
+    assert expected_calibration_error(p, p) == pytest.approx(0.0, abs=1e-12)
+    assert expected_calibration_error(p, p, classwise=True) == pytest.approx(
+        0.0, abs=1e-12
+    )
+
+
+def test_label_permutation_and_strings(problem):
+    p, y = problem
+    names = np.array(list("abcde"))
+    ref = expected_calibration_error(y, p)
+    assert expected_calibration_error(names[y], p) == pytest.approx(ref)
+    perm = np.array([2, 0, 4, 1, 3])
+    # columns reordered together with the labels
+    assert expected_calibration_error(
+        names[y], p[:, perm], labels=names[perm]
+    ) == pytest.approx(ref)
+
+
+def test_missing_class_needs_labels():
+    p = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1]])
+    with pytest.raises(ValueError, match="Pass labels="):
+        expected_calibration_error([0, 1], p)
+    with pytest.raises(ValueError, match="not among"):
+        expected_calibration_error([0, 5], p, labels=[0, 1, 2])
+    assert expected_calibration_error([0, 1], p, labels=[0, 1, 2]) == pytest.approx(0.3)
+
+
+def test_bin_assignment_equals_searchsorted_on_edge_values():
+    """The arithmetic bin index equals numpy.histogram's at exact edges."""
+    for n_bins in [3, 7, 10, 15, 20]:
+        edges = np.linspace(0, 1, n_bins + 1)
+        grid = np.unique(
+            np.concatenate(
+                [edges, np.nextafter(edges, 0), np.nextafter(edges, 1)]
+                + [np.arange(j + 1) / j for j in range(1, 70)]
+            )
+        )
+        grid = grid[(grid >= 0) & (grid <= 1)]
+        ref = np.clip(np.searchsorted(edges, grid, side="right") - 1, 0, n_bins - 1)
+        np.testing.assert_array_equal(_assign_bins(grid, edges, True), ref)
+        hist, _ = np.histogram(grid, bins=edges)
+        np.testing.assert_array_equal(np.bincount(ref, minlength=n_bins), hist)
+
+
+# ----------------------------------------------------------------- CIFAR-10H
+
+
+def _cifar(cifar10h_dir):
+    return np.load(cifar10h_dir / "cifar10h-probs.npy")
+
+
+def test_cifar10h_equals_netcal(cifar10h_dir):
+    netcal = pytest.importorskip("netcal.metrics")
+    probs = _cifar(cifar10h_dir)
+    majority = np.argmax(probs, axis=1)
+    sampled = np.array([np.random.default_rng(0).choice(10, p=r) for r in probs[:3000]])
+    for y, p in [(majority, probs), (sampled, probs[:3000])]:
+        for n_bins in [10, 15]:
+            assert expected_calibration_error(y, p, n_bins=n_bins) == pytest.approx(
+                netcal.ECE(bins=n_bins).measure(p, y), abs=1e-10
+            )
+            assert max_calibration_error(y, p, n_bins=n_bins) == pytest.approx(
+                netcal.MCE(bins=n_bins).measure(p, y), abs=1e-10
+            )
+            assert expected_calibration_error(
+                y, p, n_bins=n_bins, bin_weighting="uniform"
+            ) == pytest.approx(netcal.ACE(bins=n_bins).measure(p, y), abs=1e-10)
+
+
+def test_cifar10h_against_own_majority_label(cifar10h_dir):
+    """Accuracy is 1 in every bin, so the ECE is 1 - mean confidence."""
+    probs = _cifar(cifar10h_dir)
+    ece = expected_calibration_error(np.argmax(probs, axis=1), probs)
+    assert ece == pytest.approx(1 - probs.max(axis=1).mean(), abs=1e-12)
+
+
+def test_cifar10h_sampled_labels_calibrated_within_noise(cifar10h_dir):
+    """Labels drawn from the predicted distributions: calibrated by construction.
+
+    In bin m the gap acc - conf is a mean of n_m independent centred terms
+    1[y_i = yhat_i] - c_i with variance c_i (1 - c_i), so its standard error is
+    s_m = sqrt(sum_i c_i (1 - c_i)) / n_m. The bound is sum_m (n_m / n) 4 s_m:
+    every bin within 4 standard errors (probability > 0.999 over 15 bins).
+    """
+    probs = _cifar(cifar10h_dir)
+    rng = np.random.default_rng(42)
+    cum = probs.cumsum(axis=1)
+    y = (rng.uniform(size=(len(probs), 1)) > cum).sum(axis=1)
+    y = np.minimum(y, 9)
+    conf = probs.max(axis=1)
+    idx = _assign_bins(conf, np.linspace(0, 1, 16), True)
+    n = len(conf)
+    bound = 0.0
+    for m in np.unique(idx):
+        c = conf[idx == m]
+        bound += (len(c) / n) * 4 * np.sqrt(np.sum(c * (1 - c))) / len(c)
+    ece = expected_calibration_error(y, probs)
+    assert ece <= bound
+    # against their own majority the same predictions are far off (sanity)
+    assert expected_calibration_error(np.argmax(probs, axis=1), probs) > 2 * bound
+    # and as soft labels they are exactly calibrated
+    assert expected_calibration_error(probs, probs) == pytest.approx(0, abs=1e-12)
+
+
+def test_cifar10h_hard_samples_worse_than_easy(cifar10h_dir):
+    probs = _cifar(cifar10h_dir)
+    y = np.argmax(probs, axis=1)
+    hard = hard_sample_calibration_error(y, probs, soft_target=probs)
+    easy = hard_sample_calibration_error(y, probs, soft_target=probs, subset="easy")
+    mask = hard_sample_mask(probs)
+    assert hard == pytest.approx(expected_calibration_error(y[mask], probs[mask]))
+    assert easy == pytest.approx(expected_calibration_error(y[~mask], probs[~mask]))
+    assert hard > easy
+
+
+# --------------------------------------------------------- hard-sample metric
+
+
+def test_hard_sample_sources_agree(soft_y, rng):
+    p = rng.dirichlet(np.ones(3), size=len(soft_y))
+    mask = hard_sample_mask(soft_y, hard_fraction=0.3)
+    gold = np.argmax(soft_y, axis=1)
+    from_soft = hard_sample_calibration_error(soft_y, p, hard_fraction=0.3)
+    assert from_soft == pytest.approx(expected_calibration_error(soft_y[mask], p[mask]))
+    routed = hard_sample_calibration_error(
+        gold, p, soft_target=soft_y, hard_fraction=0.3
+    )
+    assert routed == pytest.approx(expected_calibration_error(gold[mask], p[mask]))
+    explicit = hard_sample_calibration_error(gold, p, mask=mask)
+    assert explicit == pytest.approx(routed)
+    easy = hard_sample_calibration_error(gold, p, mask=mask, subset="easy", norm="max")
+    assert easy == pytest.approx(max_calibration_error(gold[~mask], p[~mask]))
+    w = rng.uniform(size=len(gold))
+    assert hard_sample_calibration_error(
+        gold, p, mask=mask, sample_weight=w
+    ) == pytest.approx(
+        expected_calibration_error(gold[mask], p[mask], sample_weight=w[mask])
+    )
+
+
+def test_hard_sample_without_hardness_raises(rng):
+    p = rng.dirichlet(np.ones(3), size=20)
+    y = np.arange(20) % 3
+    with pytest.raises(ValueError, match="soft_target"):
+        hard_sample_calibration_error(y, p)
+    with pytest.raises(ValueError, match="zero entropy"):
+        hard_sample_calibration_error(one_hot(y), p)
+    with pytest.raises(ValueError, match="mask must be boolean"):
+        hard_sample_calibration_error(y, p, mask=np.ones(20, dtype=int))
+    with pytest.raises(ValueError, match="easy subset is empty"):
+        hard_sample_calibration_error(y, p, mask=np.ones(20, bool), subset="easy")
+    with pytest.raises(ValueError, match="soft_target has 5 samples"):
+        hard_sample_calibration_error(y, p, soft_target=p[:5])
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    "y_true, y_prob, match",
+    [
+        ([0, 1], [[0.5, 0.5]] * 3, "same length"),
+        ([[0.5, 0.5]] * 3, [[0.2, 0.3, 0.5]] * 3, "y_true has 2 classes"),
+        ([0, 1, 0], [[0.5, 0.6], [0.5, 0.5], [0.5, 0.5]], "sum to 1"),
+        ([0, 1, 0], [[1.5, -0.5], [0.5, 0.5], [0.5, 0.5]], "negative"),
+        ([0, 1, 0], [[np.nan, 0.5], [0.5, 0.5], [0.5, 0.5]], "NaN"),
+        ([0, 1, 0], [0.2, 1.2, 0.5], r"\[0, 1\]"),
+        ([0, 1, 0], [0.2, np.nan, 0.5], "NaN"),
+        ([], np.zeros((0, 2)), "empty"),
+        ([[0.5, 0.6], [0.5, 0.5]], [[0.5, 0.5]] * 2, "y_true rows must sum"),
+        ([0, 1, 2], [[0.5, 0.5]] * 3, "3 distinct labels"),
+    ],
+)
+def test_bad_input_raises(y_true, y_prob, match):
+    for func in (expected_calibration_error, max_calibration_error):
+        with pytest.raises(ValueError, match=match):
+            func(y_true, np.asarray(y_prob, dtype=float))
+
+
+def test_bad_parameters_raise(problem):
+    p, y = problem
+    with pytest.raises(ValueError, match="n_bins"):
+        expected_calibration_error(y, p, n_bins=0)
+    with pytest.raises(ValueError, match="norm"):
+        expected_calibration_error(y, p, norm="l3")
+    with pytest.raises(ValueError, match="sample_weight has 3"):
+        expected_calibration_error(y, p, sample_weight=[1, 2, 3])
+    with pytest.raises(ValueError, match="negative"):
+        expected_calibration_error(y, p, sample_weight=-np.ones(len(y)))
+
+
+def test_float32_and_pandas_input(problem):
+    pd = pytest.importorskip("pandas")
+    p, y = problem
+    ref = expected_calibration_error(y, p)
+    p32 = (p / p.sum(1, keepdims=True)).astype(np.float32)
+    assert expected_calibration_error(y, p32) == pytest.approx(ref, abs=1e-5)
+    assert expected_calibration_error(pd.Series(y), pd.DataFrame(p)) == pytest.approx(
+        ref
+    )
+    assert expected_calibration_error(y, np.asfortranarray(p)) == pytest.approx(ref)
+
+
+def test_import_does_not_load_torch_or_matplotlib():
+    code = (
+        "import sys, sksoft.metrics; "
+        "bad = [m for m in ('torch', 'matplotlib', 'skorch') "
+        "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
