@@ -158,6 +158,7 @@ class TrainingDynamics(Callback):
         self._raw_y = None
         self._acc = None
         self._checked = False
+        self._nonlin = None
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -168,6 +169,7 @@ class TrainingDynamics(Callback):
             )
         n = get_len(X)
         if getattr(self, "_acc", None) is not None and self.n_samples_ == n:
+            self._nonlin = None
             return  # partial_fit: continue the recording
         y_np = _to_numpy(y)
         if get_len(y_np) != n:
@@ -184,7 +186,9 @@ class TrainingDynamics(Callback):
         self._raw_y = y_np
         self._acc = None
         self._checked = False
+        self._nonlin = None
         self._seen = np.zeros(n, dtype=bool)
+        self._n_recorded = 0
 
     def _setup(self, net, n_classes):
         """Build targets and gold positions once the class count is known."""
@@ -213,9 +217,11 @@ class TrainingDynamics(Callback):
     def _probabilities(self, net, y_pred):
         if isinstance(y_pred, (tuple, list)):
             y_pred = y_pred[0]
+        if self._nonlin is None:
+            self._nonlin = net._get_predict_nonlinearity()
         with torch.no_grad():
-            proba = net._get_predict_nonlinearity()(y_pred.detach())
-        proba = proba.cpu().numpy().astype(np.float64, copy=False)
+            proba = self._nonlin(y_pred.detach())
+        proba = proba.cpu().numpy()
         if proba.ndim != 2:
             raise ValueError(
                 "TrainingDynamics: the net's predictions must be 2-D "
@@ -230,6 +236,7 @@ class TrainingDynamics(Callback):
         return proba
 
     def _record(self, net, idx, y_pred):
+        """Store a batch's probabilities; the statistics update at epoch end."""
         if getattr(self, "_raw_y", None) is None:
             raise RuntimeError(
                 "TrainingDynamics: on_train_begin was not called; use the "
@@ -243,27 +250,31 @@ class TrainingDynamics(Callback):
             )
         if self._acc is None:
             self._setup(net, proba.shape[1])
+            self._epoch_proba = np.zeros((self.n_samples_, proba.shape[1]))
         if idx.size and (idx.min() < 0 or idx.max() >= self.n_samples_):
             raise ValueError(
                 "TrainingDynamics: batch indices out of range for "
                 f"{self.n_samples_} training rows."
             )
-        if self._seen[idx].any() or np.unique(idx).size != idx.size:
-            raise ValueError(
-                "TrainingDynamics: a sample was seen twice in one epoch; the "
-                "statistics are defined per epoch (sampling with replacement "
-                "is not supported)."
-            )
+        if self._seen[idx].any():
+            self._raise_duplicate()
         self._seen[idx] = True
-        if not self._acc.in_epoch:
-            self._acc.begin_epoch()
-        q = _per_sample_quantities(proba, self.targets_[idx], self.gold_[idx])
-        self._acc.update(idx, *q)
+        self._n_recorded += idx.size
+        self._epoch_proba[idx] = proba
+
+    @staticmethod
+    def _raise_duplicate():
+        raise ValueError(
+            "TrainingDynamics: a sample was seen twice in one epoch; the "
+            "statistics are defined per epoch (sampling with replacement is "
+            "not supported)."
+        )
 
     # ------------------------------------------------------------------
     def on_epoch_begin(self, net, **kwargs):
         if getattr(self, "_raw_y", None) is not None:
             self._seen[:] = False
+            self._n_recorded = 0
 
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
         if not training or self.mode != "train":
@@ -298,9 +309,18 @@ class TrainingDynamics(Callback):
                 else:
                     idx = np.asarray(_to_numpy(idx), dtype=np.int64)
                 self._record(net, idx, y_pred)
-        if self._acc is not None and self._acc.in_epoch:
-            self._acc.end_epoch()
-            self.n_epochs_ += 1
+        if self._acc is None or self._n_recorded == 0:
+            return
+        idx = np.flatnonzero(self._seen)
+        if idx.size != self._n_recorded:
+            self._raise_duplicate()
+        q = _per_sample_quantities(
+            self._epoch_proba[idx], self.targets_[idx], self.gold_[idx]
+        )
+        self._acc.begin_epoch()
+        self._acc.update(idx, *q)
+        self._acc.end_epoch()
+        self.n_epochs_ += 1
 
     @property
     def history_(self):
@@ -332,4 +352,4 @@ class TrainingDynamics(Callback):
     def _state_nbytes(self):
         """Bytes held by the recording state (targets and gold included)."""
         total = self.targets_.nbytes + self.gold_.nbytes + self._seen.nbytes
-        return total + self._acc.nbytes()
+        return total + self._epoch_proba.nbytes + self._acc.nbytes()

@@ -72,14 +72,15 @@ def _gold_positions(gold_labels, classes):
     except TypeError as exc:  # e.g. strings against ints
         raise ValueError(
             f"gold_labels of dtype {labels.dtype} cannot be matched to the classes "
-            f"{list(classes)}."
+            f"{classes.tolist()}."
         ) from exc
     pos = order[np.clip(pos, 0, len(classes) - 1)]
     bad = classes[pos] != labels
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"gold_labels[{i}]={labels[i]!r} is not one of the classes {list(classes)}."
+            f"gold_labels[{i}]={labels[i].item()!r} is not one of the classes "
+            f"{classes.tolist()}."
         )
     return pos.astype(np.int64)
 
@@ -747,6 +748,8 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
             )
         X = validate_data(self, X, dtype=[np.float32, np.float64], ensure_min_samples=2)
         check_consistent_length(X, y)
+        if not X.flags.writeable:  # e.g. a copy-on-write pandas view
+            X = X.copy()
         if gold_labels is not None:
             check_consistent_length(X, gold_labels)
             gold_labels = np.asarray(gold_labels)

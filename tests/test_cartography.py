@@ -1,0 +1,416 @@
+"""Tests of sksoft.cartography: statistics, transformer, alignment, data map."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import spearmanr
+from skorch import NeuralNetClassifier
+
+from sksoft.cartography import (
+    STATISTICS,
+    CartographyTransformer,
+    DataMapDisplay,
+    _DynamicsAccumulator,
+    _per_sample_quantities,
+    human_alignment_summary,
+    training_dynamics_statistics,
+)
+
+# ---------------------------------------------------------------------------
+# a fixed, hand-checkable history: 4 epochs, 3 samples, 2 classes
+# sample 0 (gold 0): p[gold] 0.2 0.6 0.4 0.8 -> wrong, right, wrong, right
+# sample 1 (gold 1): p[gold] 0.1 0.2 0.3 0.4 -> never right
+# sample 2 (gold 0): p[gold] 0.9 every epoch
+# ---------------------------------------------------------------------------
+GOLD_P = np.array([[0.2, 0.1, 0.9], [0.6, 0.2, 0.9], [0.4, 0.3, 0.9], [0.8, 0.4, 0.9]])
+Y_HAND = np.array([0, 1, 0])
+
+
+def _hand_proba():
+    proba = np.empty((4, 3, 2))
+    for j, g in enumerate(Y_HAND):
+        proba[:, j, g] = GOLD_P[:, j]
+        proba[:, j, 1 - g] = 1 - GOLD_P[:, j]
+    return proba
+
+
+def test_statistics_hand_checked_history():
+    stats = training_dynamics_statistics(_hand_proba(), Y_HAND)
+    # confidence = mean p[gold]; by hand: 2.0/4, 1.0/4, 0.9
+    np.testing.assert_allclose(stats["confidence"], [0.5, 0.25, 0.9])
+    # population std: sqrt(0.2/4), sqrt(0.05/4), 0
+    np.testing.assert_allclose(
+        stats["variability"], [np.sqrt(0.05), np.sqrt(0.0125), 0.0], atol=1e-15
+    )
+    # reference: correctness = count of correct epochs (2, 0, 4); ours / 4 epochs
+    np.testing.assert_allclose(stats["correctness"], np.array([2, 0, 4]) / 4)
+    # reference forgetfulness: 1 (learnt, forgotten, learnt), sentinel, 0
+    assert stats["forgetfulness"][0] == 1
+    assert np.isposinf(stats["forgetfulness"][1])
+    assert stats["forgetfulness"][2] == 0
+    np.testing.assert_array_equal(stats["n_epochs"], [4, 4, 4])
+    # with hard targets the expected target probability is the gold probability
+    np.testing.assert_allclose(stats["target_confidence"], stats["confidence"])
+    np.testing.assert_allclose(stats["target_variability"], stats["variability"])
+
+
+def _forgetting_by_loop(trend):
+    """Toneva et al.: count transitions from a correct epoch to a wrong one."""
+    if not any(trend):
+        return np.inf
+    count = 0
+    for before, now in zip(trend[:-1], trend[1:]):
+        count += bool(before) and not now
+    return count
+
+
+def test_statistics_equal_direct_numpy_on_random_soft_history():
+    rng = np.random.default_rng(1)
+    n_epochs, n, k = 7, 40, 4
+    logits = rng.normal(scale=2.0, size=(n_epochs, n, k))
+    proba = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    targets = rng.dirichlet(np.ones(k) * 0.7, size=n)
+    stats = training_dynamics_statistics(proba, targets)
+
+    gold = np.argmax(targets, axis=1)
+    gold_p = proba[:, np.arange(n), gold]
+    correct = proba.argmax(-1) == gold
+    np.testing.assert_allclose(stats["confidence"], gold_p.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(stats["variability"], gold_p.std(0), atol=1e-12)
+    np.testing.assert_allclose(stats["correctness"], correct.sum(0) / n_epochs)
+    expected_forget = [_forgetting_by_loop(list(correct[:, j])) for j in range(n)]
+    np.testing.assert_array_equal(stats["forgetfulness"], expected_forget)
+
+    tp = np.einsum("nk,enk->en", targets, proba)
+    np.testing.assert_allclose(stats["target_confidence"], tp.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(stats["target_variability"], tp.std(0), atol=1e-12)
+    js = np.array(
+        [
+            [jensenshannon(targets[j], proba[e, j]) ** 2 for j in range(n)]
+            for e in range(n_epochs)
+        ]
+    )
+    np.testing.assert_allclose(stats["js_divergence"], js.mean(0), atol=1e-12)
+
+
+def test_gold_labels_override_the_target_mode():
+    proba = _hand_proba()
+    # soft target whose mode is class 1 for sample 0, but gold label 0
+    y = np.array([[0.4, 0.6], [0.0, 1.0], [1.0, 0.0]])
+    default = training_dynamics_statistics(proba, y)
+    np.testing.assert_allclose(default["confidence"][0], 1 - 0.5)
+    gold = training_dynamics_statistics(proba, y, gold_labels=[0, 1, 0])
+    np.testing.assert_allclose(gold["confidence"], [0.5, 0.25, 0.9])
+    # expected target probability does not depend on the gold label
+    np.testing.assert_allclose(gold["target_confidence"], default["target_confidence"])
+    np.testing.assert_allclose(
+        gold["target_confidence"][0],
+        np.mean(0.4 * GOLD_P[:, 0] + 0.6 * (1 - GOLD_P[:, 0])),
+    )
+    strings = training_dynamics_statistics(
+        proba, ["a", "b", "a"], gold_labels=["a", "b", "a"]
+    )
+    np.testing.assert_allclose(strings["confidence"], [0.5, 0.25, 0.9])
+    with pytest.raises(ValueError, match="not one of the classes"):
+        training_dynamics_statistics(proba, y, gold_labels=[0, 2, 0])
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.ones((3, 2)), "n_epochs, n_samples, n_classes"),
+        (np.full((2, 3, 2), 0.7), "sum"),
+        (np.full((2, 3, 2), np.nan), "NaN|nan|finite"),
+        (np.zeros((0, 3, 2)), "empty"),
+    ],
+)
+def test_statistics_reject_bad_probabilities(bad, match):
+    with pytest.raises(ValueError, match=match):
+        training_dynamics_statistics(bad, Y_HAND)
+
+
+def test_statistics_reject_mismatched_targets():
+    with pytest.raises(ValueError, match="samples"):
+        training_dynamics_statistics(_hand_proba(), [0, 1])
+
+
+def test_streaming_accumulator_matches_full_with_missing_observations():
+    rng = np.random.default_rng(3)
+    n, k = 50, 3
+    targets = rng.dirichlet(np.ones(k), size=n)
+    gold = targets.argmax(1)
+    full = _DynamicsAccumulator(n, full=True)
+    stream = _DynamicsAccumulator(n, full=False)
+    for _ in range(9):
+        idx = rng.permutation(n)[: rng.integers(30, n + 1)]  # some rows unseen
+        proba = rng.dirichlet(np.ones(k), size=idx.size)
+        q = _per_sample_quantities(proba, targets[idx], gold[idx])
+        for acc in (full, stream):
+            acc.begin_epoch()
+            acc.update(idx, *q)
+            acc.end_epoch()
+    a, b = full.statistics(), stream.statistics()
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], atol=1e-12, rtol=0, err_msg=key)
+    # a row seen in some epochs only: statistics over its observed epochs
+    hist = full.history()
+    j = int(np.argmax(np.isnan(hist["gold_proba"]).sum(0)))
+    obs = hist["gold_proba"][:, j][~np.isnan(hist["gold_proba"][:, j])]
+    np.testing.assert_allclose(a["confidence"][j], obs.mean())
+    np.testing.assert_allclose(a["variability"][j], obs.std())
+    assert a["n_epochs"][j] == obs.size
+
+
+# ---------------------------------------------------------------------------
+# human alignment
+# ---------------------------------------------------------------------------
+def test_human_alignment_summary_against_scipy_and_hand_bins():
+    rng = np.random.default_rng(0)
+    entropy = rng.uniform(0, 1, size=200)
+    conf = 1 - entropy + rng.normal(scale=0.2, size=200)
+    var = entropy * 0.3 + rng.normal(scale=0.05, size=200)
+    stats = {"confidence": conf, "variability": var, "n_epochs": np.ones(200)}
+    out = human_alignment_summary(stats, entropy, n_quantiles=4)
+    np.testing.assert_allclose(out.spearman_confidence, spearmanr(conf, entropy)[0])
+    np.testing.assert_allclose(out.spearman_variability, spearmanr(var, entropy)[0])
+    assert out.spearman_confidence < -0.5 < 0.5 < out.spearman_variability
+    order = np.argsort(entropy)
+    for b in range(4):
+        rows = order[b * 50 : (b + 1) * 50]
+        np.testing.assert_allclose(
+            out.quantile_means["confidence"][b], conf[rows].mean()
+        )
+    np.testing.assert_array_equal(out.quantile_counts, [50, 50, 50, 50])
+    assert "n_epochs" not in out.quantile_means
+
+
+def test_human_alignment_summary_merges_tied_edges_and_drops_nan():
+    entropy = np.array([0.0] * 6 + [0.5, 0.6, 0.7, np.nan])
+    conf = np.linspace(1, 0.1, 10)
+    conf[0] = np.nan
+    out = human_alignment_summary(
+        {"confidence": conf, "variability": np.linspace(0, 0.3, 10)},
+        entropy,
+        n_quantiles=4,
+    )
+    assert out.n_samples == 8
+    assert out.quantile_counts.sum() == 8
+    assert out.quantile_edges[0] == 0.0 and len(out.quantile_edges) < 5
+    with pytest.raises(ValueError, match="no 'variability'"):
+        human_alignment_summary({"confidence": conf}, entropy)
+    with pytest.raises(ValueError, match="values"):
+        human_alignment_summary({"confidence": conf, "variability": conf}, entropy[:5])
+    with pytest.raises(ValueError, match="n_quantiles"):
+        human_alignment_summary(
+            {"confidence": conf, "variability": conf}, entropy, n_quantiles=0
+        )
+
+
+# ---------------------------------------------------------------------------
+# transformer
+# ---------------------------------------------------------------------------
+class _MLP(torch.nn.Module):
+    def __init__(self, n_in=4, n_out=2, hidden=16):
+        super().__init__()
+        self.seq = torch.nn.Sequential(
+            torch.nn.Linear(n_in, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, n_out),
+        )
+
+    def forward(self, X):
+        return torch.softmax(self.seq(X), dim=-1)
+
+
+def _net(**kw):
+    params = dict(module=_MLP, max_epochs=6, lr=0.2, verbose=0, batch_size=32)
+    params.update(kw)
+    return NeuralNetClassifier(**params)
+
+
+@pytest.fixture
+def blobs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * rng.normal(size=90) > 0).astype(np.int64)
+    return X, y
+
+
+def test_transformer_with_plain_skorch_net_eval_mode(blobs):
+    X, y = blobs
+    torch.manual_seed(0)
+    carto = CartographyTransformer(_net(), mode="eval", storage="full")
+    Xt = carto.fit_transform(X, y)
+    assert Xt.shape == (90, len(STATISTICS))
+    np.testing.assert_array_equal(carto.get_feature_names_out(), STATISTICS)
+    # every row recorded: internal validation split disabled
+    assert carto.estimator_.train_split is None
+    np.testing.assert_array_equal(carto.statistics_["n_epochs"], 6)
+    hist = carto.training_dynamics_.history_
+    np.testing.assert_allclose(Xt[:, 0], hist["gold_proba"].mean(0))
+    np.testing.assert_allclose(Xt[:, 1], hist["gold_proba"].std(0))
+    np.testing.assert_allclose(carto.confidence_, Xt[:, 0])
+    np.testing.assert_allclose(carto.correctness_, Xt[:, 2])
+    # the original estimator is untouched
+    assert not hasattr(carto.estimator, "module_")
+    assert not hasattr(carto, "transform")
+
+
+def test_transformer_regions_follow_thresholds(blobs):
+    X, y = blobs
+    torch.manual_seed(0)
+    carto = CartographyTransformer(
+        _net(), mode="eval", confidence_threshold=0.6, variability_threshold=0.05
+    ).fit(X, y)
+    c, v, r = carto.confidence_, carto.variability_, carto.regions_
+    np.testing.assert_array_equal(r == "ambiguous", v >= 0.05)
+    np.testing.assert_array_equal(r == "easy-to-learn", (v < 0.05) & (c >= 0.6))
+    np.testing.assert_array_equal(r == "hard-to-learn", (v < 0.05) & (c < 0.6))
+
+
+def test_transformer_pandas_output(blobs):
+    pd = pytest.importorskip("pandas")
+    X, y = blobs
+    torch.manual_seed(0)
+    carto = CartographyTransformer(_net(max_epochs=2), mode="eval").set_output(
+        transform="pandas"
+    )
+    df = carto.fit_transform(pd.DataFrame(X, columns=list("abcd")), y)
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns) == list(STATISTICS)
+    np.testing.assert_array_equal(carto.feature_names_in_, list("abcd"))
+    summary = human_alignment_summary(df, np.linspace(0, 1, 90))
+    assert np.isfinite(summary.spearman_confidence)
+
+
+def test_transformer_errors(blobs):
+    X, y = blobs
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(TypeError, match="skorch NeuralNet"):
+        CartographyTransformer(LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="requires y"):
+        CartographyTransformer(_net()).fit(X, None)
+    with pytest.raises(ValueError, match="mode"):
+        CartographyTransformer(_net(), mode="bogus").fit(X, y)
+    with pytest.raises(ValueError, match="callbacks='disable'"):
+        CartographyTransformer(_net(callbacks="disable"), mode="eval").fit(X, y)
+    # a plain skorch net has no batch indices: the training-pass mode says so
+    with pytest.raises(TypeError, match="mode='eval'"):
+        CartographyTransformer(_net(), mode="train").fit(X, y)
+
+
+def _flipped_digits(seed=0, flip=0.1):
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    flipped = np.zeros(len(y), dtype=bool)
+    flipped[rng.choice(len(y), size=int(flip * len(y)), replace=False)] = True
+    y_noisy = y.copy()
+    y_noisy[flipped] = (y[flipped] + rng.integers(1, 10, size=flipped.sum())) % 10
+    return X, y_noisy, flipped
+
+
+def test_flipped_digits_dominate_low_confidence_and_hard_region():
+    X, y_noisy, flipped = _flipped_digits()
+    torch.manual_seed(0)
+    net = _net(
+        module=_MLP,
+        module__n_in=64,
+        module__n_out=10,
+        module__hidden=64,
+        max_epochs=12,
+        lr=0.1,
+        batch_size=64,
+        optimizer=torch.optim.SGD,
+        optimizer__momentum=0.9,
+    )
+    carto = CartographyTransformer(net, mode="eval").fit(X, y_noisy)
+    conf = carto.confidence_
+    decile = np.argsort(conf)[: len(conf) // 10]
+    share_decile = flipped[decile].mean()
+    hard = carto.regions_ == "hard-to-learn"
+    share_hard = flipped[hard].mean()
+    # 10% of rows are flipped; they must make up most of both groups
+    assert share_decile > 0.7, share_decile
+    assert hard.sum() >= 0.5 * flipped.sum()
+    assert share_hard > 0.7, share_hard
+
+
+# ---------------------------------------------------------------------------
+# display
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def pyplot():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_data_map_display_from_statistics(pyplot):
+    rng = np.random.default_rng(0)
+    n = 300
+    stats = {
+        "confidence": rng.uniform(size=n),
+        "variability": rng.uniform(0, 0.4, size=n),
+        "correctness": rng.uniform(size=n),
+    }
+    stats["confidence"][0] = np.nan
+    disp = DataMapDisplay.from_statistics(stats, max_samples=100, random_state=1)
+    assert disp.plotted_indices_.size == 100
+    assert 0 not in disp.plotted_indices_
+    offsets = disp.scatter_.get_offsets()
+    np.testing.assert_allclose(
+        offsets[:, 0], stats["variability"][disp.plotted_indices_]
+    )
+    np.testing.assert_allclose(
+        offsets[:, 1], stats["confidence"][disp.plotted_indices_]
+    )
+    np.testing.assert_allclose(
+        disp.scatter_.get_array(), stats["correctness"][disp.plotted_indices_]
+    )
+    assert disp.colorbar_.ax.get_ylabel() == "correctness"
+    texts = {t.get_text() for t in disp.ax_.texts}
+    assert texts == {"easy-to-learn", "ambiguous", "hard-to-learn"}
+
+    fig, ax = pyplot.subplots()
+    entropy = rng.uniform(size=n)
+    disp2 = DataMapDisplay.from_statistics(
+        stats,
+        ax=ax,
+        hue=entropy,
+        hue_label="human entropy (simulated)",
+        max_samples=None,
+        show_regions=False,
+    )
+    assert disp2.ax_ is ax and disp2.figure_ is fig
+    assert disp2.plotted_indices_.size == n - 1
+    np.testing.assert_allclose(disp2.scatter_.get_array(), entropy[1:])
+    assert disp2.ax_.texts == [] or len(disp2.ax_.texts) == 0
+    with pytest.raises(ValueError, match="hue has"):
+        DataMapDisplay.from_statistics(stats, hue=entropy[:5])
+    with pytest.raises(ValueError, match="hue must be"):
+        DataMapDisplay.from_statistics(stats, hue="bogus")
+
+
+def test_data_map_display_from_estimator(pyplot, blobs):
+    X, y = blobs
+    torch.manual_seed(0)
+    carto = CartographyTransformer(
+        _net(max_epochs=3), mode="eval", variability_threshold=0.1
+    ).fit(X, y)
+    disp = DataMapDisplay.from_estimator(carto)
+    assert disp.variability_threshold == 0.1
+    assert "NeuralNetClassifier" in disp.ax_.get_title()
+    np.testing.assert_allclose(disp.scatter_.get_offsets()[:, 1], carto.confidence_)
+    disp_cb = DataMapDisplay.from_estimator(carto.training_dynamics_)
+    np.testing.assert_allclose(disp_cb.scatter_.get_offsets()[:, 1], carto.confidence_)
+    with pytest.raises(TypeError, match="CartographyTransformer"):
+        DataMapDisplay.from_estimator(object())
