@@ -6,6 +6,8 @@ calibration (above all on the hard, ambiguous samples) and records training
 dynamics (dataset cartography).
 """
 
+from .expansion import ExpansionClassifier
+from .model_selection import SoftStratifiedKFold
 from .targets import (
     check_probabilities,
     check_soft_targets,
@@ -20,6 +22,8 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "__version__",
+    "ExpansionClassifier",
+    "SoftStratifiedKFold",
     "check_probabilities",
     "check_soft_targets",
     "counts_to_proba",
