@@ -519,3 +519,46 @@ def test_sklearn_integration(est, param, values):
     restored = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
     np.testing.assert_array_equal(restored.predict(X), pipe.predict(X))
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_soft_scorer_through_grid_search(k):
+    from sksoft.metrics import get_scorer
+
+    X, y = _soft_data(9, n=60, k=k)
+    cv = SoftStratifiedKFold(3, entropy_bins=2)
+    est = ExpansionClassifier(LogisticRegression())
+    scorer = get_scorer("neg_soft_log_loss")
+    scores = cross_val_score(est, X, y, cv=cv, scoring=scorer)
+    manual = []
+    for train, test in cv.split(X, y):
+        p = clone(est).fit(X[train], y[train]).predict_proba(X[test])
+        manual.append(np.mean(np.sum(y[test] * np.log(p), axis=1)))  # -CE
+    np.testing.assert_allclose(scores, manual, rtol=1e-10)
+    gs = GridSearchCV(est, {"estimator__C": [0.01, 1.0]}, cv=cv, scoring=scorer)
+    gs.fit(X, y)
+    assert np.all(np.isfinite(gs.cv_results_["mean_test_score"]))
+
+
+def test_cross_val_predict_missing_class_multiclass_decision_function():
+    # 4 classes, the first training fold misses class 3: its column gets the
+    # most negative float, as in sklearn
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(48, 3))
+    y = np.repeat([0, 1, 2, 3], [14, 14, 14, 6])
+    test0 = np.r_[0:4, 14:18, 28:32, 42:48]
+    splits = [
+        (np.setdiff1d(np.arange(48), test0), test0),
+        (test0, np.setdiff1d(np.arange(48), test0)),
+    ]
+    with pytest.warns(RuntimeWarning, match="Number of classes in training fold"):
+        ours = cross_val_predict(
+            LogisticRegression(), X, y, cv=splits, method="decision_function"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = sk_cross_val_predict(
+            LogisticRegression(), X, y, cv=splits, method="decision_function"
+        )
+    np.testing.assert_array_equal(ours, ref)
+    assert np.all(ours[test0, 3] == np.finfo(np.float64).min)
