@@ -1,0 +1,1005 @@
+"""A skorch-based classifier that learns from soft labels.
+
+:class:`SoftLabelClassifier` trains any PyTorch module (by default a small
+MLP) on targets given as class labels, as probability rows (e.g. the share of
+annotators who chose each class) or, on request, as vote counts. It is a
+scikit-learn classifier: it passes sklearn's common estimator checks and works
+inside ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``.
+"""
+
+import copy
+import inspect
+import numbers
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from scipy import sparse
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+from skorch import NeuralNet
+from skorch.callbacks import (
+    Callback,
+    EpochScoring,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+)
+from skorch.dataset import Dataset
+from skorch.utils import TeeGenerator, is_dataset
+from torch import nn
+from torch.utils.data import Subset
+
+from .batching import SliceBatchIterator
+from .losses import SoftTargetCrossEntropyLoss
+from .targets import check_soft_targets
+
+__all__ = ["SoftLabelClassifier"]
+
+
+class _MLP(nn.Module):
+    """The default module: a multi-layer perceptron that outputs logits."""
+
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+    ):
+        super().__init__()
+        activations = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+        if activation not in activations:
+            raise ValueError(
+                f"module__activation must be one of {sorted(activations)}; got "
+                f"{activation!r}."
+            )
+        layers = []
+        n_in = n_features
+        for width in hidden_layer_sizes:
+            layers.append(nn.Linear(n_in, width))
+            layers.append(activations[activation]())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            n_in = width
+        layers.append(nn.Linear(n_in, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def _softmax_float64(logits):
+    """Softmax over the last dimension, computed in float64."""
+    return torch.softmax(logits.to(torch.float64), dim=-1)
+
+
+def _target_argmax_accuracy(net, X, y):
+    """Accuracy of ``net.predict(X)`` against the argmax of soft targets ``y``."""
+    y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    if y.ndim == 2:
+        y = net.classes_[np.argmax(y, axis=1)]
+    return accuracy_score(y, net.predict(X))
+
+
+def _overrides(obj, name, base):
+    """Whether ``obj``'s class overrides method ``name`` of class ``base``."""
+    return getattr(type(obj), name, None) is not getattr(base, name, None)
+
+
+class SoftLabelClassifier(ClassifierMixin, NeuralNet):
+    """Neural-network classifier trained on soft labels (skorch-based).
+
+    ``y`` may be class labels, an ``(n_samples, n_classes)`` matrix of
+    probability rows (soft labels, e.g. the share of annotators who chose each
+    class) or, with ``counts=True``, vote counts. The network is trained with
+    the soft-target cross-entropy
+    (:class:`~sksoft.losses.SoftTargetCrossEntropyLoss`), optionally smoothed
+    and sample-weighted. Without a ``module`` a multi-layer perceptron is built
+    from the number of features and classes; any :class:`torch.nn.Module` that
+    maps a batch of ``X`` to logits can be used instead (e.g. a CNN on images
+    given as a 4-D float array).
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=None
+        The network; it must return logits of shape ``(batch, n_classes)``.
+        ``None`` builds an MLP with ``hidden_layer_sizes`` (its ``activation``
+        and ``dropout`` can be set with ``module__activation="tanh"`` and
+        ``module__dropout=0.2``). A class is instantiated at every fit with the
+        ``module__*`` parameters; an instance is deep-copied at every fit, so each
+        fit starts from its initial weights.
+    criterion : torch criterion class or instance, default=SoftTargetCrossEntropyLoss
+        The loss on logits and probability targets. A class accepting
+        ``reduction`` is built with ``reduction="none"`` so sample weights can be
+        applied; one accepting ``label_smoothing`` receives ``label_smoothing``.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Optimizer; its parameters can be set as ``optimizer__<name>``.
+    lr : float, default=0.001
+        Learning rate.
+    max_epochs : int, default=50
+        Number of epochs of :meth:`fit`.
+    batch_size : int, default=128
+        Mini-batch size for training and prediction; ``-1`` uses all samples.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Widths of the hidden layers of the default MLP (ignored with a
+        ``module``).
+    label_smoothing : float, default=0.0
+        Share of the target mass spread uniformly over the classes during
+        training (see :class:`~sksoft.losses.SoftTargetCrossEntropyLoss`).
+    classes : array-like of shape (n_classes,), default=None
+        The class labels, in the column order of a 2-D ``y``. ``None`` means the
+        sorted label set for 1-D ``y`` and ``arange(n_classes)`` for 2-D ``y``.
+    counts : bool, default=False
+        Read a 2-D ``y`` as vote counts (normalised per row) instead of
+        probabilities. Integer matrices are never read as counts silently.
+    train_split : float, callable or None, default=0.2
+        Internal validation split. A float is the validation share of a
+        hold-out split stratified on the target argmax (plain random when a
+        class is too small to stratify); a callable is called as
+        ``train_split(dataset, y_hard, **fit_params)`` with the hard labels
+        (target argmax) and must return ``(dataset_train, dataset_valid)``, so
+        skorch's ``ValidSplit(5, stratified=True)`` works; ``None`` trains on all
+        samples without validation.
+    random_state : int, RandomState instance or None, default=None
+        Seeds a :class:`torch.Generator` owned by the fit, which draws the
+        weight initialisation, dropout, shuffling and the validation split. The
+        global torch random state is saved before and restored after the fit.
+        With an int, repeated fits give identical results (in the same process
+        or in a worker process with the same number of torch threads).
+    iterator_train : class, default=SliceBatchIterator
+        Batch iterator for training (see :class:`~sksoft.batching.SliceBatchIterator`).
+    iterator_valid : class, default=SliceBatchIterator
+        Batch iterator for validation and prediction.
+    dataset : class, default=skorch.dataset.Dataset
+        Dataset class wrapping ``X`` and the soft targets.
+    callbacks : list of callbacks, "disable" or None, default=None
+        Extra skorch callbacks, added to the default ones (epoch timer,
+        ``train_loss``, ``valid_loss``, ``valid_acc`` and the print log).
+    predict_nonlinearity : "auto", callable or None, default="auto"
+        Maps module outputs to probabilities. ``"auto"`` is the softmax over the
+        last dimension (computed in float64); ``None`` uses the outputs as they
+        are.
+    warm_start : bool, default=False
+        Continue training from the fitted weights on the next :meth:`fit`.
+    verbose : int, default=0
+        Print the epoch log when positive.
+    device : str or torch.device, default="cpu"
+        Device of the module and the batches.
+    compile : bool, default=False
+        Compile the module with :func:`torch.compile`.
+    use_caching : bool or "auto", default="auto"
+        Let scoring callbacks reuse the validation predictions.
+    torch_load_kwargs : dict, default=None
+        Passed to :func:`torch.load` when unpickling.
+    **kwargs
+        skorch-style component parameters such as ``module__dropout``,
+        ``optimizer__weight_decay``, ``iterator_train__drop_last`` or
+        ``callbacks__print_log__floatfmt``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of the columns of :meth:`predict_proba`.
+    n_features_in_ : int
+        Number of features (for 2-D ``X``; the size of axis 1 otherwise).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a pandas ``X``, when it has string column names.
+    module_ : torch.nn.Module
+        The trained network.
+    criterion_ : torch.nn.Module
+        The initialised criterion.
+    optimizer_ : torch.optim.Optimizer
+        The initialised optimizer.
+    history_ : skorch.history.History
+        Per-epoch and per-batch records (also available as ``history``).
+    generator_ : torch.Generator
+        The fit's random generator.
+
+    See Also
+    --------
+    sksoft.losses.SoftTargetCrossEntropyLoss : The default criterion.
+    sksoft.batching.SliceBatchIterator : The default batch iterator.
+    sksoft.targets.check_soft_targets : How ``y`` is validated.
+    skorch.NeuralNetClassifier : skorch's classifier for hard labels.
+
+    Notes
+    -----
+    **Targets.** ``y`` is validated by :func:`~sksoft.targets.check_soft_targets`
+    and turned into float probability rows: labels become one-hot rows, an
+    ``(n, 1)`` array is read as labels with a ``DataConversionWarning``. During
+    fit, callbacks receive these rows as ``y`` in ``on_train_begin``; batches are
+    :class:`~sksoft.batching.IndexedBatch` objects whose ``indices`` are the row
+    positions in the ``X`` passed to ``fit``.
+
+    **Loss and weights.** The per-sample soft cross-entropy is weighted by
+    ``sample_weight / mean(sample_weight)`` and averaged per batch, an unbiased
+    estimate of the weighted mean loss; with one batch per epoch (``batch_size=-1``)
+    and no validation split, integer weights are equivalent to repeating samples.
+
+    **Predictions.** :meth:`predict_proba` returns float64 rows summing to one,
+    :meth:`predict` returns ``classes_[argmax]`` (ties go to the first class) and
+    :meth:`score` is the accuracy against the argmax of the targets, so it
+    accepts the same ``y`` as :meth:`fit`.
+
+    **Inputs.** ``X`` may be a NumPy array, a pandas DataFrame, a CPU tensor, a
+    SciPy sparse matrix (densified batch by batch, never as a whole) or, with a
+    custom module, an array of more than two dimensions (e.g. images
+    ``(n, channels, height, width)``). Floating-point input is cast to float32.
+
+    **partial_fit** trains one epoch over the given samples, without an
+    internal validation split, initialising the network on the first call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.classifier import SoftLabelClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4)).astype(np.float32)
+    >>> p1 = 1 / (1 + np.exp(-3 * X[:, 0]))
+    >>> y_soft = np.column_stack([1 - p1, p1])  # soft labels
+    >>> clf = SoftLabelClassifier(max_epochs=30, lr=0.01, random_state=0)
+    >>> clf.fit(X, y_soft).classes_
+    array([0, 1])
+    >>> clf.predict_proba(X[:2]).sum(axis=1)
+    array([1., 1.])
+    >>> clf.score(X, y_soft) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        "module": [None, callable],
+        "criterion": [callable],
+        "optimizer": [callable],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Options(numbers.Integral, {-1}),
+        ],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
+        "label_smoothing": [Interval(numbers.Real, 0, 1, closed="both")],
+        "classes": [None, "array-like"],
+        "counts": ["boolean"],
+        "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"), callable],
+        "random_state": ["random_state"],
+        "iterator_train": [callable],
+        "iterator_valid": [callable],
+        "dataset": [callable],
+        "callbacks": [None, list, StrOptions({"disable"})],
+        "predict_nonlinearity": [None, StrOptions({"auto"}), callable],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "device": [None, str, torch.device],
+        "compile": ["boolean"],
+        "use_caching": ["boolean", StrOptions({"auto"})],
+        "torch_load_kwargs": [None, dict],
+    }
+
+    # skorch reads these before the first fit; class-level defaults keep
+    # ``__init__`` free of fitted (``*_``) attributes.
+    initialized_ = False
+    history_ = None
+    virtual_params_ = {}
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        criterion=SoftTargetCrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=0.001,
+        max_epochs=50,
+        batch_size=128,
+        hidden_layer_sizes=(100,),
+        label_smoothing=0.0,
+        classes=None,
+        counts=False,
+        train_split=0.2,
+        random_state=None,
+        iterator_train=SliceBatchIterator,
+        iterator_valid=SliceBatchIterator,
+        dataset=Dataset,
+        callbacks=None,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        verbose=0,
+        device="cpu",
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
+        **kwargs,
+    ):
+        self.module = module
+        self.criterion = criterion
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.label_smoothing = label_smoothing
+        self.classes = classes
+        self.counts = counts
+        self.train_split = train_split
+        self.random_state = random_state
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.dataset = dataset
+        self.callbacks = callbacks
+        self.predict_nonlinearity = predict_nonlinearity
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.device = device
+        self.compile = compile
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
+        vars(self).update(kwargs)
+
+    # ------------------------------------------------------------------
+    # parameters: sklearn semantics on top of skorch's dunder parameters
+    # ------------------------------------------------------------------
+    @classmethod
+    def _init_param_names(cls):
+        names = cls.__dict__.get("_init_param_names_cache")
+        if names is None:
+            sig = inspect.signature(cls.__init__)
+            names = frozenset(
+                p.name
+                for p in sig.parameters.values()
+                if p.name != "self" and p.kind != p.VAR_KEYWORD
+            )
+            cls._init_param_names_cache = names
+        return names
+
+    def __setattr__(self, name, attr):
+        # Parameters (e.g. a module *instance*) are stored as given; skorch's
+        # registration of torch components only concerns fitted attributes.
+        if not name.endswith("_") and (
+            "__" in name or name in self._init_param_names()
+        ):
+            object.__setattr__(self, name, attr)
+        else:
+            super().__setattr__(name, attr)
+
+    def _get_param_names(self):
+        names = set(self._init_param_names())
+        names.update(
+            k for k in vars(self) if not k.startswith("_") and not k.endswith("_")
+        )
+        return sorted(names)
+
+    @property
+    def _params_to_validate(self):
+        # skorch validates the extra (``prefix__name``) arguments; derive them
+        # from the instance instead of storing a private set that would leak
+        # into ``get_params``.
+        init = set(self._init_param_names())
+        return {
+            k
+            for k in vars(self)
+            if k not in init and not k.startswith("_") and not k.endswith("_")
+        }
+
+    def _check_params(self):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        if any(
+            not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 1
+            for s in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a tuple of positive ints; got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return sizes
+
+    # ------------------------------------------------------------------
+    # components
+    # ------------------------------------------------------------------
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            (
+                "valid_acc",
+                EpochScoring(
+                    _target_argmax_accuracy, name="valid_acc", lower_is_better=False
+                ),
+            ),
+            ("print_log", PrintLog()),
+        ]
+
+    def initialize_module(self):
+        """Build the module: the default MLP, a new instance or a copy."""
+        kwargs = self.get_params_for("module")
+        if self.module is None:
+            if not hasattr(self, "n_features_in_") or not hasattr(self, "classes_"):
+                raise ValueError(
+                    "The default module is built in fit from the data; call fit "
+                    "instead of initialize, or pass a module."
+                )
+            sizes = self.hidden_layer_sizes
+            sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+            self.module_ = _MLP(
+                self.n_features_in_,
+                len(self.classes_),
+                hidden_layer_sizes=sizes,
+                **kwargs,
+            )
+        elif isinstance(self.module, nn.Module) and not kwargs:
+            self.module_ = copy.deepcopy(self.module)
+        else:
+            self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def initialize_criterion(self):
+        """Build the criterion (per-sample reduction so weights can be applied)."""
+        kwargs = self.get_params_for("criterion")
+        criterion = self.criterion
+        if isinstance(criterion, type):
+            try:
+                params = inspect.signature(criterion).parameters
+            except (TypeError, ValueError):  # pragma: no cover - builtins
+                params = {}
+            if "reduction" in params and "reduction" not in kwargs:
+                kwargs["reduction"] = "none"
+            if "label_smoothing" in params and "label_smoothing" not in kwargs:
+                kwargs["label_smoothing"] = self.label_smoothing
+            elif self.label_smoothing and "label_smoothing" not in params:
+                raise ValueError(
+                    f"label_smoothing={self.label_smoothing} needs a criterion "
+                    f"that accepts label_smoothing; {criterion.__name__} does not."
+                )
+        self.criterion_ = self.initialized_instance(criterion, kwargs)
+        return self
+
+    def _get_predict_nonlinearity(self):
+        self.check_is_fitted()
+        nonlin = self.predict_nonlinearity
+        if nonlin == "auto":
+            return _softmax_float64
+        if nonlin is None:
+            return lambda x: x
+        if not callable(nonlin):
+            raise TypeError("predict_nonlinearity has to be a callable, 'auto' or None")
+        return nonlin
+
+    # ------------------------------------------------------------------
+    # randomness owned by the fit
+    # ------------------------------------------------------------------
+    def _new_generator(self):
+        seed = self.random_state
+        if seed is None:
+            seed = int(torch.randint(0, 2**62, (1,)).item())
+        elif isinstance(seed, np.random.RandomState):
+            seed = int(seed.randint(np.iinfo(np.int32).max))
+        generator = torch.Generator()
+        generator.manual_seed(int(seed))
+        return generator
+
+    def _draw_seed(self):
+        return int(torch.randint(0, 2**31 - 1, (1,), generator=self.generator_).item())
+
+    @contextmanager
+    def _fit_rng(self):
+        """Fork torch's global RNG and seed it from the fit's generator."""
+        seed = self._draw_seed()
+        cuda = str(self.device).startswith("cuda") and torch.cuda.is_available()
+        devices = None if cuda else []
+        with torch.random.fork_rng(devices=devices):
+            torch.random.default_generator.manual_seed(seed)
+            if cuda:
+                torch.cuda.manual_seed_all(seed)
+            yield
+
+    # ------------------------------------------------------------------
+    # validation of the training data
+    # ------------------------------------------------------------------
+    def _validate_X(self, X, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=(np.float32, np.float64),
+            allow_nd=True,
+        )
+        if sparse.issparse(X):
+            X = X.astype(np.float32)
+            X.sort_indices()
+        else:
+            X = np.ascontiguousarray(X, dtype=np.float32)
+        if self.module is None and X.ndim != 2:
+            raise ValueError(
+                f"The default MLP needs 2-D X; got shape {X.shape}. Pass a module "
+                "(e.g. a CNN) for inputs with more dimensions."
+            )
+        return X
+
+    def _validate_training_data(self, X, y, sample_weight, *, reset, classes=None):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X = self._validate_X(X, reset)
+        y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
+        if not sparse.issparse(y_arr):
+            y_arr = np.asarray(y_arr)
+            if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
+                check_classification_targets(y_arr.ravel())
+        if reset:
+            if classes is not None and self.classes is not None:
+                if not np.array_equal(np.asarray(classes), np.asarray(self.classes)):
+                    raise ValueError(
+                        f"classes={list(classes)} differs from the classes parameter "
+                        f"{list(self.classes)}."
+                    )
+            classes_arg = classes if classes is not None else self.classes
+        else:
+            if classes is not None and not np.array_equal(
+                np.asarray(classes), self.classes_
+            ):
+                raise ValueError(
+                    f"classes={list(classes)} differs from the fitted classes_ "
+                    f"{self.classes_.tolist()}."
+                )
+            classes_arg = self.classes_
+        Y, classes_out = check_soft_targets(
+            y_arr, classes=classes_arg, counts=self.counts, return_classes=True
+        )
+        check_consistent_length(X, Y)
+
+        sw = None
+        if sample_weight is not None:
+            sw = self._check_sample_weight(sample_weight, Y.shape[0])
+        if reset:
+            mass = Y.sum(axis=0) if sw is None else sw @ Y
+            present = np.flatnonzero(mass > 0)
+            if present.size < 2:
+                what = "sample-weighted target mass" if sw is not None else "samples"
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes with "
+                    f"{what}; got only class {classes_out[present].tolist()} "
+                    f"(classes: {np.asarray(classes_out).tolist()})."
+                )
+            self.classes_ = np.asarray(classes_out)
+        if sw is not None:
+            sw = (sw / sw.mean()).astype(np.float32)
+        return X, Y.astype(np.float32), sw
+
+    @staticmethod
+    def _check_sample_weight(sample_weight, n_samples):
+        if isinstance(sample_weight, numbers.Number):
+            sw = np.full(n_samples, float(sample_weight))
+        else:
+            if hasattr(sample_weight, "to_numpy"):
+                sample_weight = sample_weight.to_numpy()
+            sw = np.asarray(sample_weight, dtype=np.float64)
+        if sw.ndim != 1 or sw.shape[0] != n_samples:
+            raise ValueError(
+                f"sample_weight must have shape ({n_samples},); got {sw.shape}."
+            )
+        if not np.isfinite(sw).all():
+            raise ValueError("sample_weight contains NaN or infinity.")
+        if (sw < 0).any():
+            raise ValueError("sample_weight contains negative values.")
+        if not sw.any():
+            raise ValueError(
+                "sample_weight must contain at least one non-zero weight; all "
+                "weights are zero."
+            )
+        return sw
+
+    # ------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Initialise the network and train it for ``max_epochs`` epochs.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data (or an array with more dimensions for a custom
+            module).
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, probability rows or (with ``counts=True``) counts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        **fit_params : dict
+            Passed to the module's ``forward`` and to a callable
+            ``train_split``.
+
+        Returns
+        -------
+        self : SoftLabelClassifier
+            The fitted classifier.
+        """
+        self._check_params()
+        reset = not (self.warm_start and self.initialized_)
+        X, Y, sw = self._validate_training_data(X, y, sample_weight, reset=reset)
+        self._train(X, Y, sw, reset=reset, epochs=None, routing="fit", **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
+        """Train one epoch over the given samples, initialising on first call.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, probability rows or (with ``counts=True``) counts.
+        classes : array-like of shape (n_classes,), default=None
+            All class labels, needed on the first call when later calls may
+            bring labels missing from the first ``y``. Later calls must give the
+            same classes or ``None``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights (relative within this call).
+        **fit_params : dict
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        self : SoftLabelClassifier
+            The updated classifier.
+        """
+        self._check_params()
+        reset = not self.initialized_
+        X, Y, sw = self._validate_training_data(
+            X, y, sample_weight, reset=reset, classes=classes
+        )
+        self._train(
+            X,
+            Y,
+            sw,
+            reset=reset,
+            epochs=1,
+            routing="partial_fit",
+            split=False,
+            **fit_params,
+        )
+        return self
+
+    def _train(self, X, Y, sw, *, reset, epochs, routing, split=True, **fit_params):
+        if reset or getattr(self, "generator_", None) is None:
+            self.generator_ = self._new_generator()
+        self._fit_sample_weight = sw
+        self._fit_use_split = split
+        try:
+            with self._fit_rng():
+                if reset:
+                    self.initialize()
+                self.notify("on_train_begin", X=X, y=Y)
+                try:
+                    self.fit_loop(
+                        X, Y, epochs=epochs, _routing_method=routing, **fit_params
+                    )
+                except KeyboardInterrupt:
+                    pass
+                self.notify("on_train_end", X=X, y=Y)
+        finally:
+            del self._fit_sample_weight
+            del self._fit_use_split
+
+    def get_dataset(self, X, y=None):
+        """Wrap ``X`` and the soft targets (and fit's sample weights)."""
+        dataset = super().get_dataset(X, y)
+        sw = getattr(self, "_fit_sample_weight", None)
+        if y is not None and sw is not None and not is_dataset(X):
+            dataset.sample_weight = sw
+        return dataset
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split off the validation set, stratified on the target argmax."""
+        dataset = self.get_dataset(X, y)
+        split = self.train_split
+        if split is None or not getattr(self, "_fit_use_split", True) or y is None:
+            return dataset, None
+        y_hard = np.argmax(np.asarray(y), axis=1)
+        if isinstance(split, numbers.Real):
+            idx_train, idx_valid = self._holdout_split(y_hard, float(split))
+            if idx_valid is None:
+                return dataset, None
+            return Subset(dataset, idx_train), Subset(dataset, idx_valid)
+        return split(dataset, y_hard, **fit_params)
+
+    def _holdout_split(self, y_hard, valid_size):
+        from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+        n = len(y_hard)
+        n_valid = int(np.ceil(valid_size * n))
+        if n < 2 or n_valid < 1 or n - n_valid < 1:
+            return np.arange(n), None
+        seed = self._draw_seed()
+        _, class_counts = np.unique(y_hard, return_counts=True)
+        n_present = len(class_counts)
+        stratify = (
+            class_counts.min() >= 2
+            and n_valid >= n_present
+            and n - n_valid >= n_present
+        )
+        cv_cls = StratifiedShuffleSplit if stratify else ShuffleSplit
+        cv = cv_cls(n_splits=1, test_size=n_valid, random_state=seed)
+        idx_train, idx_valid = next(cv.split(np.zeros((n, 1)), y_hard))
+        return np.sort(idx_train), np.sort(idx_valid)
+
+    def get_iterator(self, dataset, training=False):
+        """Batch iterator; the training iterator shuffles with the fit's generator."""
+        if training:
+            kwargs = self.get_params_for("iterator_train")
+            iterator = self.iterator_train
+        else:
+            kwargs = self.get_params_for("iterator_valid")
+            iterator = self.iterator_valid
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = max(len(dataset), 1)
+        if isinstance(iterator, type) and issubclass(iterator, SliceBatchIterator):
+            if training:
+                kwargs.setdefault("shuffle", True)
+                kwargs.setdefault("generator", getattr(self, "generator_", None))
+            if str(self.device) != "cpu" and self.device is not None:
+                kwargs.setdefault("device", self.device)
+        elif training and kwargs.get("shuffle"):
+            kwargs.setdefault("generator", getattr(self, "generator_", None))
+        return iterator(dataset, **kwargs)
+
+    # ------------------------------------------------------------------
+    # the lean per-batch path
+    # ------------------------------------------------------------------
+    def _batch_hooks(self, name):
+        """The callbacks (and the net itself) that implement hook ``name``."""
+        hooks = [cb for _, cb in self.callbacks_ if _overrides(cb, name, Callback)]
+        if _overrides(self, name, NeuralNet):
+            hooks.insert(0, self)
+        return hooks
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run one training or validation epoch over ``iterator``.
+
+        Same records and callback calls as skorch (``on_batch_begin``,
+        ``on_batch_end`` with ``batch``, ``training``, ``loss`` and ``y_pred``;
+        ``<prefix>_loss`` and ``<prefix>_batch_size`` per batch), with less
+        overhead per batch: only the callbacks that implement a batch hook are
+        called, and when none does the batch records are written at the end of
+        the epoch.
+        """
+        if iterator is None:
+            return
+        history = self.history
+        begin = self._batch_hooks("on_batch_begin")
+        end = self._batch_hooks("on_batch_end")
+        eager = bool(begin or end)
+        self._set_training(training)
+        loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
+        losses, sizes = [], []
+        n_batches = 0
+        for batch in iterator:
+            n_batches += 1
+            if eager:
+                history.new_batch()
+                for cb in begin:
+                    cb.on_batch_begin(self, batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            Xi = batch[0]
+            size = len(Xi) if hasattr(Xi, "__len__") else len(batch)
+            if eager:
+                history.record_batch(loss_key, step["loss"].item())
+                history.record_batch(size_key, size)
+                for cb in end:
+                    cb.on_batch_end(self, batch=batch, training=training, **step)
+            else:
+                losses.append(step["loss"].detach())
+                sizes.append(size)
+        if not eager and losses:
+            for loss, size in zip(torch.stack(losses).tolist(), sizes):
+                history.new_batch()
+                history.record_batch(loss_key, loss)
+                history.record_batch(size_key, size)
+        history.record(prefix + "_batch_count", n_batches)
+
+    def train_step(self, batch, **fit_params):
+        """One optimisation step (no closure unless the optimizer needs one)."""
+        if any(
+            isinstance(getattr(self, name + "_"), torch.optim.LBFGS)
+            for name in self._optimizers
+        ):
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        grad_hooks = self._batch_hooks("on_grad_computed")
+        if grad_hooks:
+            for cb in grad_hooks:
+                cb.on_grad_computed(
+                    self,
+                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch,
+                    training=True,
+                )
+        for name in self._optimizers:
+            getattr(self, name + "_").step()
+        return step
+
+    def train_step_single(self, batch, **fit_params):
+        """Forward, loss and backward for one batch (modules already in train mode)."""
+        Xi, yi = batch
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(
+            y_pred,
+            yi,
+            X=Xi,
+            training=True,
+            sample_weight=getattr(batch, "sample_weight", None),
+        )
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        """Forward and loss for one validation batch, without gradients."""
+        Xi, yi = batch
+        with torch.no_grad():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(
+                y_pred,
+                yi,
+                X=Xi,
+                training=False,
+                sample_weight=getattr(batch, "sample_weight", None),
+            )
+        return {"loss": loss, "y_pred": y_pred}
+
+    def evaluation_step(self, batch, training=False):
+        """Module output for one prediction batch."""
+        Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
+        with torch.set_grad_enabled(training):
+            return self.infer(Xi)
+
+    def infer(self, x, **fit_params):
+        """Module output for one batch (tensors go straight to the module)."""
+        if isinstance(x, torch.Tensor) and not fit_params:
+            return self.module_(x)
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
+        """Weighted mean of the per-sample criterion values of a batch.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor of shape (batch, n_classes)
+            Logits (the first element is used if the module returns a tuple).
+        y_true : torch.Tensor of shape (batch, n_classes)
+            Soft targets.
+        X : object, default=None
+            The batch input (unused).
+        training : bool, default=False
+            Whether this is a training step (unused).
+        sample_weight : torch.Tensor of shape (batch,), default=None
+            Sample weights, already divided by their mean over the fit data.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
+        if isinstance(y_pred, tuple):
+            y_pred = y_pred[0]
+        if not isinstance(y_true, torch.Tensor):
+            y_true = torch.as_tensor(np.asarray(y_true))
+        if y_true.device != y_pred.device:
+            y_true = y_true.to(y_pred.device)
+        loss = self.criterion_(y_pred, y_true)
+        if loss.ndim == 0:
+            if sample_weight is not None:
+                raise ValueError(
+                    "sample_weight needs a criterion that returns per-sample "
+                    "losses (reduction='none'); the criterion returned a scalar."
+                )
+            return loss
+        if sample_weight is None:
+            return loss.mean()
+        return (loss * sample_weight.to(loss.dtype)).mean()
+
+    # ------------------------------------------------------------------
+    # prediction
+    # ------------------------------------------------------------------
+    def _prepare_predict_X(self, X):
+        check_is_fitted(self)
+        if is_dataset(X):
+            return X
+        return self._validate_X(X, reset=False)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows summing to one (float64 with the default nonlinearity), columns
+            in the order of ``classes_``.
+        """
+        X = self._prepare_predict_X(X)
+        nonlin = self._get_predict_nonlinearity()
+        self._set_training(False)
+        out = []
+        for yp in self.forward_iter(X, training=False):
+            yp = yp[0] if isinstance(yp, tuple) else yp
+            out.append(nonlin(yp).detach().cpu().numpy())
+        return np.concatenate(out, axis=0)
+
+    def predict(self, X):
+        """Predicted class labels, ``classes_[argmax(predict_proba(X))]``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_`` (ties go to the first class).
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of :meth:`predict` against the argmax of the targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels, probability rows or (with ``counts=True``) counts; soft rows
+            count as their argmax class (ties to the first class).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Weighted share of samples whose predicted class is the target's
+            most probable class.
+        """
+        check_is_fitted(self)
+        Y = check_soft_targets(y, classes=self.classes_, counts=self.counts)
+        y_hard = self.classes_[np.argmax(Y, axis=1)]
+        return float(
+            accuracy_score(y_hard, self.predict(X), sample_weight=sample_weight)
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = False
+        tags.target_tags.required = True
+        return tags
