@@ -6,7 +6,9 @@ calibration (above all on the hard, ambiguous samples) and records training
 dynamics (dataset cartography).
 """
 
+from .classifier import SoftLabelClassifier
 from .expansion import ExpansionClassifier
+from .losses import SoftTargetCrossEntropyLoss
 from .model_selection import SoftStratifiedKFold
 from .targets import (
     check_probabilities,
@@ -23,7 +25,9 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "__version__",
     "ExpansionClassifier",
+    "SoftLabelClassifier",
     "SoftStratifiedKFold",
+    "SoftTargetCrossEntropyLoss",
     "check_probabilities",
     "check_soft_targets",
     "counts_to_proba",
