@@ -29,8 +29,6 @@ import numbers
 import numpy as np
 from scipy.optimize import brentq
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
-from sklearn.model_selection import cross_val_predict as _sk_cross_val_predict
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -40,6 +38,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .model_selection import SoftStratifiedKFold, cross_val_predict
 from .targets import _entropy_rows, check_soft_targets, hard_labels
 
 __all__ = [
@@ -78,6 +77,11 @@ def _is_missing(value):
         return bool(value != value)
     except TypeError:  # pandas.NA refuses bool()
         return True
+
+
+def _py(value):
+    """A numpy scalar as the python value, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _column(data, key, name):
@@ -350,8 +354,8 @@ def annotations_to_counts(
                 pos = int(np.flatnonzero(repeat)[0])
                 first, second = sorted(order[pos - 1 : pos + 1])
                 raise ValueError(
-                    f"annotator {annot_col[second]!r} labelled item "
-                    f"{item_col[second]!r} more than once (rows {first} and "
+                    f"annotator {_py(annot_col[second])!r} labelled item "
+                    f"{_py(item_col[second])!r} more than once (rows {first} and "
                     f"{second}; {n_duplicates} duplicate row(s) in all). Pass "
                     "duplicates='first', 'last' or 'count' to choose a policy."
                 )
@@ -373,7 +377,7 @@ def annotations_to_counts(
     if empty.any() and missing == "raise":
         row = int(np.flatnonzero(empty)[0])
         raise ValueError(
-            f"item {items[row]!r} (row {row} of items; {int(empty.sum())} item(s) "
+            f"item {_py(items[row])!r} (row {row} of items; {int(empty.sum())} item(s) "
             "in all) has no annotation. Pass missing='zero' to keep all-zero rows."
         )
     return Bunch(
@@ -599,7 +603,7 @@ def _resolve_cv(cv, random_state):
             raise ValueError(
                 f"cv must be at least 2 folds for cross-fitting; got {cv}."
             )
-        return StratifiedKFold(
+        return SoftStratifiedKFold(
             n_splits=int(cv), shuffle=True, random_state=random_state
         )
     return cv
@@ -649,8 +653,11 @@ def teacher_soft_labels(
         hard labels (:func:`~sksoft.targets.hard_labels`, ties to the first
         class), since scikit-learn classifiers train on labels.
     cv : int, cross-validation generator or iterable, default=5
-        Folds. An int builds ``StratifiedKFold(cv, shuffle=True,
-        random_state=random_state)``.
+        Folds. An int builds
+        :class:`SoftStratifiedKFold(cv, shuffle=True,
+        random_state=random_state) <sksoft.model_selection.SoftStratifiedKFold>`
+        (stratified on the hard labels); a splitter receives the integer
+        class codes of ``y`` as its ``y``.
     temperature : float > 0, default=1.0
         Applied to the out-of-fold probabilities with
         :func:`apply_temperature` (``T > 1`` flattens, ``T < 1`` sharpens).
@@ -661,7 +668,8 @@ def teacher_soft_labels(
     random_state : int, RandomState instance or None, default=None
         Shuffling of the folds when ``cv`` is an int.
     n_jobs : int, default=None
-        Parallel fits (passed to :func:`sklearn.model_selection.cross_val_predict`).
+        Parallel fits (passed to
+        :func:`sksoft.model_selection.cross_val_predict`).
 
     Returns
     -------
@@ -670,7 +678,7 @@ def teacher_soft_labels(
 
     See Also
     --------
-    sklearn.model_selection.cross_val_predict : The out-of-fold engine used.
+    sksoft.model_selection.cross_val_predict : The out-of-fold engine used.
     apply_temperature : The temperature applied here.
 
     Notes
@@ -705,13 +713,18 @@ def teacher_soft_labels(
     if present.size < 2:
         raise ValueError("y holds a single class; a teacher needs at least two.")
     splitter = _resolve_cv(cv, random_state)
-    oof = _sk_cross_val_predict(
-        clone(estimator), X, codes, cv=splitter, method="predict_proba", n_jobs=n_jobs
+    oof = cross_val_predict(
+        clone(estimator),
+        X,
+        codes,
+        cv=splitter,
+        method="predict_proba",
+        n_jobs=n_jobs,
+        classes=present,
     )
     out = np.zeros((codes.shape[0], len(classes_out)), dtype=np.float64)
-    out[:, present] = oof
-    sums = out.sum(axis=1, keepdims=True)
-    out /= sums
+    out[:, present] = oof  # classes absent from y keep probability 0
+    out /= out.sum(axis=1, keepdims=True)
     if temperature != 1.0:
         out = _temper(out, float(temperature))
     return out
@@ -748,7 +761,8 @@ def align_mode(y, gold, *, classes=None):
     Returns
     -------
     y_aligned : ndarray of shape (n_samples, n_classes)
-        Rows whose largest probability sits on the gold class.
+        Rows whose largest probability sits on the gold class (the input
+        values, validated but not renormalised).
     changed : ndarray of shape (n_samples,), dtype bool
         True for the rows whose values were swapped (the gold class held
         strictly less than the maximum).
@@ -781,7 +795,8 @@ def align_mode(y, gold, *, classes=None):
         raise ValueError(
             f"y must be a 2-D matrix of soft targets; got shape {y_arr.shape}."
         )
-    p, classes_out = check_soft_targets(y_arr, classes=classes, return_classes=True)
+    _, classes_out = check_soft_targets(y_arr, classes=classes, return_classes=True)
+    p = y_arr.astype(np.float64)  # the validated input values, not renormalised
     g = _gold_indices(gold, classes_out, p.shape[0])
     rows = np.arange(p.shape[0])
     mode = np.argmax(p, axis=1)

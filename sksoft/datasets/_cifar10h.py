@@ -64,9 +64,10 @@ labels are loaded from the CIFAR-10 python archive.
 :Source: https://github.com/jcpeterson/cifar-10h (labels);
     https://www.cs.toronto.edu/~kriz/cifar.html (images, gold labels).
 :Licence: CIFAR-10H is released under Creative Commons BY-NC-SA 4.0
-    (https://creativecommons.org/licenses/by-nc-sa/4.0/): cite the paper, no
-    commercial use, share derivatives alike. It is downloaded, never bundled.
-    CIFAR-10 images: A. Krizhevsky, no explicit licence; cite the report.
+    (CC BY-NC-SA 4.0, https://creativecommons.org/licenses/by-nc-sa/4.0/):
+    cite the paper, no commercial use, share derivatives alike. It is
+    downloaded, never bundled. CIFAR-10 images: A. Krizhevsky, no explicit
+    licence; cite the report.
 :Citation: J. C. Peterson, R. M. Battleday, T. L. Griffiths and
     O. Russakovsky, "Human uncertainty makes classification more robust",
     ICCV 2019. A. Krizhevsky, "Learning multiple layers of features from tiny
