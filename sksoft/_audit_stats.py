@@ -98,7 +98,8 @@ def spread_ratio(values, reference, *, confidence=0.95):
     -------
     dict
         ``ratio``, ``ci_low``, ``ci_high`` (nan where undefined: fewer than two
-        seeds, or a reference spread of zero).
+        seeds or a reference spread of zero; the interval is also nan when the
+        arm's own spread is zero, where it would collapse to ``[0, 0]``).
     """
     a = np.asarray(values, dtype=float)
     b = np.asarray(reference, dtype=float)
@@ -110,6 +111,11 @@ def spread_ratio(values, reference, *, confidence=0.95):
     sa = float(np.std(a, ddof=1))
     sb = float(np.std(b, ddof=1))
     if sb == 0:
+        return out
+    out["ratio"] = sa / sb
+    if sa == 0:
+        # identical values (e.g. the same accuracy for every seed): the F
+        # interval would collapse to [0, 0], which a few seeds cannot support
         return out
     f = (sa / sb) ** 2
     dfa, dfb = a.size - 1, b.size - 1

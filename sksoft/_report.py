@@ -178,9 +178,20 @@ def write_effects_csv(result, path):
         w = csv.writer(fh)
         w.writerow(
             [
-                "arm", "metric", "reference_labels", "better", "mean", "std",
-                "n_seeds", "diff_vs_" + result.reference, "ci_low", "ci_high",
-                "p_value", "verdict", "std_ratio", "std_ratio_ci_low",
+                "arm",
+                "metric",
+                "reference_labels",
+                "better",
+                "mean",
+                "std",
+                "n_seeds",
+                "diff_vs_" + result.reference,
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "verdict",
+                "std_ratio",
+                "std_ratio_ci_low",
                 "std_ratio_ci_high",
             ]
         )
@@ -195,11 +206,20 @@ def write_effects_csv(result, path):
 
             w.writerow(
                 [
-                    row["arm"], row["metric"], METRICS[row["metric"]]["reference"],
-                    METRICS[row["metric"]]["better"], num(row, "mean"),
-                    num(row, "std"), row["n_seeds"], num(e, "diff"),
-                    num(e, "ci_low"), num(e, "ci_high"), num(e, "p_value"),
-                    e.get("verdict", ""), num(s, "ratio"), num(s, "ci_low"),
+                    row["arm"],
+                    row["metric"],
+                    METRICS[row["metric"]]["reference"],
+                    METRICS[row["metric"]]["better"],
+                    num(row, "mean"),
+                    num(row, "std"),
+                    row["n_seeds"],
+                    num(e, "diff"),
+                    num(e, "ci_low"),
+                    num(e, "ci_high"),
+                    num(e, "p_value"),
+                    e.get("verdict", ""),
+                    num(s, "ratio"),
+                    num(s, "ci_low"),
                     num(s, "ci_high"),
                 ]
             )
@@ -233,8 +253,11 @@ def _reading(result, effects, spreads, curve):
     ref = result.reference
     hname = human_name(result)
     lines = []
-    soft = [a for a in ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
-            if a in result.arms and a != ref]
+    soft = [
+        a
+        for a in ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
+        if a in result.arms and a != ref
+    ]
     conf = int(round(100 * result.params["confidence"]))
     if not soft:
         return ["No soft-label arm was trained, so there is nothing to judge."]
@@ -276,7 +299,8 @@ def _reading(result, effects, spreads, curve):
         lines.append(
             "The reference matters: "
             + ", ".join(f"`{a}`" for a in flips)
-            + f" calibrate better on hard samples against the {hname} but worse "
+            + (" calibrates" if len(flips) == 1 else " calibrate")
+            + f" better on hard samples against the {hname} but worse "
             "overall against the gold labels (`ece_all_vs_gold`)."
         )
         lines.append("")
@@ -291,7 +315,8 @@ def _reading(result, effects, spreads, curve):
         for name in SPREAD_METRICS:
             i, j = result.arms.index(arm), result.arms.index(ref)
             s = spread_ratio(
-                result.scores[name][i], result.scores[name][j],
+                result.scores[name][i],
+                result.scores[name][j],
                 confidence=result.params["confidence"],
             )
             parts.append(
@@ -301,9 +326,7 @@ def _reading(result, effects, spreads, curve):
             if math.isfinite(s["ci_high"]) and s["ci_high"] < 1:
                 smaller.append(name)
         c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
-        curve_txt = (
-            f"training-loss curve spread {fmt(c_arm)} vs {fmt(c_ref)}"
-        )
+        curve_txt = f"training-loss curve spread {fmt(c_arm)} vs {fmt(c_ref)}"
         if smaller:
             verdict = "its seed spread is **smaller** for " + ", ".join(
                 f"`{n}`" for n in smaller
@@ -342,20 +365,22 @@ def write_report_md(result, path, figures):
     L.append("")
     if simulated:
         L.append(
-            "> **The human labels in this audit are simulated** "
-            f"({prov.get('labels')}). Read \"human\" below as \"simulated human-like "
-            "annotators\"."
+            "> **The human labels in this audit are simulated**: "
+            f'{prov.get("labels")}. Read "human" below as "simulated '
+            'human-like annotators".'
         )
         L.append("")
     L.append("## Provenance")
     L.append("")
     mode_test = (
         float(np.mean(result.mode_shift[result.test_index]))
-        if result.gold is not None else math.nan
+        if result.gold is not None
+        else math.nan
     )
     mode_hard = (
         float(np.mean(result.mode_shift[result.test_index][result.hard_mask]))
-        if result.gold is not None and n_hard else math.nan
+        if result.gold is not None and n_hard
+        else math.nan
     )
     prov_rows = [
         ("data set", prov.get("title", prov.get("dataset", "n/a"))),
@@ -369,7 +394,7 @@ def write_report_md(result, path, figures):
         (
             "test samples / hard test samples",
             f"{n_test} / {n_hard} (hard = the {pct(result.params['hard_fraction'])}"
-            f" with the highest {hname} entropy, ties included)",
+            f" with the highest entropy of the {hname}, ties included)",
         ),
         (
             "mode-shift rate (human mode != gold): all / test / hard test",
@@ -420,7 +445,9 @@ def write_report_md(result, path, figures):
         for m in key:
             e = effects[(a, m)]
             mark = {"better": " ▲", "worse": " ▼"}.get(e["verdict"], "")
-            cells.append(f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}")
+            cells.append(
+                f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}"
+            )
         rows.append([f"`{a}`", *cells])
     L.append(
         "▲ = better than the reference (interval excludes 0 in the metric's good "
@@ -447,7 +474,10 @@ def write_report_md(result, path, figures):
                 row += [fmt(std), "1 (reference)"]
             else:
                 s = spreads[(a, m)]
-                row += [fmt(std), f"{fmt(s['ratio'])} {interval(s['ci_low'], s['ci_high'])}"]
+                row += [
+                    fmt(std),
+                    f"{fmt(s['ratio'])} {interval(s['ci_low'], s['ci_high'])}",
+                ]
         row.append(fmt(curve.get(a, math.nan)))
         srows.append(row)
     sheader = ["arm"]
@@ -517,6 +547,7 @@ def write_report(result, path, *, figures=True):
     write_results_csv(result, path / "results.csv")
     write_effects_csv(result, path / "effects.csv")
     write_report_md(result, path / "report.md", figs)
-    written += [path / f for f in ("runs.jsonl", "results.csv", "effects.csv",
-                                   "report.md")]
+    written += [
+        path / f for f in ("runs.jsonl", "results.csv", "effects.csv", "report.md")
+    ]
     return written

@@ -355,6 +355,7 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     from . import metrics as M
 
     out = {}
+    labels = np.arange(y_prob.shape[1])  # gold subsets may miss a class
     pred = np.argmax(y_prob, axis=1)
     human_mode = np.argmax(human, axis=1)  # ties to the first class, as hard_labels
     if gold is not None:
@@ -374,14 +375,17 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
                 if not mask.any():
                     out[name] = math.nan
                     continue
-                out[name] = float(fn(y_ref[mask], y_prob[mask], n_bins=n_bins))
+                extra = {"labels": labels} if ref == "gold" else {}
+                out[name] = float(fn(y_ref[mask], y_prob[mask], n_bins=n_bins, **extra))
     for subset in ("all", "hard"):
         mask = subsets[subset]
         out[f"cross_entropy_{subset}_vs_human"] = float(
             M.soft_log_loss(human[mask], y_prob[mask])
         )
         out[f"kl_{subset}_vs_human"] = float(M.kl_divergence(human[mask], y_prob[mask]))
-        out[f"jsd_{subset}_vs_human"] = float(M.js_divergence(human[mask], y_prob[mask]))
+        out[f"jsd_{subset}_vs_human"] = float(
+            M.js_divergence(human[mask], y_prob[mask])
+        )
     out["entropy_calibration_error_vs_human"] = float(
         M.entropy_calibration_error(human, y_prob)
     )
@@ -547,8 +551,13 @@ class AuditResult:
                     continue
                 eff = paired_difference(mat[i], mat[ref], confidence=confidence)
                 rows.append(
-                    {"arm": arm, "metric": name, **eff, "better": better,
-                     "verdict": _verdict(eff, better)}
+                    {
+                        "arm": arm,
+                        "metric": name,
+                        **eff,
+                        "better": better,
+                        "verdict": _verdict(eff, better),
+                    }
                 )
         return rows
 
@@ -572,8 +581,11 @@ class AuditResult:
                 if i == ref:
                     continue
                 rows.append(
-                    {"arm": arm, "metric": name,
-                     **spread_ratio(mat[i], mat[ref], confidence=confidence)}
+                    {
+                        "arm": arm,
+                        "metric": name,
+                        **spread_ratio(mat[i], mat[ref], confidence=confidence),
+                    }
                 )
         return rows
 
@@ -594,7 +606,8 @@ class AuditResult:
                 curves = [
                     r["history"][f]["train_loss"]
                     for r in runs
-                    if r["history"] and r["history"][f]
+                    if r["history"]
+                    and r["history"][f]
                     and "train_loss" in r["history"][f]
                 ]
                 values.append(curve_spread(curves))
@@ -705,7 +718,9 @@ def _make_folds(n, strat, test_size, cv, random_state):
     if cv is None:
         stratify = strat if class_counts.min() >= 2 else None
         train, test = train_test_split(
-            np.arange(n), test_size=test_size, random_state=random_state,
+            np.arange(n),
+            test_size=test_size,
+            random_state=random_state,
             stratify=stratify,
         )
         return [(np.sort(train), np.sort(test))]
@@ -843,8 +858,9 @@ def run_audit(
         Description of the data for the report: ``dataset``, ``licence``,
         ``labels`` ("human ..." or "simulated ...").
     progress : callable, default=None
-        Called after each finished run with a dict (``arm``, ``seed``,
-        ``fold``, ``done``, ``total``); the command passes a progress bar.
+        Called once when training starts (``done=0``) and after each finished
+        run with a dict (``arm``, ``seed``, ``fold``, ``done``, ``total``); the
+        command passes a progress bar.
 
     Returns
     -------
@@ -932,9 +948,7 @@ def run_audit(
     human_test = human_p[test_index]
     gold_test = None if gold_pos is None else gold_pos[test_index]
     hard = hard_sample_mask(human_test, hard_fraction=hard_fraction)
-    mode_shift = (
-        np.zeros(n, bool) if gold_pos is None else (mode != gold_pos)
-    )
+    mode_shift = np.zeros(n, bool) if gold_pos is None else (mode != gold_pos)
 
     if estimator is None:
         estimator = default_estimator(X, k, max_epochs=max_epochs)
@@ -974,13 +988,22 @@ def run_audit(
     )
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     outputs = {}
+    if progress is not None:
+        progress(
+            {"arm": None, "seed": None, "fold": None, "done": 0, "total": len(tasks)}
+        )
     for i, (key, out) in enumerate(parallel(jobs)):
         outputs[key] = out
         if progress is not None:
             arm, seed, f = key
             progress(
-                {"arm": arm, "seed": seed, "fold": f, "done": i + 1,
-                 "total": len(tasks)}
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "fold": f,
+                    "done": i + 1,
+                    "total": len(tasks),
+                }
             )
 
     pos_in_test = np.empty(n, dtype=np.int64)
@@ -1033,10 +1056,7 @@ def run_audit(
     names = [m for m in METRICS if m in runs[0]["metrics"]]
     scores = {
         name: np.array(
-            [
-                [r["metrics"][name] for r in runs if r["arm"] == arm]
-                for arm in arms
-            ],
+            [[r["metrics"][name] for r in runs if r["arm"] == arm] for arm in arms],
             dtype=float,
         )
         for name in names

@@ -133,7 +133,18 @@ class ProgressBar:
         self.stream.flush()
 
     def __call__(self, info):
-        """Progress callback for :func:`sksoft.audit.run_audit`."""
+        """Progress callback for :func:`sksoft.audit.run_audit`.
+
+        ``info["done"] == 0`` (training starts) restarts the clock and draws the
+        empty bar; every later call advances by one run.
+        """
+        if info.get("done", 1) == 0:
+            self.start = time.perf_counter()
+            self.done = 0
+            if self._tty:
+                self.stream.write("\r" + self.render("training..."))
+                self.stream.flush()
+            return
         self.update(1, f"{info.get('arm', '')} seed={info.get('seed', '')}")
 
 
@@ -166,7 +177,8 @@ def _parse_seeds(text):
         values = [int(t) for t in items]
     except ValueError:
         raise UsageError(
-            f"--seeds must be a count (e.g. 3) or a comma list of integers, got {text!r}"
+            "--seeds must be a count (e.g. 3) or a comma list of integers, "
+            f"got {text!r}"
         ) from None
     if len(values) == 1:
         if values[0] < 1:
@@ -181,9 +193,15 @@ def _provenance_from_bunch(bunch, name, labels, default_licence):
     """Data set, licence and label kind for the report, from a loader's Bunch."""
     descr = str(bunch.get("DESCR", "") or "")
     licence = default_licence
-    for line in descr.splitlines():
+    lines = descr.splitlines()
+    for i, line in enumerate(lines):
         if line.strip().lower().startswith((":licence:", ":license:")):
-            licence = line.split(":", 2)[2].strip()
+            parts = [line.split(":", 2)[2].strip()]
+            for cont in lines[i + 1 :]:  # indented continuation lines
+                if not cont.startswith((" ", "\t")) or not cont.strip():
+                    break
+                parts.append(cont.strip())
+            licence = " ".join(parts)
             break
     title = descr.strip().splitlines()[0].strip(" .=-") if descr.strip() else name
     return {"dataset": name, "title": title, "licence": licence, "labels": labels}
@@ -332,9 +350,7 @@ def _read_csv(path):
     prefix = "count_" if count_cols else "soft_"
     classes = _as_classes([header[i][len(prefix) :] for i in label_cols])
     gold_col = header.index("target") if "target" in header else None
-    feat_cols = [
-        i for i in range(len(header)) if i not in label_cols and i != gold_col
-    ]
+    feat_cols = [i for i in range(len(header)) if i not in label_cols and i != gold_col]
     if not feat_cols:
         raise UsageError(f"{path} has no feature columns")
 
@@ -387,9 +403,7 @@ def _load_file(path, max_samples, random_state):
         raise UsageError(f"{path}: human labels must be 2-D (n, K), got {human.shape}")
     n, k = human.shape
     if X.shape[0] != n:
-        raise UsageError(
-            f"{path}: {X.shape[0]} feature rows but {n} human-label rows"
-        )
+        raise UsageError(f"{path}: {X.shape[0]} feature rows but {n} human-label rows")
     if classes is None:
         classes = np.arange(k)
     classes = np.asarray(classes)
@@ -418,8 +432,9 @@ def _load_file(path, max_samples, random_state):
             "dataset": path.name,
             "title": f"user data {path.name}",
             "licence": "as stated by the data owner (not recorded in the file)",
-            "labels": "human (user-supplied " + ("vote counts" if counts else
-                                                 "soft labels") + ")",
+            "labels": "human (user-supplied "
+            + ("vote counts" if counts else "soft labels")
+            + ")",
         },
     }
     return _subsample(data, max_samples, random_state)
@@ -496,7 +511,12 @@ def _build_parser():
         default=None,
         help="random subsample of the data (default: all; mnist/cifar10h: 3000)",
     )
-    audit.add_argument("--n-jobs", type=int, default=None, help="parallel runs")
+    audit.add_argument(
+        "--n-jobs",
+        type=int,
+        default=-1,
+        help="parallel runs through joblib, one torch thread each (-1: all cores)",
+    )
     audit.add_argument(
         "--random-state", type=int, default=0, help="data split / teacher seed"
     )
@@ -504,12 +524,8 @@ def _build_parser():
     audit.add_argument(
         "--overwrite", action="store_true", help="replace an existing --out folder"
     )
-    audit.add_argument(
-        "--no-figures", action="store_true", help="skip the PNG figures"
-    )
-    audit.add_argument(
-        "--quiet", action="store_true", help="no progress bar"
-    )
+    audit.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    audit.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 

@@ -1,0 +1,247 @@
+"""PNG figures of the audit report (private; matplotlib imported inside).
+
+Every figure names its reference ("vs gold" / "vs human soft labels") and marks
+simulated labels, so a figure lifted out of the report still reads correctly.
+"""
+
+import math
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _human_label(result):
+    from ._report import _labels_are_simulated
+
+    return (
+        "simulated human soft labels"
+        if _labels_are_simulated(result)
+        else "human soft labels"
+    )
+
+
+def _pooled(result, arm):
+    """Test probabilities of every seed of ``arm`` stacked, with labels repeated."""
+    runs = [r for r in result.runs if r["arm"] == arm]
+    proba = np.concatenate([r["proba"] for r in runs])
+    reps = len(runs)
+    human = np.tile(result.human_test, (reps, 1))
+    hard = np.tile(result.hard_mask, reps)
+    gold = None if result.gold_test is None else np.tile(result.gold_test, reps)
+    return proba, gold, human, hard, reps
+
+
+def reliability_figure(result, arm, path):
+    """Reliability diagrams of one arm: (vs gold, vs human) x (all, hard)."""
+    from .metrics import ReliabilityDisplay
+
+    plt = _plt()
+    proba, gold, human, hard, reps = _pooled(result, arm)
+    hname = _human_label(result)
+    refs = [("gold labels", gold)] if gold is not None else []
+    refs.append((hname, human))
+    fig, axes = plt.subplots(len(refs), 2, figsize=(11, 4.6 * len(refs)), squeeze=False)
+    for row, (ref_name, y_ref) in enumerate(refs):
+        ReliabilityDisplay.from_predictions(
+            y_ref,
+            proba,
+            mask=hard,
+            n_bins=result.params["n_bins"],
+            reference=ref_name,
+            labels=np.arange(proba.shape[1]) if y_ref.ndim == 1 else None,
+            name=arm,
+            ax=axes[row],
+        )
+        axes[row, 0].set_title(f"{arm}: all test samples, vs {ref_name}")
+        axes[row, 1].set_title(f"{arm}: hard test samples, vs {ref_name}")
+    fig.suptitle(
+        f"Reliability of arm '{arm}' (test predictions of {reps} seeds pooled; "
+        f"hard = top {100 * result.params['hard_fraction']:.0f}% human entropy)",
+        fontsize=12,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def data_map_figure(result, path):
+    """Data maps of every arm (first seed, first fold), coloured by human entropy."""
+    from .cartography import DataMapDisplay
+    from .targets import target_entropy
+
+    plt = _plt()
+    arms = [
+        a
+        for a in result.arms
+        if any(
+            r["arm"] == a and r["dynamics"] and r["dynamics"][0] for r in result.runs
+        )
+    ]
+    if not arms:
+        return False
+    hname = _human_label(result)
+    ncols = min(3, len(arms))
+    nrows = math.ceil(len(arms) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(5.2 * ncols, 4.6 * nrows), squeeze=False
+    )
+    train = result.folds[0][0]
+    entropy = target_entropy(result.human[train])
+    for ax, arm in zip(axes.flat, arms):
+        run = next(r for r in result.runs if r["arm"] == arm)
+        dyn = run["dynamics"][0]
+        DataMapDisplay.from_statistics(
+            {k: np.asarray(v) for k, v in dyn.items()},
+            estimator_name=arm,
+            ax=ax,
+            hue=entropy,
+            hue_label=f"entropy of the {hname}",
+            cmap="viridis",
+        )
+        ax.set_title(f"{arm} (seed {run['seed']}), training samples")
+    for ax in list(axes.flat)[len(arms) :]:
+        ax.set_visible(False)
+    gold_note = "gold label" if result.gold is not None else "human mode"
+    fig.suptitle(
+        f"Data maps: confidence and variability of the {gold_note} over epochs, "
+        f"colour = entropy of the {hname}",
+        fontsize=12,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
+def metric_spread_figure(result, path, metrics):
+    """Per metric: each seed's value per arm, with the mean and +/- 1 std."""
+    from .audit import METRICS
+
+    plt = _plt()
+    metrics = [m for m in metrics if m in result.scores]
+    hname = _human_label(result)
+    ncols = min(3, len(metrics))
+    nrows = math.ceil(len(metrics) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(5.4 * ncols, 3.8 * nrows), squeeze=False
+    )
+    x = np.arange(len(result.arms))
+    for ax, name in zip(axes.flat, metrics):
+        mat = result.scores[name]
+        for i in range(len(result.arms)):
+            vals = mat[i][np.isfinite(mat[i])]
+            if vals.size == 0:
+                continue
+            jitter = np.linspace(-0.12, 0.12, vals.size) if vals.size > 1 else [0.0]
+            ax.scatter(x[i] + np.asarray(jitter), vals, s=18, color="C0", zorder=3)
+            sd = np.std(vals, ddof=1) if vals.size > 1 else 0.0
+            ax.errorbar(
+                x[i] + 0.25,
+                vals.mean(),
+                yerr=sd,
+                fmt="s",
+                color="C3",
+                capsize=4,
+                markersize=5,
+                zorder=4,
+            )
+        ref = METRICS[name]["reference"]
+        if ref == "human soft labels":
+            ref = hname
+        ax.set_title(
+            f"{name}\n(vs {ref}; {METRICS[name]['better']} is better)", fontsize=9
+        )
+        ax.set_xticks(x)
+        ax.set_xticklabels(result.arms, rotation=30, ha="right", fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"Spread over {len(result.seeds)} seeds: dots = seeds, square = mean "
+        "+/- 1 std (ddof=1)",
+        fontsize=12,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def training_curves_figure(result, path):
+    """Training loss per epoch of every seed, one panel per arm (first fold)."""
+    plt = _plt()
+    arms = [
+        a
+        for a in result.arms
+        if any(r["arm"] == a and r["history"] and r["history"][0] for r in result.runs)
+    ]
+    if not arms:
+        return False
+    ncols = min(3, len(arms))
+    nrows = math.ceil(len(arms) / ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(5.0 * ncols, 3.6 * nrows),
+        squeeze=False,
+        sharex=True,
+    )
+    curves = result.curve_spreads()
+    for ax, arm in zip(axes.flat, arms):
+        for run in (r for r in result.runs if r["arm"] == arm):
+            loss = run["history"][0].get("train_loss") if run["history"][0] else None
+            if loss:
+                ax.plot(
+                    np.arange(1, len(loss) + 1),
+                    loss,
+                    lw=1.2,
+                    label=f"seed {run['seed']}",
+                )
+        ax.set_title(f"{arm}: curve spread {curves[arm]:.3f}", fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training loss (vs the arm's own targets)", fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(arms) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        "Training-loss curves across seeds (soft targets have an entropy floor, "
+        "so levels differ between arms; compare the spread)",
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
+def draw_figures(result, folder):
+    """Draw every figure into ``folder``; return ``[(file name, caption)]``."""
+    from ._report import KEY_METRICS
+
+    hname = _human_label(result)
+    out = []
+    for arm in result.arms:
+        name = f"reliability_{arm}.png"
+        reliability_figure(result, arm, folder / name)
+        out.append(
+            (
+                name,
+                f"Reliability of `{arm}`, all vs hard test samples, vs gold and vs "
+                f"the {hname}",
+            )
+        )
+    if data_map_figure(result, folder / "data_maps.png"):
+        out.append(("data_maps.png", f"Data maps per arm, coloured by {hname} entropy"))
+    metric_spread_figure(result, folder / "metric_spread.png", KEY_METRICS)
+    out.append(("metric_spread.png", "Metric spread over seeds"))
+    if training_curves_figure(result, folder / "training_curves.png"):
+        out.append(("training_curves.png", "Training-loss curves across seeds"))
+    return out

@@ -1,0 +1,558 @@
+"""Tests of sksoft.audit: run_audit, its statistics and its report."""
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sksoft import metrics as M
+from sksoft._audit_stats import (
+    curve_spread,
+    paired_difference,
+    seed_mean_std,
+    spread_ratio,
+)
+from sksoft.audit import ARMS, METRICS, run_audit, score_predictions
+from sksoft.datasets import make_ambiguous_digits
+from sksoft.targets import hard_sample_mask, target_entropy
+
+FAST = dict(max_epochs=3, seeds=2)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return make_ambiguous_digits(n_samples=300, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def result(digits):
+    return run_audit(
+        digits.data,
+        digits.target,
+        digits.counts,
+        provenance={"dataset": "ambiguous-digits", "labels": "simulated (test)"},
+        **FAST,
+    )
+
+
+@pytest.fixture(scope="module")
+def report_dir(result, tmp_path_factory):
+    path = tmp_path_factory.mktemp("audit_report")
+    result.write_report(path)
+    return path
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def test_paired_difference_matches_scipy_ttest_rel():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=5), rng.normal(size=5)
+    eff = paired_difference(a, b, confidence=0.9)
+    ref = stats.ttest_rel(a, b)
+    ci = ref.confidence_interval(0.9)
+    assert eff["diff"] == pytest.approx(np.mean(a - b), abs=1e-12)
+    assert eff["ci_low"] == pytest.approx(ci.low, abs=1e-12)
+    assert eff["ci_high"] == pytest.approx(ci.high, abs=1e-12)
+    assert eff["p_value"] == pytest.approx(ref.pvalue, abs=1e-12)
+    assert eff["n"] == 5
+
+
+def test_paired_difference_single_seed_and_nan():
+    eff = paired_difference([0.3], [0.1])
+    assert eff["diff"] == pytest.approx(0.2)
+    assert math.isnan(eff["ci_low"]) and math.isnan(eff["ci_high"])
+    eff = paired_difference([0.3, np.nan, 0.5], [0.1, 0.2, 0.1])
+    assert eff["n"] == 2 and eff["diff"] == pytest.approx(0.3)
+
+
+def test_seed_mean_std():
+    mean, std = seed_mean_std([1.0, 2.0, 4.0])
+    assert mean == pytest.approx(7 / 3) and std == pytest.approx(
+        np.std([1, 2, 4], ddof=1)
+    )
+    assert math.isnan(seed_mean_std([1.0])[1])
+
+
+def test_spread_ratio_interval_covers_at_nominal_rate():
+    # independent check of the F interval: its coverage of the true sd ratio
+    rng = np.random.default_rng(1)
+    hits = 0
+    n_rep = 2000
+    for _ in range(n_rep):
+        a = rng.normal(scale=2.0, size=6)
+        b = rng.normal(scale=1.0, size=6)
+        s = spread_ratio(a, b, confidence=0.9)
+        hits += s["ci_low"] <= 2.0 <= s["ci_high"]
+        assert s["ratio"] == pytest.approx(np.std(a, ddof=1) / np.std(b, ddof=1))
+    # binomial sd of the coverage at 0.9: sqrt(0.09 / 2000) = 0.0067
+    assert abs(hits / n_rep - 0.9) < 4 * math.sqrt(0.09 / n_rep)
+
+
+def test_curve_spread():
+    curves = [[1.0, 0.5, 0.2], [1.2, 0.7], [0.8, 0.3, 0.1]]
+    mat = np.array([[1.0, 0.5], [1.2, 0.7], [0.8, 0.3]])
+    assert curve_spread(curves) == pytest.approx(np.std(mat, axis=0, ddof=1).mean())
+    assert math.isnan(curve_spread([[1.0, 2.0]]))
+
+
+# ---------------------------------------------------------------- run_audit
+
+
+def test_result_structure(result, digits):
+    n = digits.data.shape[0]
+    assert result.arms == list(ARMS)
+    assert result.seeds == [0, 1]
+    assert result.reference == "gold"
+    assert len(result.runs) == len(ARMS) * 2
+    n_test = result.test_index.size
+    assert n_test == math.ceil(0.3 * n)
+    assert np.array_equal(
+        result.hard_mask, hard_sample_mask(result.human_test, hard_fraction=0.2)
+    )
+    np.testing.assert_allclose(
+        result.human_test,
+        digits.counts[result.test_index]
+        / digits.counts[result.test_index].sum(1)[:, None],
+    )
+    assert result.mode_shift_rate == pytest.approx(
+        np.mean(digits.counts.argmax(1) != digits.target)
+    )
+    for run in result.runs:
+        assert run["proba"].shape == (n_test, 10)
+        np.testing.assert_allclose(run["proba"].sum(1), 1.0, atol=1e-6)
+        assert len(run["history"][0]["train_loss"]) == 3
+        dyn = run["dynamics"][0]
+        assert dyn["confidence"].shape == (result.folds[0][0].size,)
+        assert set(run["metrics"]) == set(METRICS)
+    for name, mat in result.scores.items():
+        assert mat.shape == (len(ARMS), 2)
+
+
+def test_seeds_change_the_model_not_the_split(result):
+    a, b = [r for r in result.runs if r["arm"] == "gold"]
+    assert not np.allclose(a["proba"], b["proba"])
+
+
+def test_metrics_equal_public_metrics(result):
+    gold, human, hard = result.gold_test, result.human_test, result.hard_mask
+    for run in result.runs:
+        p, m = run["proba"], run["metrics"]
+        assert m["accuracy_vs_gold"] == np.mean(p.argmax(1) == gold)
+        assert m["ece_hard_vs_human"] == pytest.approx(
+            M.hard_sample_calibration_error(human, p, mask=hard), abs=1e-12
+        )
+        assert m["ece_easy_vs_gold"] == pytest.approx(
+            M.hard_sample_calibration_error(
+                gold, p, soft_target=human, subset="easy", hard_fraction=0.2
+            ),
+            abs=1e-12,
+        )
+        assert m["mce_all_vs_gold"] == pytest.approx(
+            M.expected_calibration_error(gold, p, norm="max"), abs=1e-12
+        )
+        assert m["kl_hard_vs_human"] == pytest.approx(
+            np.mean(
+                np.sum(
+                    human[hard]
+                    * np.log(np.where(human[hard] > 0, human[hard], 1) / p[hard]),
+                    axis=1,
+                )
+            ),
+            abs=1e-9,
+        )
+
+
+def test_ece_against_netcal(result):
+    netcal = pytest.importorskip("netcal.metrics")
+    run = result.runs[0]
+    ece = netcal.ECE(bins=15).measure(run["proba"], result.gold_test)
+    assert run["metrics"]["ece_all_vs_gold"] == pytest.approx(ece, abs=1e-10)
+
+
+def test_cartography_alignment_is_spearman(result):
+    train = result.folds[0][0]
+    ent = target_entropy(result.human[train])
+    for run in result.runs[:3]:
+        dyn = run["dynamics"][0]
+        rho = stats.spearmanr(dyn["confidence"], ent).statistic
+        assert run["metrics"]["carto_spearman_confidence_vs_human"] == pytest.approx(
+            rho, abs=1e-12
+        )
+
+
+def test_effects_and_summary(result):
+    rows = {(r["arm"], r["metric"]): r for r in result.effects()}
+    assert ("gold", "ece_hard_vs_human") not in rows
+    mat = result.scores["ece_hard_vs_human"]
+    i = result.arms.index("human_soft")
+    eff = rows[("human_soft", "ece_hard_vs_human")]
+    ci = stats.ttest_rel(mat[i], mat[0]).confidence_interval(0.95)
+    assert eff["ci_low"] == pytest.approx(ci.low) and eff["ci_high"] == pytest.approx(
+        ci.high
+    )
+    assert eff["verdict"] in {"better", "worse", "no clear difference"}
+    summary = {(r["arm"], r["metric"]): r for r in result.summary()}
+    assert summary[("gold", "accuracy_vs_gold")]["mean"] == pytest.approx(
+        result.scores["accuracy_vs_gold"][0].mean()
+    )
+    frame = result.to_frame()
+    assert frame.shape[0] == len(result.runs)
+
+
+def test_parallel_equals_serial(digits):
+    kwargs = dict(arms=["gold", "human_soft"], seeds=[3, 4], max_epochs=2)
+    serial = run_audit(digits.data, digits.target, digits.counts, n_jobs=1, **kwargs)
+    two = run_audit(digits.data, digits.target, digits.counts, n_jobs=2, **kwargs)
+    for a, b in zip(serial.runs, two.runs):
+        assert (a["arm"], a["seed"]) == (b["arm"], b["seed"])
+        np.testing.assert_allclose(a["proba"], b["proba"], atol=1e-6, rtol=0)
+        for name in a["metrics"]:
+            assert a["metrics"][name] == pytest.approx(b["metrics"][name], abs=1e-6)
+
+
+def test_dask_backend_equals_serial(digits):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    kwargs = dict(arms=["gold", "human_soft"], seeds=[0, 1], max_epochs=2)
+    serial = run_audit(digits.data, digits.target, digits.counts, **kwargs)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        with parallel_config(backend="dask"):
+            dasked = run_audit(digits.data, digits.target, digits.counts, **kwargs)
+    for a, b in zip(serial.runs, dasked.runs):
+        np.testing.assert_allclose(a["proba"], b["proba"], atol=1e-6, rtol=0)
+        for name in a["metrics"]:
+            assert a["metrics"][name] == pytest.approx(b["metrics"][name], abs=1e-6)
+
+
+def test_cv_gives_out_of_fold_predictions(digits):
+    res = run_audit(
+        digits.data,
+        digits.target,
+        digits.counts,
+        arms=["gold", "human_soft"],
+        seeds=1,
+        max_epochs=2,
+        cv=3,
+    )
+    n = digits.data.shape[0]
+    assert np.array_equal(res.test_index, np.arange(n))
+    assert len(res.folds) == 3
+    for run in res.runs:
+        assert run["proba"].shape == (n, 10)
+        assert len(run["history"]) == 3
+    # one seed: no interval, reported as nan
+    eff = res.effects()[0]
+    assert math.isnan(eff["ci_low"]) and eff["verdict"] == "n/a"
+
+
+def test_without_gold_labels(digits):
+    res = run_audit(
+        digits.data,
+        None,
+        digits.counts,
+        seeds=2,
+        max_epochs=2,
+    )
+    assert res.arms == ["human_mode", "human_soft"]
+    assert res.reference == "human_mode"
+    assert "accuracy_vs_gold" not in res.scores
+    assert "ece_hard_vs_human" in res.scores
+    with pytest.raises(ValueError, match="arm 'smoothed' needs gold labels"):
+        run_audit(digits.data, None, digits.counts, arms=["smoothed"], seeds=1)
+
+
+def test_any_soft_target_estimator_without_dynamics(digits, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from sksoft.expansion import ExpansionClassifier
+
+    res = run_audit(
+        digits.data / 16.0,
+        digits.target,
+        digits.counts,
+        estimator=ExpansionClassifier(LogisticRegression(max_iter=200)),
+        arms=["gold", "human_soft"],
+        seeds=2,
+    )
+    run = res.runs[0]
+    assert run["history"] == [None] and run["dynamics"] == [None]
+    assert math.isnan(run["metrics"]["carto_spearman_confidence_vs_human"])
+    files = res.write_report(tmp_path)
+    assert (tmp_path / "report.md").exists() and tmp_path / "metric_spread.png" in files
+
+
+def test_image_input_uses_a_cnn():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(60, 12, 12), dtype=np.uint8)
+    gold = rng.integers(0, 3, size=60)
+    counts = rng.multinomial(5, [0.4, 0.3, 0.3], size=60)
+    res = run_audit(
+        images,
+        gold,
+        counts,
+        arms=["gold", "human_soft"],
+        seeds=1,
+        max_epochs=1,
+    )
+    assert "SmallCNN" in res.params["estimator"]
+    assert res.runs[0]["proba"].shape == (18, 3)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(arms=["gold", "bogus"]), "unknown arm 'bogus'"),
+        (dict(seeds=0), "seeds must be at least 1"),
+        (dict(seeds=[1, 1]), "distinct"),
+        (dict(hard_fraction=1.0), "hard_fraction"),
+        (dict(test_size=0.0), "test_size"),
+        (dict(classes=[0, 1, 2]), "K mismatch"),
+        (dict(arms=["gold"]), "at least one arm besides"),
+    ],
+)
+def test_bad_arguments(digits, change, match):
+    kwargs = dict(seeds=1, max_epochs=1)
+    kwargs.update(change)
+    with pytest.raises(ValueError, match=match):
+        run_audit(digits.data, digits.target, digits.counts, **kwargs)
+
+
+def test_bad_data(digits):
+    X, gold, counts = digits.data, digits.target, digits.counts
+    with pytest.raises(ValueError, match="K mismatch: gold label 10"):
+        run_audit(X, np.where(gold == 0, 10, gold), counts, seeds=1)
+    with pytest.raises(ValueError, match="300 samples but the human labels have 299"):
+        run_audit(X, gold, counts[:-1], seeds=1)
+    Xn = X.copy()
+    Xn[3, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        run_audit(Xn, gold, counts, seeds=1)
+    with pytest.raises(ValueError, match="negative"):
+        run_audit(X, gold, -counts, seeds=1)
+
+
+def test_score_predictions_hand_computed():
+    human = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.6, 0.4]])
+    proba = np.array([[0.8, 0.2], [0.6, 0.4], [0.3, 0.7], [0.7, 0.3]])
+    hard = np.array([False, True, False, True])
+    s = score_predictions(proba, np.array([0, 1, 1, 0]), human, hard, n_bins=1)
+    assert s["accuracy_vs_gold"] == 0.75
+    # one bin: |mean confidence - accuracy|
+    assert s["ece_all_vs_gold"] == pytest.approx(abs(0.7 - 0.75))
+    conf_h = np.mean([0.6, 0.7])
+    acc_h_vs_human = np.mean([0.5, 0.6])  # human prob of the predicted class
+    assert s["ece_hard_vs_human"] == pytest.approx(abs(conf_h - acc_h_vs_human))
+    from scipy.spatial.distance import jensenshannon
+
+    jsd = np.mean([jensenshannon(h, p) ** 2 for h, p in zip(human, proba)])
+    assert s["jsd_all_vs_human"] == pytest.approx(jsd)
+    kl = np.mean([stats.entropy(h, p) for h, p in zip(human, proba)])
+    assert s["kl_all_vs_human"] == pytest.approx(kl)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def _tables(md):
+    """Markdown tables by the heading above them: list of rows (cells)."""
+    tables, heading, rows = {}, None, None
+    for line in md.splitlines():
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+            rows = None
+        elif line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if rows is None:
+                rows = tables.setdefault(heading, [])
+            if not set(line.replace("|", "")) <= set("-"):
+                rows.append(cells)
+        else:
+            rows = None
+    return tables
+
+
+def _f(x):
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    text = f"{x:.3f}"
+    return "0.000" if text == "-0.000" else text
+
+
+def _recompute(name, p, gold, human, hard, dyn, train_entropy):
+    """One metric from runs.jsonl with the public metrics (independently)."""
+    subsets = {"all": np.ones(len(hard), bool), "hard": hard, "easy": ~hard}
+    if name == "accuracy_vs_gold":
+        return np.mean(p.argmax(1) == gold)
+    if name == "accuracy_vs_human_mode":
+        return M.top1_agreement_score(human, p)
+    m = re.fullmatch(r"(ece|mce)_(all|hard|easy)_vs_(gold|human)", name)
+    if m:
+        kind, subset, ref = m.groups()
+        y = gold if ref == "gold" else human
+        extra = {"labels": np.arange(p.shape[1])} if ref == "gold" else {}
+        return M.expected_calibration_error(
+            y[subsets[subset]],
+            p[subsets[subset]],
+            norm="l1" if kind == "ece" else "max",
+            **extra,
+        )
+    m = re.fullmatch(r"(cross_entropy|kl|jsd)_(all|hard)_vs_human", name)
+    if m:
+        fn = {
+            "cross_entropy": M.soft_log_loss,
+            "kl": M.kl_divergence,
+            "jsd": M.js_divergence,
+        }[m.group(1)]
+        mask = subsets[m.group(2)]
+        return fn(human[mask], p[mask])
+    if name == "entropy_calibration_error_vs_human":
+        return M.entropy_calibration_error(human, p)
+    if name == "ranking_calibration_vs_human":
+        return M.ranking_calibration_score(human, p)
+    if name == "distribution_calibration_error_vs_human":
+        return M.distribution_calibration_error(human, p)
+    if name == "spearman_entropy_vs_human":
+        return M.uncertainty_alignment(human, p, predicted="entropy")
+    if name == "spearman_confidence_vs_human":
+        return M.uncertainty_alignment(human, p, predicted="confidence")
+    if name.startswith("carto_spearman_"):
+        key = name.split("_")[2]
+        return stats.spearmanr(dyn[key], train_entropy).statistic
+    raise AssertionError(name)
+
+
+def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
+    lines = (report_dir / "runs.jsonl").read_text().splitlines()
+    header = json.loads(lines[0])
+    runs = [json.loads(line) for line in lines[1:]]
+    arms, seeds, ref = header["arms"], header["seeds"], header["reference"]
+    gold = np.array(header["gold_test"])
+    human = np.array(header["human_test"])
+    hard = np.array(header["hard_mask"])
+    human_all = np.array(header["human"])
+    train = np.array(header["folds"][0]["train"])
+    train_entropy = target_entropy(human_all[train])
+    values = {}
+    for run in runs:
+        p = np.array(run["proba"])
+        dyn = {k: np.array(v) for k, v in run["dynamics"][0].items()}
+        for name in header["metrics"]:
+            values.setdefault((run["arm"], name), []).append(
+                float(_recompute(name, p, gold, human, hard, dyn, train_entropy))
+            )
+            # the stored value is the same number
+            assert run["metrics"][name] == pytest.approx(
+                values[(run["arm"], name)][-1], abs=1e-12
+            )
+    assert len(runs) == len(arms) * len(seeds)
+
+    def cell(arm, name):
+        v = np.array(values[(arm, name)])
+        return f"{_f(v.mean())} ± {_f(np.std(v, ddof=1))}"
+
+    md = (report_dir / "report.md").read_text()
+    tables = _tables(md)
+    checked = 0
+    # comparison table
+    comp = tables["Comparison (mean ± std over seeds)"]
+    names = comp[0][1:]
+    for row in comp[1:]:
+        arm = row[0].strip("`")
+        for name, text in zip(names, row[1:]):
+            assert text == cell(arm, name), (arm, name)
+            checked += 1
+    # effects table
+    eff = tables[f"Effects: arm - `{ref}`, paired by seed (95% t-interval)"]
+    names = eff[0][1:]
+    for row in eff[1:]:
+        arm = row[0].strip("`")
+        for name, text in zip(names, row[1:]):
+            a, b = np.array(values[(arm, name)]), np.array(values[(ref, name)])
+            ci = stats.ttest_rel(a, b).confidence_interval(0.95)
+            expected = f"{_f(np.mean(a - b))} [{_f(ci.low)}, {_f(ci.high)}]"
+            assert text.rstrip(" ▲▼") == expected, (arm, name)
+            better = METRICS[name]["better"] == "higher"
+            good = ci.low > 0 if better else ci.high < 0
+            bad = ci.high < 0 if better else ci.low > 0
+            assert text.endswith("▲") == good and text.endswith("▼") == bad
+            checked += 1
+    # stability table
+    stab = tables["Stability over seeds"]
+    for row in stab[1:]:
+        arm = row[0].strip("`")
+        for k, name in enumerate(("ece_hard_vs_human", "accuracy_vs_gold")):
+            a, b = np.array(values[(arm, name)]), np.array(values[(ref, name)])
+            assert row[1 + 2 * k] == _f(np.std(a, ddof=1))
+            if arm != ref:
+                r = np.std(a, ddof=1) / np.std(b, ddof=1)
+                dfa, dfb = len(a) - 1, len(b) - 1
+                lo = r / math.sqrt(stats.f.ppf(0.975, dfa, dfb))
+                hi = r / math.sqrt(stats.f.ppf(0.025, dfa, dfb))
+                assert row[2 + 2 * k] == f"{_f(r)} [{_f(lo)}, {_f(hi)}]"
+            checked += 2
+        curves = [r["history"][0]["train_loss"] for r in runs if r["arm"] == arm]
+        assert row[-1] == _f(np.std(np.array(curves), axis=0, ddof=1).mean())
+        checked += 1
+    # appendix: every metric
+    full = tables["All metrics (mean ± std over seeds)"]
+    for row in full[1:]:
+        name = row[0].strip("`")
+        assert row[1] == METRICS[name]["reference"]
+        for arm, text in zip(arms, row[3:]):
+            assert text == cell(arm, name)
+            checked += 1
+    assert checked > 200
+    # provenance numbers
+    prov = dict((r[0], r[1]) for r in tables["Provenance"][1:])
+    gold_all = np.array(header["gold"])
+    shift = human_all.argmax(1) != gold_all
+    test = np.array(header["test_index"])
+    rates = prov["mode-shift rate (human mode != gold): all / test / hard test"]
+    assert rates == " / ".join(
+        f"{100 * r:.1f}%"
+        for r in (shift.mean(), shift[test].mean(), shift[test][hard].mean())
+    )
+    assert prov["test samples / hard test samples"].startswith(
+        f"{len(test)} / {int(hard.sum())} "
+    )
+    # the reading quotes the headline effects
+    for arm in ("human_soft", "human_soft_gold_mode", "smoothed", "teacher"):
+        a = np.array(values[(arm, "ece_hard_vs_human")])
+        b = np.array(values[(ref, "ece_hard_vs_human")])
+        ci = stats.ttest_rel(a, b).confidence_interval(0.95)
+        assert f"difference {_f(np.mean(a - b))} [{_f(ci.low)}, {_f(ci.high)}]" in md
+
+
+def test_report_states_reference_and_simulation(report_dir):
+    md = (report_dir / "report.md").read_text()
+    assert "**The human labels in this audit are simulated**" in md
+    assert "hard test samples against the simulated human labels" in md
+    assert "seed spread" in md
+    for arm in ARMS:
+        assert (report_dir / f"reliability_{arm}.png").exists()
+        assert f"(reliability_{arm}.png)" in md
+    for name in ("data_maps.png", "metric_spread.png", "training_curves.png"):
+        assert (report_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_results_csv(report_dir, result):
+    import pandas as pd
+
+    frame = pd.read_csv(report_dir / "results.csv")
+    assert list(frame.columns[:3]) == ["arm", "seed", "fit_time_s"]
+    assert len(frame) == len(result.runs)
+    for run, (_, row) in zip(result.runs, frame.iterrows()):
+        assert row["arm"] == run["arm"] and row["seed"] == run["seed"]
+        assert row["ece_hard_vs_human"] == run["metrics"]["ece_hard_vs_human"]
+    effects = pd.read_csv(report_dir / "effects.csv")
+    assert len(effects) == len(result.arms) * len(result.scores)
