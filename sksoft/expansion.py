@@ -113,7 +113,11 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     data has at most ``n_samples * n_classes`` rows (``n_samples`` for hard
     labels). Estimators whose criterion is not a log loss (trees, boosting)
     receive the same weights; they see each class with the right mass but do
-    not in general minimise the soft cross-entropy.
+    not in general minimise the soft cross-entropy. An inner estimator that
+    holds out part of its training data (``early_stopping`` of
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` or
+    :class:`~sklearn.linear_model.SGDClassifier`) splits the expanded copies,
+    so copies of one sample can fall on both sides of its split.
 
     :meth:`score` is the accuracy against the hard label of the targets (their
     argmax, ties to the first class, see :func:`sksoft.targets.hard_labels`).

@@ -290,7 +290,7 @@ class SoftStratifiedKFold(BaseCrossValidator):
         return self.n_splits
 
     def _strata(self, y):
-        """Validated strata: (class code, stratum code, n_strata)."""
+        """Hard label (column index) and entropy-bin code of every sample."""
         proba = check_soft_targets(y, counts=self.counts)
         labels = hard_labels(proba)  # column index, ties to the first class
         if self.entropy_bins is None:

@@ -562,3 +562,19 @@ def test_cross_val_predict_missing_class_multiclass_decision_function():
         )
     np.testing.assert_array_equal(ours, ref)
     assert np.all(ours[test0, 3] == np.finfo(np.float64).min)
+
+
+def test_cross_val_predict_validates_its_parameters():
+    from inspect import signature
+
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    constraints = cross_val_predict._skl_parameter_constraints
+    assert set(constraints) == set(signature(cross_val_predict).parameters)
+    X, y = _soft_data(11, n=20)
+    bad = type("BadType", (), {})()
+    for name in ["cv", "method", "n_jobs", "verbose", "params", "classes", "counts"]:
+        with pytest.raises(InvalidParameterError, match=name):
+            cross_val_predict(ExpansionClassifier(), X, y, **{name: bad})
+    with pytest.raises(InvalidParameterError, match="estimator"):
+        cross_val_predict(bad, X, y)
