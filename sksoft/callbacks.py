@@ -299,8 +299,11 @@ class TrainingDynamics(Callback):
                 raise ValueError("TrainingDynamics(mode='eval'): no training data.")
             positions = _subset_positions(dataset_train)
             start = 0
+            # eval mode for the pass (not every net's evaluation_step sets it)
+            net._set_training(False)
             for batch in net.get_iterator(dataset_train, training=False):
-                y_pred = net.evaluation_step(batch, training=False)
+                with torch.no_grad():
+                    y_pred = net.evaluation_step(batch, training=False)
                 idx = getattr(batch, "indices", None)
                 if idx is None:
                     m = get_len(y_pred[0] if isinstance(y_pred, tuple) else y_pred)

@@ -1,0 +1,338 @@
+"""Tests of sksoft.callbacks.TrainingDynamics."""
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
+
+from sksoft.batching import SliceBatchIterator
+from sksoft.callbacks import TrainingDynamics
+from sksoft.cartography import training_dynamics_statistics
+
+
+class _MLP(torch.nn.Module):
+    def __init__(self, n_in=5, n_out=3, hidden=16, dropout=0.0, softmax=True):
+        super().__init__()
+        self.seq = torch.nn.Sequential(
+            torch.nn.Linear(n_in, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(dropout),
+            torch.nn.Linear(hidden, n_out),
+        )
+        self.softmax = softmax
+
+    def forward(self, X):
+        out = self.seq(X)
+        return torch.softmax(out, dim=-1) if self.softmax else out
+
+
+class _ProbaPerEpoch(Callback):
+    """Independent recorder: predict_proba on all of X after every epoch."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def initialize(self):
+        self.probas_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.probas_.append(net.predict_proba(self.X))
+
+
+class _BatchPredictions(Callback):
+    """Independent recorder of the training pass: indices, y_pred, pre-step p."""
+
+    def initialize(self):
+        self.rows_ = []
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if training:
+            with torch.no_grad():
+                net.module_.eval()
+                self._before = net.module_(batch[0]).numpy()
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if training:
+            self.rows_.append(
+                (np.asarray(batch.indices), y_pred.detach().numpy(), self._before)
+            )
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(103, 5)).astype(np.float32)
+    y = np.argmax(X[:, :3] + 0.7 * rng.normal(size=(103, 3)), axis=1).astype(np.int64)
+    return X, y
+
+
+def _net(callbacks, **kw):
+    params = dict(
+        module=_MLP,
+        max_epochs=5,
+        lr=0.2,
+        batch_size=10,
+        train_split=None,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    params.update(kw)
+    return NeuralNetClassifier(**params)
+
+
+def test_eval_mode_equals_predict_proba_history(data):
+    X, y = data
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="eval", storage="full")
+    ref = _ProbaPerEpoch(X)
+    net = _net([("dyn", dyn), ("ref", ref)], iterator_train__shuffle=True).fit(X, y)
+    assert dyn.n_epochs_ == 5 and dyn.n_samples_ == 103
+    proba = np.stack(ref.probas_)
+    expected = training_dynamics_statistics(proba, y)
+    got = dyn.get_statistics()
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], atol=1e-6, err_msg=key)
+    gold_p = proba[:, np.arange(103), y]
+    np.testing.assert_allclose(dyn.history_["gold_proba"], gold_p, atol=1e-6)
+    np.testing.assert_allclose(got["variability"], gold_p.std(0), atol=1e-6)
+    assert net.history[-1, "epoch"] == 5
+
+
+def test_eval_mode_with_internal_validation_split(data):
+    X, y = data
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="eval")
+    net = _net([("dyn", dyn)], train_split=lambda ds, y=None: _split(ds))
+    net.fit(X, y)
+    stats = dyn.get_statistics()
+    valid = np.arange(80, 103)
+    assert np.all(np.isnan(stats["confidence"][valid]))
+    assert np.all(stats["n_epochs"][valid] == 0)
+    assert np.all(stats["n_epochs"][:80] == 5)
+    assert np.isnan(dyn.history_["gold_proba"][:, valid]).all()
+
+
+def _split(ds):
+    from torch.utils.data import Subset
+
+    return Subset(ds, np.arange(80)), Subset(ds, np.arange(80, 103))
+
+
+def test_train_mode_with_plain_net_raises_clear_error(data):
+    X, y = data
+    net = _net([("dyn", TrainingDynamics(mode="train"))])
+    with pytest.raises(TypeError, match=r"\.indices.*mode='eval'"):
+        net.fit(X, y)
+
+
+@pytest.mark.parametrize("storage", ["full", "streaming"])
+def test_train_mode_one_value_per_sample_per_epoch(data, storage):
+    # 103 rows, batch 10, shuffled: 10 full batches + a last partial one of 3
+    X, y = data
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="train", storage=storage)
+    ref = _BatchPredictions()
+    _net(
+        [("ref", ref), ("dyn", dyn)],
+        iterator_train=SliceBatchIterator,
+        iterator_train__shuffle=True,
+        max_epochs=4,
+    ).fit(X, y)
+    stats = dyn.get_statistics()
+    np.testing.assert_array_equal(stats["n_epochs"], 4)
+    assert dyn.n_epochs_ == 4
+    assert len(ref.rows_) == 4 * 11
+    assert sorted(len(r[0]) for r in ref.rows_[:11])[0] == 3
+    # the recorded values are the training pass's own predictions, made with
+    # the parameters before that batch's update (no dropout in this module)
+    hist = np.full((4, 103), np.nan)
+    for b, (idx, y_pred, before) in enumerate(ref.rows_):
+        np.testing.assert_allclose(y_pred, before, atol=1e-6)
+        assert np.all(np.isnan(hist[b // 11, idx]))
+        hist[b // 11, idx] = y_pred[np.arange(len(idx)), y[idx]]
+    assert not np.isnan(hist).any()
+    # order of batches differs between epochs (shuffling happened)
+    assert not np.array_equal(ref.rows_[0][0], ref.rows_[11][0])
+    np.testing.assert_allclose(stats["confidence"], hist.mean(0), atol=1e-6)
+    np.testing.assert_allclose(stats["variability"], hist.std(0), atol=1e-6)
+    if storage == "full":
+        np.testing.assert_allclose(dyn.history_["gold_proba"], hist, atol=1e-6)
+
+
+def test_train_mode_records_with_dropout_on(data):
+    X, y = data
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="train", storage="full")
+    ref = _BatchPredictions()
+    _net(
+        [("ref", ref), ("dyn", dyn)],
+        module__dropout=0.5,
+        iterator_train=SliceBatchIterator,
+        max_epochs=1,
+        lr=0.0,
+    ).fit(X, y)
+    idx, y_pred, before = ref.rows_[0]
+    # eval-mode prediction differs from the recorded (dropout) one
+    assert not np.allclose(y_pred, before)
+    np.testing.assert_allclose(
+        dyn.history_["gold_proba"][0, idx], y_pred[np.arange(len(idx)), y[idx]]
+    )
+
+
+def test_streaming_equals_full(data):
+    X, y = data
+    rng = np.random.default_rng(1)
+    soft = rng.dirichlet(np.ones(3), size=103)
+
+    class _SoftNet(NeuralNetClassifier):
+        def get_loss(self, y_pred, y_true, *args, **kwargs):
+            return -(y_true * torch.log(y_pred + 1e-12)).sum(1).mean()
+
+    torch.manual_seed(0)
+    full = TrainingDynamics(mode="train", storage="full")
+    stream = TrainingDynamics(mode="train", storage="streaming")
+    evf = TrainingDynamics(mode="eval", storage="full")
+    evs = TrainingDynamics(mode="eval", storage="streaming")
+    net = _SoftNet(
+        module=_MLP,
+        module__dropout=0.2,
+        max_epochs=7,
+        lr=0.3,
+        batch_size=16,
+        train_split=None,
+        verbose=0,
+        iterator_train=SliceBatchIterator,
+        iterator_train__shuffle=True,
+        callbacks=[("f", full), ("s", stream), ("ef", evf), ("es", evs)],
+        classes=[0, 1, 2],
+    )
+    net.fit(X, soft.astype(np.float32))
+    for a, b in ((full, stream), (evf, evs)):
+        sa, sb = a.get_statistics(), b.get_statistics()
+        for key in sa:
+            np.testing.assert_allclose(sa[key], sb[key], atol=1e-12, rtol=0)
+    # soft targets: expected target probability and JS differ from gold stats
+    st = full.get_statistics()
+    assert not np.allclose(st["target_confidence"], st["confidence"])
+    assert np.all((st["js_divergence"] >= 0) & (st["js_divergence"] <= np.log(2)))
+    np.testing.assert_allclose(full.targets_, soft.astype(np.float32), atol=1e-6)
+    assert stream._state_nbytes() < full._state_nbytes()
+
+
+def test_gold_labels_and_errors(data):
+    X, y = data
+    gold = (y + 1) % 3
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="eval", gold_labels=gold)
+    ref = _ProbaPerEpoch(X)
+    _net([("dyn", dyn), ("ref", ref)], max_epochs=2).fit(X, y)
+    proba = np.stack(ref.probas_)
+    np.testing.assert_allclose(
+        dyn.get_statistics()["confidence"],
+        proba[:, np.arange(103), gold].mean(0),
+        atol=1e-6,
+    )
+    bad = gold.copy()
+    bad[5] = 7
+    with pytest.raises(ValueError, match=r"gold_labels\[5\]=7"):
+        _net([("dyn", TrainingDynamics(mode="eval", gold_labels=bad))]).fit(X, y)
+    with pytest.raises(ValueError, match="shape"):
+        _net([("dyn", TrainingDynamics(mode="eval", gold_labels=gold[:5]))]).fit(X, y)
+    with pytest.raises(ValueError, match="mode must be"):
+        _net([("dyn", TrainingDynamics(mode="bogus"))]).fit(X, y)
+    with pytest.raises(ValueError, match="storage must be"):
+        _net([("dyn", TrainingDynamics(storage="disk"))]).fit(X, y)
+    with pytest.raises(RuntimeError, match="no epoch"):
+        TrainingDynamics().initialize().get_statistics()
+
+
+def test_log_probabilities_are_rejected(data):
+    # NLLLoss on a log-softmax module: skorch's predict nonlinearity is the
+    # identity, so the recorded values would not be probabilities
+    X, y = data
+
+    class _LogMLP(_MLP):
+        def forward(self, X):
+            return torch.log_softmax(self.seq(X), dim=-1)
+
+    net = _net([("dyn", TrainingDynamics(mode="eval"))], module=_LogMLP)
+    with pytest.raises(ValueError, match="predicted probabilities"):
+        net.fit(X, y)
+
+
+def test_duplicate_sample_in_epoch_raises(data):
+    X, y = data
+
+    class _WithReplacement(SliceBatchIterator):
+        def _order(self):
+            return np.zeros(self._n, dtype=np.int64)
+
+    net = _net(
+        [("dyn", TrainingDynamics(mode="train"))], iterator_train=_WithReplacement
+    )
+    with pytest.raises(ValueError, match="seen twice"):
+        net.fit(X, y)
+
+
+def test_partial_fit_continues_and_fit_restarts(data):
+    X, y = data
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="eval", storage="streaming")
+    net = _net([("dyn", dyn)], max_epochs=2).fit(X, y)
+    net.partial_fit(X, y)
+    assert dyn.n_epochs_ == 4
+    np.testing.assert_array_equal(dyn.get_statistics()["n_epochs"], 4)
+    net.fit(X, y)
+    assert dyn.n_epochs_ == 2
+    with pytest.raises(AttributeError, match="storage='full'"):
+        dyn.history_
+
+
+# ---------------------------------------------------------------------------
+# with the package's classifier (indexed batches)
+# ---------------------------------------------------------------------------
+def _soft_clf(callbacks, **kw):
+    from sksoft.classifier import SoftLabelClassifier
+
+    params = dict(
+        max_epochs=4,
+        lr=0.05,
+        batch_size=10,
+        train_split=None,
+        random_state=0,
+        callbacks=callbacks,
+        hidden_layer_sizes=(16,),
+    )
+    params.update(kw)
+    return SoftLabelClassifier(**params)
+
+
+def test_soft_label_classifier_train_mode_one_value_per_epoch(data):
+    X, _ = data
+    rng = np.random.default_rng(2)
+    soft = rng.dirichlet(np.ones(3), size=103)
+    dyn = TrainingDynamics(mode="train", storage="full")
+    ref = _BatchPredictions()
+    clf = _soft_clf([("ref", ref), ("dyn", dyn)], module__dropout=0.3).fit(X, soft)
+    assert len(ref.rows_) == 4 * 11  # 10 batches of 10, one of 3, per epoch
+    hist = dyn.history_["target_proba"]
+    assert hist.shape == (4, 103) and not np.isnan(hist).any()
+    np.testing.assert_array_equal(dyn.get_statistics()["n_epochs"], 4)
+    expected = np.full((4, 103), np.nan)
+    for b, (idx, logits, _) in enumerate(ref.rows_):
+        p = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), -1).numpy()
+        expected[b // 11, idx] = (soft[idx] * p).sum(1)
+    np.testing.assert_allclose(hist, expected, atol=1e-6)
+    np.testing.assert_allclose(dyn.targets_, soft, atol=1e-6)
+    assert clf.classes_.tolist() == [0, 1, 2]
+
+
+def test_soft_label_classifier_eval_mode_has_dropout_off(data):
+    X, y = data
+    dyn = TrainingDynamics(mode="eval", storage="full")
+    clf = _soft_clf([("dyn", dyn)], module__dropout=0.5, max_epochs=2).fit(X, y)
+    last = dyn.history_["gold_proba"][-1]
+    np.testing.assert_allclose(last, clf.predict_proba(X)[np.arange(103), y], atol=1e-6)
