@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import softmax
 from scipy.stats import entropy as scipy_entropy
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -578,3 +580,41 @@ def test_cross_val_predict_validates_its_parameters():
             cross_val_predict(ExpansionClassifier(), X, y, **{name: bad})
     with pytest.raises(InvalidParameterError, match="estimator"):
         cross_val_predict(bad, X, y)
+
+
+# bin and size balance are greedy bounds: derandomize so CI runs fixed examples
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(6, 120),
+    k=st.integers(1, 5),
+    n_splits=st.integers(2, 6),
+    entropy_bins=st.one_of(st.none(), st.integers(1, 5)),
+    n_votes=st.integers(1, 7),
+    shuffle=st.booleans(),
+)
+def test_splitter_properties(seed, n, k, n_splits, entropy_bins, n_votes, shuffle):
+    rng = np.random.default_rng(seed)
+    y, _ = _votes(rng, n, k, n_votes=n_votes)
+    hard = np.argmax(y, axis=1)
+    cv = SoftStratifiedKFold(
+        n_splits,
+        entropy_bins=entropy_bins,
+        shuffle=shuffle,
+        random_state=seed if shuffle else None,
+    )
+    if n_splits > n or np.bincount(hard).max() < n_splits:
+        with pytest.raises(ValueError, match="n_splits"):
+            list(cv.split(np.zeros(n), y))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(cv.split(np.zeros(n), y))
+    fold = _fold_of(splits, n)
+    assert np.all(fold >= 0)
+    assert _spread(hard, fold, n_splits) <= 1
+    assert np.ptp(np.bincount(fold, minlength=n_splits)) <= 1
+    if entropy_bins is not None:
+        bins = _entropy_bins(y, entropy_bins)
+        assert _spread(hard * entropy_bins + bins, fold, n_splits) <= 1
+        assert _spread(bins, fold, n_splits) <= 2
