@@ -37,6 +37,14 @@ SPREAD_METRICS = ("ece_hard_vs_human", "accuracy_vs_gold")
 JSONL_VERSION = 1
 
 
+def spread_metrics(result):
+    """The metrics of the stability section that this audit has."""
+    names = [m for m in SPREAD_METRICS if m in result.scores]
+    if "accuracy_vs_gold" not in result.scores:
+        names.append("accuracy_vs_human_mode")
+    return names
+
+
 def fmt(x):
     """A number as the report writes it: 3 decimals, ``n/a`` for nan/None."""
     if x is None or not math.isfinite(float(x)):
@@ -312,7 +320,7 @@ def _reading(result, effects, spreads, curve):
     for arm in soft:
         parts = []
         smaller = []
-        for name in SPREAD_METRICS:
+        for name in spread_metrics(result):
             i, j = result.arms.index(arm), result.arms.index(ref)
             s = spread_ratio(
                 result.scores[name][i],
@@ -468,7 +476,7 @@ def write_report_md(result, path, figures):
     srows = []
     for a in result.arms:
         row = [f"`{a}`"]
-        for m in SPREAD_METRICS:
+        for m in spread_metrics(result):
             _, std = _mean_std(result, m, a)
             if a == ref:
                 row += [fmt(std), "1 (reference)"]
@@ -481,7 +489,7 @@ def write_report_md(result, path, figures):
         row.append(fmt(curve.get(a, math.nan)))
         srows.append(row)
     sheader = ["arm"]
-    for m in SPREAD_METRICS:
+    for m in spread_metrics(result):
         sheader += [f"std {m}", f"ratio {m}"]
     sheader.append("train-loss curve spread")
     L.append(_md_table(sheader, srows))

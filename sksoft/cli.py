@@ -207,7 +207,7 @@ def _provenance_from_bunch(bunch, name, labels, default_licence):
     return {"dataset": name, "title": title, "licence": licence, "labels": labels}
 
 
-def _load_builtin(name, data_home, max_samples, random_state):
+def _load_builtin(name, data_home, max_samples, random_state, download=True):
     from . import datasets
 
     if name == "ambiguous-digits":
@@ -225,7 +225,9 @@ def _load_builtin(name, data_home, max_samples, random_state):
 
         from .sources import simulate_noisy_observer_panel
 
-        bunch = datasets.fetch_mnist(data_home=data_home, subset="test")
+        bunch = datasets.fetch_mnist(
+            data_home=data_home, subset="test", download_if_missing=download
+        )
         n_all = bunch.target.shape[0]
         rng = np.random.default_rng(random_state)
         perm = rng.permutation(n_all)
@@ -256,7 +258,9 @@ def _load_builtin(name, data_home, max_samples, random_state):
         X, gold, human = bunch.images[items], bunch.target[items], counts
         max_samples = None
     else:  # cifar10h
-        bunch = datasets.fetch_cifar10h(data_home=data_home, images=True)
+        bunch = datasets.fetch_cifar10h(
+            data_home=data_home, images=True, download_if_missing=download
+        )
         prov = _provenance_from_bunch(
             bunch, name, "human (CIFAR-10H annotators)", "CC BY-NC-SA 4.0"
         )
@@ -419,7 +423,8 @@ def _load_file(path, max_samples, random_state):
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
             raise UsageError(
-                f"{path}: K mismatch: gold label {gold[i]!r} (row {i}) is not one of "
+                f"{path}: K mismatch: gold label {gold[i].item()!r} (row {i}) is not "
+                "one of "
                 f"the {k} classes {list(classes.tolist())}"
             )
     data = {
@@ -440,7 +445,9 @@ def _load_file(path, max_samples, random_state):
     return _subsample(data, max_samples, random_state)
 
 
-def load_audit_data(dataset, *, data_home=None, max_samples=None, random_state=0):
+def load_audit_data(
+    dataset, *, data_home=None, max_samples=None, random_state=0, download=True
+):
     """Load a built-in data set or a user file for the audit.
 
     Returns a dict with ``X``, ``gold`` (or None), ``human`` (counts or soft
@@ -449,7 +456,9 @@ def load_audit_data(dataset, *, data_home=None, max_samples=None, random_state=0
     """
     if dataset in DATASETS:
         try:
-            return _load_builtin(dataset, data_home, max_samples, random_state)
+            return _load_builtin(
+                dataset, data_home, max_samples, random_state, download
+            )
         except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
             msg = " ".join(str(exc).split()) or type(exc).__name__
             raise UsageError(f"cannot load {dataset}: {msg}") from None
@@ -487,6 +496,11 @@ def _build_parser():
         ),
     )
     audit.add_argument("--data-home", default=None, help="download/cache folder")
+    audit.add_argument(
+        "--offline",
+        action="store_true",
+        help="never download: mnist/cifar10h must already be in --data-home",
+    )
     audit.add_argument(
         "--arms",
         default=",".join(ALL_ARMS),
@@ -532,6 +546,8 @@ def _build_parser():
 def _check_args(args):
     arms = _parse_arms(args.arms)
     seeds = _parse_seeds(args.seeds)
+    if arms == ["gold"]:
+        raise UsageError("--arms needs at least one arm besides gold to compare")
     if args.epochs is not None and args.epochs < 1:
         raise UsageError("--epochs must be at least 1")
     if not 0.0 < args.hard_fraction < 1.0:
@@ -562,8 +578,6 @@ def _check_arms_against_data(arms, data):
                 f"arm {needs[0]!r} needs gold labels, which the data lacks (no "
                 f"'target'); choose --arms among {ok}"
             )
-    if len(arms) < 2 and "gold" in arms:
-        raise UsageError("--arms needs at least one arm besides gold to compare")
 
 
 def _default_epochs(X):
@@ -580,6 +594,7 @@ def _audit(args):
         data_home=args.data_home,
         max_samples=max_samples,
         random_state=args.random_state,
+        download=not args.offline,
     )
     _check_arms_against_data(arms, data)
 

@@ -1,0 +1,356 @@
+"""Tests of the ``sksoft audit`` command (sksoft.cli, python -m sksoft)."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sksoft.cli import ProgressBar, main
+
+TINY = ["--seeds", "2", "--epochs", "2", "--max-samples", "200", "--n-jobs", "1"]
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _assert_one_line_error(code, err, match):
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "error" in lines[0] and match in lines[0], lines[0]
+
+
+def _leftovers(folder):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+@pytest.fixture
+def user_data(tmp_path):
+    """A small user data set: 2-D features, gold labels and vote counts."""
+    rng = np.random.default_rng(0)
+    n, k = 120, 3
+    gold = np.arange(n) % k
+    X = rng.normal(size=(n, 4)) + gold[:, None]
+    p = np.full((n, k), 0.1)
+    p[np.arange(n), gold] = 0.8
+    counts = np.stack([rng.multinomial(5, row) for row in p])
+    return X, gold, counts
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def test_python_m_sksoft_audit_end_to_end(tmp_path):
+    out = tmp_path / "report"
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sksoft",
+            "audit",
+            "--arms",
+            "gold,human_soft,smoothed",
+            *TINY,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "6/6 runs" in proc.stderr and "left" in proc.stderr  # progress bar
+    expected = {
+        "report.md",
+        "results.csv",
+        "effects.csv",
+        "runs.jsonl",
+        "command.json",
+        "reliability_gold.png",
+        "reliability_human_soft.png",
+        "reliability_smoothed.png",
+        "data_maps.png",
+        "metric_spread.png",
+        "training_curves.png",
+    }
+    assert {p.name for p in out.iterdir()} == expected
+    assert _leftovers(tmp_path) == []
+    for name in expected:
+        if name.endswith(".png"):
+            from matplotlib.image import imread
+
+            assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            img = imread(out / name)
+            assert img.shape[0] > 200 and img.shape[1] > 300
+    md = (out / "report.md").read_text()
+    assert md.startswith("# Soft-label audit: ambiguous-digits")
+    assert "simulated" in md and "mode-shift rate" in md
+    assert "200 of 1500" in md  # the subsample is stated
+    with open(out / "results.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["arm"], r["seed"]) for r in rows] == [
+        (a, s) for a in ("gold", "human_soft", "smoothed") for s in ("0", "1")
+    ]
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    header = json.loads(lines[0])
+    assert header["type"] == "audit" and len(lines) == 1 + 6
+    assert header["provenance"]["labels"].startswith("simulated")
+    run = json.loads(lines[1])
+    assert np.array(run["proba"]).shape == (len(header["test_index"]), 10)
+    argv = json.loads((out / "command.json").read_text())["argv"]
+    assert argv[:2] == ["sksoft", "audit"]
+
+
+def test_user_npz_and_csv(tmp_path, user_data, capsys):
+    X, gold, counts = user_data
+    npz = tmp_path / "mine.npz"
+    np.savez(npz, data=X, target=gold, counts=counts)
+    code, _, err = _run(
+        [
+            "audit",
+            "--dataset",
+            str(npz),
+            "--arms",
+            "gold,human_mode,human_soft",
+            *TINY,
+            "--out",
+            str(tmp_path / "a"),
+            "--quiet",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    header = json.loads((tmp_path / "a" / "runs.jsonl").read_text().splitlines()[0])
+    assert header["provenance"]["dataset"] == "mine.npz"
+    assert header["arms"] == ["gold", "human_mode", "human_soft"]
+    np.testing.assert_allclose(header["human"], counts / counts.sum(1, keepdims=True))
+
+    names = ["cat", "dog", "emu"]
+    path = tmp_path / "mine.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["f1", "f2", "f3", "f4", "target", *[f"count_{c}" for c in names]])
+        for x, g, c in zip(X, gold, counts):
+            w.writerow([*x, names[g], *c])
+    code, _, err = _run(
+        [
+            "audit",
+            "--dataset",
+            str(path),
+            "--arms",
+            "gold,human_soft",
+            *TINY,
+            "--out",
+            str(tmp_path / "b"),
+            "--quiet",
+            "--no-figures",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    header = json.loads((tmp_path / "b" / "runs.jsonl").read_text().splitlines()[0])
+    assert header["classes"] == names
+    assert np.array_equal(header["gold"], gold)
+    assert not list((tmp_path / "b").glob("*.png"))
+
+
+def test_user_data_without_gold_runs_the_human_arms(tmp_path, user_data, capsys):
+    X, _, counts = user_data
+    npz = tmp_path / "nogold.npz"
+    np.savez(npz, data=X, soft_target=counts / counts.sum(1, keepdims=True))
+    code, _, err = _run(
+        [
+            "audit",
+            "--dataset",
+            str(npz),
+            "--arms",
+            "human_mode,human_soft",
+            *TINY,
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+            "--no-figures",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "arm - `human_mode`" in md
+
+
+def test_overwrite(tmp_path, capsys):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    argv = [
+        "audit",
+        "--arms",
+        "gold,human_soft",
+        *TINY,
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-figures",
+    ]
+    code, _, err = _run(argv, capsys)
+    _assert_one_line_error(code, err, "exists and is not empty")
+    assert (out / "old.txt").exists()
+    code, _, err = _run([*argv, "--overwrite"], capsys)
+    assert code == 0, err
+    assert not (out / "old.txt").exists() and (out / "report.md").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path, capsys, monkeypatch):
+    from sksoft.audit import AuditResult
+
+    def broken(self, path, *, figures=True):
+        (path / "report.md").write_text("half")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(AuditResult, "write_report", broken)
+    out = tmp_path / "r"
+    with pytest.raises(RuntimeError, match="disk full"):
+        main(
+            ["audit", "--arms", "gold,human_soft", *TINY, "--out", str(out), "--quiet"]
+        )
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--arms", "gold,bogus"], "unknown arm 'bogus'"),
+        (["--arms", "gold"], "at least one arm besides gold"),
+        (["--arms", "gold,gold"], "lists an arm twice"),
+        (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--seeds", "a,b"], "--seeds must be a count"),
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--hard-fraction", "1.5"], "--hard-fraction must be in (0, 1)"),
+        (["--test-size", "0"], "--test-size must be in (0, 1)"),
+        (["--n-jobs", "0"], "--n-jobs must not be 0"),
+        (["--dataset", "nosuchset"], "is neither one of"),
+        (["--epochs", "x"], "invalid int value"),
+        (["--bogus-flag"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_exit_2_one_line(tmp_path, capsys, args, match):
+    out = tmp_path / "r"
+    code, stdout, err = _run(["audit", *args, "--out", str(out)], capsys)
+    _assert_one_line_error(code, err, match)
+    assert not out.exists()
+    assert stdout == ""
+
+
+def _write_npz(path, **arrays):
+    np.savez(path, **arrays)
+    return str(path)
+
+
+def test_bad_data_exit_2_one_line(tmp_path, user_data, capsys):
+    X, gold, counts = user_data
+    cases = [
+        (dict(target=gold, counts=counts), "no 'data' key"),
+        (dict(data=X, target=gold), "no human labels"),
+        (
+            dict(data=X, target=gold, counts=counts, soft_target=counts / 5.0),
+            "both 'counts' and 'soft_target'",
+        ),
+        (
+            dict(data=X, target=gold, counts=counts, classes=np.arange(4)),
+            "K mismatch: 4 classes but 3 human-label columns",
+        ),
+        (
+            dict(data=X, target=np.where(gold == 2, 3, gold), counts=counts),
+            "K mismatch: gold label 3",
+        ),
+        (dict(data=X[:-1], target=gold, counts=counts), "119 feature rows but 120"),
+        (dict(data=X, target=gold, counts=-counts), "negative"),
+        (dict(data=X, counts=counts), "arm 'gold' needs gold labels"),
+    ]
+    for i, (arrays, match) in enumerate(cases):
+        path = _write_npz(tmp_path / f"bad{i}.npz", **arrays)
+        out = tmp_path / f"r{i}"
+        code, _, err = _run(
+            ["audit", "--dataset", path, *TINY, "--out", str(out)], capsys
+        )
+        _assert_one_line_error(code, err, match)
+        assert not out.exists()
+
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("f1,target,count_a,count_b\n1.0,a,3,2\nxx,b,1,4\n")
+    code, _, err = _run(
+        ["audit", "--dataset", str(bad_csv), *TINY, "--out", str(tmp_path / "c")],
+        capsys,
+    )
+    _assert_one_line_error(code, err, "feature column 'f1' row 3 is not a number")
+    no_labels = tmp_path / "nolabels.csv"
+    no_labels.write_text("f1,target\n1.0,a\n2.0,b\n")
+    code, _, err = _run(
+        ["audit", "--dataset", str(no_labels), "--out", str(tmp_path / "d")], capsys
+    )
+    _assert_one_line_error(code, err, "no human-label columns")
+    wrong = tmp_path / "data.txt"
+    wrong.write_text("1,2\n")
+    code, _, err = _run(["audit", "--dataset", str(wrong)], capsys)
+    _assert_one_line_error(code, err, "must end in .npz or .csv")
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("dataset", ["cifar10h", "mnist"])
+def test_missing_real_data_is_a_one_line_error(tmp_path, capsys, dataset):
+    # an empty data home and --offline (tests never download)
+    out = tmp_path / "r"
+    code, _, err = _run(
+        [
+            "audit",
+            "--dataset",
+            dataset,
+            "--offline",
+            "--data-home",
+            str(tmp_path / "empty"),
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    _assert_one_line_error(code, err, f"cannot load {dataset}")
+    assert not out.exists()
+
+
+def test_no_command_prints_help(capsys):
+    code, _, err = _run([], capsys)
+    assert code == 2 and "audit" in err
+    code, out, _ = _run(["audit", "--help"], capsys)
+    assert code == 0 and "--hard-fraction" in out
+
+
+# ---------------------------------------------------------------- progress bar
+
+
+def test_progress_bar_text():
+    stream = io.StringIO()
+    bar = ProgressBar(4, stream=stream, width=8)
+    bar({"done": 0})
+    bar({"arm": "gold", "seed": 0, "done": 1})
+    bar({"arm": "gold", "seed": 1, "done": 2})
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2  # not a terminal: one line per finished run
+    assert lines[0].startswith("audit [##......] 1/4 runs")
+    assert lines[1].startswith("audit [####....] 2/4 runs")
+    assert "left" in lines[1] and "gold seed=1" in lines[1]
