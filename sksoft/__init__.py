@@ -6,9 +6,17 @@ calibration (above all on the hard, ambiguous samples) and records training
 dynamics (dataset cartography).
 """
 
-from .classifier import SoftLabelClassifier
 from .expansion import ExpansionClassifier
-from .losses import SoftTargetCrossEntropyLoss
+from .metrics import (
+    ReliabilityDisplay,
+    expected_calibration_error,
+    hard_sample_calibration_error,
+    js_divergence,
+    kl_divergence,
+    max_calibration_error,
+    soft_brier_score_loss,
+    soft_log_loss,
+)
 from .model_selection import SoftStratifiedKFold
 from .sources import (
     ARM_NAMES,
@@ -35,10 +43,32 @@ from .targets import (
 
 __version__ = "0.1.0.dev0"
 
+# torch-backed names load on first access, so that numpy-only parts (e.g.
+# ``import sksoft.metrics``) never import torch (PEP 562).
+_LAZY = {
+    "SoftLabelClassifier": "classifier",
+    "SoftTargetCrossEntropyLoss": "losses",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 __all__ = [
     "__version__",
     "ARM_NAMES",
     "ExpansionClassifier",
+    "ReliabilityDisplay",
     "SoftLabelClassifier",
     "SoftStratifiedKFold",
     "SoftTargetCrossEntropyLoss",
@@ -48,6 +78,13 @@ __all__ = [
     "check_probabilities",
     "check_soft_targets",
     "counts_to_proba",
+    "expected_calibration_error",
+    "hard_sample_calibration_error",
+    "js_divergence",
+    "kl_divergence",
+    "max_calibration_error",
+    "soft_brier_score_loss",
+    "soft_log_loss",
     "hard_labels",
     "hard_sample_mask",
     "make_supervision_arms",

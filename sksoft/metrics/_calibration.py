@@ -26,13 +26,15 @@ class _Bins(NamedTuple):
     mean_accuracy: np.ndarray  # nan for empty bins
 
 
-def _gather_rows(matrix, col):
-    """``matrix[i, col[i]]`` for every row, without a take_along_axis copy."""
+def _gather_rows(matrix, col, *, overwrite_col=False):
+    """``matrix[i, col[i]]`` for every row, without a take_along_axis copy.
+
+    With ``overwrite_col=True`` the index array ``col`` is reused as scratch.
+    """
     n, k = matrix.shape
     if matrix.flags.c_contiguous:
-        flat = np.arange(n, dtype=np.intp)
-        flat *= k
-        flat += col
+        flat = col if overwrite_col else col.astype(np.intp, copy=True)
+        flat += np.arange(0, n * k, k, dtype=np.intp)
         return np.take(matrix.reshape(-1), flat)
     return matrix[np.arange(n), col]
 
@@ -55,12 +57,12 @@ def _assign_bins(conf, edges, uniform):
     n_bins = len(edges) - 1
     if uniform:
         # Arithmetic guess, then one exact correction step against the edges,
-        # so that the result equals ``searchsorted(edges, conf, "right") - 1``.
+        # so that the result equals ``searchsorted(edges, conf, "right") - 1``
+        # (clipped to the last bin). The guess is off by at most one bin; a
+        # guess of n_bins (confidence >= 1) is sent back by the +inf lower edge.
         idx = np.multiply(conf, n_bins).astype(np.intp)
-        np.clip(idx, 0, n_bins - 1, out=idx)
-        lower = edges[:-1]
-        upper = edges[1:].copy()
-        upper[-1] = np.inf
+        lower = np.append(edges[:-1], np.inf)
+        upper = np.append(edges[1:-1], [np.inf, np.inf])
         idx -= conf < lower[idx]
         idx += conf >= upper[idx]
         return idx
@@ -73,17 +75,24 @@ def _assign_bins(conf, edges, uniform):
 def _bin_statistics(conf, acc, weight, n_bins, strategy):
     edges = _bin_edges(conf, n_bins, strategy)
     idx = _assign_bins(conf, edges, strategy == "uniform")
-    count = np.bincount(idx, minlength=n_bins).astype(np.float64)
-    if acc.dtype == bool:
-        acc = acc.view(np.uint8)
-    if weight is None:
-        wsum = count
+    if weight is None and acc.dtype == bool:
+        # one integer bincount gives the bin sizes and the hits per bin
+        split = np.bincount(2 * idx + acc, minlength=2 * n_bins).reshape(n_bins, 2)
+        count = split.sum(axis=1).astype(np.float64)
+        wsum, sacc = count, split[:, 1].astype(np.float64)
         sconf = np.bincount(idx, weights=conf, minlength=n_bins)
-        sacc = np.bincount(idx, weights=acc, minlength=n_bins)
     else:
-        wsum = np.bincount(idx, weights=weight, minlength=n_bins)
-        sconf = np.bincount(idx, weights=conf * weight, minlength=n_bins)
-        sacc = np.bincount(idx, weights=acc * weight, minlength=n_bins)
+        count = np.bincount(idx, minlength=n_bins).astype(np.float64)
+        if acc.dtype == bool:
+            acc = acc.astype(np.float64)
+        if weight is None:
+            wsum = count
+            sconf = np.bincount(idx, weights=conf, minlength=n_bins)
+            sacc = np.bincount(idx, weights=acc, minlength=n_bins)
+        else:
+            wsum = np.bincount(idx, weights=weight, minlength=n_bins)
+            sconf = np.bincount(idx, weights=conf * weight, minlength=n_bins)
+            sacc = np.bincount(idx, weights=acc * weight, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         mconf = np.where(wsum > 0, sconf / wsum, np.nan)
         macc = np.where(wsum > 0, sacc / wsum, np.nan)
@@ -119,8 +128,12 @@ def _confidence_accuracy(pair, classwise):
             yield proba[:, k], (y_idx == k) if y_soft is None else y_soft[:, k]
         return
     pred = np.argmax(proba, axis=1)  # ties: first class, as sksoft.targets
-    conf = _gather_rows(proba, pred)
-    acc = (pred == y_idx) if y_soft is None else _gather_rows(y_soft, pred)
+    if y_soft is None:
+        acc = pred == y_idx
+        conf = _gather_rows(proba, pred, overwrite_col=True)
+    else:
+        acc = _gather_rows(y_soft, pred)
+        conf = _gather_rows(proba, pred, overwrite_col=True)
     yield conf, acc
 
 

@@ -46,9 +46,8 @@ def _check_proba_fast(y_prob, *, atol=None):
         return check_probabilities(arr, atol=atol)
     tol = (1e-6 if arr.dtype.itemsize >= 8 else 1e-4) if atol is None else atol
     sums = np.einsum("ij->i", arr)  # NaN/inf propagate into the sums
-    np.subtract(sums, 1.0, out=sums)
-    np.abs(sums, out=sums)
-    if not sums.max() <= tol or arr.min() < 0:
+    # min/max comparisons are False for NaN, which sends NaN to the fallback
+    if not (sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol) or arr.min() < 0:
         return check_probabilities(arr, atol=atol)
     return arr
 
