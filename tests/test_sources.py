@@ -647,3 +647,30 @@ BAD = [
 def test_bad_soft_targets_rejected(func, y, match):
     with pytest.raises(ValueError, match=match):
         func(y)
+
+
+# --------------------------------------------------------------------------
+# every public function validates its parameters (imbalanced-learn habit)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: annotations_to_counts(item=[1], label=[0], duplicates="keep"),
+        lambda: annotations_to_counts(item=[1], label=[0], missing="drop"),
+        lambda: smooth_labels([0, 1], epsilon="0.1"),
+        lambda: apply_temperature([[0.5, 0.5]], temperature=0),
+        lambda: teacher_soft_labels(LogisticRegression(), [[0], [1]], [0, 1], cv=1.5),
+        lambda: align_mode([[0.5, 0.5]], gold=None),
+        lambda: mode_one_hot([[0.5, 0.5]], counts="yes"),
+        lambda: mode_shift_mask([[0.5, 0.5]], [0], counts=1.0),
+        lambda: make_supervision_arms([[0.5, 0.5]], [0], teacher_temperature="hot"),
+        lambda: make_supervision_arms([[0.5, 0.5]], [0], arms="gold"),
+        lambda: simulate_multinomial_panel([[0.5, 0.5]], n_annotators=2.5),
+        lambda: simulate_noisy_observer_panel(SVC(), [[0.0]], perturbation="rain"),
+    ],
+)
+def test_public_functions_validate_params(call):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError):
+        call()
