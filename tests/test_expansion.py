@@ -281,3 +281,28 @@ def test_clone_and_params():
     assert params["estimator__C"] == 3.0 and params["counts"] is True
     clone(clf).set_params(estimator__C=0.5)
     assert clf.estimator.C == 3.0
+
+
+def test_sparse_and_dataframe_inputs():
+    import warnings
+
+    from scipy import sparse
+
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(8)
+    X, T, _ = _soft_problem(rng, n=50)
+    dense = ExpansionClassifier().fit(X, T)
+    sp = ExpansionClassifier().fit(sparse.csr_matrix(X), T)
+    np.testing.assert_allclose(
+        sp.predict_proba(sparse.csr_matrix(X)), dense.predict_proba(X), atol=1e-6
+    )
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        ExpansionClassifier(GaussianNB()).fit(sparse.csr_matrix(X), T)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = ExpansionClassifier().fit(df, pd.DataFrame(T))
+    np.testing.assert_array_equal(clf.feature_names_in_, df.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name warning from the inner
+        np.testing.assert_allclose(clf.predict_proba(df), dense.predict_proba(X))
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X)
