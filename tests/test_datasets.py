@@ -144,6 +144,31 @@ def test_fetch_mnist_offline(tmp_path, serve):
         fetch_mnist(data_home=tmp_path, subset="train", download_if_missing=False)
 
 
+def test_checksum_rules(tmp_path, mnist_dir):
+    payload = b"idx bytes" * 100
+    gz = tmp_path / "f.gz"
+    gz.write_bytes(gzip.compress(payload, compresslevel=9))
+    raw_md5 = hashlib.md5(gz.read_bytes()).hexdigest()
+    raw_sha = hashlib.sha256(gz.read_bytes()).hexdigest()
+    inner_md5 = hashlib.md5(payload).hexdigest()
+    ok = _base._checksum_ok
+    assert ok(gz, RemoteFile("f.gz", (), md5=raw_md5))
+    assert ok(gz, RemoteFile("f.gz", (), sha256=raw_sha))
+    assert ok(gz, RemoteFile("f.gz", (), md5="0" * 32, md5_decompressed=inner_md5))
+    assert not ok(gz, RemoteFile("f.gz", (), md5="0" * 32, md5_decompressed="1" * 32))
+    plain = tmp_path / "plain"
+    plain.write_bytes(payload)  # not gzip: decompressed digest cannot match
+    assert not ok(plain, RemoteFile("plain", (), md5_decompressed=inner_md5))
+    # the shared test copy was re-compressed: its gzip md5 is not torchvision's,
+    # it is accepted through the md5 of its decompressed bytes
+    from sksoft.datasets._mnist import MNIST_FILES
+
+    for remote in MNIST_FILES["test"]:
+        path = mnist_dir / remote.filename
+        assert hashlib.md5(path.read_bytes()).hexdigest() != remote.md5
+        assert ok(path, remote)
+
+
 def test_fetch_mnist_bad_params(tmp_path):
     with pytest.raises(ValueError, match="subset"):
         fetch_mnist(data_home=tmp_path, subset="valid")
