@@ -14,11 +14,20 @@ import numbers
 import time
 
 import numpy as np
+from torch import nn
 
 from ._audit_stats import curve_spread, paired_difference, seed_mean_std, spread_ratio
 from .targets import check_soft_targets, hard_labels, hard_sample_mask
 
-__all__ = ["ARMS", "METRICS", "AuditResult", "run_audit"]
+__all__ = [
+    "ARMS",
+    "METRICS",
+    "AuditResult",
+    "SmallCNN",
+    "default_estimator",
+    "run_audit",
+    "score_predictions",
+]
 
 #: the supervision arms, in report order
 ARMS = (
@@ -146,33 +155,92 @@ def _as_model_input(X):
     return X
 
 
-def _small_cnn_module():
-    """A small CNN module class (defined lazily: torch is imported here)."""
-    from torch import nn
+class SmallCNN(nn.Module):
+    """The audit's default image module: two convolution blocks and a linear head.
 
-    class SmallCNN(nn.Module):
-        """Two conv blocks and a linear head; outputs logits."""
+    ``Conv(3x3, width) - ReLU - MaxPool(2) - Conv(3x3, 2 width) - ReLU -
+    AdaptiveAvgPool(4) - Dropout - Linear``; outputs logits, so it plugs into
+    :class:`sksoft.SoftLabelClassifier` (``module=SmallCNN``,
+    ``module__in_channels=...``, ``module__n_classes=...``). Works for any image
+    size of at least 4 x 4.
 
-        def __init__(self, in_channels=1, n_classes=10, width=16, dropout=0.25):
-            super().__init__()
-            self.features = nn.Sequential(
-                nn.Conv2d(in_channels, width, 3, padding=1),
-                nn.ReLU(),
-                nn.MaxPool2d(2),
-                nn.Conv2d(width, 2 * width, 3, padding=1),
-                nn.ReLU(),
-                nn.AdaptiveAvgPool2d(4),
-            )
-            self.head = nn.Sequential(
-                nn.Flatten(),
-                nn.Dropout(dropout),
-                nn.Linear(2 * width * 16, n_classes),
-            )
+    Parameters
+    ----------
+    in_channels : int, default=1
+        Image channels.
+    n_classes : int, default=10
+        Outputs.
+    width : int, default=16
+        Channels of the first convolution.
+    dropout : float, default=0.25
+        Dropout before the linear head.
 
-        def forward(self, X):
-            return self.head(self.features(X))
+    Examples
+    --------
+    >>> import torch
+    >>> from sksoft.audit import SmallCNN
+    >>> SmallCNN(in_channels=3, n_classes=4)(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 4])
+    """
 
-    return SmallCNN
+    def __init__(self, in_channels=1, n_classes=10, width=16, dropout=0.25):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(4),
+        )
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(2 * width * 16, n_classes),
+        )
+
+    def forward(self, X):
+        return self.head(self.features(X))
+
+
+def _describe(estimator):
+    """Short readable description of an estimator for the report."""
+    from skorch import NeuralNet
+
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return " -> ".join(_describe(step) for _, step in steps)
+    if isinstance(estimator, NeuralNet):
+        module = estimator.module
+        if module is None:
+            sizes = getattr(estimator, "hidden_layer_sizes", None)
+            module_txt = f"MLP{tuple(sizes)}" if sizes is not None else "default"
+        else:
+            module_txt = getattr(module, "__name__", type(module).__name__)
+        opt = getattr(estimator.optimizer, "__name__", str(estimator.optimizer))
+        return (
+            f"{type(estimator).__name__}(module={module_txt}, optimizer={opt}, "
+            f"lr={estimator.lr}, max_epochs={estimator.max_epochs}, "
+            f"batch_size={estimator.batch_size})"
+        )
+    return " ".join(repr(estimator).split())
+
+
+def _default_teacher(X):
+    """Teacher for image input: PCA to 50 components, then logistic regression."""
+    if X.ndim == 2:
+        return None  # make_supervision_arms' default (scaled logistic regression)
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    n_components = int(min(50, np.prod(X.shape[1:]), X.shape[0] // 2))
+    return make_pipeline(
+        PCA(n_components=n_components, random_state=0),
+        StandardScaler(),
+        LogisticRegression(max_iter=1000),
+    )
 
 
 def default_estimator(X, n_classes, *, max_epochs=40):
@@ -223,7 +291,7 @@ def default_estimator(X, n_classes, *, max_epochs=40):
     )
     if X.ndim == 4:
         return SoftLabelClassifier(
-            module=_small_cnn_module(),
+            module=SmallCNN,
             module__in_channels=int(X.shape[1]),
             module__n_classes=int(n_classes),
             **common,
@@ -840,7 +908,10 @@ def run_audit(
         Epochs of the default estimator (ignored with ``estimator``).
     teacher : estimator, default=None
         Classifier for the ``teacher`` arm's cross-fitted soft labels, passed to
-        :func:`sksoft.sources.make_supervision_arms`.
+        :func:`sksoft.sources.make_supervision_arms` (on flattened inputs).
+        ``None``: that function's default (standardised logistic regression)
+        for 2-D features; PCA to 50 components then logistic regression for
+        images.
     n_bins : int, default=15
         Bins of the calibration errors.
     confidence : float, default=0.95
@@ -952,6 +1023,8 @@ def run_audit(
 
     if estimator is None:
         estimator = default_estimator(X, k, max_epochs=max_epochs)
+    if teacher is None and "teacher" in arms:
+        teacher = _default_teacher(X)
 
     # targets of every arm, per fold (independent of the seed)
     targets = []
@@ -1069,8 +1142,8 @@ def run_audit(
         "n_bins": int(n_bins),
         "confidence": float(confidence),
         "random_state": random_state,
-        "estimator": repr(estimator),
-        "teacher": repr(teacher),
+        "estimator": _describe(estimator),
+        "teacher": "default" if teacher is None else _describe(teacher),
         "max_epochs": max_epochs,
         "n_jobs": n_jobs,
     }

@@ -354,3 +354,42 @@ def test_progress_bar_text():
     assert lines[0].startswith("audit [##......] 1/4 runs")
     assert lines[1].startswith("audit [####....] 2/4 runs")
     assert "left" in lines[1] and "gold seed=1" in lines[1]
+
+
+def test_mnist_with_a_simulated_panel(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "r"
+    code, _, err = _run(
+        [
+            "audit",
+            "--dataset",
+            "mnist",
+            "--data-home",
+            str(mnist_dir.parent),
+            "--offline",
+            "--max-samples",
+            "120",
+            "--epochs",
+            "1",
+            "--seeds",
+            "2",
+            "--arms",
+            "gold,human_soft",
+            "--n-jobs",
+            "1",
+            "--quiet",
+            "--no-figures",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    header = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
+    assert header["provenance"]["labels"].startswith("simulated")
+    assert "CC BY-SA 3.0" in header["provenance"]["licence"]
+    assert "SmallCNN" in header["params"]["estimator"]
+    human = np.array(header["human"])
+    assert human.shape == (120, 10)
+    # six simulated votes per image: probabilities are multiples of 1/6
+    np.testing.assert_allclose(human * 6, np.round(human * 6), atol=1e-9)
+    assert "120 of 10000" in (out / "report.md").read_text()
