@@ -6,6 +6,7 @@ calibration (above all on the hard, ambiguous samples) and records training
 dynamics (dataset cartography).
 """
 
+from .cartography import CartographyTransformer, DataMapDisplay
 from .expansion import ExpansionClassifier
 from .metrics import (
     ReliabilityDisplay,
@@ -48,6 +49,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "SoftLabelClassifier": "classifier",
     "SoftTargetCrossEntropyLoss": "losses",
+    "TrainingDynamics": "callbacks",
 }
 
 
@@ -67,11 +69,14 @@ def __dir__():
 __all__ = [
     "__version__",
     "ARM_NAMES",
+    "CartographyTransformer",
+    "DataMapDisplay",
     "ExpansionClassifier",
     "ReliabilityDisplay",
     "SoftLabelClassifier",
     "SoftStratifiedKFold",
     "SoftTargetCrossEntropyLoss",
+    "TrainingDynamics",
     "align_mode",
     "annotations_to_counts",
     "apply_temperature",
