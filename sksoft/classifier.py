@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from scipy import sparse
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import (
     Interval,
@@ -160,6 +160,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         global torch random state is saved before and restored after the fit.
         With an int, repeated fits give identical results (in the same process
         or in a worker process with the same number of torch threads).
+    dtype : {"float32", "float64"}, default="float32"
+        Floating-point type of the inputs, targets, sample weights and the
+        module's parameters. ``"float64"`` costs speed and gives exactly
+        reproducible arithmetic comparisons (e.g. weights versus repetition).
     iterator_train : class, default=SliceBatchIterator
         Batch iterator for training (see :class:`~sksoft.batching.SliceBatchIterator`).
     iterator_valid : class, default=SliceBatchIterator
@@ -238,7 +242,8 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     **Inputs.** ``X`` may be a NumPy array, a pandas DataFrame, a CPU tensor, a
     SciPy sparse matrix (densified batch by batch, never as a whole) or, with a
     custom module, an array of more than two dimensions (e.g. images
-    ``(n, channels, height, width)``). Floating-point input is cast to float32.
+    ``(n, channels, height, width)``). Input, targets and weights are cast to
+    ``dtype`` (float32 by default).
 
     **partial_fit** trains one epoch over the given samples, without an
     internal validation split, initialising the network on the first call.
@@ -279,6 +284,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         "counts": ["boolean"],
         "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"), callable],
         "random_state": ["random_state"],
+        "dtype": [StrOptions({"float32", "float64"})],
         "iterator_train": [callable],
         "iterator_valid": [callable],
         "dataset": [callable],
@@ -313,6 +319,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         counts=False,
         train_split=0.2,
         random_state=None,
+        dtype="float32",
         iterator_train=SliceBatchIterator,
         iterator_valid=SliceBatchIterator,
         dataset=Dataset,
@@ -338,6 +345,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self.counts = counts
         self.train_split = train_split
         self.random_state = random_state
+        self.dtype = dtype
         self.iterator_train = iterator_train
         self.iterator_valid = iterator_valid
         self.dataset = dataset
@@ -383,6 +391,35 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             k for k in vars(self) if not k.startswith("_") and not k.endswith("_")
         )
         return sorted(names)
+
+    def set_params(self, **params):
+        """Set parameters (sklearn semantics; skorch's once initialised).
+
+        Before the first fit the values are only stored (and validated by the
+        next fit), as sklearn requires; afterwards skorch's ``set_params``
+        re-initialises the affected components (module, criterion, optimizer,
+        callbacks).
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values, including skorch's ``prefix__name``
+            forms (``module__dropout``, ``optimizer__momentum``,
+            ``callbacks__print_log``, ...).
+
+        Returns
+        -------
+        self : SoftLabelClassifier
+            This estimator.
+        """
+        if self.initialized_:
+            return super().set_params(**params)
+        plain = {k: v for k, v in params.items() if "__" not in k}
+        BaseEstimator.set_params(self, **plain)
+        for key, value in params.items():
+            if "__" in key:
+                setattr(self, key, value)
+        return self
 
     @property
     def _params_to_validate(self):
@@ -453,6 +490,8 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             self.module_ = copy.deepcopy(self.module)
         else:
             self.module_ = self.initialized_instance(self.module, kwargs)
+        if self.dtype != "float32":
+            self.module_ = self.module_.to(getattr(torch, self.dtype))
         return self
 
     def initialize_criterion(self):
@@ -528,10 +567,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             allow_nd=True,
         )
         if sparse.issparse(X):
-            X = X.astype(np.float32)
+            X = X.astype(self.dtype)
             X.sort_indices()
         else:
-            X = np.ascontiguousarray(X, dtype=np.float32)
+            X = np.ascontiguousarray(X, dtype=self.dtype)
         if self.module is None and X.ndim != 2:
             raise ValueError(
                 f"The default MLP needs 2-D X; got shape {X.shape}. Pass a module "
@@ -582,14 +621,14 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             if present.size < 2:
                 what = "sample-weighted target mass" if sw is not None else "samples"
                 raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes with "
-                    f"{what}; got only class {classes_out[present].tolist()} "
-                    f"(classes: {np.asarray(classes_out).tolist()})."
+                    f"{type(self).__name__} needs at least 2 classes with {what}; "
+                    f"got 1 class ({classes_out[present].tolist()}; classes: "
+                    f"{np.asarray(classes_out).tolist()})."
                 )
             self.classes_ = np.asarray(classes_out)
         if sw is not None:
-            sw = (sw / sw.mean()).astype(np.float32)
-        return X, Y.astype(np.float32), sw
+            sw = (sw / sw.mean()).astype(self.dtype)
+        return X, Y.astype(self.dtype), sw
 
     @staticmethod
     def _check_sample_weight(sample_weight, n_samples):
