@@ -207,7 +207,15 @@ class ReliabilityDisplay:
                 label="gap to mean confidence",
                 zorder=3,
             )
-            axis.plot(conf[filled], conf[filled], "o", color="tab:red", ms=3, zorder=4)
+            axis.plot(
+                conf[filled],
+                conf[filled],
+                "o",
+                color="tab:red",
+                ms=3,
+                zorder=4,
+                label="mean confidence",
+            )
             axis.plot(
                 [0, 1], [0, 1], "k--", lw=1, label="perfect calibration", zorder=1
             )

@@ -1,0 +1,128 @@
+"""Speed and memory of sksoft's max-probability ECE against netcal and torchmetrics.
+
+Run: ``python benchmarks/bench_metrics.py [--n 1000000] [--k 10] [--repeats 7]``
+
+Input: ``n x k`` float64 probabilities (softmax of Gaussian logits) and integer
+labels. Every implementation is timed warm (one untimed call first), best of
+``--repeats`` runs. torchmetrics is timed with torch limited to one thread (the
+comparison the ratios are judged on) and with two threads. Peak extra memory of
+the sksoft call is measured with :mod:`tracemalloc` (numpy reports its buffers to
+it) and printed in units of ``n`` float64 values.
+"""
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+
+from sksoft.metrics import expected_calibration_error
+
+
+def best_of(funcs, repeats):
+    """Best wall time of each callable, timed in interleaved rounds.
+
+    Interleaving (a, b, c, a, b, c, ...) exposes every implementation to the
+    same background load, which keeps the ratios stable on a busy machine.
+    """
+    for func in funcs.values():
+        func()  # warm-up
+    best = dict.fromkeys(funcs, np.inf)
+    for _ in range(repeats):
+        for name, func in funcs.items():
+            start = time.perf_counter()
+            func()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def make_data(n, k, seed=0):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, k)) * 2.0
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    y = rng.integers(0, k, size=n)
+    return p, y
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--bins", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    p, y = make_data(args.n, args.k)
+    print(
+        f"input: {args.n} x {args.k} float64, {args.bins} bins, "
+        f"best of {args.repeats} warm runs"
+    )
+
+    ours_value = expected_calibration_error(y, p, n_bins=args.bins)
+    tracemalloc.start()
+    expected_calibration_error(y, p, n_bins=args.bins)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    funcs = {"sksoft": lambda: expected_calibration_error(y, p, n_bins=args.bins)}
+    values = {"sksoft": ours_value}
+    try:
+        from netcal.metrics import ECE
+    except ImportError:  # pragma: no cover
+        print("netcal not installed")
+    else:
+        funcs["netcal"] = lambda: ECE(bins=args.bins).measure(p, y)
+        values["netcal"] = funcs["netcal"]()
+    try:
+        import torch
+        from torchmetrics.functional.classification import (
+            multiclass_calibration_error,
+        )
+    except ImportError:  # pragma: no cover
+        print("torchmetrics not installed")
+        torch = None
+    else:
+        tp, ty = torch.from_numpy(p), torch.from_numpy(y)
+
+        def tm():
+            return multiclass_calibration_error(
+                tp, ty, num_classes=args.k, n_bins=args.bins
+            ).item()
+
+        values["torchmetrics"] = tm()
+        torch.set_num_threads(1)
+        funcs["torchmetrics"] = tm
+    best = best_of(funcs, args.repeats)
+    if torch is not None:  # two threads, against a fresh sksoft timing
+        torch.set_num_threads(2)
+        best2 = best_of({"sksoft": funcs["sksoft"], "torchmetrics": tm}, args.repeats)
+        torch.set_num_threads(1)
+
+    t_ours = best["sksoft"]
+    print(
+        f"sksoft        ECE = {ours_value:.12f} {t_ours * 1e3:8.1f} ms   peak extra "
+        f"memory {peak / 2**20:.1f} MiB = {peak / (8 * args.n):.1f} x n float64"
+    )
+    if "netcal" in best:
+        print(
+            f"netcal        ECE = {values['netcal']:.12f} {best['netcal'] * 1e3:8.1f} "
+            f"ms   |diff| = {abs(values['netcal'] - ours_value):.1e}   netcal/sksoft "
+            f"= {best['netcal'] / t_ours:.2f}x (target >= 3)"
+        )
+    if torch is not None:
+        print(
+            f"torchmetrics  ECE = {values['torchmetrics']:.12f} "
+            f"{best['torchmetrics'] * 1e3:8.1f} ms   (float32 confidences) "
+            f"torchmetrics(1 thread)/sksoft = {best['torchmetrics'] / t_ours:.2f}x "
+            "(target >= 1)"
+        )
+        print(
+            f"torchmetrics, 2 threads       {best2['torchmetrics'] * 1e3:8.1f} ms   "
+            f"torchmetrics(2 threads)/sksoft = "
+            f"{best2['torchmetrics'] / best2['sksoft']:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
