@@ -64,10 +64,11 @@ print("sksoft scorers:", ", ".join(get_scorer_names()))
 # Grid search on soft targets
 # ---------------------------
 # :class:`~sksoft.expansion.ExpansionClassifier` lets any sklearn classifier
-# learn from probability-vector targets (here at the end of a pipeline). ``y`` is the soft matrix, so the
-# scorers measure calibration against the human soft labels (a bin's accuracy
-# is the mean human probability of the predicted class), and the hard-sample
-# scorer finds the hard samples in ``y`` itself. We refit on the soft log loss.
+# learn from probability-vector targets (here at the end of a pipeline). ``y``
+# is the soft matrix, so the scorers measure calibration against the human soft
+# labels (a bin's accuracy is the mean human probability of the predicted
+# class), and the hard-sample scorer finds the hard samples in ``y`` itself.
+# We refit on the soft log loss.
 scoring = {
     name: get_scorer(name)
     for name in [
