@@ -395,6 +395,21 @@ def test_float32_and_pandas_input(problem):
     assert expected_calibration_error(y, np.asfortranarray(p)) == pytest.approx(ref)
 
 
+def test_no_copy_of_the_probability_matrix():
+    """Extra memory is a few arrays of n values, never an (n, K) copy."""
+    import tracemalloc
+
+    n, k = 100_000, 10
+    p = np.random.default_rng(0).dirichlet(np.ones(k), size=n)
+    y = np.random.default_rng(1).integers(0, k, size=n)
+    expected_calibration_error(y, p)
+    tracemalloc.start()
+    expected_calibration_error(y, p)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 6 * 8 * n  # an (n, K) float64 copy alone would be 10 * 8 * n
+
+
 def test_import_does_not_load_torch_or_matplotlib():
     code = (
         "import sys, sksoft.metrics; "

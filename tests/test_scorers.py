@@ -167,6 +167,11 @@ def test_routing_errors_are_clear():
         get_scorer("neg_hard_sample_calibration_error").set_score_request(
             soft_target=True
         )
+    with sklearn.config_context(enable_metadata_routing=True):
+        with pytest.raises(ValueError, match="does not accept"):
+            get_scorer("neg_expected_calibration_error").set_score_request(
+                soft_target=True
+            )
     # routing on, metadata passed but not requested: sklearn's own error
     with sklearn.config_context(enable_metadata_routing=True):
         with pytest.raises(Exception, match="soft_target"):

@@ -113,6 +113,13 @@ class _SoftProbaScorer:
                 "set_score_request is only available when metadata routing is "
                 "enabled: sklearn.set_config(enable_metadata_routing=True)."
             )
+        accepted = set(signature(self._score_func).parameters) - {"y_true", "y_prob"}
+        unknown = set(kwargs) - accepted
+        if unknown:
+            raise ValueError(
+                f"{self!r} ({self._score_func.__name__}) does not accept "
+                f"{sorted(unknown)}; it accepts {sorted(accepted)}."
+            )
         for param, alias in kwargs.items():
             self._metadata_request.score.add_request(param=param, alias=alias)
         return self
