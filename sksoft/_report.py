@@ -303,6 +303,22 @@ def _reading(result, effects, spreads, curve):
             continue
         if eh["verdict"] == "better" and eg["verdict"] == "worse":
             flips.append(arm)
+    if (
+        ref == "gold"
+        and "human_mode" in result.arms
+        and "human_soft_gold_mode" in result.arms
+    ):
+        em = effects[("human_mode", HEADLINE)]
+        eu = effects[("human_soft_gold_mode", HEADLINE)]
+        lines.append(
+            "Mode shift or uncertainty? `human_mode` (the human majority as "
+            "one-hot: the mode shift alone) changes hard-sample ECE against the "
+            f"{hname} by {fmt(em['diff'])} {interval(em['ci_low'], em['ci_high'])}; "
+            "`human_soft_gold_mode` (the human uncertainty with every mode moved "
+            f"onto gold: no mode shift) by {fmt(eu['diff'])} "
+            f"{interval(eu['ci_low'], eu['ci_high'])}."
+        )
+        lines.append("")
     if flips:
         lines.append(
             "The reference matters: "
@@ -319,7 +335,7 @@ def _reading(result, effects, spreads, curve):
     lines.append("")
     for arm in soft:
         parts = []
-        smaller = []
+        smaller, larger = [], []
         for name in spread_metrics(result):
             i, j = result.arms.index(arm), result.arms.index(ref)
             s = spread_ratio(
@@ -333,16 +349,27 @@ def _reading(result, effects, spreads, curve):
             )
             if math.isfinite(s["ci_high"]) and s["ci_high"] < 1:
                 smaller.append(name)
+            elif math.isfinite(s["ci_low"]) and s["ci_low"] > 1:
+                larger.append(name)
         c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
         curve_txt = f"training-loss curve spread {fmt(c_arm)} vs {fmt(c_ref)}"
-        if smaller:
-            verdict = "its seed spread is **smaller** for " + ", ".join(
-                f"`{n}`" for n in smaller
+
+        def names(items):
+            return ", ".join(f"`{n}`" for n in items)
+
+        if smaller and larger:
+            verdict = (
+                f"its seed spread is **smaller** for {names(smaller)} but "
+                f"**larger** for {names(larger)}"
             )
+        elif smaller:
+            verdict = f"its seed spread is **smaller** for {names(smaller)}"
+        elif larger:
+            verdict = f"its seed spread is **larger**, not smaller, for {names(larger)}"
         else:
             verdict = (
                 "its seed spread is **not shown to be smaller** (every interval "
-                "includes 1 or lies above it)"
+                "includes 1)"
             )
         lines.append(f"- `{arm}`: {verdict}; " + "; ".join(parts) + f"; {curve_txt}.")
     lines.append("")

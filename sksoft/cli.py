@@ -509,7 +509,7 @@ def _build_parser():
         help=f"comma list of arms (default: all six: {','.join(ALL_ARMS)})",
     )
     audit.add_argument(
-        "--seeds", default="3", help="number of seeds (e.g. 3) or a comma list"
+        "--seeds", default="5", help="number of seeds (default 5) or a comma list"
     )
     audit.add_argument("--epochs", type=int, default=None, help="training epochs")
     audit.add_argument(

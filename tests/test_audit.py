@@ -525,12 +525,26 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
     assert prov["test samples / hard test samples"].startswith(
         f"{len(test)} / {int(hard.sum())} "
     )
-    # the reading quotes the headline effects
+    # the reading quotes the headline effects (and the mode-shift control)
+    reading = md.split("## Reading")[1].split("\n## ")[0]
     for arm in ("human_soft", "human_soft_gold_mode", "smoothed", "teacher"):
         a = np.array(values[(arm, "ece_hard_vs_human")])
         b = np.array(values[(ref, "ece_hard_vs_human")])
         ci = stats.ttest_rel(a, b).confidence_interval(0.95)
-        assert f"difference {_f(np.mean(a - b))} [{_f(ci.low)}, {_f(ci.high)}]" in md
+        effect = f"{_f(np.mean(a - b))} [{_f(ci.low)}, {_f(ci.high)}]"
+        assert f"difference {effect}" in reading
+        assert f"`{arm}` calibrates" in reading or f"`{arm}` shows" in reading
+    for arm in ("human_mode", "human_soft_gold_mode"):
+        a = np.array(values[(arm, "ece_hard_vs_human")])
+        b = np.array(values[(ref, "ece_hard_vs_human")])
+        ci = stats.ttest_rel(a, b).confidence_interval(0.95)
+        assert f"by {_f(np.mean(a - b))} [{_f(ci.low)}, {_f(ci.high)}]" in reading
+    for arm in ("human_soft", "smoothed"):
+        for name in ("ece_hard_vs_human", "accuracy_vs_gold"):
+            a = np.array(values[(arm, name)])
+            b = np.array(values[(ref, name)])
+            ratio = _f(np.std(a, ddof=1) / np.std(b, ddof=1))
+            assert f"`{name}` ratio {ratio}" in reading
 
 
 def test_report_states_reference_and_simulation(report_dir):
