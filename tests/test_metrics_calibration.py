@@ -210,6 +210,15 @@ def test_label_permutation_and_strings(problem):
     ) == pytest.approx(ref)
 
 
+def test_column_vector_labels_warn(problem):
+    from sklearn.exceptions import DataConversionWarning
+
+    p, y = problem
+    with pytest.warns(DataConversionWarning, match="column-vector y_true"):
+        value = expected_calibration_error(y[:, None], p)
+    assert value == expected_calibration_error(y, p)
+
+
 def test_missing_class_needs_labels():
     p = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1]])
     with pytest.raises(ValueError, match="Pass labels="):

@@ -6,9 +6,11 @@ pairs ``y_true`` with ``y_prob``: it encodes hard labels as column indices
 fused passes and checks lengths, class counts and sample weights.
 """
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import DataConversionWarning
 
 from ..targets import check_probabilities, check_soft_targets
 
@@ -214,6 +216,13 @@ def _check_pair(
         y_soft = check_soft_targets(yt, input_name="y_true")
     else:
         if yt.ndim == 2:
+            warnings.warn(
+                "A column-vector y_true was passed when a 1d array was expected. "
+                "It is read as class labels; pass a 1-D array (e.g. y.ravel()) or "
+                "an (n_samples, n_classes) probability matrix.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
             yt = yt[:, 0]
         y_idx = _encode_labels(yt, labels, n_classes, binary_column)
         if soft_only:
