@@ -50,6 +50,7 @@ _LAZY = {
     "SoftLabelClassifier": "classifier",
     "SoftTargetCrossEntropyLoss": "losses",
     "TrainingDynamics": "callbacks",
+    "run_audit": "audit",
 }
 
 
@@ -96,6 +97,7 @@ __all__ = [
     "mode_one_hot",
     "mode_shift_mask",
     "one_hot",
+    "run_audit",
     "simulate_multinomial_panel",
     "simulate_noisy_observer_panel",
     "smooth_labels",
