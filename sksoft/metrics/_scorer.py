@@ -143,7 +143,7 @@ _SCORERS = {
     "neg_classwise_expected_calibration_error": _entry(
         expected_calibration_error, -1, classwise=True
     ),
-    "neg_adaptive_calibration_error": _entry(
+    "neg_average_calibration_error": _entry(
         expected_calibration_error, -1, bin_weighting="uniform"
     ),
     "neg_max_calibration_error": _entry(max_calibration_error, -1),
@@ -219,6 +219,26 @@ def get_scorer(scoring):
 
     Notes
     -----
+    The scorers (metric defaults unless stated):
+
+    - ``neg_expected_calibration_error``: :func:`expected_calibration_error`;
+      ``neg_classwise_expected_calibration_error``: the same with
+      ``classwise=True``; ``neg_average_calibration_error``: with
+      ``bin_weighting="uniform"`` (netcal's ACE);
+    - ``neg_max_calibration_error``: :func:`max_calibration_error`;
+    - ``neg_hard_sample_calibration_error`` and
+      ``neg_easy_sample_calibration_error``:
+      :func:`hard_sample_calibration_error` with ``subset="hard"`` / ``"easy"``;
+    - ``neg_soft_log_loss``, ``neg_soft_brier_score``, ``neg_kl_divergence``,
+      ``neg_js_divergence``: :func:`soft_log_loss`,
+      :func:`soft_brier_score_loss`, :func:`kl_divergence`,
+      :func:`js_divergence`;
+    - ``neg_entropy_calibration_error``, ``neg_distribution_calibration_error``,
+      ``ranking_calibration_score``: the measures of Baan et al. (2022);
+    - ``top1_agreement``: :func:`top1_agreement_score`;
+    - ``uncertainty_alignment_spearman`` / ``uncertainty_alignment_pearson``:
+      :func:`uncertainty_alignment` (target vs predicted entropy).
+
     Like sklearn's ``predict_proba`` scorers, a binary problem hands the metric
     the 1-D probability of ``estimator.classes_[-1]``; every sksoft metric
     accepts it. The estimator's ``classes_`` are passed as ``labels``. The
