@@ -172,6 +172,19 @@ def test_matches_hand_loop_soft_and_weighted(problem, norm, bin_weighting):
     assert ours == pytest.approx(ref, abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_norm_ordering_and_permutation_invariance(seed):
+    """l1 <= l2 <= max (Jensen, same bin weights); sample order is irrelevant."""
+    p, y = _random_problem(np.random.default_rng(seed), n=500, k=4)
+    l1 = expected_calibration_error(y, p)
+    l2 = expected_calibration_error(y, p, norm="l2")
+    mx = expected_calibration_error(y, p, norm="max")
+    assert 0 <= l1 <= l2 <= mx <= 1
+    assert mx == max_calibration_error(y, p)
+    perm = np.random.default_rng(seed).permutation(len(y))
+    assert expected_calibration_error(y[perm], p[perm]) == pytest.approx(l1)
+
+
 def test_soft_one_hot_equals_hard(problem):
     p, y = problem
     for kw in [{}, {"classwise": True}, {"norm": "max"}, {"strategy": "quantile"}]:
