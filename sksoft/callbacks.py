@@ -187,6 +187,7 @@ class TrainingDynamics(Callback):
         self._acc = None
         self._checked = False
         self._nonlin = None
+        self._epoch_out = None
         self._seen = np.zeros(n, dtype=bool)
         self._n_recorded = 0
 
@@ -214,19 +215,13 @@ class TrainingDynamics(Callback):
         self.gold_ = np.asarray(gold, dtype=np.int64)
         self._acc = _DynamicsAccumulator(self.n_samples_, full=self.storage == "full")
 
-    def _probabilities(self, net, y_pred):
-        if isinstance(y_pred, (tuple, list)):
-            y_pred = y_pred[0]
+    def _probabilities(self, net, outputs):
+        """Apply the net's predict nonlinearity to stored module outputs."""
         if self._nonlin is None:
             self._nonlin = net._get_predict_nonlinearity()
         with torch.no_grad():
-            proba = self._nonlin(y_pred.detach())
-        proba = proba.cpu().numpy()
-        if proba.ndim != 2:
-            raise ValueError(
-                "TrainingDynamics: the net's predictions must be 2-D "
-                f"(n_samples, n_classes); got shape {proba.shape}."
-            )
+            proba = self._nonlin(outputs)
+        proba = _to_numpy(proba).astype(np.float64, copy=False)
         if not self._checked:
             # once: catch nets whose predict_nonlinearity gives no probabilities
             check_probabilities(
@@ -236,31 +231,42 @@ class TrainingDynamics(Callback):
         return proba
 
     def _record(self, net, idx, y_pred):
-        """Store a batch's probabilities; the statistics update at epoch end."""
+        """Store a batch's module outputs; statistics are updated at epoch end.
+
+        Only a copy into a preallocated ``(n_samples, n_classes)`` buffer
+        happens per batch; the nonlinearity and the statistics run once per
+        epoch on all rows, which keeps the per-batch overhead small.
+        """
         if getattr(self, "_raw_y", None) is None:
             raise RuntimeError(
                 "TrainingDynamics: on_train_begin was not called; use the "
                 "callback through a skorch net's fit."
             )
-        proba = self._probabilities(net, y_pred)
-        if proba.shape[0] != idx.shape[0]:
+        if isinstance(y_pred, (tuple, list)):
+            y_pred = y_pred[0]
+        out = y_pred.detach()
+        if out.ndim != 2 or out.shape[0] != idx.shape[0]:
             raise ValueError(
-                f"TrainingDynamics: {proba.shape[0]} predictions for "
-                f"{idx.shape[0]} batch indices."
+                "TrainingDynamics: the net's output for a batch of "
+                f"{idx.shape[0]} samples must have shape ({idx.shape[0]}, "
+                f"n_classes); got {tuple(out.shape)}."
             )
         if self._acc is None:
-            self._setup(net, proba.shape[1])
-            self._epoch_proba = np.zeros((self.n_samples_, proba.shape[1]))
-        if idx.size and (idx.min() < 0 or idx.max() >= self.n_samples_):
+            self._setup(net, out.shape[1])
+        out = out.cpu().numpy()
+        if self._epoch_out is None:
+            self._epoch_out = np.zeros((self.n_samples_, out.shape[1]), out.dtype)
+        try:
+            if self._seen[idx].any():
+                self._raise_duplicate()
+        except IndexError as exc:
             raise ValueError(
                 "TrainingDynamics: batch indices out of range for "
                 f"{self.n_samples_} training rows."
-            )
-        if self._seen[idx].any():
-            self._raise_duplicate()
+            ) from exc
         self._seen[idx] = True
         self._n_recorded += idx.size
-        self._epoch_proba[idx] = proba
+        self._epoch_out[idx] = out
 
     @staticmethod
     def _raise_duplicate():
@@ -306,7 +312,7 @@ class TrainingDynamics(Callback):
                     y_pred = net.evaluation_step(batch, training=False)
                 idx = getattr(batch, "indices", None)
                 if idx is None:
-                    m = get_len(y_pred[0] if isinstance(y_pred, tuple) else y_pred)
+                    m = len(y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred)
                     idx = positions[start : start + m]
                     start += m
                 else:
@@ -317,11 +323,16 @@ class TrainingDynamics(Callback):
         idx = np.flatnonzero(self._seen)
         if idx.size != self._n_recorded:
             self._raise_duplicate()
-        q = _per_sample_quantities(
-            self._epoch_proba[idx], self.targets_[idx], self.gold_[idx]
-        )
+        rows = slice(None) if idx.size == self.n_samples_ else idx
+        proba = self._probabilities(net, torch.from_numpy(self._epoch_out[rows]))
+        if proba.shape != (idx.size, self.targets_.shape[1]):
+            raise ValueError(
+                "TrainingDynamics: the predict nonlinearity changed the shape of "
+                f"the outputs to {proba.shape}."
+            )
+        q = _per_sample_quantities(proba, self.targets_[rows], self.gold_[rows])
         self._acc.begin_epoch()
-        self._acc.update(idx, *q)
+        self._acc.update(rows, *q)
         self._acc.end_epoch()
         self.n_epochs_ += 1
 
@@ -355,4 +366,4 @@ class TrainingDynamics(Callback):
     def _state_nbytes(self):
         """Bytes held by the recording state (targets and gold included)."""
         total = self.targets_.nbytes + self.gold_.nbytes + self._seen.nbytes
-        return total + self._epoch_proba.nbytes + self._acc.nbytes()
+        return total + self._epoch_out.nbytes + self._acc.nbytes()

@@ -6,7 +6,7 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 
-from sksoft.batching import SliceBatchIterator
+from sksoft.batching import IndexedBatch, SliceBatchIterator
 from sksoft.callbacks import TrainingDynamics
 from sksoft.cartography import training_dynamics_statistics
 
@@ -263,12 +263,23 @@ def test_log_probabilities_are_rejected(data):
         net.fit(X, y)
 
 
-def test_duplicate_sample_in_epoch_raises(data):
+@pytest.mark.parametrize(
+    "batches", [[[0, 1, 2], [0, 3]], [[4, 4, 5]]], ids=["across", "within"]
+)
+def test_duplicate_sample_in_epoch_raises(data, batches):
     X, y = data
 
-    class _WithReplacement(SliceBatchIterator):
-        def _order(self):
-            return np.zeros(self._n, dtype=np.int64)
+    class _WithReplacement:
+        """Bootstrap-like batches: a row drawn twice in one epoch."""
+
+        def __init__(self, dataset, batch_size=10):
+            self.dataset = dataset
+
+        def __iter__(self):
+            for idx in map(np.array, batches):
+                Xi = torch.as_tensor(self.dataset.X[idx])
+                yi = torch.as_tensor(self.dataset.y[idx])
+                yield IndexedBatch(Xi, yi, idx)
 
     net = _net(
         [("dyn", TrainingDynamics(mode="train"))], iterator_train=_WithReplacement

@@ -315,9 +315,15 @@ def _flipped_digits(seed=0, flip=0.1):
     return X, y_noisy, flipped
 
 
-def test_flipped_digits_dominate_low_confidence_and_hard_region():
-    X, y_noisy, flipped = _flipped_digits()
-    torch.manual_seed(0)
+def _digits_estimator(kind, seed=0):
+    if kind == "soft-label classifier, training pass":
+        from sksoft.classifier import SoftLabelClassifier
+
+        clf = SoftLabelClassifier(
+            hidden_layer_sizes=(64,), max_epochs=10, lr=3e-2, batch_size=64
+        )
+        return CartographyTransformer(clf, mode="train", random_state=seed)
+    torch.manual_seed(seed)
     net = _net(
         module=_MLP,
         module__n_in=64,
@@ -329,16 +335,47 @@ def test_flipped_digits_dominate_low_confidence_and_hard_region():
         optimizer=torch.optim.SGD,
         optimizer__momentum=0.9,
     )
-    carto = CartographyTransformer(net, mode="eval").fit(X, y_noisy)
+    return CartographyTransformer(net, mode="eval")
+
+
+@pytest.mark.parametrize(
+    "kind", ["soft-label classifier, training pass", "plain skorch net, eval pass"]
+)
+def test_flipped_digits_dominate_low_confidence_and_hard_region(kind):
+    X, y_noisy, flipped = _flipped_digits()
+    carto = _digits_estimator(kind).fit(X, y_noisy)
     conf = carto.confidence_
     decile = np.argsort(conf)[: len(conf) // 10]
-    share_decile = flipped[decile].mean()
     hard = carto.regions_ == "hard-to-learn"
-    share_hard = flipped[hard].mean()
     # 10% of rows are flipped; they must make up most of both groups
-    assert share_decile > 0.7, share_decile
+    # (measured: 0.88-0.97 of the decile, 0.86-0.98 of the region)
+    assert flipped[decile].mean() > 0.75, flipped[decile].mean()
     assert hard.sum() >= 0.5 * flipped.sum()
-    assert share_hard > 0.7, share_hard
+    assert flipped[hard].mean() > 0.75, flipped[hard].mean()
+
+
+def test_transformer_default_estimator_soft_targets_and_gold(small_X, soft_y):
+    gold = (np.argmax(soft_y, axis=1) + 1) % 3  # a gold label unlike the mode
+    kw = dict(random_state=0, storage="full")
+    carto = CartographyTransformer(**kw)
+    Xt = carto.fit_transform(small_X, soft_y, gold_labels=gold)
+    from sksoft.classifier import SoftLabelClassifier
+
+    assert isinstance(carto.estimator_, SoftLabelClassifier)
+    assert carto.estimator_.train_split is None
+    hist = carto.training_dynamics_.history_
+    n_epochs = carto.estimator_.max_epochs
+    assert hist["gold_proba"].shape == (n_epochs, 120)
+    np.testing.assert_allclose(Xt[:, 0], hist["gold_proba"].mean(0))
+    np.testing.assert_allclose(Xt[:, 3], carto.forgetfulness_)
+    # refitting with the same seed reproduces the statistics, streaming too
+    again = CartographyTransformer(random_state=0, storage="streaming")
+    Xs = again.fit_transform(small_X, soft_y, gold_labels=gold)
+    np.testing.assert_allclose(Xs, Xt, atol=1e-12)
+    # measured against the mode instead, confidence differs
+    Xm = CartographyTransformer(**kw).fit_transform(small_X, soft_y)
+    assert not np.allclose(Xm[:, 0], Xt[:, 0])
+    np.testing.assert_allclose(Xm[:, 4:], Xt[:, 4:], atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
