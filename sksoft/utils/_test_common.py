@@ -16,8 +16,13 @@ equivalent to repeated samples to the ``rtol=1e-7`` of
 repeating a sample changes the batches and the split (for any stochastic
 trainer), and in float32 the different summation order of the weighted and the
 repeated data alone moves the probabilities by a few 1e-7.
+
+``CartographyTransformer``: the same fast classifier for three epochs, with a
+fixed ``random_state`` so that refits are identical (``check_fit_idempotent``,
+``check_transformer_general`` compare two fits).
 """
 
+from ..cartography import CartographyTransformer
 from ..classifier import SoftLabelClassifier
 from .discovery import all_estimators
 
@@ -32,6 +37,12 @@ INIT_PARAMS = {
         train_split=None,
         hidden_layer_sizes=(16,),
         dtype="float64",
+    ),
+    CartographyTransformer: dict(
+        estimator=SoftLabelClassifier(
+            max_epochs=3, lr=0.05, batch_size=-1, hidden_layer_sizes=(8,)
+        ),
+        random_state=0,
     ),
 }
 
