@@ -63,8 +63,9 @@ def reliability_figure(result, arm, path):
         axes[row, 0].set_title(f"{arm}: all test samples, vs {ref_name}")
         axes[row, 1].set_title(f"{arm}: hard test samples, vs {ref_name}")
     fig.suptitle(
-        f"Reliability of arm '{arm}' (test predictions of {reps} seeds pooled; "
-        f"hard = top {100 * result.params['hard_fraction']:.0f}% human entropy)",
+        f"Reliability of arm '{arm}' ({reps} seeds' test predictions pooled; "
+        f"hard = top {100 * result.params['hard_fraction']:.0f}% entropy of the "
+        f"{hname})",
         fontsize=12,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.96))

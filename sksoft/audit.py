@@ -14,6 +14,7 @@ import numbers
 import time
 
 import numpy as np
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from torch import nn
 
 from ._audit_stats import curve_spread, paired_difference, seed_mean_std, spread_ratio
@@ -830,6 +831,35 @@ def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state
 # ---------------------------------------------------------------- run_audit
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "gold": ["array-like", None],
+        "human": ["array-like"],
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "arms": [list, tuple, None],
+        "seeds": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "hard_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "test_size": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "cv": [
+            None,
+            Interval(numbers.Integral, 2, None, closed="left"),
+            HasMethods(["split"]),
+        ],
+        "counts": ["boolean", None],
+        "classes": ["array-like", None],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "teacher": [HasMethods(["fit", "predict_proba"]), None],
+        "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
+        "confidence": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "record_dynamics": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+        "provenance": [dict, None],
+        "progress": [callable, None],
+    },
+    prefer_skip_nested_validation=False,
+)
 def run_audit(
     X,
     gold,

@@ -530,8 +530,11 @@ def _build_parser():
     audit.add_argument(
         "--n-jobs",
         type=int,
-        default=-1,
-        help="parallel runs through joblib, one torch thread each (-1: all cores)",
+        default=None,
+        help=(
+            "parallel runs through joblib, one torch thread each (default: the "
+            "number of cores, at most 8; -1: all cores)"
+        ),
     )
     audit.add_argument(
         "--random-state", type=int, default=0, help="data split / teacher seed"
@@ -603,6 +606,9 @@ def _audit(args):
     from .audit import run_audit
 
     epochs = args.epochs if args.epochs is not None else _default_epochs(data["X"])
+    n_jobs = args.n_jobs
+    if n_jobs is None:
+        n_jobs = max(1, min(os.cpu_count() or 1, 8, len(arms) * len(seeds)))
     bar = None if args.quiet else ProgressBar(len(arms) * len(seeds))
     try:
         result = run_audit(
@@ -616,7 +622,7 @@ def _audit(args):
             max_epochs=epochs,
             hard_fraction=args.hard_fraction,
             test_size=args.test_size,
-            n_jobs=args.n_jobs,
+            n_jobs=n_jobs,
             random_state=args.random_state,
             provenance=data["provenance"],
             progress=bar,

@@ -312,7 +312,10 @@ def test_image_input_uses_a_cnn():
     "change, match",
     [
         (dict(arms=["gold", "bogus"]), "unknown arm 'bogus'"),
-        (dict(seeds=0), "seeds must be at least 1"),
+        (dict(seeds=0), "'seeds' parameter of run_audit"),
+        (dict(n_bins=0), "'n_bins' parameter of run_audit"),
+        (dict(estimator="mlp"), "'estimator' parameter of run_audit"),
+        (dict(cv=1), "'cv' parameter of run_audit"),
         (dict(seeds=[1, 1]), "distinct"),
         (dict(hard_fraction=1.0), "hard_fraction"),
         (dict(test_size=0.0), "test_size"),
