@@ -333,51 +333,61 @@ def _fit_one(estimator, X, Y, train_idx, test_idx, gold_train, seed, dynamics):
     torch.set_num_threads(1)
     try:
         est = clone(estimator)
-        params = est.get_params()
-        if "random_state" in params:
-            est.set_params(random_state=seed)
-        else:
-            net, prefix = _find_net(est)
-            if net is not None and f"{prefix}random_state" in params:
-                est.set_params(**{f"{prefix}random_state": seed})
+        # seed every random_state of the estimator (nested ones included) that
+        # is None or an int; the torch generator is forked and seeded too, so
+        # a module drawing from torch's global generator is reproducible
+        seeded = {
+            key: seed
+            for key, value in est.get_params(deep=True).items()
+            if (key == "random_state" or key.endswith("__random_state"))
+            and not key.startswith("callbacks__")
+            and (value is None or isinstance(value, numbers.Integral))
+        }
+        est.set_params(**seeded)
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-        net, prefix = _find_net(est)
-        recorder = None
-        if net is not None and dynamics:
-            from .callbacks import TrainingDynamics
-            from .classifier import SoftLabelClassifier
-
-            mode = "train" if isinstance(net, SoftLabelClassifier) else "eval"
-            recorder = TrainingDynamics(
-                mode=mode, storage="streaming", gold_labels=gold_train
-            )
-            callbacks = net.get_params().get("callbacks")
-            callbacks = [] if callbacks in (None, "disable") else list(callbacks)
-            callbacks.append(("audit_dynamics", recorder))
-            est.set_params(**{f"{prefix}callbacks": callbacks})
-        start = time.perf_counter()
-        est.fit(X[train_idx], Y)
-        fit_time = time.perf_counter() - start
-        proba = np.asarray(est.predict_proba(X[test_idx]), dtype=np.float64)
-        net, _ = _find_net(est)
-        out = {"proba": proba, "fit_time": fit_time, "history": None, "dynamics": None}
-        if net is not None:
-            hist = net.history_ if hasattr(net, "history_") else net.history
-            out["history"] = {
-                key: [float(v) for v in hist[:, key]]
-                for key in ("train_loss", "valid_loss")
-                if len(hist) and key in hist[-1]
-            }
-            if recorder is not None:
-                rec = dict(net.callbacks_)["audit_dynamics"]
-                stats = rec.get_statistics()
-                out["dynamics"] = {
-                    key: np.asarray(stats[key], dtype=np.float64)
-                    for key in ("confidence", "variability", "correctness")
-                }
-        return out
+            return _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics)
     finally:
         torch.set_num_threads(prev_threads)
+
+
+def _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics):
+    """Fit ``est`` (with the dynamics recorder when it is a net) and predict."""
+    net, prefix = _find_net(est)
+    recorder = None
+    if net is not None and dynamics:
+        from .callbacks import TrainingDynamics
+        from .classifier import SoftLabelClassifier
+
+        mode = "train" if isinstance(net, SoftLabelClassifier) else "eval"
+        recorder = TrainingDynamics(
+            mode=mode, storage="streaming", gold_labels=gold_train
+        )
+        callbacks = net.get_params().get("callbacks")
+        callbacks = [] if callbacks in (None, "disable") else list(callbacks)
+        callbacks.append(("audit_dynamics", recorder))
+        est.set_params(**{f"{prefix}callbacks": callbacks})
+    start = time.perf_counter()
+    est.fit(X[train_idx], Y)
+    fit_time = time.perf_counter() - start
+    proba = np.asarray(est.predict_proba(X[test_idx]), dtype=np.float64)
+    net, _ = _find_net(est)
+    out = {"proba": proba, "fit_time": fit_time, "history": None, "dynamics": None}
+    if net is not None:
+        hist = net.history_ if hasattr(net, "history_") else net.history
+        out["history"] = {
+            key: [float(v) for v in hist[:, key]]
+            for key in ("train_loss", "valid_loss")
+            if len(hist) and key in hist[-1]
+        }
+        if recorder is not None:
+            rec = dict(net.callbacks_)["audit_dynamics"]
+            stats = rec.get_statistics()
+            out["dynamics"] = {
+                key: np.asarray(stats[key], dtype=np.float64)
+                for key in ("confidence", "variability", "correctness")
+            }
+    return out
 
 
 def _keyed_fit(key, *args):
