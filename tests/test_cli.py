@@ -393,3 +393,78 @@ def test_mnist_with_a_simulated_panel(mnist_dir, tmp_path, capsys):
     # six simulated votes per image: probabilities are multiples of 1/6
     np.testing.assert_allclose(human * 6, np.round(human * 6), atol=1e-9)
     assert "120 of 10000" in (out / "report.md").read_text()
+
+
+def test_cifar10h_human_labels_with_standin_images(
+    cifar10h_dir, tmp_path, capsys, monkeypatch
+):
+    """CIFAR-10H's real human labels with a generated stand-in image archive."""
+    import hashlib
+    import pickle
+    import tarfile
+
+    from sksoft.datasets import _base, _cifar10h
+
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("cifar10h-counts.npy", "cifar10h-probs.npy"):
+        os.symlink(cifar10h_dir / name, home / name)
+    rng = np.random.default_rng(0)
+    batch = {
+        b"batch_label": b"testing batch 1 of 1",
+        b"labels": rng.integers(0, 10, size=10000).tolist(),
+        b"data": rng.integers(0, 256, size=(10000, 3072), dtype=np.uint8),
+    }
+    meta = {b"label_names": [c.encode() for c in _cifar10h.CIFAR10_CLASSES]}
+    archive = home / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        for name, obj in (("test_batch", batch), ("batches.meta", meta)):
+            raw = pickle.dumps(obj, protocol=2)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    monkeypatch.setattr(
+        _cifar10h,
+        "CIFAR10_ARCHIVE",
+        _base.RemoteFile("cifar-10-python.tar.gz", ("https://invalid/",), md5=md5),
+    )
+    out = tmp_path / "r"
+    code, _, err = _run(
+        [
+            "audit",
+            "--dataset",
+            "cifar10h",
+            "--data-home",
+            str(home),
+            "--offline",
+            "--max-samples",
+            "100",
+            "--epochs",
+            "1",
+            "--seeds",
+            "2",
+            "--arms",
+            "gold,human_soft",
+            "--n-jobs",
+            "1",
+            "--quiet",
+            "--no-figures",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    header = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
+    assert header["provenance"]["labels"].startswith("human")
+    assert "CC BY-NC-SA 4.0" in header["provenance"]["licence"]
+    assert "SmallCNN" in header["params"]["estimator"]
+    counts = np.load(cifar10h_dir / "cifar10h-counts.npy")
+    human = np.array(header["human"])
+    # the rows are real CIFAR-10H distributions
+    probs = counts / counts.sum(1, keepdims=True)
+    assert all(np.isclose(probs, row).all(axis=1).any() for row in human[:5])
+    md = (out / "report.md").read_text()
+    assert "simulated" not in md.lower()
+    assert "against the human labels" in md
