@@ -113,6 +113,16 @@ class TrainingDynamics(Callback):
     Calling ``partial_fit`` continues the recording; ``fit`` (re-initialising
     the net) starts it afresh.
 
+    Cost: per batch, only the module's outputs are copied into an
+    ``(n_samples, n_classes)`` buffer; the predict nonlinearity (softmax for
+    :class:`sksoft.SoftLabelClassifier`) and the statistics run once per
+    epoch, vectorised over all rows. Memory, in float64 values per sample:
+    ``2 K`` (targets and the epoch buffer, the buffer in the module's dtype)
+    plus 9 running sums with ``storage="streaming"``, independent of the
+    number of epochs; ``storage="full"`` adds 4 values per sample and epoch.
+    Because the statistics need whole epochs, an epoch interrupted by
+    ``KeyboardInterrupt`` is not recorded.
+
     References
     ----------
     .. [1] S. Swayamdipta, R. Schwartz, N. Lourie, Y. Wang, H. Hajishirzi,
