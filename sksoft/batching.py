@@ -174,6 +174,7 @@ class SliceBatchIterator:
 
         base, positions = _unwrap_subsets(dataset)
         self._positions = positions
+        self._positions_t = None if positions is None else torch.from_numpy(positions)
         self._n = len(dataset)
         X = getattr(base, "X", None)
         y = getattr(base, "y", None)
@@ -197,18 +198,21 @@ class SliceBatchIterator:
     def _order(self):
         """Row positions in the base dataset, in this epoch's order (or None)."""
         if self.shuffle:
-            perm = torch.randperm(self._n, generator=self.generator).numpy()
+            perm = torch.randperm(self._n, generator=self.generator)
             if self._positions is not None:
-                return self._positions[perm]
+                return self._positions_t[perm]
             return perm
-        return self._positions
+        if self._positions is not None:
+            return self._positions_t
+        return None
 
-    def _take(self, data, idx, start, stop):
+    @staticmethod
+    def _take(data, idx, start, stop):
         if data is None:
             return None
         if idx is None:
             return data[start:stop]
-        return data[torch.from_numpy(idx)]
+        return data.index_select(0, idx)
 
     def _move(self, t):
         if self.device is None or t is None or not isinstance(t, torch.Tensor):
@@ -217,25 +221,28 @@ class SliceBatchIterator:
 
     def __iter__(self):
         order = self._order()
+        order_np = None if order is None else order.numpy()
         n, bs = self._n, self.batch_size
         stop_at = n - n % bs if self.drop_last else n
+        take, move = self._take, self._move
         for start in range(0, stop_at, bs):
             stop = min(start + bs, n)
             if order is None:
                 idx = None
                 indices = np.arange(start, stop, dtype=np.int64)
             else:
-                idx = indices = order[start:stop]
+                idx = order[start:stop]
+                indices = order_np[start:stop]
             if self._fast:
                 if self._X_sparse:
-                    rows = self._X[start:stop] if idx is None else self._X[idx]
+                    rows = self._X[start:stop] if idx is None else self._X[indices]
                     Xi = torch.from_numpy(np.asarray(rows.toarray()))
                 else:
-                    Xi = self._take(self._X, idx, start, stop)
-                yi = self._take(self._y, idx, start, stop)
+                    Xi = take(self._X, idx, start, stop)
+                yi = take(self._y, idx, start, stop)
             else:
                 Xi, yi = default_collate([self._base[int(i)] for i in indices])
-            wi = self._take(self._w, idx, start, stop)
-            yield IndexedBatch(
-                self._move(Xi), self._move(yi), indices, sample_weight=self._move(wi)
-            )
+            wi = take(self._w, idx, start, stop)
+            if self.device is not None:
+                Xi, yi, wi = move(Xi), move(yi), move(wi)
+            yield IndexedBatch(Xi, yi, indices, sample_weight=wi)

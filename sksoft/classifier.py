@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNet
 from skorch.callbacks import (
+    BatchScoring,
     Callback,
     EpochScoring,
     EpochTimer,
@@ -38,6 +39,7 @@ from skorch.callbacks import (
     PrintLog,
 )
 from skorch.dataset import Dataset
+from skorch.history import History
 from skorch.utils import TeeGenerator, is_dataset
 from torch import nn
 from torch.utils.data import Subset
@@ -93,6 +95,41 @@ def _target_argmax_accuracy(net, X, y):
     if y.ndim == 2:
         y = net.classes_[np.argmax(y, axis=1)]
     return accuracy_score(y, net.predict(X))
+
+
+class _PrintLog(PrintLog):
+    """skorch's PrintLog that does not format the table when nothing is printed."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.sink is print and not net.verbose:
+            return
+        super().on_epoch_end(net, **kwargs)
+
+
+class _PassthroughScoring(PassthroughScoring):
+    """skorch's PassthroughScoring reading the batch records directly."""
+
+    def on_epoch_end(self, net, **kwargs):
+        history = net.history
+        if type(history) is not History:
+            return super().on_epoch_end(net, **kwargs)
+        bs_key = "train_batch_size" if self.on_train else "valid_batch_size"
+        batches = list.__getitem__(history, -1)["batches"]
+        pairs = [(b[bs_key], b[self.name]) for b in batches if self.name in b]
+        if not pairs:  # e.g. no validation data
+            return
+        weights, scores = zip(*pairs)
+        score_avg = float(np.average(scores, weights=weights))
+        is_best = self._is_best_score(score_avg)
+        if is_best:
+            self.best_score_ = score_avg
+        history.record(self.name, score_avg)
+        if is_best is not None:
+            history.record(self.name + "_best", bool(is_best))
+
+
+# on_batch_end of these returns immediately for the other phase (on_train)
+_PHASE_FILTERED_HOOKS = (EpochScoring.on_batch_end, BatchScoring.on_batch_end)
 
 
 def _overrides(obj, name, base):
@@ -458,15 +495,15 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     def _default_callbacks(self):
         return [
             ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("train_loss", _PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", _PassthroughScoring(name="valid_loss")),
             (
                 "valid_acc",
                 EpochScoring(
                     _target_argmax_accuracy, name="valid_acc", lower_is_better=False
                 ),
             ),
-            ("print_log", PrintLog()),
+            ("print_log", _PrintLog()),
         ]
 
     def initialize_module(self):
@@ -810,9 +847,24 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------
     # the lean per-batch path
     # ------------------------------------------------------------------
-    def _batch_hooks(self, name):
-        """The callbacks (and the net itself) that implement hook ``name``."""
-        hooks = [cb for _, cb in self.callbacks_ if _overrides(cb, name, Callback)]
+    def _batch_hooks(self, name, training=None):
+        """The callbacks (and the net itself) that implement hook ``name``.
+
+        skorch's scoring callbacks return at once from ``on_batch_end`` for the
+        phase (training or validation) they do not score; they are left out.
+        """
+        hooks = []
+        for _, cb in self.callbacks_:
+            if not _overrides(cb, name, Callback):
+                continue
+            if (
+                name == "on_batch_end"
+                and training is not None
+                and type(cb).on_batch_end in _PHASE_FILTERED_HOOKS
+                and bool(cb.on_train) != bool(training)
+            ):
+                continue
+            hooks.append(cb)
         if _overrides(self, name, NeuralNet):
             hooks.insert(0, self)
         return hooks
@@ -830,15 +882,14 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         if iterator is None:
             return
         history = self.history
-        begin = self._batch_hooks("on_batch_begin")
-        end = self._batch_hooks("on_batch_end")
-        eager = bool(begin or end)
+        begin = self._batch_hooks("on_batch_begin", training)
+        end = self._batch_hooks("on_batch_end", training)
+        eager = bool(begin or end) or type(history) is not History
         self._set_training(training)
+        self._grad_hooks = self._batch_hooks("on_grad_computed")
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
         losses, sizes = [], []
-        n_batches = 0
         for batch in iterator:
-            n_batches += 1
             if eager:
                 history.new_batch()
                 for cb in begin:
@@ -853,13 +904,14 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                     cb.on_batch_end(self, batch=batch, training=training, **step)
             else:
                 losses.append(step["loss"].detach())
-                sizes.append(size)
+            sizes.append(size)
         if not eager and losses:
+            # one conversion for the epoch instead of a sync per batch
+            records = list.__getitem__(history, -1)["batches"]
             for loss, size in zip(torch.stack(losses).tolist(), sizes):
-                history.new_batch()
-                history.record_batch(loss_key, loss)
-                history.record_batch(size_key, size)
-        history.record(prefix + "_batch_count", n_batches)
+                records.append({loss_key: loss, size_key: size})
+        self._grad_hooks = None
+        history.record(prefix + "_batch_count", len(sizes))
 
     def train_step(self, batch, **fit_params):
         """One optimisation step (no closure unless the optimizer needs one)."""
@@ -870,7 +922,9 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return super().train_step(batch, **fit_params)
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
-        grad_hooks = self._batch_hooks("on_grad_computed")
+        grad_hooks = getattr(self, "_grad_hooks", None)
+        if grad_hooks is None:
+            grad_hooks = self._batch_hooks("on_grad_computed")
         if grad_hooks:
             for cb in grad_hooks:
                 cb.on_grad_computed(
@@ -950,7 +1004,15 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             y_true = torch.as_tensor(np.asarray(y_true))
         if y_true.device != y_pred.device:
             y_true = y_true.to(y_pred.device)
-        loss = self.criterion_(y_pred, y_true)
+        criterion = self.criterion_
+        if (
+            sample_weight is None
+            and type(criterion) is SoftTargetCrossEntropyLoss
+            and criterion.reduction == "none"
+        ):
+            # unweighted: torch's fused mean is one autograd node less
+            return criterion(y_pred, y_true, reduction="mean")
+        loss = criterion(y_pred, y_true)
         if loss.ndim == 0:
             if sample_weight is not None:
                 raise ValueError(

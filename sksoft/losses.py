@@ -85,7 +85,7 @@ class SoftTargetCrossEntropyLoss(nn.Module):
         self.label_smoothing = label_smoothing
         self.reduction = reduction
 
-    def forward(self, input, target):
+    def forward(self, input, target, *, reduction=None):
         """Compute the loss.
 
         Parameters
@@ -94,6 +94,8 @@ class SoftTargetCrossEntropyLoss(nn.Module):
             Logits.
         target : torch.Tensor of shape (n_samples, n_classes) or (n_samples,)
             Probability rows, or integer class indices.
+        reduction : {"mean", "sum", "none"}, default=None
+            Overrides the ``reduction`` of the criterion for this call.
 
         Returns
         -------
@@ -106,15 +108,8 @@ class SoftTargetCrossEntropyLoss(nn.Module):
                 "SoftTargetCrossEntropyLoss expects logits of shape "
                 f"(n_samples, n_classes); got shape {tuple(input.shape)}."
             )
-        n_classes = input.shape[1]
-        log_p = F.log_softmax(input, dim=1)
         if target.ndim == 1 and not target.is_floating_point():
-            nll = -log_p.gather(1, target.long().unsqueeze(1)).squeeze(1)
-            if self.label_smoothing > 0:
-                eps = self.label_smoothing
-                loss = (1.0 - eps) * nll - (eps / n_classes) * log_p.sum(dim=1)
-            else:
-                loss = nll
+            target = target.long()
         else:
             if target.shape != input.shape:
                 raise ValueError(
@@ -122,17 +117,16 @@ class SoftTargetCrossEntropyLoss(nn.Module):
                     f"of shape {tuple(input.shape)}; pass (n_samples, n_classes) "
                     "probabilities or (n_samples,) integer class indices."
                 )
-            if target.dtype != log_p.dtype:
-                target = target.to(log_p.dtype)
-            if self.label_smoothing > 0:
-                eps = self.label_smoothing
-                target = target * (1.0 - eps) + eps / n_classes
-            loss = -(target * log_p).sum(dim=1)
-        if self.reduction == "mean":
-            return loss.mean()
-        if self.reduction == "sum":
-            return loss.sum()
-        return loss
+            if target.dtype != input.dtype:
+                target = target.to(input.dtype)
+        # torch's fused kernel computes exactly the formula above for
+        # probability and index targets alike.
+        return F.cross_entropy(
+            input,
+            target,
+            reduction=self.reduction if reduction is None else reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
     def extra_repr(self):
         return f"label_smoothing={self.label_smoothing}, reduction={self.reduction!r}"

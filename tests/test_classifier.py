@@ -416,3 +416,78 @@ def test_default_criterion_is_soft_ce(soft_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         clf.predict(X)
+
+
+def test_metadata_routing_pipeline_and_grid_search(soft_data):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = soft_data
+    sw = np.random.default_rng(1).uniform(0, 2, size=len(X))
+    params = dict(random_state=0, train_split=None, **FAST)
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = SoftLabelClassifier(**params).set_fit_request(sample_weight=True)
+        scaler = StandardScaler().set_fit_request(sample_weight=False)
+        pipe = make_pipeline(scaler, clf).fit(X, y, sample_weight=sw)
+        # the weights reached the classifier: same net as fitting it directly
+        Xs = StandardScaler().fit_transform(X)
+        direct = SoftLabelClassifier(**params).fit(Xs, y, sample_weight=sw)
+        np.testing.assert_allclose(pipe.predict_proba(X), direct.predict_proba(Xs))
+        unweighted = SoftLabelClassifier(**params).fit(Xs, y)
+        assert not np.allclose(direct.predict_proba(Xs), unweighted.predict_proba(Xs))
+
+        clf = SoftLabelClassifier(**params).set_fit_request(sample_weight=True)
+        clf.set_score_request(sample_weight=True)
+        search = GridSearchCV(clf, {"lr": [0.01, 0.05]}, cv=KFold(3))
+        search.fit(X, y, sample_weight=sw)
+        assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+        # the refit best estimator used the weights
+        best = SoftLabelClassifier(**{**params, **search.best_params_})
+        best.fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(
+            search.best_estimator_.predict_proba(X), best.predict_proba(X)
+        )
+        # without a request, passing weights is an error (sklearn's routing rule)
+        with pytest.raises(Exception, match="sample_weight"):
+            make_pipeline(SoftLabelClassifier(**params)).fit(X, y, sample_weight=sw)
+
+
+def test_sample_weight_without_routing_and_score_weights(soft_data):
+    X, y = soft_data
+    clf = SoftLabelClassifier(random_state=0, **FAST)
+    clf.fit(X, y, sample_weight=np.ones(120))
+    w = (np.arange(120) < 60).astype(float)
+    pred = clf.predict(X)
+    expected = accuracy_score(y.argmax(1), pred, sample_weight=w)
+    assert clf.score(X, y, sample_weight=w) == pytest.approx(expected)
+
+
+def test_float64_dtype(soft_data):
+    X, y = soft_data
+    clf = SoftLabelClassifier(dtype="float64", random_state=0, **FAST).fit(X, y)
+    assert next(clf.module_.parameters()).dtype == torch.float64
+    np.testing.assert_allclose(clf.predict_proba(X).sum(1), 1.0, atol=1e-12)
+
+
+def test_set_params_before_and_after_fit(soft_data):
+    X, y = soft_data
+    clf = SoftLabelClassifier(**FAST)
+    clf.set_params(callbacks=[], module__dropout=0.3, lr=0.02)
+    assert clf.get_params()["module__dropout"] == 0.3
+    clf.fit(X, y)
+    assert any(isinstance(m, nn.Dropout) for m in clf.module_.modules())
+    clf.set_params(lr=0.5)
+    assert clf.optimizer_.param_groups[0]["lr"] == 0.5
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        SoftLabelClassifier().set_params(not_a_param=1)
+
+
+def test_verbose_prints_log(soft_data, capsys):
+    X, y = soft_data
+    SoftLabelClassifier(random_state=0, **FAST).fit(X, y)
+    assert capsys.readouterr().out == ""
+    SoftLabelClassifier(random_state=0, verbose=1, **FAST).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_acc" in out
