@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 from scipy.stats import spearmanr
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -722,7 +722,6 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         est.set_params(train_split=None, callbacks=callbacks)
         return est
 
-    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, gold_labels=None):
         """Train a clone of the net on ``(X, y)`` and record its dynamics.
 
@@ -741,6 +740,7 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         self : object
             The fitted transformer.
         """
+        self._validate_params()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
@@ -818,9 +818,16 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
             The statistic names.
         """
         check_is_fitted(self)
-        from sklearn.utils.validation import _check_feature_names_in
-
-        _check_feature_names_in(self, input_features)
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            if input_features.shape != (self.n_features_in_,):
+                raise ValueError(
+                    f"input_features should have length equal to number of "
+                    f"features ({self.n_features_in_}), got {len(input_features)}"
+                )
+            names = getattr(self, "feature_names_in_", None)
+            if names is not None and not np.array_equal(names, input_features):
+                raise ValueError("input_features is not equal to feature_names_in_")
         return np.asarray(STATISTICS, dtype=object)
 
     def __sklearn_tags__(self):

@@ -280,6 +280,12 @@ def test_transformer_pandas_output(blobs):
     assert isinstance(df, pd.DataFrame)
     assert list(df.columns) == list(STATISTICS)
     np.testing.assert_array_equal(carto.feature_names_in_, list("abcd"))
+    names = carto.get_feature_names_out(list("abcd"))
+    np.testing.assert_array_equal(names, STATISTICS)
+    with pytest.raises(ValueError, match="feature_names_in_"):
+        carto.get_feature_names_out(list("wxyz"))
+    with pytest.raises(ValueError, match="length"):
+        carto.get_feature_names_out(["a"])
     summary = human_alignment_summary(df, np.linspace(0, 1, 90))
     assert np.isfinite(summary.spearman_confidence)
 
@@ -294,6 +300,12 @@ def test_transformer_errors(blobs):
         CartographyTransformer(_net()).fit(X, None)
     with pytest.raises(ValueError, match="mode"):
         CartographyTransformer(_net(), mode="bogus").fit(X, y)
+    with pytest.raises(ValueError, match="confidence_threshold"):
+        CartographyTransformer(_net(), confidence_threshold=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="variability_threshold"):
+        CartographyTransformer(_net(), variability_threshold=-0.1).fit(X, y)
+    with pytest.raises(ValueError, match="2 classes"):
+        CartographyTransformer(_net(), mode="eval").fit(X, np.zeros(90, dtype=int))
     with pytest.raises(ValueError, match="callbacks='disable'"):
         CartographyTransformer(_net(callbacks="disable"), mode="eval").fit(X, y)
     # a plain skorch net has no batch indices: the training-pass mode says so
