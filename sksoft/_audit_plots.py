@@ -224,10 +224,11 @@ def training_curves_figure(result, path):
 
 
 def draw_figures(result, folder):
-    """Draw every figure into ``folder``; return ``[(file name, caption)]``."""
+    """Draw every figure into ``folder``; return ``[(file, title, caption)]``."""
     from ._report import KEY_METRICS
 
     hname = _human_label(result)
+    n_seeds = len(result.seeds)
     out = []
     for arm in result.arms:
         name = f"reliability_{arm}.png"
@@ -235,14 +236,42 @@ def draw_figures(result, folder):
         out.append(
             (
                 name,
-                f"Reliability of `{arm}`, all vs hard test samples, vs gold and vs "
-                f"the {hname}",
+                f"Reliability of {arm}",
+                f"Reliability diagrams of `{arm}`: all test samples (left) and the "
+                f"hard ones (right), against the gold labels (top) and against the "
+                f"{hname} (bottom). The test predictions of the {n_seeds} seeds are "
+                "pooled, so the ECE in a legend is that of the pooled predictions; "
+                "the tables average the per-seed ECEs.",
             )
         )
     if data_map_figure(result, folder / "data_maps.png"):
-        out.append(("data_maps.png", f"Data maps per arm, coloured by {hname} entropy"))
+        out.append(
+            (
+                "data_maps.png",
+                "Data maps",
+                "Data maps of every arm (first seed): confidence and variability of "
+                "the gold label over the training epochs, each training sample "
+                f"coloured by the entropy of its {hname}.",
+            )
+        )
     metric_spread_figure(result, folder / "metric_spread.png", KEY_METRICS)
-    out.append(("metric_spread.png", "Metric spread over seeds"))
+    out.append(
+        (
+            "metric_spread.png",
+            "Metric spread over seeds",
+            f"Metric spread over the {n_seeds} seeds: one dot per seed, the square "
+            "and bar are the mean and +/- 1 standard deviation; each panel names "
+            "its reference.",
+        )
+    )
     if training_curves_figure(result, folder / "training_curves.png"):
-        out.append(("training_curves.png", "Training-loss curves across seeds"))
+        out.append(
+            (
+                "training_curves.png",
+                "Training-loss curves",
+                "Training loss per epoch of every seed, one panel per arm (each "
+                "arm's loss is against its own targets, so compare the spread "
+                "between seeds, not the levels).",
+            )
+        )
     return out

@@ -216,7 +216,7 @@ def write_effects_csv(result, path):
                 [
                     row["arm"],
                     row["metric"],
-                    METRICS[row["metric"]]["reference"],
+                    _reference_name(result, row["metric"]),
                     METRICS[row["metric"]]["better"],
                     num(row, "mean"),
                     num(row, "std"),
@@ -234,6 +234,16 @@ def write_effects_csv(result, path):
 
 
 # ---------------------------------------------------------------- report.md
+
+
+def _reference_name(result, metric):
+    """The reference of a metric as the report names it (simulated flagged)."""
+    from .audit import METRICS
+
+    ref = METRICS[metric]["reference"]
+    if ref.startswith("human") and _labels_are_simulated(result):
+        return "simulated " + ref
+    return ref
 
 
 def _md_table(header, rows):
@@ -524,8 +534,8 @@ def write_report_md(result, path, figures):
     if figures:
         L.append("## Figures")
         L.append("")
-        for name, caption in figures:
-            L.append(f"![{caption}]({name})")
+        for name, title, caption in figures:
+            L.append(f"![{title}]({name})")
             L.append("")
             L.append(f"*{caption}*")
             L.append("")
@@ -537,7 +547,7 @@ def write_report_md(result, path, figures):
             [
                 [
                     f"`{m}`",
-                    METRICS[m]["reference"],
+                    _reference_name(result, m),
                     METRICS[m]["better"],
                     *[_cell(result, m, a) for a in result.arms],
                 ]
@@ -577,7 +587,7 @@ def write_report(result, path, *, figures=True):
         from ._audit_plots import draw_figures
 
         figs = draw_figures(result, path)
-        written += [path / name for name, _ in figs]
+        written += [path / fig[0] for fig in figs]
     write_runs_jsonl(result, path / "runs.jsonl")
     write_results_csv(result, path / "results.csv")
     write_effects_csv(result, path / "effects.csv")
