@@ -237,7 +237,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         Class labels, in the order of the columns of :meth:`predict_proba`.
     n_features_in_ : int
         Number of features (for 2-D ``X``; the size of axis 1 otherwise).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a pandas ``X``, when it has string column names.
     module_ : torch.nn.Module
         The trained network.

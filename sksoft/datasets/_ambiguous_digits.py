@@ -118,6 +118,7 @@ def make_ambiguous_digits(
         data : ndarray of shape (n_samples, 64)
             Pixels in [0, 16] (as :func:`~sklearn.datasets.load_digits`).
         images : ndarray of shape (n_samples, 8, 8)
+            The same pixels as 8 x 8 images.
         target : ndarray of shape (n_samples,), dtype int64
             Gold label: the class of the dominant source digit.
         soft_target : ndarray of shape (n_samples, 10)
@@ -138,10 +139,13 @@ def make_ambiguous_digits(
         reference_estimator : estimator
             The fitted reference classifier.
         target_names : ndarray of shape (10,)
+            The class names (digits 0-9).
         feature_names : list of str
+            Pixel names.
         soft_labels : str
             ``"simulated"``.
         DESCR : str
+            Description of the data set.
 
     See Also
     --------

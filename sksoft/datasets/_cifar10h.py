@@ -144,6 +144,7 @@ def fetch_cifar10h(data_home=None, *, images=True, download_if_missing=True):
             Pixels in [0, 1], CIFAR-10's channel-major order (1024 red, 1024
             green, 1024 blue values per image).
         images : ndarray of shape (10000, 32, 32, 3), dtype uint8, or None
+            The raw images.
         target : ndarray of shape (10000,), dtype int64, or None
             CIFAR-10 gold labels.
         target_names : ndarray of shape (10,)

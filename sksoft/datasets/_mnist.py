@@ -134,8 +134,11 @@ def fetch_mnist(
         target : ndarray of shape (n_samples,), dtype int64
             Gold labels 0-9.
         target_names : ndarray of shape (10,)
+            The class names (digits 0-9).
         feature_names : list of str
+            Pixel names.
         subset : str
+            The ``subset`` loaded.
         soft_labels : None
             MNIST has no soft labels.
         DESCR : str
