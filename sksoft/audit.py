@@ -485,7 +485,7 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     return out
 
 
-def cartography_alignment(confidence, variability, human_entropy):
+def _cartography_alignment(confidence, variability, human_entropy):
     """Spearman correlations of cartography statistics with human entropy.
 
     Returns
@@ -561,6 +561,26 @@ class AuditResult:
         simulated), as given to :func:`run_audit`.
     elapsed : float
         Wall-clock seconds of the audit.
+
+    See Also
+    --------
+    run_audit : Builds this result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.audit import run_audit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(90, 3)).astype(np.float32)
+    >>> gold = (X[:, 0] > 0).astype(int)
+    >>> counts = rng.multinomial(6, [0.5, 0.5], size=90)
+    >>> result = run_audit(X, gold, counts, arms=["human_soft"], seeds=2,
+    ...                    max_epochs=2)
+    >>> result.arms, result.reference
+    (['gold', 'human_soft'], 'gold')
+    >>> row = [r for r in result.effects() if r["metric"] == "ece_hard_vs_human"][0]
+    >>> row["arm"], row["n"]
+    ('human_soft', 2)
     """
 
     def __init__(self, **attrs):
@@ -1142,7 +1162,7 @@ def run_audit(
                 proba, gold_test, human_test, hard, n_bins=n_bins
             )
             carto = [
-                cartography_alignment(
+                _cartography_alignment(
                     d["confidence"], d["variability"], human_entropy[train]
                 )
                 for d, (train, _) in zip(dynamics, folds)

@@ -92,6 +92,15 @@ class ProgressBar:
         Characters of the bar.
     label : str, default="audit"
         Text in front of the bar.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sksoft.cli import ProgressBar
+    >>> bar = ProgressBar(4, stream=io.StringIO(), width=8)
+    >>> bar.update(1)
+    >>> bar.render()
+    'audit [##......] 1/4 runs  0:00 elapsed, ~0:00 left'
     """
 
     def __init__(self, total, *, stream=None, width=30, label="audit"):
@@ -135,12 +144,14 @@ class ProgressBar:
     def __call__(self, info):
         """Progress callback for :func:`sksoft.audit.run_audit`.
 
-        ``info["done"] == 0`` (training starts) restarts the clock and draws the
-        empty bar; every later call advances by one run.
+        ``info["done"] == 0`` (training starts) restarts the clock, takes the
+        number of runs from ``info["total"]`` and draws the empty bar; every
+        later call advances by one run.
         """
         if info.get("done", 1) == 0:
             self.start = time.perf_counter()
             self.done = 0
+            self.total = int(info.get("total", self.total))
             if self._tty:
                 self.stream.write("\r" + self.render("training..."))
                 self.stream.flush()
@@ -452,9 +463,38 @@ def load_audit_data(
 ):
     """Load a built-in data set or a user file for the audit.
 
-    Returns a dict with ``X``, ``gold`` (or None), ``human`` (counts or soft
-    labels), ``counts`` (bool), ``classes`` and ``provenance``. Bad data raises
-    :class:`UsageError`.
+    Parameters
+    ----------
+    dataset : str
+        ``"ambiguous-digits"``, ``"mnist"``, ``"cifar10h"`` or the path of a
+        ``.npz`` / ``.csv`` file in the format of the module docstring.
+    data_home : str, default=None
+        Download / cache folder of the real data sets.
+    max_samples : int, default=None
+        Random subsample size (all rows by default).
+    random_state : int, default=0
+        Seed of the subsample, of the generated data and of simulated panels.
+    download : bool, default=True
+        Allow downloads of missing real data.
+
+    Returns
+    -------
+    data : dict
+        ``X``, ``gold`` (or None), ``human`` (counts or soft labels),
+        ``counts`` (bool), ``classes`` and ``provenance`` (``dataset``,
+        ``title``, ``licence``, ``labels``: human or simulated).
+
+    Raises
+    ------
+    UsageError
+        A ``ValueError`` naming what is wrong with the data or the file.
+
+    Examples
+    --------
+    >>> from sksoft.cli import load_audit_data
+    >>> data = load_audit_data("ambiguous-digits", max_samples=200)
+    >>> data["X"].shape, data["human"].shape, data["provenance"]["labels"]
+    ((200, 64), (200, 10), 'simulated (noisy-observer panel, 6 votes per item)')
     """
     if dataset in DATASETS:
         try:
@@ -522,6 +562,12 @@ def _build_parser():
         "--test-size", type=float, default=0.3, help="held-out share (0.3)"
     )
     audit.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        help="K-fold out-of-fold predictions for every sample instead of one split",
+    )
+    audit.add_argument(
         "--max-samples",
         type=int,
         default=None,
@@ -559,6 +605,8 @@ def _check_args(args):
         raise UsageError("--hard-fraction must be in (0, 1)")
     if not 0.0 < args.test_size < 1.0:
         raise UsageError("--test-size must be in (0, 1)")
+    if args.cv is not None and args.cv < 2:
+        raise UsageError("--cv must be at least 2")
     if args.max_samples is not None and args.max_samples < 10:
         raise UsageError("--max-samples must be at least 10")
     if args.n_jobs is not None and args.n_jobs == 0:
@@ -609,7 +657,8 @@ def _audit(args):
     n_jobs = args.n_jobs
     if n_jobs is None:
         n_jobs = max(1, min(os.cpu_count() or 1, 8, len(arms) * len(seeds)))
-    bar = None if args.quiet else ProgressBar(len(arms) * len(seeds))
+    n_runs = len(arms) * len(seeds) * (args.cv or 1)
+    bar = None if args.quiet else ProgressBar(n_runs)
     try:
         result = run_audit(
             data["X"],
@@ -622,6 +671,7 @@ def _audit(args):
             max_epochs=epochs,
             hard_fraction=args.hard_fraction,
             test_size=args.test_size,
+            cv=args.cv,
             n_jobs=n_jobs,
             random_state=args.random_state,
             provenance=data["provenance"],

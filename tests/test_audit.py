@@ -528,6 +528,7 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
         f"{100 * r:.1f}%"
         for r in (shift.mean(), shift[test].mean(), shift[test][hard].mean())
     )
+    assert prov["samples / classes"] == f"{len(human_all)} / {human_all.shape[1]}"
     assert prov["test samples / hard test samples"].startswith(
         f"{len(test)} / {int(hard.sum())} "
     )

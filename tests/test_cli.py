@@ -244,6 +244,7 @@ def test_failure_while_writing_leaves_nothing(tmp_path, capsys, monkeypatch):
         (["--hard-fraction", "1.5"], "--hard-fraction must be in (0, 1)"),
         (["--test-size", "0"], "--test-size must be in (0, 1)"),
         (["--n-jobs", "0"], "--n-jobs must not be 0"),
+        (["--cv", "1"], "--cv must be at least 2"),
         (["--dataset", "nosuchset"], "is neither one of"),
         (["--epochs", "x"], "invalid int value"),
         (["--bogus-flag"], "unrecognized arguments"),
@@ -345,8 +346,8 @@ def test_no_command_prints_help(capsys):
 
 def test_progress_bar_text():
     stream = io.StringIO()
-    bar = ProgressBar(4, stream=stream, width=8)
-    bar({"done": 0})
+    bar = ProgressBar(3, stream=stream, width=8)
+    bar({"done": 0, "total": 4})
     bar({"arm": "gold", "seed": 0, "done": 1})
     bar({"arm": "gold", "seed": 1, "done": 2})
     lines = stream.getvalue().splitlines()
@@ -468,3 +469,34 @@ def test_cifar10h_human_labels_with_standin_images(
     md = (out / "report.md").read_text()
     assert "simulated" not in md.lower()
     assert "against the human labels" in md
+
+
+def test_cv_and_arm_without_gold_in_the_list(tmp_path, capsys):
+    out = tmp_path / "r"
+    code, _, err = _run(
+        [
+            "audit",
+            "--arms",
+            "human_soft",
+            "--cv",
+            "2",
+            "--seeds",
+            "2",
+            "--epochs",
+            "1",
+            "--max-samples",
+            "120",
+            "--n-jobs",
+            "1",
+            "--no-figures",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "8/8 runs" in err  # gold added as the reference: 2 arms x 2 seeds x 2 folds
+    header = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
+    assert header["arms"] == ["gold", "human_soft"]
+    assert len(header["folds"]) == 2 and len(header["test_index"]) == 120
+    assert "out-of-fold predictions, 2 folds" in (out / "report.md").read_text()
