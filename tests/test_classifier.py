@@ -23,6 +23,15 @@ from sksoft.targets import check_soft_targets
 FAST = dict(max_epochs=5, lr=0.01, batch_size=32)
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    # tiny networks: one thread is fastest and immune to a busy machine
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
 @pytest.fixture
 def soft_data(small_X, soft_y):
     return small_X, soft_y

@@ -1,6 +1,7 @@
 """sklearn's common estimator checks over every estimator sksoft exports."""
 
 import pytest
+import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksoft.utils._test_common import (
@@ -10,6 +11,15 @@ from sksoft.utils._test_common import (
     _tested_estimators,
 )
 from sksoft.utils.discovery import all_estimators
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    # tiny networks: one thread is fastest and immune to a busy machine
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
 
 
 @parametrize_with_checks(
