@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    check_array,
     check_consistent_length,
     check_is_fitted,
     validate_data,
@@ -626,6 +627,8 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         if not sparse.issparse(y_arr):
             y_arr = np.asarray(y_arr)
             if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
+                if y_arr.dtype.kind in "fc":
+                    check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
                 check_classification_targets(y_arr.ravel())
         if reset:
             if classes is not None and self.classes is not None:
@@ -1097,6 +1100,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         return float(
             accuracy_score(y_hard, self.predict(X), sample_weight=sample_weight)
         )
+
+    def __repr__(self):
+        # sklearn's repr (changed parameters only), not skorch's module dump
+        return BaseEstimator.__repr__(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
