@@ -101,3 +101,21 @@ def test_bad_shapes():
         loss(torch.zeros(3, 2), torch.zeros(3, 3))
     with pytest.raises(ValueError, match="logits of shape"):
         loss(torch.zeros(3), torch.zeros(3))
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.25])
+def test_hand_formula_numpy(label_smoothing):
+    # independent reference: numpy log-softmax and the smoothed-target formula
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(9, 5))
+    y = rng.dirichlet(np.ones(5), size=9)
+    log_p = z - z.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    y_s = (1 - label_smoothing) * y + label_smoothing / 5
+    expected = -(y_s * log_p).sum(1)
+    loss = SoftTargetCrossEntropyLoss(label_smoothing=label_smoothing, reduction="none")
+    out = loss(torch.from_numpy(z), torch.from_numpy(y)).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    # per-call reduction override
+    mean = loss(torch.from_numpy(z), torch.from_numpy(y), reduction="mean").item()
+    assert mean == pytest.approx(expected.mean(), rel=1e-12)
