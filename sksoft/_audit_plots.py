@@ -9,13 +9,17 @@ import math
 import numpy as np
 
 
-def _plt():
-    import matplotlib
+def _figure(nrows, ncols, figsize, **kwargs):
+    """A figure and its axes grid without pyplot (no global backend state).
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    The figures are saved to files only, so the report works headless and does
+    not touch the backend of an interactive session.
+    """
+    from matplotlib.figure import Figure
 
-    return plt
+    fig = Figure(figsize=figsize)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+    return fig, axes
 
 
 def _human_label(result):
@@ -43,12 +47,11 @@ def reliability_figure(result, arm, path):
     """Reliability diagrams of one arm: (vs gold, vs human) x (all, hard)."""
     from .metrics import ReliabilityDisplay
 
-    plt = _plt()
     proba, gold, human, hard, reps = _pooled(result, arm)
     hname = _human_label(result)
     refs = [("gold labels", gold)] if gold is not None else []
     refs.append((hname, human))
-    fig, axes = plt.subplots(len(refs), 2, figsize=(11, 4.6 * len(refs)), squeeze=False)
+    fig, axes = _figure(len(refs), 2, figsize=(12, 4.6 * len(refs)))
     for row, (ref_name, y_ref) in enumerate(refs):
         ReliabilityDisplay.from_predictions(
             y_ref,
@@ -70,7 +73,6 @@ def reliability_figure(result, arm, path):
     )
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def data_map_figure(result, path):
@@ -78,7 +80,6 @@ def data_map_figure(result, path):
     from .cartography import DataMapDisplay
     from .targets import target_entropy
 
-    plt = _plt()
     arms = [
         a
         for a in result.arms
@@ -91,9 +92,7 @@ def data_map_figure(result, path):
     hname = _human_label(result)
     ncols = min(3, len(arms))
     nrows = math.ceil(len(arms) / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(5.2 * ncols, 4.6 * nrows), squeeze=False
-    )
+    fig, axes = _figure(nrows, ncols, figsize=(5.2 * ncols, 4.6 * nrows))
     train = result.folds[0][0]
     entropy = target_entropy(result.human[train])
     for ax, arm in zip(axes.flat, arms):
@@ -118,7 +117,6 @@ def data_map_figure(result, path):
     )
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return True
 
 
@@ -126,14 +124,11 @@ def metric_spread_figure(result, path, metrics):
     """Per metric: each seed's value per arm, with the mean and +/- 1 std."""
     from .audit import METRICS
 
-    plt = _plt()
     metrics = [m for m in metrics if m in result.scores]
     hname = _human_label(result)
     ncols = min(3, len(metrics))
     nrows = math.ceil(len(metrics) / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(5.4 * ncols, 3.8 * nrows), squeeze=False
-    )
+    fig, axes = _figure(nrows, ncols, figsize=(5.4 * ncols, 3.8 * nrows))
     x = np.arange(len(result.arms))
     for ax, name in zip(axes.flat, metrics):
         mat = result.scores[name]
@@ -172,12 +167,10 @@ def metric_spread_figure(result, path, metrics):
     )
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def training_curves_figure(result, path):
     """Training loss per epoch of every seed, one panel per arm (first fold)."""
-    plt = _plt()
     arms = [
         a
         for a in result.arms
@@ -187,13 +180,7 @@ def training_curves_figure(result, path):
         return False
     ncols = min(3, len(arms))
     nrows = math.ceil(len(arms) / ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(5.0 * ncols, 3.6 * nrows),
-        squeeze=False,
-        sharex=True,
-    )
+    fig, axes = _figure(nrows, ncols, figsize=(5.0 * ncols, 3.6 * nrows), sharex=True)
     curves = result.curve_spreads()
     for ax, arm in zip(axes.flat, arms):
         for run in (r for r in result.runs if r["arm"] == arm):
@@ -219,7 +206,6 @@ def training_curves_figure(result, path):
     )
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return True
 
 
