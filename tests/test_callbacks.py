@@ -347,3 +347,29 @@ def test_soft_label_classifier_eval_mode_has_dropout_off(data):
     clf = _soft_clf([("dyn", dyn)], module__dropout=0.5, max_epochs=2).fit(X, y)
     last = dyn.history_["gold_proba"][-1]
     np.testing.assert_allclose(last, clf.predict_proba(X)[np.arange(103), y], atol=1e-6)
+
+
+def test_soft_label_classifier_validation_rows_unrecorded_string_gold(data):
+    X, y = data
+    names = np.array(["cat", "dog", "emu"])
+    gold = names[(y + 1) % 3]
+    dyn = TrainingDynamics(mode="train", storage="full", gold_labels=gold)
+    ref = _BatchPredictions()
+    clf = _soft_clf([("ref", ref), ("dyn", dyn)], train_split=0.2, max_epochs=3)
+    clf.fit(X, names[y])
+    stats = dyn.get_statistics()
+    seen = np.unique(np.concatenate([r[0] for r in ref.rows_]))
+    assert 0 < seen.size < 103  # a validation split was held out
+    np.testing.assert_array_equal(stats["n_epochs"][seen], 3)
+    unseen = np.setdiff1d(np.arange(103), seen)
+    assert np.isnan(stats["confidence"][unseen]).all()
+    assert np.isnan(stats["forgetfulness"][unseen]).all()
+    # gold labels given as class names map to the columns of classes_
+    np.testing.assert_array_equal(clf.classes_[dyn.gold_], gold)
+    # the last epoch's record is the training pass's gold-label probability
+    n_batches = len(ref.rows_) // 3
+    last = np.full(103, np.nan)
+    for idx, logits, _ in ref.rows_[-n_batches:]:
+        p = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), -1).numpy()
+        last[idx] = p[np.arange(len(idx)), dyn.gold_[idx]]
+    np.testing.assert_allclose(dyn.history_["gold_proba"][-1], last, atol=1e-6)
