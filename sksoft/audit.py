@@ -60,7 +60,7 @@ def _metric_table():
                     f"{kind}_{subset}_vs_{ref}",
                     "lower",
                     rname,
-                    f"{kname} (15 bins, max-probability), {subset} test samples",
+                    f"{kname} (uniform bins, max-probability), {subset} test samples",
                 )
     for subset in ("all", "hard"):
         add(
@@ -878,7 +878,7 @@ def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state
         ],
         "counts": ["boolean", None],
         "classes": ["array-like", None],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "teacher": [HasMethods(["fit", "predict_proba"]), None],
         "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
         "confidence": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -897,13 +897,13 @@ def run_audit(
     *,
     estimator=None,
     arms=None,
-    seeds=(0, 1, 2),
+    seeds=5,
     hard_fraction=0.2,
     test_size=0.3,
     cv=None,
     counts=None,
     classes=None,
-    max_epochs=40,
+    max_epochs=None,
     teacher=None,
     n_bins=15,
     confidence=0.95,
@@ -945,7 +945,7 @@ def run_audit(
         Arms to train, from :data:`ARMS`; ``None`` means all six (or the two
         that need no gold label when ``gold`` is None). The reference arm is
         always included.
-    seeds : int or sequence of int, default=(0, 1, 2)
+    seeds : int or sequence of int, default=5
         Seeds of the runs (an int ``s`` means ``range(s)``). The data split
         and the arms' targets do not depend on the seed; the model's
         initialisation and batch order do.
@@ -964,8 +964,9 @@ def run_audit(
     classes : array-like of shape (n_classes,), default=None
         Class labels in column order of ``human``; ``arange(n_classes)`` by
         default.
-    max_epochs : int, default=40
-        Epochs of the default estimator (ignored with ``estimator``).
+    max_epochs : int, default=None
+        Epochs of the default estimator (ignored with ``estimator``): 40 for
+        2-D features, 12 for images.
     teacher : estimator, default=None
         Classifier for the ``teacher`` arm's cross-fitted soft labels, passed to
         :func:`sksoft.sources.make_supervision_arms` (on flattened inputs).
@@ -1082,6 +1083,8 @@ def run_audit(
     mode_shift = np.zeros(n, bool) if gold_pos is None else (mode != gold_pos)
 
     if estimator is None:
+        if max_epochs is None:
+            max_epochs = 40 if X.ndim == 2 else 12
         estimator = default_estimator(X, k, max_epochs=max_epochs)
     if teacher is None and "teacher" in arms:
         teacher = _default_teacher(X)

@@ -551,7 +551,12 @@ def _build_parser():
     audit.add_argument(
         "--seeds", default="5", help="number of seeds (default 5) or a comma list"
     )
-    audit.add_argument("--epochs", type=int, default=None, help="training epochs")
+    audit.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="training epochs (default: 40 for features, 12 for images)",
+    )
     audit.add_argument(
         "--hard-fraction",
         type=float,
@@ -633,10 +638,6 @@ def _check_arms_against_data(arms, data):
             )
 
 
-def _default_epochs(X):
-    return 40 if X.ndim == 2 else 12
-
-
 def _audit(args):
     arms, seeds, out = _check_args(args)
     max_samples = args.max_samples
@@ -653,7 +654,6 @@ def _audit(args):
 
     from .audit import run_audit
 
-    epochs = args.epochs if args.epochs is not None else _default_epochs(data["X"])
     n_jobs = args.n_jobs
     if n_jobs is None:
         n_jobs = max(1, min(os.cpu_count() or 1, 8, len(arms) * len(seeds)))
@@ -668,7 +668,7 @@ def _audit(args):
             classes=data["classes"],
             arms=arms,
             seeds=seeds,
-            max_epochs=epochs,
+            max_epochs=args.epochs,
             hard_fraction=args.hard_fraction,
             test_size=args.test_size,
             cv=args.cv,
