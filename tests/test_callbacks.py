@@ -214,8 +214,22 @@ def test_streaming_equals_full(data):
         sa, sb = a.get_statistics(), b.get_statistics()
         for key in sa:
             np.testing.assert_allclose(sa[key], sb[key], atol=1e-12, rtol=0)
-    # soft targets: expected target probability and JS differ from gold stats
+    # every statistic equals a direct numpy computation from the full history
     st = full.get_statistics()
+    h = full.history_
+    np.testing.assert_allclose(st["confidence"], h["gold_proba"].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(st["variability"], h["gold_proba"].std(0), atol=1e-12)
+    np.testing.assert_allclose(st["correctness"], h["correct"].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(st["target_confidence"], h["target_proba"].mean(0))
+    np.testing.assert_allclose(
+        st["target_variability"], h["target_proba"].std(0), atol=1e-12
+    )
+    np.testing.assert_allclose(st["js_divergence"], h["js_divergence"].mean(0))
+    c = h["correct"].astype(bool)
+    forgotten = (c[:-1] & ~c[1:]).sum(0).astype(float)
+    forgotten[~c.any(0)] = np.inf
+    np.testing.assert_array_equal(st["forgetfulness"], forgotten)
+    # soft targets: expected target probability and JS differ from gold stats
     assert not np.allclose(st["target_confidence"], st["confidence"])
     assert np.all((st["js_divergence"] >= 0) & (st["js_divergence"] <= np.log(2)))
     np.testing.assert_allclose(full.targets_, soft.astype(np.float32), atol=1e-6)
