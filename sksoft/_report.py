@@ -79,6 +79,11 @@ def human_name(result):
 
 def _jsonable(value):
     if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            # strict JSON: nan / inf become null
+            obj = value.astype(object)
+            obj[~np.isfinite(value)] = None
+            return obj.tolist()
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
@@ -105,7 +110,8 @@ def write_runs_jsonl(result, path):
     test rows, their gold labels (column positions) and human soft labels, the
     hard mask, every row's gold label and human labels (for the cartography
     alignment on training rows), the folds and the settings. Floats are
-    written with ``repr`` precision, so recomputation is exact; nan is null.
+    written with ``repr`` precision, so recomputation is exact; nan is null
+    (strict JSON).
     """
     header = {
         "type": "audit",
@@ -128,7 +134,7 @@ def write_runs_jsonl(result, path):
         "elapsed": result.elapsed,
     }
     with open(path, "w") as fh:
-        fh.write(json.dumps(_jsonable(header)) + "\n")
+        fh.write(json.dumps(_jsonable(header), default=str) + "\n")
         for run in result.runs:
             record = {
                 "type": "run",
@@ -140,7 +146,7 @@ def write_runs_jsonl(result, path):
                 "history": run["history"],
                 "dynamics": run["dynamics"],
             }
-            fh.write(json.dumps(_jsonable(record)) + "\n")
+            fh.write(json.dumps(_jsonable(record), default=str) + "\n")
 
 
 def read_runs_jsonl(path):

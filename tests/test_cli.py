@@ -103,6 +103,12 @@ def test_python_m_sksoft_audit_end_to_end(tmp_path):
         (a, s) for a in ("gold", "human_soft", "smoothed") for s in ("0", "1")
     ]
     lines = (out / "runs.jsonl").read_text().splitlines()
+
+    def no_nan(token):
+        raise AssertionError(f"runs.jsonl is not strict JSON: {token}")
+
+    for line in lines:  # strict JSON: nan is written as null
+        json.loads(line, parse_constant=no_nan)
     header = json.loads(lines[0])
     assert header["type"] == "audit" and len(lines) == 1 + 6
     assert header["provenance"]["labels"].startswith("simulated")
