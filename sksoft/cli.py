@@ -510,6 +510,17 @@ def load_audit_data(
 # ---------------------------------------------------------------- the command
 
 
+_FILE_FORMATS = """\
+your own data (--dataset PATH):
+  .npz  keys: data (n, n_features) or images (n, H, W[, C]); target (n,) gold
+        labels; counts (n, K) human votes OR soft_target (n, K) human label
+        distributions; optional classes (K,) in column order.
+  .csv  header row; column target (gold label); columns count_<class> OR
+        soft_<class> (one per class); every other column a numeric feature.
+  Without target only --arms human_mode,human_soft can run.
+"""
+
+
 def _build_parser():
     parser = _OneLineParser(
         prog="sksoft",
@@ -524,9 +535,11 @@ def _build_parser():
             "several seeds and compare accuracy, calibration (overall, hard and "
             "easy samples, against the gold labels and against the human soft "
             "labels), divergence to the human labels, stability over seeds and "
-            "training dynamics. Writes report.md, results.csv, runs.jsonl and PNG "
-            "figures to --out."
+            "training dynamics. Writes report.md, results.csv, effects.csv, "
+            "runs.jsonl and PNG figures to --out."
         ),
+        epilog=_FILE_FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     audit.add_argument(
         "--dataset",
@@ -534,7 +547,7 @@ def _build_parser():
         help=(
             "ambiguous-digits (embedded, simulated labels; default), mnist "
             "(simulated panel), cifar10h (human labels), or a path to a .npz/.csv "
-            "file (see `python -c 'import sksoft.cli; help(sksoft.cli)'`)"
+            "file (format below)"
         ),
     )
     audit.add_argument("--data-home", default=None, help="download/cache folder")
@@ -590,7 +603,9 @@ def _build_parser():
     audit.add_argument(
         "--random-state", type=int, default=0, help="data split / teacher seed"
     )
-    audit.add_argument("--out", default="sksoft-audit", help="output folder")
+    audit.add_argument(
+        "--out", default="sksoft-audit", help="output folder (default: sksoft-audit)"
+    )
     audit.add_argument(
         "--overwrite", action="store_true", help="replace an existing --out folder"
     )
