@@ -173,11 +173,29 @@ def test_validation_split_stratified_on_argmax(small_X):
 
 def test_skorch_validsplit_gets_hard_labels(soft_data):
     X, y = soft_data
-    clf = SoftLabelClassifier(
-        train_split=ValidSplit(4, stratified=True), random_state=0, **FAST
-    )
+    seen = {}
+
+    def split(dataset, y_split, **kwargs):
+        seen["y"] = y_split
+        return ValidSplit(4, stratified=True)(dataset, y_split, **kwargs)
+
+    clf = SoftLabelClassifier(train_split=split, random_state=0, **FAST)
     clf.fit(X, y)
+    np.testing.assert_array_equal(seen["y"], y.argmax(1))
     assert "valid_acc" in clf.history[-1]
+    assert clf.history[-1, "valid_batch_count"] == 1
+
+
+def test_torch_tensor_input_batch_size_all_and_no_callbacks(soft_data):
+    X, y = soft_data
+    ref = SoftLabelClassifier(random_state=0, **FAST).fit(X, y).predict_proba(X)
+    clf = SoftLabelClassifier(random_state=0, **FAST).fit(torch.from_numpy(X), y)
+    np.testing.assert_allclose(clf.predict_proba(torch.from_numpy(X)), ref)
+    clf = SoftLabelClassifier(
+        random_state=0, callbacks="disable", **{**FAST, "batch_size": -1}
+    ).fit(X, y)
+    assert clf.history[-1, "train_batch_count"] == 1
+    assert "train_loss" not in clf.history[-1]  # no scoring callbacks
 
 
 def test_on_batch_end_gets_indexed_batches(soft_data):
