@@ -389,6 +389,12 @@ def _reading(result, effects, spreads, curve):
             )
         lines.append(f"- `{arm}`: {verdict}; " + "; ".join(parts) + f"; {curve_txt}.")
     lines.append("")
+    lines.append(
+        "The intervals measure seed-to-seed variation (model initialisation and "
+        "batch order) on one fixed split and test set; they do not include the "
+        "sampling uncertainty of the test set or of the human labels."
+    )
+    lines.append("")
     if len(result.seeds) < 5:
         lines.append(
             f"With {len(result.seeds)} seeds the intervals are wide; a spread "

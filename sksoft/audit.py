@@ -1017,7 +1017,9 @@ def run_audit(
     (by seed) mean difference ``arm - reference`` with a Student-t interval
     ``mean(d) +/- t_{(1+c)/2, S-1} sd(d) / sqrt(S)``;
     :meth:`AuditResult.spreads` the ratio of seed standard deviations with an F
-    interval.
+    interval. These intervals measure seed-to-seed variation on one split and
+    test set, not the sampling uncertainty of the test set (use ``cv`` and
+    more data for that).
 
     Examples
     --------
