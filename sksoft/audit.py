@@ -417,7 +417,7 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     Returns
     -------
     scores : dict
-        Metric name -> float, names as in :data:`METRICS` (the cartography
+        Metric name -> float, names as in ``sksoft.audit.METRICS`` (the cartography
         entries excepted).
 
     Examples
@@ -547,10 +547,11 @@ class AuditResult:
     runs : list of dict
         One record per arm and seed, in arm then seed order: ``arm``, ``seed``,
         ``proba`` (``(n_test, n_classes)`` out-of-fold test probabilities),
-        ``metrics`` (name -> float, see :data:`METRICS`), ``history`` (per fold:
-        ``{"train_loss": [...]}`` or None), ``dynamics`` (per fold: per-sample
-        ``confidence``, ``variability``, ``correctness`` of the training rows of
-        that fold, or None), ``fit_time`` (seconds, summed over folds).
+        ``metrics`` (name -> float, see ``sksoft.audit.METRICS``), ``history``
+        (per fold: ``{"train_loss": [...]}`` or None), ``dynamics`` (per fold:
+        per-sample ``confidence``, ``variability``, ``correctness`` of the
+        training rows of that fold, or None), ``fit_time`` (seconds, summed
+        over folds).
     scores : dict of str to ndarray of shape (n_arms, n_seeds)
         Every metric, arm by seed.
     params : dict
@@ -694,7 +695,7 @@ class AuditResult:
         Returns
         -------
         dict of str to float
-            Arm -> mean over folds of :func:`curve_spread` of its seeds'
+            Arm -> mean over folds of the curve spread of its seeds'
             ``train_loss`` curves (nan without curves or with one seed).
         """
         out = {}
@@ -942,7 +943,7 @@ def run_audit(
         a skorch net. ``None``: :func:`default_estimator` (MLP for 2-D
         features, a small CNN for images) with ``max_epochs``.
     arms : list of str, default=None
-        Arms to train, from :data:`ARMS`; ``None`` means all six (or the two
+        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all six (or the two
         that need no gold label when ``gold`` is None). The reference arm is
         always included.
     seeds : int or sequence of int, default=5

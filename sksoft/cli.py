@@ -10,9 +10,7 @@ stop the command before any training with a one-line message on stderr and exit
 code 2; the output folder is only created, complete, at the very end (the report is
 written into a temporary folder next to it and moved into place).
 
-Your own data (``--dataset PATH``)
-----------------------------------
-``.npz`` (``numpy.savez``) with the keys
+**Your own data** (``--dataset PATH``): a ``.npz`` (``numpy.savez``) with the keys
 
 - ``data``: features, shape ``(n, n_features)``, or images ``(n, H, W)`` /
   ``(n, C, H, W)`` / ``(n, H, W, C)`` (numeric);
