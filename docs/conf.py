@@ -1,0 +1,103 @@
+"""Sphinx configuration for sksoft (builds offline: no intersphinx fetches)."""
+
+import os
+import sys
+import warnings
+
+sys.path.insert(0, os.path.abspath(".."))
+
+import sksoft  # noqa: E402
+
+project = "sksoft"
+author = "sksoft developers"
+copyright = "2026, sksoft developers"
+release = sksoft.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
+
+html_theme = "pydata_sphinx_theme"
+html_static_path = ["_static"]
+html_title = f"sksoft {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+}
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    # examples/quickstart.py is the README's script, not a gallery example
+    # (its docstring has no reST title, which sphinx-gallery requires).
+    "ignore_pattern": r"__init__\.py|quickstart\.py",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "abort_on_example_error": True,
+    "plot_gallery": "True",
+    "within_subsection_order": "FileNameSortKey",
+    # "Examples using X" on each API page; example code links to the API pages
+    # (sksoft only: no intersphinx, the build stays offline).
+    "doc_module": ("sksoft",),
+    "backreferences_dir": "generated/backreferences",
+}
+
+
+# ---------------------------------------------------------------------------
+# The audit's metric table, generated from ``sksoft.audit.METRICS`` so that the
+# user guide never drifts from the code (included by user_guide/audit.rst).
+
+
+def _write_audit_metric_table(app):
+    from pathlib import Path
+
+    from sksoft.audit import METRICS
+
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 40 12 18 30",
+        "",
+        "   * - metric",
+        "     - better",
+        "     - reference",
+        "     - what",
+    ]
+    def esc(text):  # plain text in reST: escape the inline markup characters
+        for char in "\\|*`_":
+            text = text.replace(char, "\\" + char)
+        return text
+
+    for name, info in METRICS.items():
+        lines += [
+            f"   * - ``{name}``",
+            f"     - {esc(info['better'])}",
+            f"     - {esc(info['reference'])}",
+            f"     - {esc(info['text'])}",
+        ]
+    out = Path(app.srcdir) / "generated" / "audit_metrics.inc"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
+
+
+def setup(app):
+    app.connect("builder-inited", _write_audit_metric_table)
