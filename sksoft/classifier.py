@@ -889,7 +889,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         end = self._batch_hooks("on_batch_end", training)
         eager = bool(begin or end) or type(history) is not History
         self._set_training(training)
-        self._grad_hooks = self._batch_hooks("on_grad_computed")
+        self._plan = self._step_plan() if training else None
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
         losses, sizes = [], []
         for batch in iterator:
@@ -913,31 +913,35 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             records = list.__getitem__(history, -1)["batches"]
             for loss, size in zip(torch.stack(losses).tolist(), sizes):
                 records.append({loss_key: loss, size_key: size})
-        self._grad_hooks = None
+        self._plan = None
         history.record(prefix + "_batch_count", len(sizes))
+
+    def _step_plan(self):
+        """Optimizers to step without a closure (None if one needs a closure),
+        and the callbacks implementing ``on_grad_computed``."""
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        if any(isinstance(opt, torch.optim.LBFGS) for opt in optimizers):
+            optimizers = None
+        return optimizers, self._batch_hooks("on_grad_computed")
 
     def train_step(self, batch, **fit_params):
         """One optimisation step (no closure unless the optimizer needs one)."""
-        if any(
-            isinstance(getattr(self, name + "_"), torch.optim.LBFGS)
-            for name in self._optimizers
-        ):
+        plan = getattr(self, "_plan", None) or self._step_plan()
+        optimizers, grad_hooks = plan
+        if optimizers is None:
             return super().train_step(batch, **fit_params)
-        self._zero_grad_optimizer()
+        for opt in optimizers:
+            opt.zero_grad()
         step = self.train_step_single(batch, **fit_params)
-        grad_hooks = getattr(self, "_grad_hooks", None)
-        if grad_hooks is None:
-            grad_hooks = self._batch_hooks("on_grad_computed")
-        if grad_hooks:
-            for cb in grad_hooks:
-                cb.on_grad_computed(
-                    self,
-                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                    batch=batch,
-                    training=True,
-                )
-        for name in self._optimizers:
-            getattr(self, name + "_").step()
+        for cb in grad_hooks:
+            cb.on_grad_computed(
+                self,
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+        for opt in optimizers:
+            opt.step()
         return step
 
     def train_step_single(self, batch, **fit_params):
@@ -1005,7 +1009,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             y_pred = y_pred[0]
         if not isinstance(y_true, torch.Tensor):
             y_true = torch.as_tensor(np.asarray(y_true))
-        if y_true.device != y_pred.device:
+        if y_true.is_cpu != y_pred.is_cpu:
             y_true = y_true.to(y_pred.device)
         criterion = self.criterion_
         if (
