@@ -518,3 +518,31 @@ def test_verbose_prints_log(soft_data, capsys):
     SoftLabelClassifier(random_state=0, verbose=1, **FAST).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "valid_acc" in out
+
+
+def test_lbfgs_closure_and_grad_hooks(soft_data):
+    X, y = soft_data
+
+    class GradSpy(Callback):
+        def initialize(self):
+            self.calls_ = 0
+            return self
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            grads = [p.grad for _, p in named_parameters]
+            assert all(g is not None for g in grads)
+            self.calls_ += 1
+
+    spy = GradSpy()
+    clf = SoftLabelClassifier(callbacks=[spy], random_state=0, **FAST).fit(X, y)
+    assert spy.calls_ == FAST["max_epochs"] * clf.history[-1, "train_batch_count"]
+    lbfgs = SoftLabelClassifier(
+        optimizer=torch.optim.LBFGS,
+        lr=0.5,
+        max_epochs=3,
+        batch_size=-1,
+        train_split=None,
+        random_state=0,
+    ).fit(X, y)
+    losses = lbfgs.history[:, "train_loss"]
+    assert losses[-1] < losses[0]
