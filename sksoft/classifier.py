@@ -11,6 +11,7 @@ import copy
 import inspect
 import numbers
 from contextlib import contextmanager
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -340,7 +341,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ``__init__`` free of fitted (``*_``) attributes.
     initialized_ = False
     history_ = None
-    virtual_params_ = {}
+    virtual_params_ = MappingProxyType({})  # read-only; replaced in initialize
 
     def __init__(
         self,
