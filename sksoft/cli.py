@@ -651,6 +651,40 @@ def _check_arms_against_data(arms, data):
             )
 
 
+def _command_record(args, arms, seeds, n_jobs, result):
+    """The command line, the resolved settings and the software versions."""
+    import platform
+
+    import sklearn
+    import torch
+
+    from . import __version__
+
+    return {
+        "argv": ["sksoft", "audit", *args._argv],
+        "settings": {
+            "dataset": args.dataset,
+            "arms": result.arms,
+            "seeds": seeds,
+            "epochs": result.params["max_epochs"],
+            "hard_fraction": args.hard_fraction,
+            "test_size": None if args.cv else args.test_size,
+            "cv": args.cv,
+            "max_samples": args.max_samples,
+            "n_jobs": n_jobs,
+            "random_state": args.random_state,
+        },
+        "versions": {
+            "sksoft": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "torch": torch.__version__,
+        },
+        "elapsed_s": round(result.elapsed, 3),
+    }
+
+
 def _audit(args):
     arms, seeds, out = _check_args(args)
     max_samples = args.max_samples
@@ -700,7 +734,8 @@ def _audit(args):
     try:
         result.write_report(tmp, figures=not args.no_figures)
         (tmp / "command.json").write_text(
-            json.dumps({"argv": ["sksoft", "audit", *args._argv]}, indent=1) + "\n"
+            json.dumps(_command_record(args, arms, seeds, n_jobs, result), indent=1)
+            + "\n"
         )
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))

@@ -114,8 +114,12 @@ def test_python_m_sksoft_audit_end_to_end(tmp_path):
     assert header["provenance"]["labels"].startswith("simulated")
     run = json.loads(lines[1])
     assert np.array(run["proba"]).shape == (len(header["test_index"]), 10)
-    argv = json.loads((out / "command.json").read_text())["argv"]
-    assert argv[:2] == ["sksoft", "audit"]
+    command = json.loads((out / "command.json").read_text())
+    assert command["argv"][:2] == ["sksoft", "audit"]
+    assert command["settings"]["arms"] == ["gold", "human_soft", "smoothed"]
+    assert command["settings"]["seeds"] == [0, 1]
+    assert command["settings"]["epochs"] == 2
+    assert set(command["versions"]) >= {"sksoft", "torch", "scikit-learn"}
 
 
 def test_user_npz_and_csv(tmp_path, user_data, capsys):
