@@ -99,5 +99,52 @@ def _write_audit_metric_table(app):
         out.write_text(text)
 
 
+# ---------------------------------------------------------------------------
+# Every object is documented once, under one public name, but the docstrings
+# refer to it by any of its public names (``sksoft.targets.hard_labels`` and
+# ``sksoft.hard_labels`` are the same function). Resolve a reference that finds
+# no target to the documented name of the same object.
+
+
+def _import_object(name):
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _resolve_sksoft_alias(app, env, node, contnode):
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    if not target.startswith("sksoft."):
+        return None
+    obj = _import_object(target)
+    if obj is None:
+        return None
+    py = env.get_domain("py")
+    for name in py.objects:
+        if name != target and name.startswith("sksoft.") and name.endswith(
+            "." + target.rsplit(".", 1)[-1]
+        ):
+            if _import_object(name) is obj:
+                return py.resolve_xref(
+                    env, node["refdoc"], app.builder, "obj", name, node, contnode
+                )
+    return None
+
+
 def setup(app):
     app.connect("builder-inited", _write_audit_metric_table)
+    app.connect("missing-reference", _resolve_sksoft_alias)
