@@ -318,8 +318,6 @@ class TrainingDynamics(Callback):
                 raise ValueError("TrainingDynamics(mode='eval'): no training data.")
             positions = _subset_positions(dataset_train)
             start = 0
-            # eval mode for the pass (not every net's evaluation_step sets it)
-            net._set_training(False)
             for batch in net.get_iterator(dataset_train, training=False):
                 with torch.no_grad():
                     y_pred = net.evaluation_step(batch, training=False)

@@ -974,8 +974,9 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def evaluation_step(self, batch, training=False):
-        """Module output for one prediction batch."""
+        """Module output for one prediction batch (eval mode unless ``training``)."""
         Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
+        self._set_training(training)
         with torch.set_grad_enabled(training):
             return self.infer(Xi)
 

@@ -546,3 +546,17 @@ def test_lbfgs_closure_and_grad_hooks(soft_data):
     ).fit(X, y)
     losses = lbfgs.history[:, "train_loss"]
     assert losses[-1] < losses[0]
+
+
+def test_evaluation_step_switches_to_eval_mode(soft_data):
+    """Dropout must be off in evaluation_step after a training epoch."""
+    X, y = soft_data
+    clf = SoftLabelClassifier(
+        module__dropout=0.5, max_epochs=1, train_split=None, random_state=0
+    ).fit(X, y)
+    clf.module_.train()
+    Xt = torch.as_tensor(X[:16])
+    first = clf.evaluation_step((Xt, None))
+    assert not clf.module_.training
+    second = clf.evaluation_step((Xt, None))
+    torch.testing.assert_close(first, second)  # deterministic: no dropout
