@@ -39,7 +39,9 @@ html_theme_options = {
 }
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
+warnings.filterwarnings(
+    "ignore", category=UserWarning, message="Matplotlib is currently using agg"
+)
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
@@ -80,6 +82,7 @@ def _write_audit_metric_table(app):
         "     - reference",
         "     - what",
     ]
+
     def esc(text):  # plain text in reST: escape the inline markup characters
         for char in "\\|*`_":
             text = text.replace(char, "\\" + char)
@@ -135,8 +138,10 @@ def _resolve_sksoft_alias(app, env, node, contnode):
         return None
     py = env.get_domain("py")
     for name in py.objects:
-        if name != target and name.startswith("sksoft.") and name.endswith(
-            "." + target.rsplit(".", 1)[-1]
+        if (
+            name != target
+            and name.startswith("sksoft.")
+            and name.endswith("." + target.rsplit(".", 1)[-1])
         ):
             if _import_object(name) is obj:
                 return py.resolve_xref(
