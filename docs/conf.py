@@ -150,6 +150,55 @@ def _resolve_sksoft_alias(app, env, node, contnode):
     return None
 
 
+# ---------------------------------------------------------------------------
+# Every public name must be documented: a name in the ``__all__`` of a public
+# module that is documented under none of its names fails the build (-W).
+
+PUBLIC_MODULES = (
+    "sksoft",
+    "sksoft.targets",
+    "sksoft.classifier",
+    "sksoft.expansion",
+    "sksoft.losses",
+    "sksoft.batching",
+    "sksoft.model_selection",
+    "sksoft.metrics",
+    "sksoft.sources",
+    "sksoft.datasets",
+    "sksoft.callbacks",
+    "sksoft.cartography",
+    "sksoft.audit",
+    "sksoft.cli",
+)
+
+
+def _check_public_names_documented(app, env):
+    import importlib
+
+    from sphinx.util import logging
+
+    logger = logging.getLogger("sksoft.docs")
+    documented = {
+        id(obj)
+        for name in env.get_domain("py").objects
+        if name.startswith("sksoft.")
+        for obj in [_import_object(name)]
+        if obj is not None
+    }
+    for modname in PUBLIC_MODULES:
+        module = importlib.import_module(modname)
+        for name in getattr(module, "__all__", ()):
+            if name.startswith("__"):
+                continue
+            if id(getattr(module, name)) not in documented:
+                logger.warning(
+                    "public name %s.%s is not documented: add it to docs/api.rst",
+                    modname,
+                    name,
+                )
+
+
 def setup(app):
     app.connect("builder-inited", _write_audit_metric_table)
     app.connect("missing-reference", _resolve_sksoft_alias)
+    app.connect("env-check-consistency", _check_public_names_documented)
