@@ -5,19 +5,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
+
+# One BLAS thread per test process: pytest runs with -n auto (one process per
+# core), and oversubscribed BLAS threads make small fits tens of times slower.
+threadpool_limits(1)
+try:  # torch's own intra-op pool is not reached by threadpoolctl
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover - torch is a core requirement
+    pass
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
-def test_data_dir():
+def get_test_data_dir():
     """Folder with the real test data (``SKSOFT_TEST_DATA``, else ../shared/data)."""
     return Path(os.environ.get("SKSOFT_TEST_DATA", DEFAULT_DATA))
 
 
 @pytest.fixture(scope="session")
 def data_dir():
-    path = test_data_dir()
+    path = get_test_data_dir()
     if not path.is_dir():
         pytest.skip(
             f"real test data not found at {path}; set SKSOFT_TEST_DATA to the "
