@@ -231,6 +231,28 @@ def counts_to_proba(counts, *, prior=0.0):
     return arr / sums
 
 
+def _label_indices(y, classes, input_name="y", classes_name="classes"):
+    """Column index of each label in ``classes``; ValueError for unknown labels."""
+    order = np.argsort(classes, kind="stable")
+    sorted_classes = classes[order]
+    try:
+        pos = np.searchsorted(sorted_classes, y)
+    except TypeError as exc:
+        raise ValueError(
+            f"{input_name} labels cannot be compared with {classes_name} "
+            f"{classes.tolist()}."
+        ) from exc
+    pos = np.clip(pos, 0, len(classes) - 1)
+    found = sorted_classes[pos] == y
+    if not np.all(found):
+        row = _first_row(~np.asarray(found))
+        raise ValueError(
+            f"{input_name} contains label {np.asarray(y[row]).item()!r} "
+            f"(row {row}) that is not among {classes_name} {classes.tolist()}."
+        )
+    return order[pos].astype(np.intp, copy=False)
+
+
 def _labels_to_one_hot(y, classes, input_name):
     if classes is None:
         try:
@@ -250,23 +272,7 @@ def _labels_to_one_hot(y, classes, input_name):
             f"{input_name} contains NaN or infinity (first at row "
             f"{_first_row(~np.isfinite(y))})."
         )
-    order = np.argsort(classes, kind="stable")
-    sorted_classes = classes[order]
-    try:
-        pos = np.searchsorted(sorted_classes, y)
-    except TypeError as exc:
-        raise ValueError(
-            f"{input_name} labels cannot be compared with classes {classes.tolist()}."
-        ) from exc
-    pos = np.clip(pos, 0, len(classes) - 1)
-    found = sorted_classes[pos] == y
-    if not np.all(found):
-        row = _first_row(~np.asarray(found))
-        raise ValueError(
-            f"{input_name} contains label {np.asarray(y[row]).item()!r} "
-            f"(row {row}) that is not among classes {classes.tolist()}."
-        )
-    idx = order[pos]
+    idx = _label_indices(y, classes, input_name)
     out = np.zeros((y.shape[0], len(classes)), dtype=np.float64)
     out[np.arange(y.shape[0]), idx] = 1.0
     return out, classes

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from ..targets import check_probabilities, check_soft_targets
+from ..targets import _label_indices, check_probabilities, check_soft_targets
 
 
 class _Pair(NamedTuple):
@@ -132,23 +132,7 @@ def _encode_labels(y, labels, n_classes, binary_column):
             )
         if len(np.unique(classes)) != n_classes:
             raise ValueError(f"labels contains duplicates: {classes.tolist()}.")
-    order = np.argsort(classes, kind="stable")
-    sorted_classes = classes[order]
-    try:
-        pos = np.searchsorted(sorted_classes, y)
-    except TypeError as exc:
-        raise ValueError(
-            f"y_true labels cannot be compared with labels {classes.tolist()}."
-        ) from exc
-    pos = np.clip(pos, 0, n_classes - 1)
-    found = sorted_classes[pos] == y
-    if not np.all(found):
-        row = int(np.flatnonzero(~np.asarray(found))[0])
-        raise ValueError(
-            f"y_true contains label {y[row]!r} (row {row}) that is not among the "
-            f"classes {classes.tolist()}."
-        )
-    return order[pos].astype(np.intp, copy=False)
+    return _label_indices(y, classes, "y_true", "the classes")
 
 
 def _check_pair(
