@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, validate_param
 from torch import nn
 
 from ._audit_stats import curve_spread, paired_difference, seed_mean_std, spread_ratio
+from .sources import ARM_NAMES, GOLD_ARMS
 from .targets import check_soft_targets, hard_labels, hard_sample_mask
 
 __all__ = [
@@ -30,17 +31,8 @@ __all__ = [
     "score_predictions",
 ]
 
-#: the supervision arms, in report order
-ARMS = (
-    "gold",
-    "human_mode",
-    "human_soft",
-    "human_soft_gold_mode",
-    "smoothed",
-    "teacher",
-)
-#: arms whose targets are built from the gold labels
-_GOLD_ARMS = frozenset({"gold", "human_soft_gold_mode", "smoothed", "teacher"})
+#: the supervision arms, in report order (those of :mod:`sksoft.sources`)
+ARMS = ARM_NAMES
 #: soft-label arms the report's reading judges against ``gold``
 SOFT_ARMS = ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
 
@@ -1065,7 +1057,7 @@ def run_audit(
     if len(set(arms)) != len(arms):
         raise ValueError("arms lists an arm twice")
     if gold_pos is None:
-        needs = [a for a in arms if a in _GOLD_ARMS]
+        needs = [a for a in arms if a in GOLD_ARMS]
         if needs:
             raise ValueError(
                 f"arm {needs[0]!r} needs gold labels, which were not given"

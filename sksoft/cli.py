@@ -47,19 +47,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .sources import ARM_NAMES, GOLD_ARMS
+
 __all__ = ["main"]
 
 DATASETS = ("ambiguous-digits", "mnist", "cifar10h")
-ALL_ARMS = (
-    "gold",
-    "human_mode",
-    "human_soft",
-    "human_soft_gold_mode",
-    "smoothed",
-    "teacher",
-)
-#: arms that need gold labels (the others need human labels only)
-GOLD_ARMS = {"gold", "human_soft_gold_mode", "smoothed", "teacher"}
 
 
 class UsageError(ValueError):
@@ -169,10 +161,10 @@ def _split_list(text, name):
 
 def _parse_arms(text):
     arms = _split_list(text, "arms")
-    unknown = [a for a in arms if a not in ALL_ARMS]
+    unknown = [a for a in arms if a not in ARM_NAMES]
     if unknown:
         raise UsageError(
-            f"unknown arm {unknown[0]!r} in --arms; choose from {','.join(ALL_ARMS)}"
+            f"unknown arm {unknown[0]!r} in --arms; choose from {','.join(ARM_NAMES)}"
         )
     if len(set(arms)) != len(arms):
         raise UsageError("--arms lists an arm twice")
@@ -556,8 +548,8 @@ def _build_parser():
     )
     audit.add_argument(
         "--arms",
-        default=",".join(ALL_ARMS),
-        help=f"comma list of arms (default: all six: {','.join(ALL_ARMS)})",
+        default=",".join(ARM_NAMES),
+        help=f"comma list of arms (default: all six: {','.join(ARM_NAMES)})",
     )
     audit.add_argument(
         "--seeds", default="5", help="number of seeds (default 5) or a comma list"
@@ -644,7 +636,7 @@ def _check_arms_against_data(arms, data):
     if data["gold"] is None:
         needs = [a for a in arms if a in GOLD_ARMS]
         if needs:
-            ok = ",".join(a for a in ALL_ARMS if a not in GOLD_ARMS)
+            ok = ",".join(a for a in ARM_NAMES if a not in GOLD_ARMS)
             raise UsageError(
                 f"arm {needs[0]!r} needs gold labels, which the data lacks (no "
                 f"'target'); choose --arms among {ok}"

@@ -43,6 +43,7 @@ from .targets import _entropy_rows, check_soft_targets, hard_labels
 
 __all__ = [
     "ARM_NAMES",
+    "GOLD_ARMS",
     "align_mode",
     "annotations_to_counts",
     "apply_temperature",
@@ -64,6 +65,10 @@ ARM_NAMES = (
     "smoothed",
     "teacher",
 )
+
+#: The arms whose targets are built from the gold labels (the others need only
+#: the human labels).
+GOLD_ARMS = frozenset({"gold", "human_soft_gold_mode", "smoothed", "teacher"})
 
 
 # --------------------------------------------------------------------------
