@@ -6,8 +6,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksoft.utils._test_common import (
     INIT_PARAMS,
+    PER_ESTIMATOR_CHECK_PARAMS,
     PER_ESTIMATOR_XFAIL_CHECKS,
+    _construct_instances,
     _get_expected_failed_checks,
+    _instance_for_check,
     _tested_estimators,
 )
 from sksoft.utils.discovery import all_estimators
@@ -27,7 +30,7 @@ def one_torch_thread():
     expected_failed_checks=_get_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+    check(_instance_for_check(estimator, check))
 
 
 def test_estimators_discovered():
@@ -41,7 +44,17 @@ def test_no_expected_failures():
     assert not any(PER_ESTIMATOR_XFAIL_CHECKS.values())
 
 
-@pytest.mark.parametrize("Estimator", sorted(INIT_PARAMS, key=lambda c: c.__name__))
-def test_test_settings_are_valid_parameters(Estimator):
-    # a typo in the test settings would silently test the defaults
-    assert set(INIT_PARAMS[Estimator]) <= set(Estimator().get_params())
+def test_checked_at_default_settings():
+    assert not INIT_PARAMS
+    for name, Estimator in all_estimators():
+        est = next(_construct_instances(Estimator))
+        assert est.get_params(deep=False) == Estimator().get_params(deep=False), name
+
+
+@pytest.mark.parametrize(
+    "Estimator", sorted(PER_ESTIMATOR_CHECK_PARAMS, key=lambda c: c.__name__)
+)
+def test_per_check_settings_are_valid_parameters(Estimator):
+    # a typo in the per-check settings would silently test the defaults
+    for params in PER_ESTIMATOR_CHECK_PARAMS[Estimator].values():
+        assert set(params) <= set(Estimator().get_params())
