@@ -15,6 +15,12 @@ from sksoft.cli import ProgressBar, main
 TINY = ["--seeds", "2", "--epochs", "2", "--max-samples", "200", "--n-jobs", "1"]
 
 
+@pytest.fixture(autouse=True)
+def _run_in_empty_dir(tmp_path_factory, monkeypatch):
+    """Run every test from an empty folder: the default --out is relative."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 def _run(argv, capsys):
     code = main(argv)
     captured = capsys.readouterr()
