@@ -160,6 +160,7 @@ display = ReliabilityDisplay.from_estimator(
     X_test,
     soft_test,
     name="soft-target logistic regression",
+    reference="simulated human soft labels",
 )
 out = Path(os.environ.get("SKSOFT_EXAMPLE_OUTPUT", ".")) / "reliability_diagram.png"
 display.figure_.tight_layout()
