@@ -67,6 +67,7 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
+
 __all__ = [
     "__version__",
     "ARM_NAMES",
