@@ -14,12 +14,12 @@ import numbers
 import time
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from torch import nn
 
 from ._audit_stats import curve_spread, paired_difference, seed_mean_std, spread_ratio
 from .sources import ARM_NAMES, GOLD_ARMS
 from .targets import check_soft_targets, hard_labels, hard_sample_mask
+from .utils._sklearn_compat import HasMethods, Interval, validate_params
 
 __all__ = [
     "ARMS",

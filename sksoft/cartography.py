@@ -18,12 +18,6 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -33,6 +27,12 @@ from sklearn.utils.validation import (
 
 from .metrics._divergence import _js_rows
 from .targets import check_probabilities, check_soft_targets, hard_labels
+from .utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 
 __all__ = [
     "CartographyTransformer",

@@ -18,12 +18,6 @@ import torch
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import (
-    Interval,
-    Options,
-    StrOptions,
-    validate_parameter_constraints,
-)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -49,6 +43,12 @@ from torch.utils.data import Subset
 from .batching import SliceBatchIterator
 from .losses import SoftTargetCrossEntropyLoss
 from .targets import check_soft_targets
+from .utils._sklearn_compat import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 __all__ = ["SoftLabelClassifier"]
 

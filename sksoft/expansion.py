@@ -16,8 +16,6 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -29,6 +27,8 @@ from sklearn.utils.validation import (
 )
 
 from .targets import check_soft_targets, hard_labels
+from .utils._sklearn_compat import HasMethods
+from .utils._sklearn_compat import safe_indexing as _safe_indexing
 
 __all__ = ["ExpansionClassifier"]
 

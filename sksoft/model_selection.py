@@ -25,8 +25,7 @@ import numpy as np
 from sklearn import get_config
 from sklearn.base import clone
 from sklearn.model_selection import BaseCrossValidator, check_cv
-from sklearn.utils import _safe_indexing, check_random_state, indexable
-from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
+from sklearn.utils import check_random_state, indexable
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -35,6 +34,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 
 from .targets import check_soft_targets, hard_labels, target_entropy
+from .utils._sklearn_compat import HasMethods, StrOptions, validate_params
+from .utils._sklearn_compat import safe_indexing as _safe_indexing
 
 __all__ = ["SoftStratifiedKFold", "cross_val_predict"]
 

@@ -30,16 +30,16 @@ import numpy as np
 from scipy.optimize import brentq
 from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import (
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from .model_selection import SoftStratifiedKFold, cross_val_predict
+from .targets import _entropy_rows, check_soft_targets, hard_labels
+from .utils._sklearn_compat import (
     HasMethods,
     Interval,
     StrOptions,
     validate_params,
 )
-from sklearn.utils.validation import check_array, check_is_fitted
-
-from .model_selection import SoftStratifiedKFold, cross_val_predict
-from .targets import _entropy_rows, check_soft_targets, hard_labels
 
 __all__ = [
     "ARM_NAMES",

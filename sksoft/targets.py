@@ -17,7 +17,8 @@ import warnings
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .utils._sklearn_compat import Interval, StrOptions, validate_params
 
 __all__ = [
     "check_probabilities",

@@ -6,14 +6,14 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import (
+
+from ..sources import simulate_noisy_observer_panel
+from ..utils._sklearn_compat import (
     HasMethods,
     Interval,
     StrOptions,
     validate_params,
 )
-
-from ..sources import simulate_noisy_observer_panel
 
 __all__ = ["make_ambiguous_digits"]
 

@@ -6,9 +6,9 @@ import tarfile
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import validate_params
 
 from ..targets import counts_to_proba
+from ..utils._sklearn_compat import validate_params
 from ._base import RemoteFile, fetch_file, get_data_home
 
 __all__ = ["fetch_cifar10h"]

@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ..utils._sklearn_compat import StrOptions, validate_params
 from ._base import RemoteFile, fetch_file, get_data_home
 
 __all__ = ["fetch_mnist"]

@@ -4,9 +4,9 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..targets import hard_sample_mask, target_entropy
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._validation import _as_array, _check_pair
 
 __all__ = [

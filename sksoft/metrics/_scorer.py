@@ -10,9 +10,9 @@ from inspect import signature
 
 import numpy as np
 import sklearn
-from sklearn.utils._param_validation import validate_params
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from ..utils._sklearn_compat import validate_params
 from ._calibration import (
     expected_calibration_error,
     hard_sample_calibration_error,

@@ -2,9 +2,9 @@
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ..targets import _entropy_rows
+from ..utils._sklearn_compat import StrOptions, validate_params
 from ._divergence import _js_rows, _kl_rows, _xlogy_rows
 from ._validation import _check_pair, _weighted_mean
 
