@@ -35,10 +35,10 @@ required: the audit measures models against them.
 """
 
 import argparse
-import csv
 import json
 import math
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -46,16 +46,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import sklearn
 
-from .sources import ARM_NAMES, GOLD_ARMS
+from . import __version__, audit
+from .audit._data import DATASETS, UsageError, load_audit_data  # noqa: F401
+from .sources import ARM_NAMES
 
 __all__ = ["main"]
-
-DATASETS = ("ambiguous-digits", "mnist", "cifar10h")
-
-
-class UsageError(ValueError):
-    """A bad argument or bad data: reported in one line, exit code 2."""
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -149,7 +146,7 @@ class ProgressBar:
         self.update(1, f"{info.get('arm', '')} seed={info.get('seed', '')}")
 
 
-# ---------------------------------------------------------------- data loading
+# ---------------------------------------------------------------- arguments
 
 
 def _split_list(text, name):
@@ -190,313 +187,6 @@ def _parse_seeds(text):
     return values
 
 
-def _provenance_from_bunch(bunch, name, labels, default_licence):
-    """Data set, licence and label kind for the report, from a loader's Bunch."""
-    descr = str(bunch.get("DESCR", "") or "")
-    licence = default_licence
-    lines = descr.splitlines()
-    for i, line in enumerate(lines):
-        if line.strip().lower().startswith((":licence:", ":license:")):
-            parts = [line.split(":", 2)[2].strip()]
-            for cont in lines[i + 1 :]:  # indented continuation lines
-                if not cont.startswith((" ", "\t")) or not cont.strip():
-                    break
-                parts.append(cont.strip())
-            licence = " ".join(parts)
-            break
-    title = descr.strip().splitlines()[0].strip(" .=-") if descr.strip() else name
-    return {"dataset": name, "title": title, "licence": licence, "labels": labels}
-
-
-def _load_builtin(name, data_home, max_samples, random_state, download=True):
-    from . import datasets
-
-    if name == "ambiguous-digits":
-        bunch = datasets.make_ambiguous_digits(random_state=random_state)
-        n_votes = int(np.median(bunch.counts.sum(axis=1)))
-        prov = _provenance_from_bunch(
-            bunch,
-            name,
-            f"simulated (noisy-observer panel, {n_votes} votes per item)",
-            "CC BY 4.0 (UCI digits); blends and panel BSD-3-Clause",
-        )
-        X, gold, human = bunch.data, bunch.target, bunch.counts
-    elif name == "mnist":
-        from sklearn.decomposition import PCA
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
-        from .sources import simulate_noisy_observer_panel
-
-        bunch = datasets.fetch_mnist(
-            data_home=data_home, subset="test", download_if_missing=download
-        )
-        n_all = bunch.target.shape[0]
-        rng = np.random.default_rng(random_state)
-        perm = rng.permutation(n_all)
-        n_ref = min(2000, n_all // 3)
-        ref, items = np.sort(perm[:n_ref]), perm[n_ref:]
-        if max_samples is not None:
-            items = items[:max_samples]
-        items = np.sort(items)
-        reference = make_pipeline(
-            PCA(n_components=50, random_state=0), LogisticRegression(max_iter=500)
-        ).fit(bunch.data[ref], bunch.target[ref])
-        counts = simulate_noisy_observer_panel(
-            reference,
-            bunch.data[items],
-            image_shape=(28, 28),
-            feature_range=(0.0, 1.0),
-            random_state=random_state,
-        )
-        prov = _provenance_from_bunch(
-            bunch,
-            name,
-            "simulated (noisy-observer panel, 6 votes per image: a PCA + logistic "
-            f"regression fitted on {n_ref} disjoint MNIST test images labels "
-            "noisy copies)",
-            "CC BY-SA 3.0",
-        )
-        prov["subsample"] = f"{items.size} of {n_all} test images"
-        X, gold, human = bunch.images[items], bunch.target[items], counts
-        max_samples = None
-    else:  # cifar10h
-        bunch = datasets.fetch_cifar10h(
-            data_home=data_home, images=True, download_if_missing=download
-        )
-        prov = _provenance_from_bunch(
-            bunch, name, "human (CIFAR-10H annotators)", "CC BY-NC-SA 4.0"
-        )
-        X, gold, human = bunch.images, bunch.target, bunch.counts
-    data = {
-        "X": np.asarray(X),
-        "gold": np.asarray(gold),
-        "human": np.asarray(human),
-        "counts": True,
-        "classes": np.arange(np.asarray(human).shape[1]),
-        "provenance": prov,
-    }
-    return _subsample(data, max_samples, random_state)
-
-
-def _subsample(data, max_samples, random_state):
-    n = data["X"].shape[0]
-    if max_samples is None or max_samples >= n:
-        return data
-    rng = np.random.default_rng(random_state)
-    idx = np.sort(rng.choice(n, size=max_samples, replace=False))
-    out = dict(data)
-    out["X"] = data["X"][idx]
-    out["human"] = data["human"][idx]
-    out["gold"] = None if data["gold"] is None else data["gold"][idx]
-    out["provenance"] = dict(data["provenance"], subsample=f"{max_samples} of {n}")
-    return out
-
-
-def _as_classes(names):
-    """Class names from column suffixes: ints when they all parse as ints."""
-    try:
-        return np.array([int(c) for c in names])
-    except ValueError:
-        return np.array(names)
-
-
-def _read_npz(path):
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is bad data
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    with npz:
-        keys = set(npz.files)
-        if "data" not in keys:
-            raise UsageError(
-                f"{path} has no 'data' key (features); keys found: {sorted(keys)}"
-            )
-        X = npz["data"]
-        gold = npz["target"] if "target" in keys else None
-        if "counts" in keys and "soft_target" in keys:
-            raise UsageError(f"{path} has both 'counts' and 'soft_target'; keep one")
-        if "counts" in keys:
-            human, counts = npz["counts"], True
-        elif "soft_target" in keys:
-            human, counts = npz["soft_target"], False
-        else:
-            raise UsageError(
-                f"{path} has no human labels: add a 'counts' or 'soft_target' key"
-            )
-        classes = npz["classes"] if "classes" in keys else None
-    return X, gold, human, counts, classes
-
-
-def _read_csv(path):
-    try:
-        with open(path, newline="") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    if len(rows) < 2:
-        raise UsageError(f"{path} has no data rows")
-    header = [h.strip() for h in rows[0]]
-    body = rows[1:]
-    bad = [i for i, r in enumerate(body) if len(r) != len(header)]
-    if bad:
-        raise UsageError(
-            f"{path}: row {bad[0] + 2} has {len(body[bad[0]])} fields, "
-            f"the header has {len(header)}"
-        )
-    count_cols = [i for i, h in enumerate(header) if h.startswith("count_")]
-    soft_cols = [i for i, h in enumerate(header) if h.startswith("soft_")]
-    if count_cols and soft_cols:
-        raise UsageError(f"{path} has both count_* and soft_* columns; keep one kind")
-    label_cols = count_cols or soft_cols
-    if not label_cols:
-        raise UsageError(
-            f"{path} has no human-label columns: add count_<class> or "
-            "soft_<class> columns"
-        )
-    prefix = "count_" if count_cols else "soft_"
-    classes = _as_classes([header[i][len(prefix) :] for i in label_cols])
-    gold_col = header.index("target") if "target" in header else None
-    feat_cols = [i for i in range(len(header)) if i not in label_cols and i != gold_col]
-    if not feat_cols:
-        raise UsageError(f"{path} has no feature columns")
-
-    def numeric(cols, what):
-        try:
-            return np.array([[float(r[i]) for i in cols] for r in body])
-        except ValueError:
-            for ri, r in enumerate(body):
-                for i in cols:
-                    try:
-                        float(r[i])
-                    except ValueError:
-                        raise UsageError(
-                            f"{path}: {what} column {header[i]!r} row {ri + 2} is "
-                            f"not a number: {r[i]!r}"
-                        ) from None
-            raise  # pragma: no cover
-
-    X = numeric(feat_cols, "feature")
-    human = numeric(label_cols, "label")
-    gold = None
-    if gold_col is not None:
-        gold = _as_classes([r[gold_col].strip() for r in body])
-        if gold.dtype.kind != classes.dtype.kind:
-            gold, classes = gold.astype(str), classes.astype(str)
-    return X, gold, human, bool(count_cols), classes
-
-
-def _load_file(path, max_samples, random_state):
-    path = Path(path)
-    if not path.exists():
-        raise UsageError(
-            f"--dataset {str(path)!r} is neither one of {', '.join(DATASETS)} "
-            "nor an existing file"
-        )
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        X, gold, human, counts, classes = _read_npz(path)
-    elif suffix == ".csv":
-        X, gold, human, counts, classes = _read_csv(path)
-    else:
-        raise UsageError(f"--dataset file must end in .npz or .csv, got {path.name!r}")
-    X = np.asarray(X)
-    human = np.asarray(human)
-    if X.dtype.kind not in "biuf":
-        raise UsageError(f"{path}: features must be numeric, got dtype {X.dtype}")
-    if X.ndim < 2 or X.shape[0] == 0:
-        raise UsageError(f"{path}: features must have shape (n, ...) with n >= 1")
-    if human.ndim != 2:
-        raise UsageError(f"{path}: human labels must be 2-D (n, K), got {human.shape}")
-    n, k = human.shape
-    if X.shape[0] != n:
-        raise UsageError(f"{path}: {X.shape[0]} feature rows but {n} human-label rows")
-    if classes is None:
-        classes = np.arange(k)
-    classes = np.asarray(classes)
-    if classes.shape != (k,):
-        raise UsageError(
-            f"{path}: K mismatch: {classes.size} classes but {k} human-label columns"
-        )
-    if gold is not None:
-        gold = np.asarray(gold).ravel()
-        if gold.shape[0] != n:
-            raise UsageError(f"{path}: {gold.shape[0]} gold labels but {n} rows")
-        unknown = ~np.isin(gold, classes)
-        if unknown.any():
-            i = int(np.flatnonzero(unknown)[0])
-            raise UsageError(
-                f"{path}: K mismatch: gold label {gold[i].item()!r} (row {i}) is not "
-                "one of "
-                f"the {k} classes {list(classes.tolist())}"
-            )
-    data = {
-        "X": X,
-        "gold": gold,
-        "human": human,
-        "counts": counts,
-        "classes": classes,
-        "provenance": {
-            "dataset": path.name,
-            "title": f"user data {path.name}",
-            "licence": "as stated by the data owner (not recorded in the file)",
-            "labels": "human (user-supplied "
-            + ("vote counts" if counts else "soft labels")
-            + ")",
-        },
-    }
-    return _subsample(data, max_samples, random_state)
-
-
-def load_audit_data(
-    dataset, *, data_home=None, max_samples=None, random_state=0, download=True
-):
-    """Load a built-in data set or a user file for the audit.
-
-    Parameters
-    ----------
-    dataset : str
-        ``"ambiguous-digits"``, ``"mnist"``, ``"cifar10h"`` or the path of a
-        ``.npz`` / ``.csv`` file in the format of the module docstring.
-    data_home : str, default=None
-        Download / cache folder of the real data sets.
-    max_samples : int, default=None
-        Random subsample size (all rows by default).
-    random_state : int, default=0
-        Seed of the subsample, of the generated data and of simulated panels.
-    download : bool, default=True
-        Allow downloads of missing real data.
-
-    Returns
-    -------
-    data : dict
-        ``X``, ``gold`` (or None), ``human`` (counts or soft labels),
-        ``counts`` (bool), ``classes`` and ``provenance`` (``dataset``,
-        ``title``, ``licence``, ``labels``: human or simulated).
-
-    Raises
-    ------
-    UsageError
-        A ``ValueError`` naming what is wrong with the data or the file.
-
-    Examples
-    --------
-    >>> from sksoft.cli import load_audit_data
-    >>> data = load_audit_data("ambiguous-digits", max_samples=200)
-    >>> data["X"].shape, data["human"].shape, data["provenance"]["labels"]
-    ((200, 64), (200, 10), 'simulated (noisy-observer panel, 6 votes per item)')
-    """
-    if dataset in DATASETS:
-        try:
-            return _load_builtin(
-                dataset, data_home, max_samples, random_state, download
-            )
-        except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
-            msg = " ".join(str(exc).split()) or type(exc).__name__
-            raise UsageError(f"cannot load {dataset}: {msg}") from None
-    return _load_file(dataset, max_samples, random_state)
-
-
 # ---------------------------------------------------------------- the command
 
 
@@ -517,7 +207,7 @@ def _build_parser():
         description="sksoft: learning from soft labels, the scikit-learn way.",
     )
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
-    audit = sub.add_parser(
+    audit_parser = sub.add_parser(
         "audit",
         help="train every supervision arm over several seeds and write a report",
         description=(
@@ -531,7 +221,7 @@ def _build_parser():
         epilog=_FILE_FORMATS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--dataset",
         default="ambiguous-digits",
         help=(
@@ -540,48 +230,48 @@ def _build_parser():
             "file (format below)"
         ),
     )
-    audit.add_argument("--data-home", default=None, help="download/cache folder")
-    audit.add_argument(
+    audit_parser.add_argument("--data-home", default=None, help="download/cache folder")
+    audit_parser.add_argument(
         "--offline",
         action="store_true",
         help="never download: mnist/cifar10h must already be in --data-home",
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--arms",
         default=",".join(ARM_NAMES),
         help=f"comma list of arms (default: all six: {','.join(ARM_NAMES)})",
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--seeds", default="5", help="number of seeds (default 5) or a comma list"
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--epochs",
         type=int,
         default=None,
         help="training epochs (default: 40 for features, 12 for images)",
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--hard-fraction",
         type=float,
         default=0.2,
         help="share of test samples with the highest human-label entropy (0.2)",
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--test-size", type=float, default=0.3, help="held-out share (0.3)"
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--cv",
         type=int,
         default=None,
         help="K-fold out-of-fold predictions for every sample instead of one split",
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--max-samples",
         type=int,
         default=None,
         help="random subsample of the data (default: all; mnist/cifar10h: 3000)",
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--n-jobs",
         type=int,
         default=None,
@@ -590,21 +280,28 @@ def _build_parser():
             "number of cores, at most 8; -1: all cores)"
         ),
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--random-state", type=int, default=0, help="data split / teacher seed"
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--out", default="sksoft-audit", help="output folder (default: sksoft-audit)"
     )
-    audit.add_argument(
+    audit_parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing --out folder"
     )
-    audit.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    audit.add_argument("--quiet", action="store_true", help="no progress bar")
+    audit_parser.add_argument(
+        "--no-figures", action="store_true", help="skip the PNG figures"
+    )
+    audit_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
 def _check_args(args):
+    """The argument checks that need no data: all made before any download.
+
+    The data (and the arms against the data) are checked once, by
+    :func:`sksoft.audit.run_audit`, whose ``ValueError`` becomes exit code 2.
+    """
     arms = _parse_arms(args.arms)
     seeds = _parse_seeds(args.seeds)
     if arms == ["gold"]:
@@ -632,25 +329,9 @@ def _check_args(args):
     return arms, seeds, out
 
 
-def _check_arms_against_data(arms, data):
-    if data["gold"] is None:
-        needs = [a for a in arms if a in GOLD_ARMS]
-        if needs:
-            ok = ",".join(a for a in ARM_NAMES if a not in GOLD_ARMS)
-            raise UsageError(
-                f"arm {needs[0]!r} needs gold labels, which the data lacks (no "
-                f"'target'); choose --arms among {ok}"
-            )
-
-
-def _command_record(args, arms, seeds, n_jobs, result):
+def _command_record(args, seeds, n_jobs, result):
     """The command line, the resolved settings and the software versions."""
-    import platform
-
-    import sklearn
     import torch
-
-    from . import __version__
 
     return {
         "argv": ["sksoft", "audit", *args._argv],
@@ -689,17 +370,13 @@ def _audit(args):
         random_state=args.random_state,
         download=not args.offline,
     )
-    _check_arms_against_data(arms, data)
-
-    from .audit import run_audit
-
     n_jobs = args.n_jobs
     if n_jobs is None:
         n_jobs = max(1, min(os.cpu_count() or 1, 8, len(arms) * len(seeds)))
     n_runs = len(arms) * len(seeds) * (args.cv or 1)
     bar = None if args.quiet else ProgressBar(n_runs)
     try:
-        result = run_audit(
+        result = audit.run_audit(  # the first use of audit.run_audit loads torch
             data["X"],
             data["gold"],
             data["human"],
@@ -717,7 +394,7 @@ def _audit(args):
             progress=bar,
         )
     except ValueError as exc:
-        # input problems found by run_audit's validation (before any training)
+        # the data checks of run_audit's validation (before any training)
         raise UsageError(" ".join(str(exc).split())) from None
 
     parent = out.resolve().parent
@@ -726,8 +403,7 @@ def _audit(args):
     try:
         result.write_report(tmp, figures=not args.no_figures)
         (tmp / "command.json").write_text(
-            json.dumps(_command_record(args, arms, seeds, n_jobs, result), indent=1)
-            + "\n"
+            json.dumps(_command_record(args, seeds, n_jobs, result), indent=1) + "\n"
         )
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))

@@ -1,4 +1,4 @@
-"""Over-seed statistics of the audit (private; numpy and scipy only).
+"""Over-seed statistics of the audit (private leaf; numpy and scipy only).
 
 The audit trains every arm once per seed. With ``S`` seeds, metric ``m`` of
 arm ``a`` is a vector ``m[a, :]`` of ``S`` numbers. This module turns those
@@ -121,7 +121,6 @@ def spread_ratio(values, reference, *, confidence=0.95):
     dfa, dfb = a.size - 1, b.size - 1
     hi_q = float(stats.f.ppf(0.5 + confidence / 2.0, dfa, dfb))
     lo_q = float(stats.f.ppf(0.5 - confidence / 2.0, dfa, dfb))
-    out["ratio"] = sa / sb
     out["ci_low"] = math.sqrt(f / hi_q)
     out["ci_high"] = math.sqrt(f / lo_q)
     return out
@@ -147,3 +146,22 @@ def curve_spread(curves):
     n_epochs = min(c.size for c in curves)
     mat = np.stack([c[:n_epochs] for c in curves])
     return float(np.mean(np.std(mat, axis=0, ddof=1)))
+
+
+def verdict(effect, better):
+    """Read a :func:`paired_difference` in the metric's direction.
+
+    ``"better"`` or ``"worse"`` when the interval excludes zero on that side,
+    ``"no clear difference"`` when it includes zero, ``"n/a"`` without an
+    interval (one seed).
+    """
+    lo, hi = effect["ci_low"], effect["ci_high"]
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "n/a"
+    if better == "lower":
+        lo, hi = -hi, -lo
+    if lo > 0:
+        return "better"
+    if hi < 0:
+        return "worse"
+    return "no clear difference"

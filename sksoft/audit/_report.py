@@ -1,6 +1,9 @@
 """Report folder of the audit: report.md, results.csv, effects.csv, runs.jsonl, PNGs.
 
-Private: :meth:`sksoft.audit.AuditResult.write_report` is the entry point.
+Private: :meth:`sksoft.audit.AuditResult.write_report` is the entry point. The
+report reads the statistics the result computed once (``summary``, ``effects``,
+``spreads``, ``curve_spreads``) and takes every metric choice and the wording of
+the human-label reference from ``_metrics.py``.
 
 Number formats (the recomputation test relies on them): every metric value,
 mean, standard deviation, difference and interval bound is written with
@@ -15,34 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-#: metrics in the main comparison table (the rest are in the appendix table)
-KEY_METRICS = (
-    "accuracy_vs_gold",
-    "accuracy_vs_human_mode",
-    "ece_all_vs_gold",
-    "ece_hard_vs_gold",
-    "ece_all_vs_human",
-    "ece_hard_vs_human",
-    "ece_easy_vs_human",
-    "kl_hard_vs_human",
-    "jsd_all_vs_human",
-    "spearman_confidence_vs_human",
-    "carto_spearman_confidence_vs_human",
+from ._metrics import (
+    HEADLINE,
+    KEY_METRICS,
+    METRICS,
+    human_labels_name,
+    labels_are_simulated,
+    reference_name,
+    spread_metrics,
 )
-#: the headline metric the plain reading judges calibration by
-HEADLINE = "ece_hard_vs_human"
-#: metrics whose seed spread the stability section compares
-SPREAD_METRICS = ("ece_hard_vs_human", "accuracy_vs_gold")
+from ._plots import draw_figures
 
 JSONL_VERSION = 1
-
-
-def spread_metrics(result):
-    """The metrics of the stability section that this audit has."""
-    names = [m for m in SPREAD_METRICS if m in result.scores]
-    if "accuracy_vs_gold" not in result.scores:
-        names.append("accuracy_vs_human_mode")
-    return names
 
 
 def fmt(x):
@@ -65,13 +52,21 @@ def interval(lo, hi):
     return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
-def _labels_are_simulated(result):
-    return "simulated" in str(result.provenance.get("labels", "")).lower()
+def _simulated(result):
+    return labels_are_simulated(result.provenance)
 
 
-def human_name(result):
-    """How the report names the human labels: flagged when simulated."""
-    return "simulated human labels" if _labels_are_simulated(result) else "human labels"
+def _tables(result):
+    """The result's statistics by ``(arm, metric)``: summary, effects, spreads."""
+
+    def by_key(rows):
+        return {(r["arm"], r["metric"]): r for r in rows}
+
+    return (
+        by_key(result.summary()),
+        by_key(result.effects()),
+        by_key(result.spreads()),
+    )
 
 
 # ---------------------------------------------------------------- runs.jsonl
@@ -149,22 +144,6 @@ def write_runs_jsonl(result, path):
             fh.write(json.dumps(_jsonable(record), default=str) + "\n")
 
 
-def read_runs_jsonl(path):
-    """Read a runs.jsonl back: ``(header, runs)`` with arrays as ndarrays."""
-    with open(path) as fh:
-        lines = [json.loads(line) for line in fh if line.strip()]
-    header, runs = lines[0], lines[1:]
-    for key in ("test_index", "gold_test", "gold"):
-        if header.get(key) is not None:
-            header[key] = np.asarray(header[key], dtype=np.int64)
-    for key in ("human_test", "human"):
-        header[key] = np.asarray(header[key], dtype=float)
-    header["hard_mask"] = np.asarray(header["hard_mask"], dtype=bool)
-    for run in runs:
-        run["proba"] = np.asarray(run["proba"], dtype=float)
-    return header, runs
-
-
 # ---------------------------------------------------------------- CSVs
 
 
@@ -184,10 +163,8 @@ def write_results_csv(result, path):
 
 def write_effects_csv(result, path):
     """Per arm and metric: mean, std, and the paired difference to the reference."""
-    from .audit import METRICS
-
-    effects = {(e["arm"], e["metric"]): e for e in result.effects()}
-    spreads = {(s["arm"], s["metric"]): s for s in result.spreads()}
+    summary, effects, spreads = _tables(result)
+    simulated = _simulated(result)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(
@@ -209,8 +186,7 @@ def write_effects_csv(result, path):
                 "std_ratio_ci_high",
             ]
         )
-        for row in result.summary():
-            key = (row["arm"], row["metric"])
+        for key, row in summary.items():
             e = effects.get(key, {})
             s = spreads.get(key, {})
 
@@ -222,7 +198,7 @@ def write_effects_csv(result, path):
                 [
                     row["arm"],
                     row["metric"],
-                    _reference_name(result, row["metric"]),
+                    reference_name(row["metric"], simulated),
                     METRICS[row["metric"]]["better"],
                     num(row, "mean"),
                     num(row, "std"),
@@ -242,16 +218,6 @@ def write_effects_csv(result, path):
 # ---------------------------------------------------------------- report.md
 
 
-def _reference_name(result, metric):
-    """The reference of a metric as the report names it (simulated flagged)."""
-    from .audit import METRICS
-
-    ref = METRICS[metric]["reference"]
-    if ref.startswith("human") and _labels_are_simulated(result):
-        return "simulated " + ref
-    return ref
-
-
 def _md_table(header, rows):
     lines = ["| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join("---" for _ in header) + "|")
@@ -259,29 +225,27 @@ def _md_table(header, rows):
     return "\n".join(lines)
 
 
-def _mean_std(result, name, arm):
-    from ._audit_stats import seed_mean_std
-
-    return seed_mean_std(result.scores[name][result.arms.index(arm)])
-
-
-def _cell(result, name, arm):
-    mean, std = _mean_std(result, name, arm)
-    return f"{fmt(mean)} ± {fmt(std)}"
+def _cell(summary, name, arm):
+    row = summary[(arm, name)]
+    return f"{fmt(row['mean'])} ± {fmt(row['std'])}"
 
 
-def _reading(result, effects, spreads, curve):
+def _soft_arms(result):
+    """The trained soft-label arms besides the reference, in report order.
+
+    The audit's one list of soft arms (to be read from the arm registry of
+    :mod:`sksoft.sources` once it flags them).
+    """
+    soft = ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
+    return [a for a in result.arms if a in soft and a != result.reference]
+
+
+def _reading(result, summary, effects, spreads, curve):
     """The plain reading: calibration on hard samples and seed spread."""
-    from ._audit_stats import spread_ratio
-
     ref = result.reference
-    hname = human_name(result)
+    hname = human_labels_name(_simulated(result))
     lines = []
-    soft = [
-        a
-        for a in ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
-        if a in result.arms and a != ref
-    ]
+    soft = _soft_arms(result)
     conf = int(round(100 * result.params["confidence"]))
     if not soft:
         return ["No soft-label arm was trained, so there is nothing to judge."]
@@ -293,8 +257,8 @@ def _reading(result, effects, spreads, curve):
     lines.append("")
     for arm in soft:
         e = effects[(arm, HEADLINE)]
-        m_arm, _ = _mean_std(result, HEADLINE, arm)
-        m_ref, _ = _mean_std(result, HEADLINE, ref)
+        m_arm = summary[(arm, HEADLINE)]["mean"]
+        m_ref = summary[(ref, HEADLINE)]["mean"]
         verdict = e["verdict"]
         if verdict == "better":
             text = "calibrates **better** than"
@@ -352,13 +316,8 @@ def _reading(result, effects, spreads, curve):
     for arm in soft:
         parts = []
         smaller, larger = [], []
-        for name in spread_metrics(result):
-            i, j = result.arms.index(arm), result.arms.index(ref)
-            s = spread_ratio(
-                result.scores[name][i],
-                result.scores[name][j],
-                confidence=result.params["confidence"],
-            )
+        for name in spread_metrics(result.scores):
+            s = spreads[(arm, name)]
             parts.append(
                 f"`{name}` ratio {fmt(s['ratio'])} "
                 f"{interval(s['ci_low'], s['ci_high'])}"
@@ -404,14 +363,11 @@ def _reading(result, effects, spreads, curve):
 
 
 def write_report_md(result, path, figures):
-    from .audit import METRICS
-
     prov = result.provenance
     ref = result.reference
-    hname = human_name(result)
-    simulated = _labels_are_simulated(result)
-    effects = {(e["arm"], e["metric"]): e for e in result.effects()}
-    spreads = {(s["arm"], s["metric"]): s for s in result.spreads()}
+    simulated = _simulated(result)
+    hname = human_labels_name(simulated)
+    summary, effects, spreads = _tables(result)
     curve = result.curve_spreads()
     n = len(result.human)
     n_test = len(result.test_index)
@@ -472,7 +428,7 @@ def write_report_md(result, path, figures):
     L.append("")
     L.append("## Reading")
     L.append("")
-    L += _reading(result, effects, spreads, curve)
+    L += _reading(result, summary, effects, spreads, curve)
     L.append("")
     L.append("## Comparison (mean ± std over seeds)")
     L.append("")
@@ -488,7 +444,7 @@ def write_report_md(result, path, figures):
     L.append(
         _md_table(
             ["arm", *key],
-            [[f"`{a}`", *[_cell(result, m, a) for m in key]] for a in result.arms],
+            [[f"`{a}`", *[_cell(summary, m, a) for m in key]] for a in result.arms],
         )
     )
     L.append("")
@@ -525,8 +481,8 @@ def write_report_md(result, path, figures):
     srows = []
     for a in result.arms:
         row = [f"`{a}`"]
-        for m in spread_metrics(result):
-            _, std = _mean_std(result, m, a)
+        for m in spread_metrics(result.scores):
+            std = summary[(a, m)]["std"]
             if a == ref:
                 row += [fmt(std), "1 (reference)"]
             else:
@@ -538,7 +494,7 @@ def write_report_md(result, path, figures):
         row.append(fmt(curve.get(a, math.nan)))
         srows.append(row)
     sheader = ["arm"]
-    for m in spread_metrics(result):
+    for m in spread_metrics(result.scores):
         sheader += [f"std {m}", f"ratio {m}"]
     sheader.append("train-loss curve spread")
     L.append(_md_table(sheader, srows))
@@ -559,9 +515,9 @@ def write_report_md(result, path, figures):
             [
                 [
                     f"`{m}`",
-                    _reference_name(result, m),
+                    reference_name(m, simulated),
                     METRICS[m]["better"],
-                    *[_cell(result, m, a) for a in result.arms],
+                    *[_cell(summary, m, a) for a in result.arms],
                 ]
                 for m in result.scores
             ],
@@ -596,8 +552,6 @@ def write_report(result, path, *, figures=True):
     written = []
     figs = []
     if figures:
-        from ._audit_plots import draw_figures
-
         figs = draw_figures(result, path)
         written += [path / fig[0] for fig in figs]
     write_runs_jsonl(result, path / "runs.jsonl")

@@ -1,4 +1,4 @@
-"""PNG figures of the audit report (private; matplotlib imported inside).
+"""PNG figures of the audit report (private; matplotlib imported when drawing).
 
 Every figure names its reference ("vs gold" / "vs human soft labels") and marks
 simulated labels, so a figure lifted out of the report still reads correctly.
@@ -8,28 +8,45 @@ import math
 
 import numpy as np
 
+from ..cartography import DataMapDisplay
+from ..metrics import ReliabilityDisplay
+from ..targets import target_entropy
+from ._metrics import (
+    KEY_METRICS,
+    METRICS,
+    human_labels_name,
+    labels_are_simulated,
+    reference_name,
+)
 
-def _figure(nrows, ncols, figsize, **kwargs):
-    """A figure and its axes grid without pyplot (no global backend state).
 
-    The figures are saved to files only, so the report works headless and does
-    not touch the backend of an interactive session.
+def _figure_grid(n_panels, ncols, panel_size, **kwargs):
+    """A figure with ``n_panels`` axes in rows of ``ncols``, without pyplot.
+
+    ``panel_size`` is the ``(width, height)`` of one panel in inches; axes past
+    ``n_panels`` are hidden. No pyplot means no global backend state: the
+    figures are saved to files only, so the report works headless and does not
+    touch the backend of an interactive session.
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize)
+    ncols = min(ncols, n_panels)
+    nrows = math.ceil(n_panels / ncols)
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+    for ax in list(axes.flat)[n_panels:]:
+        ax.set_visible(False)
     return fig, axes
 
 
-def _human_label(result):
-    from ._report import _labels_are_simulated
+def _save(fig, path, title, *, fontsize, top):
+    fig.suptitle(title, fontsize=fontsize)
+    fig.tight_layout(rect=(0, 0, 1, top))
+    fig.savefig(path, dpi=90)
 
-    return (
-        "simulated human soft labels"
-        if _labels_are_simulated(result)
-        else "human soft labels"
-    )
+
+def _human_label(result):
+    return human_labels_name(labels_are_simulated(result.provenance), soft=True)
 
 
 def _pooled(result, arm):
@@ -45,13 +62,11 @@ def _pooled(result, arm):
 
 def reliability_figure(result, arm, path):
     """Reliability diagrams of one arm: (vs gold, vs human) x (all, hard)."""
-    from .metrics import ReliabilityDisplay
-
     proba, gold, human, hard, reps = _pooled(result, arm)
     hname = _human_label(result)
     refs = [("gold labels", gold)] if gold is not None else []
     refs.append((hname, human))
-    fig, axes = _figure(len(refs), 2, figsize=(12, 4.6 * len(refs)))
+    fig, axes = _figure_grid(2 * len(refs), 2, (6, 4.6))
     for row, (ref_name, y_ref) in enumerate(refs):
         ReliabilityDisplay.from_predictions(
             y_ref,
@@ -65,21 +80,19 @@ def reliability_figure(result, arm, path):
         )
         axes[row, 0].set_title(f"{arm}: all test samples, vs {ref_name}")
         axes[row, 1].set_title(f"{arm}: hard test samples, vs {ref_name}")
-    fig.suptitle(
+    _save(
+        fig,
+        path,
         f"Reliability of arm '{arm}' ({reps} seeds' test predictions pooled; "
         f"hard = top {100 * result.params['hard_fraction']:.0f}% entropy of the "
         f"{hname})",
         fontsize=12,
+        top=0.96,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
-    fig.savefig(path, dpi=90)
 
 
 def data_map_figure(result, path):
     """Data maps of every arm (first seed, first fold), coloured by human entropy."""
-    from .cartography import DataMapDisplay
-    from .targets import target_entropy
-
     arms = [
         a
         for a in result.arms
@@ -90,9 +103,7 @@ def data_map_figure(result, path):
     if not arms:
         return False
     hname = _human_label(result)
-    ncols = min(3, len(arms))
-    nrows = math.ceil(len(arms) / ncols)
-    fig, axes = _figure(nrows, ncols, figsize=(5.2 * ncols, 4.6 * nrows))
+    fig, axes = _figure_grid(len(arms), 3, (5.2, 4.6))
     train = result.folds[0][0]
     entropy = target_entropy(result.human[train])
     for ax, arm in zip(axes.flat, arms):
@@ -107,28 +118,23 @@ def data_map_figure(result, path):
             cmap="viridis",
         )
         ax.set_title(f"{arm} (seed {run['seed']}), training samples")
-    for ax in list(axes.flat)[len(arms) :]:
-        ax.set_visible(False)
     gold_note = "gold label" if result.gold is not None else "human mode"
-    fig.suptitle(
+    _save(
+        fig,
+        path,
         f"Data maps: confidence and variability of the {gold_note} over epochs, "
         f"colour = entropy of the {hname}",
         fontsize=12,
+        top=0.95,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=90)
     return True
 
 
 def metric_spread_figure(result, path, metrics):
     """Per metric: each seed's value per arm, with the mean and +/- 1 std."""
-    from .audit import METRICS
-
     metrics = [m for m in metrics if m in result.scores]
-    hname = _human_label(result)
-    ncols = min(3, len(metrics))
-    nrows = math.ceil(len(metrics) / ncols)
-    fig, axes = _figure(nrows, ncols, figsize=(5.4 * ncols, 3.8 * nrows))
+    simulated = labels_are_simulated(result.provenance)
+    fig, axes = _figure_grid(len(metrics), 3, (5.4, 3.8))
     x = np.arange(len(result.arms))
     for ax, name in zip(axes.flat, metrics):
         mat = result.scores[name]
@@ -149,24 +155,22 @@ def metric_spread_figure(result, path, metrics):
                 markersize=5,
                 zorder=4,
             )
-        ref = METRICS[name]["reference"]
-        if ref == "human soft labels":
-            ref = hname
         ax.set_title(
-            f"{name}\n(vs {ref}; {METRICS[name]['better']} is better)", fontsize=9
+            f"{name}\n(vs {reference_name(name, simulated)}; "
+            f"{METRICS[name]['better']} is better)",
+            fontsize=9,
         )
         ax.set_xticks(x)
         ax.set_xticklabels(result.arms, rotation=30, ha="right", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    for ax in list(axes.flat)[len(metrics) :]:
-        ax.set_visible(False)
-    fig.suptitle(
+    _save(
+        fig,
+        path,
         f"Spread over {len(result.seeds)} seeds: dots = seeds, square = mean "
         "+/- 1 std (ddof=1)",
         fontsize=12,
+        top=0.95,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=90)
 
 
 def training_curves_figure(result, path):
@@ -178,9 +182,7 @@ def training_curves_figure(result, path):
     ]
     if not arms:
         return False
-    ncols = min(3, len(arms))
-    nrows = math.ceil(len(arms) / ncols)
-    fig, axes = _figure(nrows, ncols, figsize=(5.0 * ncols, 3.6 * nrows), sharex=True)
+    fig, axes = _figure_grid(len(arms), 3, (5.0, 3.6), sharex=True)
     curves = result.curve_spreads()
     for ax, arm in zip(axes.flat, arms):
         for run in (r for r in result.runs if r["arm"] == arm):
@@ -197,22 +199,19 @@ def training_curves_figure(result, path):
         ax.set_ylabel("training loss (vs the arm's own targets)", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(arms) :]:
-        ax.set_visible(False)
-    fig.suptitle(
+    _save(
+        fig,
+        path,
         "Training-loss curves across seeds (soft targets have an entropy floor, "
         "so levels differ between arms; compare the spread)",
         fontsize=11,
+        top=0.94,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
-    fig.savefig(path, dpi=90)
     return True
 
 
 def draw_figures(result, folder):
     """Draw every figure into ``folder``; return ``[(file, title, caption)]``."""
-    from ._report import KEY_METRICS
-
     hname = _human_label(result)
     n_seeds = len(result.seeds)
     out = []

@@ -1,0 +1,588 @@
+"""``run_audit``: the audit as named steps (private; imports torch).
+
+validate (:func:`check_audit_inputs`, :func:`_resolve_seeds`,
+:func:`_resolve_arms`) -> split (:func:`_make_folds`) -> build targets
+(:func:`_build_arms`) -> fit in parallel (:func:`_fit_all`, one
+:func:`~sksoft.audit._worker.fit_one` per arm, seed and fold) -> score
+(:func:`_score_runs`) -> package (:class:`~sksoft.audit.AuditResult`).
+
+The parameters are checked once, by ``validate_params``; the body checks only
+what the decorator cannot (the data, the arms, distinct seeds).
+"""
+
+import math
+import numbers
+import time
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from ..sources import ARM_NAMES, GOLD_ARMS, make_supervision_arms, mode_one_hot
+from ..targets import check_soft_targets, hard_labels, hard_sample_mask, target_entropy
+from ..utils._sklearn_compat import HasMethods, Interval, validate_params
+from ._estimators import default_estimator, default_teacher, describe
+from ._metrics import METRICS
+from ._result import AuditResult
+from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
+from ._worker import fit_one
+
+ARMS = ARM_NAMES  # the arms in report order, as ``sksoft.audit.ARMS``
+
+# ---------------------------------------------------------------- validate
+
+
+def as_model_input(X):
+    """Features as float32: 2-D as is, images as ``(n, C, H, W)`` in [0, 1]."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must be numeric, got dtype {X.dtype}")
+    scale = 255.0 if X.dtype == np.uint8 else None
+    if X.ndim == 3:  # (n, H, W) grey images
+        X = X[:, None, :, :]
+    elif X.ndim == 4 and X.shape[-1] in (1, 3, 4) and X.shape[1] not in (1, 3, 4):
+        X = np.transpose(X, (0, 3, 1, 2))  # channels last -> first
+    elif X.ndim not in (2, 4):
+        raise ValueError(
+            "X must be 2-D features (n, n_features) or images (n, H, W), "
+            f"(n, C, H, W) or (n, H, W, C); got shape {X.shape}"
+        )
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if scale is not None:
+        X /= scale
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity")
+    return X
+
+
+def check_audit_inputs(X, gold, human, counts, classes):
+    """The data checks of the audit (the only ones; the command relies on them).
+
+    Returns ``(X, gold_pos, human_p, classes)``: model input, gold labels as
+    column positions (or None), human soft labels and the class labels.
+    """
+    X = as_model_input(X)
+    n = X.shape[0]
+    if n < 4:
+        raise ValueError(f"the audit needs at least 4 samples, got {n}")
+    human_arr = np.asarray(human)
+    if counts is None:
+        counts = human_arr.dtype.kind in "iu"
+    if human_arr.ndim != 2:
+        raise ValueError(
+            f"human labels must be a 2-D (n_samples, n_classes) matrix of soft "
+            f"labels or vote counts, got shape {human_arr.shape}"
+        )
+    if human_arr.shape[0] != n:
+        raise ValueError(
+            f"X has {n} samples but the human labels have {human_arr.shape[0]} rows"
+        )
+    human_p = check_soft_targets(human_arr, counts=counts, input_name="human")
+    k = human_p.shape[1]
+    if k < 2:
+        raise ValueError("the human labels need at least 2 classes")
+    if classes is None:
+        classes = np.arange(k)
+    classes = np.asarray(classes)
+    if classes.shape != (k,):
+        raise ValueError(
+            f"K mismatch: {classes.size} classes but {k} human-label columns"
+        )
+    gold_pos = None
+    if gold is not None:
+        gold = np.asarray(gold)
+        if gold.ndim == 2 and gold.shape[1] == 1:
+            gold = gold.ravel()
+        if gold.shape != (n,):
+            raise ValueError(
+                f"gold must be 1-D labels of length {n}, got shape {gold.shape}"
+            )
+        lookup = {c: i for i, c in enumerate(classes.tolist())}
+        try:
+            gold_pos = np.array([lookup[g] for g in gold.tolist()], dtype=np.int64)
+        except KeyError as exc:
+            raise ValueError(
+                f"K mismatch: gold label {exc.args[0]!r} is not one of the {k} "
+                f"classes {classes.tolist()} of the human labels"
+            ) from None
+    return X, gold_pos, human_p, classes
+
+
+def _resolve_seeds(seeds):
+    """An int ``s`` means ``range(s)`` (the decorator ensures ``s >= 1``)."""
+    if isinstance(seeds, numbers.Integral):
+        return list(range(int(seeds)))
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError("seeds must be a non-empty list of distinct integers")
+    return seeds
+
+
+def _resolve_arms(arms, has_gold):
+    """The arms in report order, the reference arm included; and the reference."""
+    reference = "gold" if has_gold else "human_mode"
+    if arms is None:
+        arms = list(ARMS) if has_gold else [a for a in ARMS if a not in GOLD_ARMS]
+    arms = [str(a) for a in arms]
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        raise ValueError(f"unknown arm {unknown[0]!r}; choose from {list(ARMS)}")
+    if len(set(arms)) != len(arms):
+        raise ValueError("arms lists an arm twice")
+    if not has_gold:
+        needs = [a for a in arms if a in GOLD_ARMS]
+        if needs:
+            free = ", ".join(a for a in ARMS if a not in GOLD_ARMS)
+            raise ValueError(
+                f"arm {needs[0]!r} needs gold labels, which were not given; "
+                f"choose arms among {free}"
+            )
+    if reference not in arms:
+        arms = [reference, *arms]
+    arms = [a for a in ARMS if a in arms]
+    if len(arms) < 2:
+        raise ValueError("the audit needs at least one arm besides the reference")
+    return arms, reference
+
+
+# ---------------------------------------------------------------- split
+
+
+def _make_folds(n, strat, test_size, cv, random_state):
+    """``[(train, test)]``: one stratified split, or the folds of ``cv``."""
+    _, class_counts = np.unique(strat, return_counts=True)
+    if cv is None:
+        stratify = strat if class_counts.min() >= 2 else None
+        train, test = train_test_split(
+            np.arange(n),
+            test_size=test_size,
+            random_state=random_state,
+            stratify=stratify,
+        )
+        return [(np.sort(train), np.sort(test))]
+    if isinstance(cv, numbers.Integral):
+        cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    folds = [
+        (np.sort(np.asarray(tr)), np.sort(np.asarray(te)))
+        for tr, te in cv.split(np.zeros((n, 1)), strat)
+    ]
+    test_all = np.concatenate([te for _, te in folds])
+    if test_all.size != n or np.unique(test_all).size != n:
+        raise ValueError(
+            "cv must put every sample in exactly one test fold (a partition, like "
+            "KFold), so that every sample gets one out-of-fold prediction"
+        )
+    return folds
+
+
+# ---------------------------------------------------------------- targets
+
+
+def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state):
+    """Targets of each arm on the training rows, from :mod:`sksoft.sources`.
+
+    The one place the audit builds targets; without gold labels only the arms
+    that need none are possible, built here until
+    :func:`~sksoft.sources.make_supervision_arms` builds them itself.
+    """
+    if gold_train is None:  # only the arms that need no gold label
+        built = {"human_mode": mode_one_hot(human_train), "human_soft": human_train}
+    else:
+        built = make_supervision_arms(
+            human_train,
+            gold_train,
+            X=X_train.reshape(len(X_train), -1) if "teacher" in arms else None,
+            arms=arms,
+            teacher=teacher,
+            random_state=random_state,
+        )
+    return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
+
+
+# ---------------------------------------------------------------- fit
+
+
+def _fit_all(
+    tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
+):
+    """Run every ``(arm, seed, fold)`` task through joblib; outputs by task."""
+    jobs = (
+        delayed(fit_one)(
+            (arm, seed, f),
+            estimator,
+            X,
+            targets[f][arm],
+            folds[f][0],
+            folds[f][1],
+            None if gold_pos is None else gold_pos[folds[f][0]],
+            seed,
+            record_dynamics,
+        )
+        for arm, seed, f in tasks
+    )
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    total = len(tasks)
+    if progress is not None:
+        progress({"arm": None, "seed": None, "fold": None, "done": 0, "total": total})
+    outputs = {}
+    for i, (key, out) in enumerate(parallel(jobs)):
+        outputs[key] = out
+        if progress is not None:
+            arm, seed, f = key
+            progress(
+                {"arm": arm, "seed": seed, "fold": f, "done": i + 1, "total": total}
+            )
+    return outputs
+
+
+# ---------------------------------------------------------------- score
+
+
+def _score_runs(
+    outputs,
+    arms,
+    seeds,
+    folds,
+    test_index,
+    gold_test,
+    human_test,
+    hard,
+    human_entropy,
+    n_bins,
+):
+    """One record per arm and seed: folds joined, every metric of METRICS."""
+    n = human_entropy.shape[0]
+    k = human_test.shape[1]
+    pos_in_test = np.empty(n, dtype=np.int64)
+    pos_in_test[test_index] = np.arange(test_index.size)
+    runs = []
+    for arm in arms:
+        for seed in seeds:
+            proba = np.empty((test_index.size, k))
+            history, dynamics, fit_time = [], [], 0.0
+            for f, (_, test) in enumerate(folds):
+                out = outputs[(arm, seed, f)]
+                if out["proba"].shape != (test.size, k):
+                    raise ValueError(
+                        f"the estimator predicted probabilities of shape "
+                        f"{out['proba'].shape} for {test.size} rows and {k} classes"
+                    )
+                proba[pos_in_test[test]] = out["proba"]
+                history.append(out["history"])
+                dynamics.append(out["dynamics"])
+                fit_time += out["fit_time"]
+            metrics = score_predictions(
+                proba, gold_test, human_test, hard, n_bins=n_bins
+            )
+            carto = [
+                cartography_alignment(d, human_entropy[train])
+                for d, (train, _) in zip(dynamics, folds)
+                if d is not None
+            ]
+            for name in TRAINING_METRICS:
+                metrics[name] = (
+                    float(np.mean([c[name] for c in carto])) if carto else math.nan
+                )
+            runs.append(
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "proba": proba,
+                    "metrics": metrics,
+                    "history": history,
+                    "dynamics": dynamics,
+                    "fit_time": fit_time,
+                }
+            )
+    return runs
+
+
+def _score_matrices(runs, arms):
+    """Every recorded metric as an ``(n_arms, n_seeds)`` array, in METRICS order."""
+    names = [m for m in METRICS if m in runs[0]["metrics"]]
+    return {
+        name: np.array(
+            [[r["metrics"][name] for r in runs if r["arm"] == arm] for arm in arms],
+            dtype=float,
+        )
+        for name in names
+    }
+
+
+# ---------------------------------------------------------------- run_audit
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "gold": ["array-like", None],
+        "human": ["array-like"],
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "arms": [list, tuple, None],
+        "seeds": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "hard_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "test_size": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "cv": [
+            None,
+            Interval(numbers.Integral, 2, None, closed="left"),
+            HasMethods(["split"]),
+        ],
+        "counts": ["boolean", None],
+        "classes": ["array-like", None],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "teacher": [HasMethods(["fit", "predict_proba"]), None],
+        "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
+        "confidence": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "record_dynamics": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+        "provenance": [dict, None],
+        "progress": [callable, None],
+    },
+    prefer_skip_nested_validation=False,
+)
+def run_audit(
+    X,
+    gold,
+    human,
+    *,
+    estimator=None,
+    arms=None,
+    seeds=5,
+    hard_fraction=0.2,
+    test_size=0.3,
+    cv=None,
+    counts=None,
+    classes=None,
+    max_epochs=None,
+    teacher=None,
+    n_bins=15,
+    confidence=0.95,
+    record_dynamics=True,
+    n_jobs=None,
+    random_state=0,
+    provenance=None,
+    progress=None,
+):
+    """Train one model per supervision arm and seed and compare them.
+
+    The controlled audit of soft-label training: the same estimator is trained
+    on the same training rows under each kind of supervision (arm), once per
+    seed, and every run is measured on held-out rows against the gold labels
+    and against the human soft labels, overall and on the hard samples (those
+    humans disagree on most).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or image array
+        Features, or images ``(n, H, W)``, ``(n, C, H, W)`` or ``(n, H, W, C)``
+        (uint8 images are scaled to [0, 1]).
+    gold : array-like of shape (n_samples,) or None
+        Gold labels, values of ``classes``. ``None`` is allowed only with
+        arms that need no gold label (``human_mode``, ``human_soft``); the
+        reference arm is then ``human_mode`` and no ``*_vs_gold`` metric is
+        computed.
+    human : array-like of shape (n_samples, n_classes)
+        Human labels: soft labels (rows summing to 1) or vote counts.
+    estimator : estimator, default=None
+        Any classifier whose ``fit`` accepts ``(n, K)`` soft targets and that
+        has ``predict_proba`` (a :class:`sksoft.SoftLabelClassifier`, a
+        :class:`sksoft.ExpansionClassifier`, or a Pipeline ending in one).
+        Cloned for every run; its ``random_state`` is set to the run's seed.
+        Training dynamics and loss curves are recorded when it is (or ends in)
+        a skorch net. ``None``: :func:`default_estimator` (MLP for 2-D
+        features, a small CNN for images) with ``max_epochs``.
+    arms : list of str, default=None
+        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all six (or the two
+        that need no gold label when ``gold`` is None). The reference arm is
+        always included.
+    seeds : int or sequence of int, default=5
+        Seeds of the runs (an int ``s`` means ``range(s)``). The data split
+        and the arms' targets do not depend on the seed; the model's
+        initialisation and batch order do.
+    hard_fraction : float in (0, 1), default=0.2
+        Share of test samples with the highest human-label entropy that are
+        "hard" (:func:`sksoft.targets.hard_sample_mask`, ties included).
+    test_size : float, default=0.3
+        Held-out share (stratified on the gold label) when ``cv`` is None.
+    cv : int or cross-validation splitter, default=None
+        Instead of one split, use out-of-fold predictions of every sample: an
+        int is a shuffled :class:`~sklearn.model_selection.StratifiedKFold`;
+        a splitter must partition the samples.
+    counts : bool, default=None
+        Read ``human`` as vote counts; by default integer matrices are counts
+        and float matrices soft labels.
+    classes : array-like of shape (n_classes,), default=None
+        Class labels in column order of ``human``; ``arange(n_classes)`` by
+        default.
+    max_epochs : int, default=None
+        Epochs of the default estimator (ignored with ``estimator``): 40 for
+        2-D features, 12 for images.
+    teacher : estimator, default=None
+        Classifier for the ``teacher`` arm's cross-fitted soft labels, passed to
+        :func:`sksoft.sources.make_supervision_arms` (on flattened inputs).
+        ``None``: that function's default (standardised logistic regression)
+        for 2-D features; PCA to 50 components then logistic regression for
+        images.
+    n_bins : int, default=15
+        Bins of the calibration errors.
+    confidence : float, default=0.95
+        Coverage of the intervals.
+    record_dynamics : bool, default=True
+        Record training dynamics (:class:`sksoft.callbacks.TrainingDynamics`)
+        when the estimator is a skorch net.
+    n_jobs : int, default=None
+        Runs in parallel through joblib (any backend, e.g. Dask's). Each run
+        uses one torch thread and its own seed, so results do not depend on
+        the backend or ``n_jobs``.
+    random_state : int, default=0
+        Seed of the data split and of the arms' construction.
+    provenance : dict, default=None
+        Description of the data for the report: ``dataset``, ``licence``,
+        ``labels`` ("human ..." or "simulated ...").
+    progress : callable, default=None
+        Called once when training starts (``done=0``) and after each finished
+        run with a dict (``arm``, ``seed``, ``fold``, ``done``, ``total``); the
+        command passes a progress bar.
+
+    Returns
+    -------
+    result : AuditResult
+        Per-run records, over-seed statistics and :meth:`AuditResult.write_report`.
+
+    See Also
+    --------
+    sksoft.sources.make_supervision_arms : Builds the arms' targets.
+    sksoft.metrics.hard_sample_calibration_error : Calibration on hard samples.
+    sksoft.callbacks.TrainingDynamics : The cartography recorder.
+
+    Notes
+    -----
+    Every test metric is computed on the held-out rows, both against the gold
+    labels and against the human soft labels: with a soft reference, a
+    calibration bin's accuracy is the mean human probability of the predicted
+    class. The two references can disagree in sign, which is why every metric
+    name ends in its reference (``_vs_gold``, ``_vs_human``).
+
+    Over seeds, :meth:`AuditResult.effects` gives for each metric the paired
+    (by seed) mean difference ``arm - reference`` with a Student-t interval
+    ``mean(d) +/- t_{(1+c)/2, S-1} sd(d) / sqrt(S)``;
+    :meth:`AuditResult.spreads` the ratio of seed standard deviations with an F
+    interval. These intervals measure seed-to-seed variation on one split and
+    test set, not the sampling uncertainty of the test set (use ``cv`` and
+    more data for that).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.audit import run_audit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(120, 4)).astype(np.float32)
+    >>> gold = (X[:, 0] > 0).astype(int)
+    >>> p = 1 / (1 + np.exp(-3 * X[:, 0]))
+    >>> counts = np.stack([rng.binomial(6, 1 - p), np.zeros(120, int)], 1)
+    >>> counts[:, 1] = 6 - counts[:, 0]
+    >>> result = run_audit(X, gold, counts, arms=["gold", "human_soft"],
+    ...                    seeds=2, max_epochs=3)
+    >>> result.scores["ece_hard_vs_human"].shape
+    (2, 2)
+    >>> sorted(result.effects()[0])[:3]
+    ['arm', 'better', 'ci_high']
+    """
+    start = time.perf_counter()
+    # validate
+    X, gold_pos, human_p, classes = check_audit_inputs(X, gold, human, counts, classes)
+    n, k = human_p.shape
+    seeds = _resolve_seeds(seeds)
+    arms, reference = _resolve_arms(arms, gold_pos is not None)
+
+    # split
+    mode = hard_labels(human_p)  # positions, ties to the first class
+    folds = _make_folds(
+        n, gold_pos if gold_pos is not None else mode, test_size, cv, random_state
+    )
+    test_index = np.sort(np.concatenate([te for _, te in folds]))
+    human_test = human_p[test_index]
+    gold_test = None if gold_pos is None else gold_pos[test_index]
+    hard = hard_sample_mask(human_test, hard_fraction=hard_fraction)
+
+    # build targets (per fold, independent of the seed)
+    if estimator is None:
+        if max_epochs is None:
+            max_epochs = 40 if X.ndim == 2 else 12
+        estimator = default_estimator(X, k, max_epochs=max_epochs)
+    if teacher is None and "teacher" in arms:
+        teacher = default_teacher(X)
+    targets = [
+        _build_arms(
+            arms,
+            X[train],
+            None if gold_pos is None else gold_pos[train],
+            human_p[train],
+            teacher=teacher,
+            random_state=random_state,
+        )
+        for train, _ in folds
+    ]
+
+    # fit in parallel
+    tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
+    outputs = _fit_all(
+        tasks,
+        estimator,
+        X,
+        targets,
+        folds,
+        gold_pos,
+        record_dynamics,
+        n_jobs,
+        progress,
+    )
+
+    # score
+    runs = _score_runs(
+        outputs,
+        arms,
+        seeds,
+        folds,
+        test_index,
+        gold_test,
+        human_test,
+        hard,
+        target_entropy(human_p),
+        n_bins,
+    )
+
+    # package
+    params = {
+        "hard_fraction": float(hard_fraction),
+        "test_size": None if cv is not None else float(test_size),
+        "cv": None if cv is None else repr(cv),
+        "n_folds": len(folds),
+        "n_bins": int(n_bins),
+        "confidence": float(confidence),
+        "random_state": random_state,
+        "estimator": describe(estimator),
+        "teacher": "default" if teacher is None else describe(teacher),
+        "max_epochs": max_epochs,
+        "n_jobs": n_jobs,
+    }
+    return AuditResult(
+        arms=arms,
+        seeds=seeds,
+        reference=reference,
+        classes=classes,
+        test_index=test_index,
+        gold_test=gold_test,
+        human_test=human_test,
+        hard_mask=hard,
+        gold=gold_pos,
+        human=human_p,
+        mode_shift=np.zeros(n, bool) if gold_pos is None else (mode != gold_pos),
+        folds=folds,
+        runs=runs,
+        scores=_score_matrices(runs, arms),
+        params=params,
+        provenance=dict(provenance or {}),
+        elapsed=time.perf_counter() - start,
+    )

@@ -1,0 +1,136 @@
+"""Scoring one run: every metric of ``_metrics.METRIC_SPECS`` (private).
+
+:func:`score_predictions` computes the ``stage="test"`` metrics from the test
+probabilities, :func:`cartography_alignment` the ``stage="training"`` ones from
+the cartography statistics; both take their names from the spec table, so a
+metric is named in one place only.
+"""
+
+import math
+
+import numpy as np
+
+from .. import metrics as M
+from ..cartography import human_alignment_summary
+from ._metrics import METRIC_SPECS
+
+#: the metrics computed from the test probabilities, and from the dynamics
+TEST_SPECS = tuple(s for s in METRIC_SPECS if s.stage == "test")
+TRAINING_SPECS = tuple(s for s in METRIC_SPECS if s.stage == "training")
+TRAINING_METRICS = tuple(s.name for s in TRAINING_SPECS)
+
+
+def _accuracy(y_ref, y_prob, n_bins, labels):
+    return np.mean(np.argmax(y_prob, axis=1) == y_ref)
+
+
+def _calibration(fn):
+    def score(y_ref, y_prob, n_bins, labels):
+        if y_prob.shape[0] == 0:
+            return math.nan
+        extra = {"labels": labels} if y_ref.ndim == 1 else {}
+        return fn(y_ref, y_prob, n_bins=n_bins, **extra)
+
+    return score
+
+
+def _divergence(fn):
+    def score(human, y_prob, n_bins, labels):
+        return fn(human, y_prob)
+
+    return score
+
+
+def _spearman(predicted):
+    def score(human, y_prob, n_bins, labels):
+        try:
+            return M.uncertainty_alignment(
+                human, y_prob, method="spearman", predicted=predicted
+            )
+        except ValueError:  # constant entropy or confidence: undefined
+            return math.nan
+
+    return score
+
+
+#: spec ``kind`` -> scorer(reference, y_prob, n_bins, labels) on the subset
+_SCORERS = {
+    "accuracy": _accuracy,
+    "ece": _calibration(M.expected_calibration_error),
+    "mce": _calibration(M.max_calibration_error),
+    "cross_entropy": _divergence(M.soft_log_loss),
+    "kl": _divergence(M.kl_divergence),
+    "jsd": _divergence(M.js_divergence),
+    "entropy_calibration_error": _divergence(M.entropy_calibration_error),
+    "ranking_calibration": _divergence(M.ranking_calibration_score),
+    "distribution_calibration_error": _divergence(M.distribution_calibration_error),
+    "spearman_entropy": _spearman("entropy"),
+    "spearman_confidence": _spearman("confidence"),
+}
+
+
+def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
+    """Every test-set metric of one run, computed with :mod:`sksoft.metrics`.
+
+    Parameters
+    ----------
+    y_prob : ndarray of shape (n_samples, n_classes)
+        Predicted probabilities on the test samples.
+    gold : ndarray of shape (n_samples,) or None
+        Gold labels as column positions; ``None`` skips the ``*_vs_gold``
+        metrics.
+    human : ndarray of shape (n_samples, n_classes)
+        Human soft labels (probability rows).
+    hard : ndarray of shape (n_samples,), dtype bool
+        The hard samples (:func:`sksoft.targets.hard_sample_mask` of ``human``).
+    n_bins : int, default=15
+        Bins of the calibration errors (uniform, max-probability).
+
+    Returns
+    -------
+    scores : dict
+        Metric name -> float, names and order as in ``sksoft.audit.METRICS``
+        (the cartography entries excepted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.audit import score_predictions
+    >>> human = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.6, 0.4]])
+    >>> proba = np.array([[0.8, 0.2], [0.6, 0.4], [0.3, 0.7], [0.7, 0.3]])
+    >>> hard = np.array([False, True, False, True])
+    >>> s = score_predictions(proba, np.array([0, 0, 1, 0]), human, hard, n_bins=5)
+    >>> s["accuracy_vs_gold"], round(s["kl_all_vs_human"], 4)
+    (1.0, 0.0264)
+    """
+    labels = np.arange(y_prob.shape[1])  # gold subsets may miss a class
+    references = {
+        "gold": gold,
+        "human": human,
+        "human_mode": np.argmax(human, axis=1),  # ties to the first, as hard_labels
+    }
+    every = np.ones(len(hard), bool)
+    subsets = {None: every, "all": every, "hard": hard, "easy": ~hard}
+    out = {}
+    for spec in TEST_SPECS:
+        y_ref = references[spec.reference]
+        if y_ref is None:
+            continue
+        mask = subsets[spec.subset]
+        score = _SCORERS[spec.kind]
+        out[spec.name] = float(score(y_ref[mask], y_prob[mask], n_bins, labels))
+    return out
+
+
+def cartography_alignment(dynamics, human_entropy):
+    """The ``stage="training"`` metrics of one fit.
+
+    Spearman correlations of the cartography statistics (``confidence``,
+    ``variability``) with the human-label entropy of the training rows, from
+    :func:`sksoft.cartography.human_alignment_summary`.
+    """
+    summary = human_alignment_summary(
+        {"confidence": dynamics["confidence"], "variability": dynamics["variability"]},
+        human_entropy,
+    )
+    return {s.name: float(summary["spearman"][s.kind]) for s in TRAINING_SPECS}
