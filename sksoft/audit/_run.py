@@ -13,6 +13,7 @@ what the decorator cannot (the data, the arms, distinct seeds).
 import math
 import numbers
 import time
+from typing import NamedTuple
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -148,6 +149,31 @@ def _resolve_arms(arms, has_gold):
 # ---------------------------------------------------------------- split
 
 
+class _Split(NamedTuple):
+    """The evaluation split: folds and what every run is scored on."""
+
+    folds: list  # [(train_index, test_index)]
+    test_index: np.ndarray  # every test row, sorted
+    gold_test: np.ndarray | None  # gold labels of the test rows (positions)
+    human_test: np.ndarray  # human soft labels of the test rows
+    hard: np.ndarray  # hard test samples
+
+
+def _split(gold_pos, human_p, mode, *, test_size, cv, hard_fraction, random_state):
+    """Folds stratified on gold (the human mode without gold), and the test rows."""
+    strat = gold_pos if gold_pos is not None else mode
+    folds = _make_folds(len(human_p), strat, test_size, cv, random_state)
+    test_index = np.sort(np.concatenate([te for _, te in folds]))
+    human_test = human_p[test_index]
+    return _Split(
+        folds=folds,
+        test_index=test_index,
+        gold_test=None if gold_pos is None else gold_pos[test_index],
+        human_test=human_test,
+        hard=hard_sample_mask(human_test, hard_fraction=hard_fraction),
+    )
+
+
 def _make_folds(n, strat, test_size, cv, random_state):
     """``[(train, test)]``: one stratified split, or the folds of ``cv``."""
     _, class_counts = np.unique(strat, return_counts=True)
@@ -238,21 +264,11 @@ def _fit_all(
 # ---------------------------------------------------------------- score
 
 
-def _score_runs(
-    outputs,
-    arms,
-    seeds,
-    folds,
-    test_index,
-    gold_test,
-    human_test,
-    hard,
-    human_entropy,
-    n_bins,
-):
+def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
     """One record per arm and seed: folds joined, every metric of METRICS."""
+    folds, test_index = split.folds, split.test_index
     n = human_entropy.shape[0]
-    k = human_test.shape[1]
+    k = split.human_test.shape[1]
     pos_in_test = np.empty(n, dtype=np.int64)
     pos_in_test[test_index] = np.arange(test_index.size)
     runs = []
@@ -272,7 +288,7 @@ def _score_runs(
                 dynamics.append(out["dynamics"])
                 fit_time += out["fit_time"]
             metrics = score_predictions(
-                proba, gold_test, human_test, hard, n_bins=n_bins
+                proba, split.gold_test, split.human_test, split.hard, n_bins=n_bins
             )
             carto = [
                 cartography_alignment(d, human_entropy[train])
@@ -498,21 +514,26 @@ def run_audit(
 
     # split
     mode = hard_labels(human_p)  # positions, ties to the first class
-    folds = _make_folds(
-        n, gold_pos if gold_pos is not None else mode, test_size, cv, random_state
+    split = _split(
+        gold_pos,
+        human_p,
+        mode,
+        test_size=test_size,
+        cv=cv,
+        hard_fraction=hard_fraction,
+        random_state=random_state,
     )
-    test_index = np.sort(np.concatenate([te for _, te in folds]))
-    human_test = human_p[test_index]
-    gold_test = None if gold_pos is None else gold_pos[test_index]
-    hard = hard_sample_mask(human_test, hard_fraction=hard_fraction)
+    folds = split.folds
 
-    # build targets (per fold, independent of the seed)
+    # the model and the teacher (defaults suited to features or images)
     if estimator is None:
         if max_epochs is None:
             max_epochs = 40 if X.ndim == 2 else 12
         estimator = default_estimator(X, k, max_epochs=max_epochs)
     if teacher is None and "teacher" in arms:
         teacher = default_teacher(X)
+
+    # build targets (per fold, independent of the seed)
     targets = [
         _build_arms(
             arms,
@@ -528,30 +549,11 @@ def run_audit(
     # fit in parallel
     tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
     outputs = _fit_all(
-        tasks,
-        estimator,
-        X,
-        targets,
-        folds,
-        gold_pos,
-        record_dynamics,
-        n_jobs,
-        progress,
+        tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
     )
 
     # score
-    runs = _score_runs(
-        outputs,
-        arms,
-        seeds,
-        folds,
-        test_index,
-        gold_test,
-        human_test,
-        hard,
-        target_entropy(human_p),
-        n_bins,
-    )
+    runs = _score_runs(outputs, arms, seeds, split, target_entropy(human_p), n_bins)
 
     # package
     params = {
@@ -572,10 +574,10 @@ def run_audit(
         seeds=seeds,
         reference=reference,
         classes=classes,
-        test_index=test_index,
-        gold_test=gold_test,
-        human_test=human_test,
-        hard_mask=hard,
+        test_index=split.test_index,
+        gold_test=split.gold_test,
+        human_test=split.human_test,
+        hard_mask=split.hard,
         gold=gold_pos,
         human=human_p,
         mode_shift=np.zeros(n, bool) if gold_pos is None else (mode != gold_pos),
