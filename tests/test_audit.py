@@ -517,3 +517,40 @@ def test_results_csv(report_dir, result):
         assert row["ece_hard_vs_human"] == run["metrics"]["ece_hard_vs_human"]
     effects = pd.read_csv(report_dir / "effects.csv")
     assert len(effects) == len(result.arms) * len(result.scores)
+
+
+# ---------------------------------------------------------------- the result
+
+
+def test_result_fields_are_documented(result):
+    import dataclasses
+
+    from sksoft.audit import AuditResult
+
+    public = [f.name for f in dataclasses.fields(AuditResult) if f.init]
+    attributes = AuditResult.__doc__.split("Attributes")[1].split("See Also")[0]
+    documented = re.findall(r"^    (\w+) : ", attributes, flags=re.M)
+    assert public == documented
+    assert all(
+        getattr(result, name) is not None for name in public if "gold" not in name
+    )
+
+
+def test_statistics_are_computed_once_and_returned_as_copies(result):
+    rows = result.effects()
+    rows[0]["diff"] = 123.0
+    assert result.effects()[0]["diff"] != 123.0
+    # another confidence is computed afresh, against scipy's paired t-test
+    at90 = {(r["arm"], r["metric"]): r for r in result.effects(confidence=0.9)}
+    mat = result.scores["ece_hard_vs_human"]
+    i = result.arms.index("smoothed")
+    ci = stats.ttest_rel(mat[i], mat[0]).confidence_interval(0.9)
+    assert at90[("smoothed", "ece_hard_vs_human")]["ci_low"] == pytest.approx(ci.low)
+    spreads = {(r["arm"], r["metric"]): r for r in result.spreads()}
+    s = spreads[("smoothed", "accuracy_vs_gold")]
+    a = result.scores["accuracy_vs_gold"]
+    sd_ref = np.std(a[0], ddof=1)
+    if sd_ref > 0:
+        assert s["ratio"] == pytest.approx(np.std(a[i], ddof=1) / sd_ref)
+    else:
+        assert math.isnan(s["ratio"])

@@ -161,6 +161,12 @@ def write_results_csv(result, path):
             w.writerow(row)
 
 
+def _num(row, key):
+    """A CSV number: ``repr`` precision, empty for nan or a missing value."""
+    v = row.get(key, math.nan)
+    return repr(float(v)) if v is not None and math.isfinite(v) else ""
+
+
 def write_effects_csv(result, path):
     """Per arm and metric: mean, std, and the paired difference to the reference."""
     summary, effects, spreads = _tables(result)
@@ -189,28 +195,23 @@ def write_effects_csv(result, path):
         for key, row in summary.items():
             e = effects.get(key, {})
             s = spreads.get(key, {})
-
-            def num(d, k):
-                v = d.get(k, math.nan)
-                return repr(float(v)) if v is not None and math.isfinite(v) else ""
-
             w.writerow(
                 [
                     row["arm"],
                     row["metric"],
                     reference_name(row["metric"], simulated),
                     METRICS[row["metric"]]["better"],
-                    num(row, "mean"),
-                    num(row, "std"),
+                    _num(row, "mean"),
+                    _num(row, "std"),
                     row["n_seeds"],
-                    num(e, "diff"),
-                    num(e, "ci_low"),
-                    num(e, "ci_high"),
-                    num(e, "p_value"),
+                    _num(e, "diff"),
+                    _num(e, "ci_low"),
+                    _num(e, "ci_high"),
+                    _num(e, "p_value"),
                     e.get("verdict", ""),
-                    num(s, "ratio"),
-                    num(s, "ci_low"),
-                    num(s, "ci_high"),
+                    _num(s, "ratio"),
+                    _num(s, "ci_low"),
+                    _num(s, "ci_high"),
                 ]
             )
 
