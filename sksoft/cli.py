@@ -395,7 +395,8 @@ def _audit(args):
         )
     except ValueError as exc:
         # the data checks of run_audit's validation (before any training)
-        raise UsageError(" ".join(str(exc).split())) from None
+        message = " ".join(str(exc).split())
+        raise UsageError(f"{args.dataset}: {message}") from None
 
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)

@@ -98,14 +98,17 @@ def check_audit_inputs(X, gold, human, counts, classes):
             raise ValueError(
                 f"gold must be 1-D labels of length {n}, got shape {gold.shape}"
             )
+        # the label -> column encoder (to be targets' one encoder)
         lookup = {c: i for i, c in enumerate(classes.tolist())}
-        try:
-            gold_pos = np.array([lookup[g] for g in gold.tolist()], dtype=np.int64)
-        except KeyError as exc:
+        labels = gold.tolist()
+        unknown = [i for i, g in enumerate(labels) if g not in lookup]
+        if unknown:
+            i = unknown[0]
             raise ValueError(
-                f"K mismatch: gold label {exc.args[0]!r} is not one of the {k} "
-                f"classes {classes.tolist()} of the human labels"
-            ) from None
+                f"K mismatch: gold label {labels[i]!r} (row {i}) is not one of the "
+                f"{k} classes {classes.tolist()} of the human labels"
+            )
+        gold_pos = np.array([lookup[g] for g in labels], dtype=np.int64)
     return X, gold_pos, human_p, classes
 
 
