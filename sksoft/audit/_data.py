@@ -228,6 +228,11 @@ def _read_csv(path):
 
 
 def _load_file(path, max_samples, random_state):
+    """A user's ``.npz`` / ``.csv``: read, checked for equal rows, subsampled.
+
+    Only what the subsample needs is checked here (one row per item in every
+    array); values, classes and gold labels are checked by ``run_audit``.
+    """
     path = Path(path)
     if not path.exists():
         raise UsageError(
