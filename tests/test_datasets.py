@@ -330,7 +330,15 @@ def test_make_ambiguous_digits_defaults_fast_and_consistent(capsys):
 def test_make_ambiguous_digits_reproducible_and_options():
     a = make_ambiguous_digits(n_samples=200, random_state=3)
     b = make_ambiguous_digits(n_samples=200, random_state=3)
-    for key in ("data", "target", "counts", "mixture", "source_index"):
+    for key in (
+        "data",
+        "target",
+        "counts",
+        "mixture",
+        "source_index",
+        "groups",
+        "split",
+    ):
         np.testing.assert_array_equal(a[key], b[key])
     c = make_ambiguous_digits(n_samples=200, random_state=4)
     assert not np.array_equal(a.counts, c.counts)
@@ -347,9 +355,55 @@ def test_make_ambiguous_digits_reproducible_and_options():
     assert more.data.shape == (2000, 64)
 
 
+def _shared_source_rate(source_index, is_ambiguous, train, test):
+    """Share of test items (and of test blends) with a source digit in train."""
+    in_train = set(source_index[train].ravel().tolist()) - {-1}
+    shared = np.array(
+        [bool(set(row.tolist()) & in_train) for row in source_index[test]]
+    )
+    return shared.mean(), shared[is_ambiguous[test]].mean()
+
+
+def test_make_ambiguous_digits_split_shares_no_source_digit():
+    from sklearn.model_selection import GroupKFold, train_test_split
+
+    d = make_ambiguous_digits(random_state=0)
+    train = np.flatnonzero(d.split == "train")
+    test = np.flatnonzero(d.split == "test")
+    assert set(d.split) == {"train", "test"} and train.size + test.size == 1500
+    assert test.size == 450  # 3 of the 10 groups
+    assert _shared_source_rate(d.source_index, d.is_ambiguous, train, test) == (0, 0)
+    # the test side holds clean items and blends in the overall proportion
+    assert d.is_ambiguous[test].mean() == pytest.approx(0.3, abs=0.01)
+    assert np.unique(d.target[test]).size == 10
+    # groups: disjoint sets of source digits, evenly filled
+    np.testing.assert_array_equal(np.bincount(d.groups), 150)
+    for g in range(10):
+        inside = set(d.source_index[d.groups == g].ravel().tolist()) - {-1}
+        outside = set(d.source_index[d.groups != g].ravel().tolist()) - {-1}
+        assert not inside & outside
+    # any group-aware splitter on `groups` is leak-free too...
+    for tr, te in GroupKFold(5).split(d.data, d.target, d.groups):
+        assert _shared_source_rate(d.source_index, d.is_ambiguous, tr, te) == (0, 0)
+    # ...while a random row split is not (the leakage this split removes)
+    tr, te = train_test_split(
+        np.arange(1500), test_size=0.3, random_state=0, stratify=d.target
+    )
+    items, blends = _shared_source_rate(d.source_index, d.is_ambiguous, tr, te)
+    assert items > 0.3 and blends > 0.8
+    other = make_ambiguous_digits(
+        n_samples=200, n_groups=4, test_size=0.5, random_state=1
+    )
+    assert (other.split == "test").sum() == 100 and other.groups.max() == 3
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
+        (dict(n_groups=1), "n_groups"),
+        (dict(n_samples=5, n_groups=6), "n_groups=6 exceeds"),
+        (dict(test_size=0.0), "test_size"),
+        (dict(test_size=1.0), "test_size"),
         (dict(n_samples=1800, ambiguous_fraction=0.0), "item pool holds only"),
         (dict(mixing_range=(0.4, 0.8)), "mixing_range"),
         (dict(mixing_range=(0.8, 0.6)), "mixing_range"),
