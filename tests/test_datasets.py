@@ -98,6 +98,7 @@ def test_fetch_mnist_reads_real_test_set(mnist_dir):
         raw = f.read()
     np.testing.assert_array_equal(mnist.target, np.frombuffer(raw[8:], np.uint8))
     assert "CC BY-SA 3.0" in mnist.DESCR and mnist.soft_labels is None
+    assert mnist.licence == "CC BY-SA 3.0" and "LeCun" in mnist.citation
     X, y = fetch_mnist(data_home=mnist_dir, return_X_y=True)
     np.testing.assert_array_equal(y, mnist.target)
     # a data home holding mnist/ is searched too
@@ -190,6 +191,8 @@ def test_fetch_cifar10h_labels(cifar10h_dir):
     assert c.target_names[3] == "cat" and c.soft_labels == "human"
     assert "CC BY-NC-SA 4.0" in c.DESCR and "HUMAN" in c.DESCR
     assert "Peterson" in c.DESCR
+    assert "CC BY-NC-SA 4.0" in c.licence and "Peterson" in c.citation
+    assert c.source_url == "https://github.com/jcpeterson/cifar-10h"
 
 
 def _standin_archive(path, n=10000, seed=0):
@@ -325,6 +328,7 @@ def test_make_ambiguous_digits_defaults_fast_and_consistent(capsys):
     assert 0 < shift[clean].mean() < shift[amb].mean() < 0.6
     assert d.soft_labels == "simulated" and "SIMULATED" in d.DESCR
     assert "CC BY 4.0" in d.DESCR
+    assert "CC BY 4.0" in d.licence and "Alpaydin" in d.citation
 
 
 def test_make_ambiguous_digits_reproducible_and_options():

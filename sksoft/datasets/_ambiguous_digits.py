@@ -174,6 +174,8 @@ def make_ambiguous_digits(
             Pixel names.
         soft_labels : str
             ``"simulated"``.
+        licence, citation, source_url : str
+            Licence, citation and home of the source digits.
         DESCR : str
             Description of the data set.
 
@@ -325,5 +327,14 @@ def make_ambiguous_digits(
         target_names=np.arange(10),
         feature_names=list(digits.feature_names),
         soft_labels="simulated",
+        licence=(
+            "CC BY 4.0 (UCI digits); the blends and the simulated panel are "
+            "sksoft's (BSD-3-Clause)"
+        ),
+        citation=(
+            'E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten '
+            'Digits", UCI Machine Learning Repository, 1998.'
+        ),
+        source_url="https://archive.ics.uci.edu/dataset/80",
         DESCR=DESCR,
     )
