@@ -98,6 +98,7 @@ def test_fetch_mnist_reads_real_test_set(mnist_dir):
         raw = f.read()
     np.testing.assert_array_equal(mnist.target, np.frombuffer(raw[8:], np.uint8))
     assert "CC BY-SA 3.0" in mnist.DESCR and mnist.soft_labels is None
+    assert mnist.licence == "CC BY-SA 3.0" and "LeCun" in mnist.citation
     X, y = fetch_mnist(data_home=mnist_dir, return_X_y=True)
     np.testing.assert_array_equal(y, mnist.target)
     # a data home holding mnist/ is searched too
@@ -190,6 +191,8 @@ def test_fetch_cifar10h_labels(cifar10h_dir):
     assert c.target_names[3] == "cat" and c.soft_labels == "human"
     assert "CC BY-NC-SA 4.0" in c.DESCR and "HUMAN" in c.DESCR
     assert "Peterson" in c.DESCR
+    assert "CC BY-NC-SA 4.0" in c.licence and "Peterson" in c.citation
+    assert c.source_url == "https://github.com/jcpeterson/cifar-10h"
 
 
 def _standin_archive(path, n=10000, seed=0):
@@ -325,12 +328,21 @@ def test_make_ambiguous_digits_defaults_fast_and_consistent(capsys):
     assert 0 < shift[clean].mean() < shift[amb].mean() < 0.6
     assert d.soft_labels == "simulated" and "SIMULATED" in d.DESCR
     assert "CC BY 4.0" in d.DESCR
+    assert "CC BY 4.0" in d.licence and "Alpaydin" in d.citation
 
 
 def test_make_ambiguous_digits_reproducible_and_options():
     a = make_ambiguous_digits(n_samples=200, random_state=3)
     b = make_ambiguous_digits(n_samples=200, random_state=3)
-    for key in ("data", "target", "counts", "mixture", "source_index"):
+    for key in (
+        "data",
+        "target",
+        "counts",
+        "mixture",
+        "source_index",
+        "groups",
+        "split",
+    ):
         np.testing.assert_array_equal(a[key], b[key])
     c = make_ambiguous_digits(n_samples=200, random_state=4)
     assert not np.array_equal(a.counts, c.counts)
@@ -347,9 +359,55 @@ def test_make_ambiguous_digits_reproducible_and_options():
     assert more.data.shape == (2000, 64)
 
 
+def _shared_source_rate(source_index, is_ambiguous, train, test):
+    """Share of test items (and of test blends) with a source digit in train."""
+    in_train = set(source_index[train].ravel().tolist()) - {-1}
+    shared = np.array(
+        [bool(set(row.tolist()) & in_train) for row in source_index[test]]
+    )
+    return shared.mean(), shared[is_ambiguous[test]].mean()
+
+
+def test_make_ambiguous_digits_split_shares_no_source_digit():
+    from sklearn.model_selection import GroupKFold, train_test_split
+
+    d = make_ambiguous_digits(random_state=0)
+    train = np.flatnonzero(d.split == "train")
+    test = np.flatnonzero(d.split == "test")
+    assert set(d.split) == {"train", "test"} and train.size + test.size == 1500
+    assert test.size == 450  # 3 of the 10 groups
+    assert _shared_source_rate(d.source_index, d.is_ambiguous, train, test) == (0, 0)
+    # the test side holds clean items and blends in the overall proportion
+    assert d.is_ambiguous[test].mean() == pytest.approx(0.3, abs=0.01)
+    assert np.unique(d.target[test]).size == 10
+    # groups: disjoint sets of source digits, evenly filled
+    np.testing.assert_array_equal(np.bincount(d.groups), 150)
+    for g in range(10):
+        inside = set(d.source_index[d.groups == g].ravel().tolist()) - {-1}
+        outside = set(d.source_index[d.groups != g].ravel().tolist()) - {-1}
+        assert not inside & outside
+    # any group-aware splitter on `groups` is leak-free too...
+    for tr, te in GroupKFold(5).split(d.data, d.target, d.groups):
+        assert _shared_source_rate(d.source_index, d.is_ambiguous, tr, te) == (0, 0)
+    # ...while a random row split is not (the leakage this split removes)
+    tr, te = train_test_split(
+        np.arange(1500), test_size=0.3, random_state=0, stratify=d.target
+    )
+    items, blends = _shared_source_rate(d.source_index, d.is_ambiguous, tr, te)
+    assert items > 0.3 and blends > 0.8
+    other = make_ambiguous_digits(
+        n_samples=200, n_groups=4, test_size=0.5, random_state=1
+    )
+    assert (other.split == "test").sum() == 100 and other.groups.max() == 3
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
+        (dict(n_groups=1), "n_groups"),
+        (dict(n_samples=5, n_groups=6), "n_groups=6 exceeds"),
+        (dict(test_size=0.0), "test_size"),
+        (dict(test_size=1.0), "test_size"),
         (dict(n_samples=1800, ambiguous_fraction=0.0), "item pool holds only"),
         (dict(mixing_range=(0.4, 0.8)), "mixing_range"),
         (dict(mixing_range=(0.8, 0.6)), "mixing_range"),

@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
@@ -99,13 +100,13 @@ def _expected(remote):
     return " or ".join(parts)
 
 
-def _candidates(data_home, subdir):
-    return [data_home, data_home / subdir]
+def _candidates(data_home, subdir, extra=()):
+    return [data_home, data_home / subdir] + [data_home / e for e in extra]
 
 
-def _locate(remote, data_home, subdir):
+def _locate(remote, data_home, subdir, extra=()):
     """Path of a present, verified copy of ``remote`` (None when absent)."""
-    for folder in _candidates(data_home, subdir):
+    for folder in _candidates(data_home, subdir, extra):
         path = folder / remote.filename
         if path.is_file():
             if not _checksum_ok(path, remote):
@@ -168,3 +169,105 @@ def fetch_file(remote, data_home, subdir, download_if_missing=True):
             f"{remote.urls[0]} or call again with download_if_missing=True."
         )
     return _download(remote, data_home / subdir)
+
+
+def fetch_from_archive(
+    archive, members, data_home, subdir, download_if_missing=True, extra=(), also=()
+):
+    """Verified paths of the files ``members``, extracted from ``archive`` if needed.
+
+    Each member (a :class:`RemoteFile` whose ``filename`` is the member's base
+    name and whose digest is known) is looked up in ``data_home``,
+    ``data_home/<subdir>`` and ``data_home/<e>`` for ``e`` in ``extra``. When
+    one is missing, the zip ``archive`` is downloaded (its own digest may be
+    unknown: the extracted members are what is checked), every member is
+    extracted into ``data_home/<subdir>`` and checked against its digest
+    before it is renamed into place, and the archive is deleted. The files
+    ``also`` (more :class:`RemoteFile` members) are extracted and checked with
+    them, so that one download serves later calls.
+
+    Returns
+    -------
+    paths : dict
+        ``{member filename: pathlib.Path}``.
+    """
+    found = {m.filename: _locate(m, data_home, subdir, extra) for m in members}
+    if all(p is not None for p in found.values()):
+        return found
+    missing = [name for name, p in found.items() if p is None]
+    if not download_if_missing:
+        searched = ", ".join(str(p) for p in _candidates(data_home, subdir, extra))
+        raise OSError(
+            f"{', '.join(missing)} not found in {searched} and "
+            f"download_if_missing=False. Download {archive.urls[0]}, unzip it "
+            f"into {data_home / subdir} or call again with download_if_missing=True."
+        )
+    folder = data_home / subdir
+    folder.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for url in archive.urls:
+        fd, tmp = tempfile.mkstemp(
+            prefix=archive.filename + ".", suffix=".part", dir=folder
+        )
+        try:
+            with os.fdopen(fd, "wb") as out, urlopen(url, timeout=60) as response:
+                shutil.copyfileobj(response, out, _CHUNK)
+            problems = _extract_members(tmp, list(members) + list(also), folder)
+            if not problems:
+                return {m.filename: folder / m.filename for m in members}
+            errors.append(f"{url}: " + "; ".join(problems))
+        except (URLError, OSError, ValueError, zipfile.BadZipFile) as exc:
+            errors.append(f"{url}: {exc}")
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    mismatch = all("checksum mismatch" in e or "no member" in e for e in errors)
+    reason = (
+        "the downloaded archive did not hold the expected files"
+        if mismatch
+        else "could not download it (no network access?)"
+    )
+    raise OSError(
+        f"{', '.join(missing)} is not in {folder} and {reason}:\n  "
+        + "\n  ".join(errors)
+        + f"\nUnzip a verified copy of {archive.filename} into {folder} "
+        "(or pass data_home) and retry."
+    )
+
+
+def _extract_members(zip_path, members, folder):
+    """Extract and verify ``members`` from a zip; a list of problems (empty: ok)."""
+    problems = []
+    with zipfile.ZipFile(zip_path) as zf:
+        entries = {}
+        for info in zf.infolist():
+            name = info.filename
+            if info.is_dir() or name.startswith("__MACOSX/") or "/._" in name:
+                continue
+            entries.setdefault(name.rsplit("/", 1)[-1], info)
+        staged = []
+        for remote in members:
+            info = entries.get(remote.filename)
+            if info is None:
+                problems.append(f"no member {remote.filename!r}")
+                continue
+            fd, tmp = tempfile.mkstemp(
+                prefix=remote.filename + ".", suffix=".part", dir=folder
+            )
+            with os.fdopen(fd, "wb") as out, zf.open(info) as src:
+                shutil.copyfileobj(src, out, _CHUNK)
+            if _checksum_ok(tmp, remote):
+                staged.append((tmp, folder / remote.filename))
+            else:
+                problems.append(
+                    f"{remote.filename}: checksum mismatch "
+                    f"(expected {_expected(remote)})"
+                )
+                os.unlink(tmp)
+    if problems:
+        for tmp, _ in staged:
+            os.unlink(tmp)
+        return problems
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    return []

@@ -151,6 +151,8 @@ def fetch_cifar10h(data_home=None, *, images=True, download_if_missing=True):
             Class names.
         soft_labels : str
             ``"human"``.
+        licence, citation, source_url : str
+            Licence, citation and public home of the labels.
         DESCR : str
             Source, licence (CC BY-NC-SA 4.0) and citations.
 
@@ -204,5 +206,14 @@ def fetch_cifar10h(data_home=None, *, images=True, download_if_missing=True):
         target=target,
         target_names=target_names,
         soft_labels="human",
+        licence=(
+            "CC BY-NC-SA 4.0 (CIFAR-10H labels): cite the paper, no commercial "
+            "use, share alike; downloaded, never bundled"
+        ),
+        citation=(
+            "J. C. Peterson, R. M. Battleday, T. L. Griffiths and O. Russakovsky, "
+            '"Human uncertainty makes classification more robust", ICCV 2019.'
+        ),
+        source_url="https://github.com/jcpeterson/cifar-10h",
         DESCR=DESCR,
     )

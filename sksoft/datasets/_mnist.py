@@ -141,6 +141,8 @@ def fetch_mnist(
             The ``subset`` loaded.
         soft_labels : None
             MNIST has no soft labels.
+        licence, citation, source_url : str
+            Licence, citation and public home of the data.
         DESCR : str
             Source, licence (CC BY-SA 3.0) and citation.
     (data, target) : tuple if ``return_X_y`` is True
@@ -192,5 +194,11 @@ def fetch_mnist(
         feature_names=[f"pixel_{i}_{j}" for i in range(28) for j in range(28)],
         subset=subset,
         soft_labels=None,
+        licence="CC BY-SA 3.0",
+        citation=(
+            'Y. LeCun, C. Cortes and C. J. C. Burges, "The MNIST database of '
+            'handwritten digits".'
+        ),
+        source_url="http://yann.lecun.com/exdb/mnist/",
         DESCR=DESCR,
     )
