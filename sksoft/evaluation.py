@@ -615,7 +615,8 @@ def evaluate_predictions(
     def interval(values):
         if values is None or not np.isfinite(values).any():
             return math.nan, math.nan
-        lo, hi = np.nanquantile(values, [alpha, 1 - alpha])
+        with np.errstate(invalid="ignore"):  # inf (KL) resamples
+            lo, hi = np.nanquantile(values, [alpha, 1 - alpha])
         return float(lo), float(hi)
 
     scores, pooled_boot = [], {}
@@ -862,14 +863,26 @@ def _parse_probs(specs):
     return probs
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Errors in one line on stderr, exit code 2 (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _parser():
-    p = argparse.ArgumentParser(
+    p = _OneLineParser(
         prog="python -m sksoft evaluate",
         description=(
             "Evaluate given predicted probabilities against human labels (and "
             "gold labels) and write a report folder."
         ),
     )
+    return add_evaluate_arguments(p)
+
+
+def add_evaluate_arguments(p):
+    """Add the options of ``evaluate`` to an argparse parser (or subparser)."""
     p.add_argument(
         "--probs",
         action="append",
