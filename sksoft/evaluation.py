@@ -372,6 +372,32 @@ class EvaluationResult:
     settings : dict
         The arguments that define the numbers (ties, n_bins, bootstrap,
         confidence level, random state), and provenance.
+    n_samples, n_classes : int
+        Items and classes.
+    classes : list or None
+        Class names, when given.
+    probabilities : dict
+        Variant -> list of the evaluated probability arrays (one per seed,
+        temperature applied).
+    human : ndarray of shape (n_samples, n_classes)
+        The human soft labels.
+
+    See Also
+    --------
+    evaluate_predictions : Builds this result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft import evaluate_predictions
+    >>> rng = np.random.default_rng(0)
+    >>> counts = rng.multinomial(10, [0.5, 0.3, 0.2], size=100)
+    >>> result = evaluate_predictions({"m": rng.dirichlet(np.ones(3), size=100)},
+    ...                               counts=counts, n_bootstrap=0)
+    >>> result.to_frame().shape
+    (27, 8)
+    >>> round(result.score("m", "top1_agreement_vs_human", subset="hard"), 3)
+    0.237
     """
 
     models: tuple
@@ -390,7 +416,23 @@ class EvaluationResult:
     human: np.ndarray = field(repr=False, default=None)
 
     def score(self, model, metric, *, subset="all", seed=POOLED):
-        """The value of one metric (``seed="pooled"``: mean over seeds)."""
+        """The value of one metric.
+
+        Parameters
+        ----------
+        model : str
+            A name of :attr:`models`.
+        metric : str
+            A metric name, e.g. ``"ece_vs_human"``.
+        subset : {"all", "hard", "easy"}, default="all"
+            The samples.
+        seed : str, default="pooled"
+            ``"pooled"`` (the mean over seeds) or ``"seed0"``, ``"seed1"``, ...
+
+        Returns
+        -------
+        value : float
+        """
         for row in self.scores:
             if (row["model"], row["metric"], row["subset"], row["seed"]) == (
                 model,
@@ -402,7 +444,18 @@ class EvaluationResult:
         raise KeyError((model, metric, subset, seed))
 
     def to_frame(self, kind="scores"):
-        """The scores (or ``kind="differences"``) as a long pandas DataFrame."""
+        """The scores (or the paired differences) as a long pandas DataFrame.
+
+        Parameters
+        ----------
+        kind : {"scores", "differences"}, default="scores"
+            One row per model, seed, subset and metric, or per model pair,
+            subset and metric.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+        """
         import pandas as pd
 
         if kind not in ("scores", "differences"):
@@ -410,8 +463,17 @@ class EvaluationResult:
         return pd.DataFrame(self.scores if kind == "scores" else self.differences)
 
     def write_report(self, path):
-        """Write ``report.md``, ``results.csv``, ``differences.csv`` and the
-        reliability diagrams (all vs hard samples) into the folder ``path``.
+        """Write the report folder.
+
+        ``report.md`` (provenance, the actual hard share, what the intervals
+        cover, tables by subset, per seed and of the paired differences),
+        ``results.csv``, ``differences.csv`` and one reliability diagram per
+        model (all vs hard samples, human soft labels) as PNG.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The folder (created if needed; files in it are overwritten).
 
         Returns
         -------
@@ -878,10 +940,10 @@ def _parser():
             "gold labels) and write a report folder."
         ),
     )
-    return add_evaluate_arguments(p)
+    return _add_arguments(p)
 
 
-def add_evaluate_arguments(p):
+def _add_arguments(p):
     """Add the options of ``evaluate`` to an argparse parser (or subparser)."""
     p.add_argument(
         "--probs",
