@@ -122,7 +122,11 @@ def _check_model_probs(probs):
     for name, value in probs.items():
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"model names must be non-empty strings; got {name!r}.")
-        seeds = list(value) if isinstance(value, (list, tuple)) else [value]
+        seeds = [value]
+        if isinstance(value, (list, tuple)) and value:
+            first = value[0]
+            nested = isinstance(first, (str, os.PathLike)) or np.ndim(first) >= 2
+            seeds = list(value) if nested else [value]  # else: one matrix as lists
         if not seeds:
             raise ValueError(f"model {name!r} has no predictions.")
         arrays = []

@@ -250,6 +250,12 @@ def test_reads_npy_and_csv(tmp_path, problem):
     )
     a, b = from_files.to_frame(), direct.to_frame()
     np.testing.assert_allclose(a.value, b.value, rtol=1e-12)
+    # a matrix given as nested lists is one seed, not one seed per row
+    as_lists = evaluate_predictions({"m": p.tolist()}, counts=counts, n_bootstrap=0)
+    assert as_lists.n_seeds == {"m": 1}
+    assert as_lists.score("m", "kl_vs_human") == pytest.approx(
+        direct.score("npy", "kl_vs_human")
+    )
     # gold given as class names
     names = np.array(["e", "n", "c"])
     named = evaluate_predictions(
