@@ -7,6 +7,7 @@ dynamics (dataset cartography).
 """
 
 from .cartography import CartographyTransformer, DataMapDisplay
+from .evaluation import EvaluationResult, evaluate_predictions
 from .expansion import ExpansionClassifier
 from .metrics import (
     ReliabilityDisplay,
@@ -73,6 +74,7 @@ __all__ = [
     "ARM_NAMES",
     "CartographyTransformer",
     "DataMapDisplay",
+    "EvaluationResult",
     "ExpansionClassifier",
     "ReliabilityDisplay",
     "SoftLabelClassifier",
@@ -85,6 +87,7 @@ __all__ = [
     "check_probabilities",
     "check_soft_targets",
     "counts_to_proba",
+    "evaluate_predictions",
     "expected_calibration_error",
     "hard_sample_calibration_error",
     "js_divergence",

@@ -201,6 +201,165 @@ def test_top1_agreement_equals_accuracy_on_hard(data):
     assert top1_agreement_score([[0.5, 0.5]], [[0.6, 0.4]]) == 1.0
 
 
+# ------------------------------------------- published tie rules (Baan et al.)
+
+
+def _baan_rank_by_loop(y, p):
+    """Both rankings equal after breaking ties by column index (python sorts)."""
+    out = []
+    for yi, pi in zip(y, p):
+        k = range(len(yi))
+        out.append(
+            sorted(k, key=lambda c: (yi[c], c)) == sorted(k, key=lambda c: (pi[c], c))
+        )
+    return np.array(out)
+
+
+def _last_argmax_by_loop(a):
+    return np.array([max(range(len(r)), key=lambda c: (r[c], c)) for r in a])
+
+
+def test_ranking_baan2022_equals_index_tie_break():
+    rng = np.random.default_rng(11)
+    counts = rng.multinomial(6, [0.4, 0.3, 0.2, 0.1], size=500)
+    y = counts / 6
+    p = rng.dirichlet(np.ones(4), size=500)
+    p[:250] = np.sort(p[:250], axis=1)[
+        np.arange(250)[:, None],
+        np.argsort(np.argsort(y[:250], axis=1, kind="stable"), axis=1),
+    ]  # the human order with index tie-breaks
+    ref = _baan_rank_by_loop(y, p)
+    assert ref[:250].all() and not ref[250:].all()
+    assert ranking_calibration_score(y, p, ties="baan2022") == pytest.approx(ref.mean())
+    # the default rule never asks more than the published one
+    assert ranking_calibration_score(y, p) >= ranking_calibration_score(
+        y, p, ties="baan2022"
+    )
+    # a human tie is free by default and ordered by column under baan2022
+    assert ranking_calibration_score([[0.5, 0.5, 0.0]], [[0.6, 0.3, 0.1]]) == 1.0
+    assert (
+        ranking_calibration_score([[0.5, 0.5, 0.0]], [[0.6, 0.3, 0.1]], ties="baan2022")
+        == 0.0
+    )
+    assert (
+        ranking_calibration_score([[0.5, 0.5, 0.0]], [[0.3, 0.6, 0.1]], ties="baan2022")
+        == 1.0
+    )
+
+
+def test_ranking_baan2022_is_zero_on_few_votes_many_classes():
+    """6 votes over 10 classes: unvoted classes tie, the published rule fails."""
+    rng = np.random.default_rng(3)
+    n, k = 400, 10
+    counts = np.stack(
+        [rng.multinomial(6, rng.dirichlet(np.full(k, 0.2))) for _ in range(n)]
+    )
+    y = counts / 6
+    # a good model: the human distribution plus small positive noise
+    p = 0.9 * y + 0.1 * rng.dirichlet(np.ones(k), size=n)
+    assert (np.sum(counts == 0, axis=1) >= 4).all()
+    assert ranking_calibration_score(y, p, ties="baan2022") < 0.02
+    assert ranking_calibration_score(y, p) > 0.9
+    assert ranking_calibration_score(y, p) == pytest.approx(
+        _ranking_by_loop(y, p).mean()
+    )
+
+
+def test_top1_baan2022_breaks_ties_to_the_last_class(data):
+    y_soft, p, y, _ = data
+    counts = np.random.default_rng(2).multinomial(4, [0.3, 0.3, 0.2, 0.2], size=300)
+    h = counts / 4
+    ref = np.mean(_last_argmax_by_loop(h) == _last_argmax_by_loop(p))
+    assert top1_agreement_score(h, p, ties="baan2022") == pytest.approx(ref)
+    assert top1_agreement_score(h, p, ties="baan2022") != top1_agreement_score(h, p)
+    # without ties the conventions agree
+    assert top1_agreement_score(y_soft, p, ties="baan2022") == top1_agreement_score(
+        y_soft, p
+    )
+    assert top1_agreement_score([[0.5, 0.5]], [[0.6, 0.4]], ties="baan2022") == 0.0
+
+
+@pytest.mark.parametrize("func", [ranking_calibration_score, top1_agreement_score])
+def test_ties_option_is_validated(func):
+    with pytest.raises(ValueError, match="ties"):
+        func([[0.5, 0.5]], [[0.5, 0.5]], ties="first")
+
+
+# ------------------------------------------ Baan et al. (2022), Table 1 values
+
+# Printed by the "Generate Table 1" cell of analysis.ipynb in the repository
+# jsbaan/calibration-on-disagreement-data (commit f2581e6), the code behind the
+# paper's Table 1: RoBERTa-base seeds 0, 1, 2 on ChaosNLI-SNLI (1,514 items),
+# without and with temperature 2. ECE is against the human majority label
+# with 10 bins; the others against the 100-vote human distribution.
+BAAN2022_TABLE1 = {
+    # (temperature, seed): (Acc, ECE, RankCS, EntCE, DistCE)
+    (1, 0): (0.740, 0.147, 0.625, 0.310, 0.259),
+    (1, 1): (0.736, 0.119, 0.596, 0.273, 0.249),
+    (1, 2): (0.752, 0.141, 0.627, 0.314, 0.261),
+    (2, 0): (0.740, 0.036, 0.625, 0.208, 0.217),
+    (2, 1): (0.736, 0.030, 0.596, 0.236, 0.222),
+    (2, 2): (0.752, 0.020, 0.627, 0.198, 0.214),
+}
+
+
+def _read_chaosnli_snli_roberta(root, seed):
+    """Human counts [e, n, c] and RoBERTa logits, joined on uid (private reader).
+
+    The predictions list classes as [entailment, contradiction, neutral];
+    ChaosNLI as [entailment, neutral, contradiction]. The ChaosNLI-SNLI items
+    are found among the SNLI dev and test predictions together.
+    """
+    import gzip
+    import json
+
+    path = root / "chaosnli"
+    files = [path / "chaosNLI_snli.jsonl"] + [
+        path / "predictions-baan2022" / f"SNLI_{split}_roberta-base_{seed}.json.gz"
+        for split in ("dev", "test")
+    ]
+    if not all(f.exists() for f in files):
+        pytest.skip(f"ChaosNLI files or Baan et al. predictions not found under {path}")
+    with open(files[0], encoding="utf-8") as fh:
+        items = [json.loads(line) for line in fh if line.strip()]
+    logits = {}
+    for f in files[1:]:
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    rec = json.loads(line)
+                    logits[rec["uid"]] = rec["logits"]
+    counts = np.array([it["label_count"] for it in items], dtype=float)
+    z = np.array([logits[it["uid"]] for it in items])[:, [0, 2, 1]]
+    return counts, z
+
+
+@pytest.mark.parametrize("temperature", [1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_reproduces_baan2022_table1(data_dir, seed, temperature):
+    from scipy.special import softmax
+
+    from sksoft.metrics import expected_calibration_error
+    from sksoft.targets import hard_labels
+
+    counts, z = _read_chaosnli_snli_roberta(data_dir, seed)
+    assert counts.shape == (1514, 3)
+    human = counts / counts.sum(axis=1, keepdims=True)
+    p = softmax(z / temperature, axis=1)
+    acc, ece, rank, ent, dist = BAAN2022_TABLE1[(temperature, seed)]
+    got = {
+        "Acc": top1_agreement_score(human, p, ties="baan2022"),
+        "ECE": expected_calibration_error(hard_labels(human), p, n_bins=10),
+        "RankCS": ranking_calibration_score(human, p, ties="baan2022"),
+        "EntCE": entropy_calibration_error(human, p),
+        "DistCE": distribution_calibration_error(human, p),
+    }
+    want = {"Acc": acc, "ECE": ece, "RankCS": rank, "EntCE": ent, "DistCE": dist}
+    assert {k: round(v, 3) for k, v in got.items()} == want
+    # the default ranking rule gives other numbers on these data
+    assert abs(ranking_calibration_score(human, p) - rank) > 0.01
+
+
 @pytest.mark.parametrize("predicted", ["entropy", "confidence"])
 def test_uncertainty_alignment_equals_scipy(data, predicted):
     y_soft, p, _, w = data

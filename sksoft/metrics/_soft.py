@@ -307,8 +307,20 @@ def entropy_calibration_error(
     return _weighted_mean(np.abs(diff), w)
 
 
-def _ranking_match(y, p, chunk=65536):
-    """True where every strict human preference is a strict model preference."""
+#: tie conventions of the ranking and top-1 measures (see their Notes)
+TIE_CONVENTIONS = ("sksoft", "baan2022")
+
+
+def _ranking_match(y, p, ties="sksoft", chunk=65536):
+    """Per-sample ranking match under a tie convention (see the Notes of
+    :func:`ranking_calibration_score`)."""
+    if ties == "baan2022":
+        # equal stable ascending orders: ties broken by column index on both sides
+        return np.all(
+            np.argsort(y, axis=1, kind="stable")
+            == np.argsort(p, axis=1, kind="stable"),
+            axis=1,
+        )
     out = np.empty(y.shape[0], dtype=bool)
     for s in range(0, y.shape[0], chunk):
         ys, ps = y[s : s + chunk], p[s : s + chunk]
@@ -318,8 +330,20 @@ def _ranking_match(y, p, chunk=65536):
     return out
 
 
-@validate_params(_PAIR, prefer_skip_nested_validation=True)
-def ranking_calibration_score(y_true, y_prob, *, labels=None, sample_weight=None):
+def _top1(a, ties="sksoft"):
+    """Row-wise argmax; ties to the first column, or to the last (``baan2022``)."""
+    if ties == "baan2022":
+        return a.shape[1] - 1 - np.argmax(a[:, ::-1], axis=1)
+    return np.argmax(a, axis=1)
+
+
+_TIES = {"ties": [StrOptions(set(TIE_CONVENTIONS))]}
+
+
+@validate_params({**_PAIR, **_TIES}, prefer_skip_nested_validation=True)
+def ranking_calibration_score(
+    y_true, y_prob, *, ties="sksoft", labels=None, sample_weight=None
+):
     r"""Share of samples whose class ranking matches the human ranking.
 
     Parameters
@@ -328,6 +352,10 @@ def ranking_calibration_score(y_true, y_prob, *, labels=None, sample_weight=None
         Human soft labels (class labels are one-hot rows).
     y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities; 1-D is the positive-class column.
+    ties : {"sksoft", "baan2022"}, default="sksoft"
+        Tie convention. ``"sksoft"``: human ties are free, see **Tie rule**.
+        ``"baan2022"``: the rule of the published code of Baan et al. (2022),
+        which breaks every tie by column index, see **Published rule**.
     labels : array-like of shape (n_classes,), default=None
         Class labels in the column order of ``y_prob`` (hard ``y_true`` only).
     sample_weight : array-like of shape (n_samples,), default=None
@@ -349,13 +377,32 @@ def ranking_calibration_score(y_true, y_prob, *, labels=None, sample_weight=None
     RankCS of Baan, Aziz, Plank and Fernandez, "Stop measuring calibration
     when humans disagree", EMNLP 2022.
 
-    **Tie rule.** The human distribution is a weak order. Sample :math:`i`
-    matches when every strict human preference is a strict model preference:
+    **Tie rule** (``ties="sksoft"``, the default). The human distribution is
+    a weak order. Sample :math:`i` matches when every strict human preference
+    is a strict model preference:
     :math:`y_{ij} > y_{ik} \Rightarrow p_{ij} > p_{ik}` for all class pairs.
     Classes the humans tie (e.g. two classes with no votes, compared exactly)
     may be ranked either way by the model; a model tie between classes the
     humans rank strictly is a mismatch. With one-hot targets the score is the
     share of samples whose true class has a strictly largest probability.
+    The score does not depend on the column order.
+
+    **Published rule** (``ties="baan2022"``). The published code
+    (``analysis_utils.generate_table1`` of the repository
+    ``jsbaan/calibration-on-disagreement-data``) counts a match when the
+    ascending ``argsort`` of the model probabilities equals that of the human
+    vote counts, i.e. when both rankings agree after breaking every tie by
+    column index (the lower column ranks lower; this implementation uses a
+    stable sort so that the rule is exact on every platform). Classes the
+    humans tie must then appear in column order in the model's ranking too,
+    so the score depends on the column order (the paper's numbers use
+    ChaosNLI's ``[entailment, neutral, contradiction]``). On ChaosNLI (100
+    votes over 3 classes) the two rules differ by about 0.02. With few votes
+    and many classes they diverge completely: with 6 votes over 10 classes at
+    least four classes have no votes, the published rule asks the model to
+    order those unvoted classes by index, and practically every model scores
+    0, whatever its quality. The default therefore treats human ties as
+    uninformative; use ``"baan2022"`` only to reproduce published numbers.
 
     Examples
     --------
@@ -365,9 +412,14 @@ def ranking_calibration_score(y_true, y_prob, *, labels=None, sample_weight=None
     1.0
     >>> ranking_calibration_score(y, [[0.4, 0.5, 0.1], [0.3, 0.6, 0.1]])
     0.5
+    >>> p = [[0.5, 0.4, 0.1], [0.6, 0.3, 0.1]]  # breaks the human tie 0 = 1
+    >>> ranking_calibration_score(y, p)
+    1.0
+    >>> ranking_calibration_score(y, p, ties="baan2022")
+    0.5
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    return _weighted_mean(_ranking_match(y, p), w)
+    return _weighted_mean(_ranking_match(y, p, ties), w)
 
 
 @validate_params(_DIV, prefer_skip_nested_validation=True)
@@ -415,8 +467,10 @@ def distribution_calibration_error(
     return _per_sample_or_mean(tv, w, per_sample)
 
 
-@validate_params(_PAIR, prefer_skip_nested_validation=True)
-def top1_agreement_score(y_true, y_prob, *, labels=None, sample_weight=None):
+@validate_params({**_PAIR, **_TIES}, prefer_skip_nested_validation=True)
+def top1_agreement_score(
+    y_true, y_prob, *, ties="sksoft", labels=None, sample_weight=None
+):
     """Share of samples whose predicted class is the human majority class.
 
     Parameters
@@ -425,6 +479,10 @@ def top1_agreement_score(y_true, y_prob, *, labels=None, sample_weight=None):
         Human soft labels or class labels.
     y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities; 1-D is the positive-class column.
+    ties : {"sksoft", "baan2022"}, default="sksoft"
+        Tie convention of both argmaxes: ``"sksoft"`` breaks ties towards the
+        first class in column order, ``"baan2022"`` towards the last, as the
+        published code of Baan et al. (2022) does (see Notes).
     labels : array-like of shape (n_classes,), default=None
         Class labels in the column order of ``y_prob`` (hard ``y_true`` only).
     sample_weight : array-like of shape (n_samples,), default=None
@@ -442,17 +500,30 @@ def top1_agreement_score(y_true, y_prob, *, labels=None, sample_weight=None):
 
     Notes
     -----
-    Both argmaxes break ties towards the first class in column order, as
-    :func:`sksoft.targets.hard_labels` does.
+    With ``ties="sksoft"`` both argmaxes break ties towards the first class
+    in column order, as :func:`sksoft.targets.hard_labels`,
+    :func:`numpy.argmax` and the binned calibration errors do.
+
+    The published code of Baan et al. (2022) (``calibration_metrics.acck``)
+    takes the last entry of an ascending ``argsort``, which breaks ties
+    towards the *last* column; ``ties="baan2022"`` reproduces it (with a
+    stable rule, exact on every platform). Their ECE uses
+    :func:`numpy.argmax` (first column), so
+    :func:`~sksoft.metrics.expected_calibration_error` needs no option. On
+    ChaosNLI-SNLI 14 of 1,514 items have a tied human majority and the two
+    rules differ by about 0.002.
 
     Examples
     --------
     >>> from sksoft.metrics import top1_agreement_score
     >>> top1_agreement_score([[0.6, 0.4], [0.5, 0.5]], [[0.7, 0.3], [0.4, 0.6]])
     0.5
+    >>> top1_agreement_score([[0.6, 0.4], [0.5, 0.5]], [[0.7, 0.3], [0.4, 0.6]],
+    ...                      ties="baan2022")
+    1.0
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    return _weighted_mean(np.argmax(y, axis=1) == np.argmax(p, axis=1), w)
+    return _weighted_mean(_top1(y, ties) == _top1(p, ties), w)
 
 
 def _weighted_pearson(a, b, w):
