@@ -12,12 +12,13 @@ import torch
 from skorch.callbacks import Callback
 from skorch.dataset import get_len
 
-from .cartography import (
-    _DynamicsAccumulator,
-    _gold_positions,
-    _per_sample_quantities,
+from ._dynamics import DynamicsAccumulator, per_sample_quantities
+from .targets import (
+    check_probabilities,
+    check_soft_targets,
+    encode_labels,
+    hard_labels,
 )
-from .targets import check_probabilities, check_soft_targets, hard_labels
 
 __all__ = ["TrainingDynamics"]
 
@@ -221,10 +222,10 @@ class TrainingDynamics(Callback):
         if self.gold_labels is None:
             gold = hard_labels(targets)
         else:
-            gold = _gold_positions(self.gold_labels, classes)
+            gold = encode_labels(self.gold_labels, classes, name="gold label")
         self.targets_ = targets
         self.gold_ = np.asarray(gold, dtype=np.int64)
-        self._acc = _DynamicsAccumulator(self.n_samples_, full=self.storage == "full")
+        self._acc = DynamicsAccumulator(self.n_samples_, full=self.storage == "full")
 
     def _probabilities(self, net, outputs):
         """Apply the net's predict nonlinearity to stored module outputs."""
@@ -348,7 +349,7 @@ class TrainingDynamics(Callback):
                     "TrainingDynamics: the predict nonlinearity changed the shape "
                     f"of the outputs to {proba.shape}."
                 )
-            values = _per_sample_quantities(proba, targets[block], gold[block])
+            values = per_sample_quantities(proba, targets[block], gold[block])
             for dest, value in zip(q, values):
                 dest[block] = value
         self._acc.begin_epoch()

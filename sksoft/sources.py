@@ -32,8 +32,9 @@ from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._rows import entropy_rows
 from .model_selection import SoftStratifiedKFold, cross_val_predict
-from .targets import _entropy_rows, check_soft_targets, hard_labels
+from .targets import check_soft_targets, encode_labels, hard_labels
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -134,33 +135,6 @@ def _sorted_unique(values, name):
         ) from exc
 
 
-def _encode(values, reference, name, ref_name):
-    """Positions of ``values`` in ``reference``; errors name the unknown value."""
-    index = {v: i for i, v in enumerate(reference.tolist())}
-    try:
-        uniq, inverse = np.unique(values, return_inverse=True)
-    except TypeError:  # unorderable object column: python-level lookup
-        codes = np.empty(values.shape[0], dtype=np.intp)
-        for row, v in enumerate(values.tolist()):
-            if v not in index:
-                raise ValueError(
-                    f"{name} {v!r} (row {row}) is not among the {ref_name} "
-                    f"{reference.tolist()}."
-                ) from None
-            codes[row] = index[v]
-        return codes
-    lut = np.empty(uniq.shape[0], dtype=np.intp)
-    for j, v in enumerate(uniq.tolist()):
-        if v not in index:
-            row = int(np.flatnonzero(inverse == j)[0])
-            raise ValueError(
-                f"{name} {v!r} (row {row}) is not among the {ref_name} "
-                f"{reference.tolist()}."
-            )
-        lut[j] = index[v]
-    return lut[inverse.ravel()]
-
-
 def _check_reference_list(values, name):
     arr = np.asarray(values)
     if arr.ndim != 1 or arr.size == 0:
@@ -189,11 +163,11 @@ def _gold_indices(gold, classes, n_samples):
     if gold.dtype.kind == "f" and not np.isfinite(gold).all():
         row = int(np.flatnonzero(~np.isfinite(gold))[0])
         raise ValueError(f"gold contains NaN or infinity (first at row {row}).")
-    return _encode(gold, np.asarray(classes), "gold label", "classes")
+    return encode_labels(gold, classes, name="gold label")
 
 
 def _mean_entropy(p):
-    return float(np.maximum(_entropy_rows(p), 0.0).mean())
+    return float(np.maximum(entropy_rows(p), 0.0).mean())
 
 
 def _temper(p, temperature):
@@ -334,8 +308,8 @@ def annotations_to_counts(
     else:
         items = _check_reference_list(items, "items")
 
-    label_code = _encode(label_col, classes, "label", "classes")
-    item_code = _encode(item_col, items, "item", "items")
+    label_code = encode_labels(label_col, classes, name="label")
+    item_code = encode_labels(item_col, items, name="item", classes_name="the items")
 
     keep = np.ones(n, dtype=bool)
     n_duplicates = 0
@@ -710,7 +684,7 @@ def teacher_soft_labels(
         classes_out = p[1]
     else:
         _, classes_out = check_soft_targets(y_arr, classes=classes, return_classes=True)
-        codes = _encode(np.ravel(y_arr), np.asarray(classes_out), "y label", "classes")
+        codes = encode_labels(np.ravel(y_arr), classes_out, name="y label")
     X = check_array(X, accept_sparse=True, ensure_all_finite=True, dtype=None)
     if X.shape[0] != codes.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {codes.shape[0]}.")
@@ -1375,8 +1349,11 @@ def simulate_noisy_observer_panel(
             if strength == 0 and not callable(perturbation)
             else _perturb(X, perturbation, strength, image_shape, lo, hi, rng)
         )
-        votes[:, a] = _encode(
-            np.asarray(estimator.predict(Xa)), classes, "predicted label", "classes_"
+        votes[:, a] = encode_labels(
+            np.asarray(estimator.predict(Xa)),
+            classes,
+            name="predicted label",
+            classes_name="classes_",
         )
     counts = np.zeros((n, classes.shape[0]), dtype=np.int64)
     np.add.at(counts, (np.repeat(np.arange(n), n_annotators), votes.ravel()), 1)

@@ -251,7 +251,9 @@ def test_gold_labels_and_errors(data):
     )
     bad = gold.copy()
     bad[5] = 7
-    with pytest.raises(ValueError, match=r"gold_labels\[5\]=7"):
+    with pytest.raises(
+        ValueError, match=r"gold label 7 \(row 5\) is not among the classes"
+    ):
         _net([("dyn", TrainingDynamics(mode="eval", gold_labels=bad))]).fit(X, y)
     with pytest.raises(ValueError, match="shape"):
         _net([("dyn", TrainingDynamics(mode="eval", gold_labels=gold[:5]))]).fit(X, y)
