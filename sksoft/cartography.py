@@ -354,14 +354,18 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         The net to train (cloned). ``None`` means
         :class:`sksoft.SoftLabelClassifier` with its defaults. Its
         ``train_split`` is set to ``None`` and the recording callback is
-        appended to its ``callbacks``.
+        added with :func:`sksoft.callbacks.attach_training_dynamics` (with
+        ``callbacks="disable"``, the recorder is the net's only callback).
     mode : {"train", "eval"}, default="train"
         Record from the training forward pass (needs the indexed batches of
         :class:`sksoft.SoftLabelClassifier`) or from an eval-mode pass at the
         end of every epoch; see :class:`~sksoft.callbacks.TrainingDynamics`.
     storage : {"streaming", "full"}, default="streaming"
         Keep O(n_samples) running sums, or the full per-epoch history
-        (available as ``training_dynamics_.history_``).
+        (available as ``training_dynamics_.history_``). The default differs
+        from :class:`~sksoft.callbacks.TrainingDynamics`' ``"full"`` on
+        purpose: the transformer returns statistics, for which the history is
+        not needed, so it keeps the memory that does not grow with epochs.
     confidence_threshold : float, default=0.5
         Samples below the variability threshold are *easy-to-learn* when their
         confidence is at least this, else *hard-to-learn*.
@@ -476,7 +480,7 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
     def _make_estimator(self, gold_labels):
         from skorch import NeuralNet
 
-        from .callbacks import TrainingDynamics
+        from .callbacks import TrainingDynamics, attach_training_dynamics
 
         if self.estimator is None:
             from .classifier import SoftLabelClassifier
@@ -494,18 +498,11 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         if self.random_state is not None and "random_state" in params:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             est.set_params(random_state=int(seed))
-        callbacks = params.get("callbacks")
-        if callbacks == "disable":
-            raise ValueError(
-                "CartographyTransformer needs callbacks; the estimator has "
-                "callbacks='disable'."
-            )
-        callbacks = list(callbacks or [])
         recorder = TrainingDynamics(
             mode=self.mode, storage=self.storage, gold_labels=gold_labels
         )
-        callbacks.append((self._callback_name, recorder))
-        est.set_params(train_split=None, callbacks=callbacks)
+        attach_training_dynamics(est, recorder, name=self._callback_name)
+        est.set_params(train_split=None)
         return est
 
     def fit(self, X, y, gold_labels=None):

@@ -307,11 +307,29 @@ def test_transformer_errors(blobs):
         CartographyTransformer(_net(), variability_threshold=-0.1).fit(X, y)
     with pytest.raises(ValueError, match="2 classes"):
         CartographyTransformer(_net(), mode="eval").fit(X, np.zeros(90, dtype=int))
-    with pytest.raises(ValueError, match="callbacks='disable'"):
-        CartographyTransformer(_net(callbacks="disable"), mode="eval").fit(X, y)
     # a plain skorch net has no batch indices: the training-pass mode says so
     with pytest.raises(TypeError, match="mode='eval'"):
         CartographyTransformer(_net(), mode="train").fit(X, y)
+
+
+def test_transformer_callbacks_disable_means_recorder_only(blobs):
+    # callbacks="disable": no default callback runs, the recorder still does,
+    # and training (hence every statistic) is the same as with the defaults
+    X, y = blobs
+    fitted = {}
+    for callbacks in (None, "disable"):
+        torch.manual_seed(0)
+        carto = CartographyTransformer(_net(callbacks=callbacks), mode="eval")
+        fitted[callbacks] = carto.fit(X, y)
+    off = fitted["disable"]
+    assert len(off.estimator_.callbacks_) == 1
+    assert off.estimator_.callbacks_[0][1] is off.training_dynamics_
+    assert len(off.estimator_.history[-1].get("train_loss", [])) == 0
+    assert "train_loss" in fitted[None].estimator_.history[-1]
+    for key in STATISTICS:
+        np.testing.assert_array_equal(
+            off.statistics_[key], fitted[None].statistics_[key], err_msg=key
+        )
 
 
 def _flipped_digits(seed=0, flip=0.1):
