@@ -21,6 +21,7 @@ from .targets import (
     encode_labels,
     hard_labels,
 )
+from .utils._sklearn_compat import HasMethods, validate_params
 
 __all__ = ["TrainingDynamics", "attach_training_dynamics"]
 
@@ -396,6 +397,14 @@ class TrainingDynamics(Callback):
         return total + self._epoch_out.nbytes + self._acc.nbytes()
 
 
+@validate_params(
+    {
+        "net": [HasMethods(["fit", "set_params", "get_params"])],
+        "recorder": [TrainingDynamics, None],
+        "name": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
 def attach_training_dynamics(net, recorder=None, *, name="training_dynamics"):
     """Add a :class:`TrainingDynamics` recorder to a skorch net, in place.
 
@@ -425,8 +434,7 @@ def attach_training_dynamics(net, recorder=None, *, name="training_dynamics"):
     Raises
     ------
     TypeError
-        If ``net`` is not a skorch ``NeuralNet`` or ``recorder`` not a
-        :class:`TrainingDynamics`.
+        If ``net`` is not a skorch ``NeuralNet``.
     ValueError
         If the net already has a callback called ``name``.
 
@@ -466,10 +474,6 @@ def attach_training_dynamics(net, recorder=None, *, name="training_dynamics"):
 
         mode = "train" if isinstance(net, SoftLabelClassifier) else "eval"
         recorder = TrainingDynamics(mode=mode, storage="streaming")
-    elif not isinstance(recorder, TrainingDynamics):
-        raise TypeError(
-            f"recorder must be a TrainingDynamics; got {type(recorder).__name__}."
-        )
     callbacks = net.get_params(deep=False).get("callbacks")
     params = {}
     if callbacks == "disable":

@@ -9,6 +9,7 @@ from skorch.callbacks import Callback
 from sksoft.batching import IndexedBatch, SliceBatchIterator
 from sksoft.callbacks import TrainingDynamics, attach_training_dynamics
 from sksoft.cartography import training_dynamics_statistics
+from sksoft.utils._sklearn_compat import InvalidParameterError
 
 
 class _MLP(torch.nn.Module):
@@ -426,6 +427,8 @@ def test_attach_training_dynamics(data):
     with pytest.raises(ValueError, match="already has a callback named 'print_log'"):
         attach_training_dynamics(_net(None), name="print_log")
     with pytest.raises(TypeError, match="skorch NeuralNet"):
-        attach_training_dynamics(object())
-    with pytest.raises(TypeError, match="recorder must be a TrainingDynamics"):
+        from sklearn.linear_model import LogisticRegression
+
+        attach_training_dynamics(LogisticRegression())
+    with pytest.raises(InvalidParameterError, match="'recorder' parameter"):
         attach_training_dynamics(_net(None), recorder=Callback())
