@@ -25,10 +25,16 @@ from sksoft.metrics import (
     hard_sample_calibration_error,
     soft_log_loss,
 )
+from sksoft.sources import simulate_multinomial_panel
 
 
 def simulate_votes(y, n_annotators=10, n_classes=10, seed=0):
-    """Vote counts of a simulated panel (not real annotations)."""
+    """Vote counts of a simulated panel (not real annotations).
+
+    Each image's vote probabilities mix its gold digit with the digits it is
+    often confused with; :func:`sksoft.sources.simulate_multinomial_panel`
+    draws the votes.
+    """
     rng = np.random.default_rng(seed)
     # every digit is confused with two others, e.g. 3 with 5 and 8
     confusion = np.full((n_classes, n_classes), 0.02)
@@ -37,14 +43,9 @@ def simulate_votes(y, n_annotators=10, n_classes=10, seed=0):
         confusion[k, others] = 0.45
         confusion[k, k] = 0.0
     confusion /= confusion.sum(axis=1, keepdims=True)
-    difficulty = rng.beta(0.6, 2.0, size=len(y))  # most easy, some hard
-    counts = np.zeros((len(y), n_classes), dtype=np.int64)
-    for i, gold in enumerate(y):
-        p = (1 - difficulty[i]) * np.eye(n_classes)[gold] + difficulty[i] * confusion[
-            gold
-        ]
-        counts[i] = rng.multinomial(n_annotators, p)
-    return counts
+    difficulty = rng.beta(0.6, 2.0, size=len(y))[:, None]  # most easy, some hard
+    proba = (1 - difficulty) * np.eye(n_classes)[y] + difficulty * confusion[y]
+    return simulate_multinomial_panel(proba, n_annotators, random_state=seed)
 
 
 def main():

@@ -5,6 +5,8 @@ dataset cartography needs (the model's probability of the gold label, whether
 the prediction is right, the expected target probability and the
 Jensen-Shannon divergence to the soft target) and turns it into per-sample
 statistics with :meth:`TrainingDynamics.get_statistics`.
+:func:`attach_training_dynamics` adds such a recorder to a skorch net; it is
+what :class:`sksoft.CartographyTransformer` and the audit use.
 """
 
 import numpy as np
@@ -12,14 +14,16 @@ import torch
 from skorch.callbacks import Callback
 from skorch.dataset import get_len
 
-from .cartography import (
-    _DynamicsAccumulator,
-    _gold_positions,
-    _per_sample_quantities,
+from ._dynamics import DynamicsAccumulator, per_sample_quantities
+from .targets import (
+    check_probabilities,
+    check_soft_targets,
+    encode_labels,
+    hard_labels,
 )
-from .targets import check_probabilities, check_soft_targets, hard_labels
+from .utils._sklearn_compat import HasMethods, validate_params
 
-__all__ = ["TrainingDynamics"]
+__all__ = ["TrainingDynamics", "attach_training_dynamics"]
 
 _MODES = ("train", "eval")
 _BLOCK = 4096  # rows per block of the epoch-end statistics
@@ -71,7 +75,11 @@ class TrainingDynamics(Callback):
         recorded quantity in :attr:`history_`; ``"streaming"`` keeps only
         ``O(n_samples)`` running sums (Welford's algorithm for the mean and
         variance), so memory does not grow with the number of epochs. Both
-        give the same statistics (to rounding).
+        give the same statistics (to rounding). The default is ``"full"``
+        because a recorder used by hand is read for its :attr:`history_`;
+        :class:`sksoft.CartographyTransformer`, the audit and
+        :func:`attach_training_dynamics` (which return statistics only)
+        default to ``"streaming"``.
     gold_labels : array-like of shape (n_samples,), default=None
         Gold label of each row of the ``X`` passed to ``fit``, as values of
         the net's ``classes_``. By default the argmax of the target (ties to
@@ -221,10 +229,10 @@ class TrainingDynamics(Callback):
         if self.gold_labels is None:
             gold = hard_labels(targets)
         else:
-            gold = _gold_positions(self.gold_labels, classes)
+            gold = encode_labels(self.gold_labels, classes, name="gold label")
         self.targets_ = targets
         self.gold_ = np.asarray(gold, dtype=np.int64)
-        self._acc = _DynamicsAccumulator(self.n_samples_, full=self.storage == "full")
+        self._acc = DynamicsAccumulator(self.n_samples_, full=self.storage == "full")
 
     def _probabilities(self, net, outputs):
         """Apply the net's predict nonlinearity to stored module outputs."""
@@ -348,7 +356,7 @@ class TrainingDynamics(Callback):
                     "TrainingDynamics: the predict nonlinearity changed the shape "
                     f"of the outputs to {proba.shape}."
                 )
-            values = _per_sample_quantities(proba, targets[block], gold[block])
+            values = per_sample_quantities(proba, targets[block], gold[block])
             for dest, value in zip(q, values):
                 dest[block] = value
         self._acc.begin_epoch()
@@ -387,3 +395,114 @@ class TrainingDynamics(Callback):
         """Bytes held by the recording state (targets and gold included)."""
         total = self.targets_.nbytes + self.gold_.nbytes + self._seen.nbytes
         return total + self._epoch_out.nbytes + self._acc.nbytes()
+
+
+@validate_params(
+    {
+        "net": [HasMethods(["fit", "set_params", "get_params"])],
+        "recorder": [TrainingDynamics, None],
+        "name": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
+def attach_training_dynamics(net, recorder=None, *, name="training_dynamics"):
+    """Add a :class:`TrainingDynamics` recorder to a skorch net, in place.
+
+    The one way sksoft attaches a recorder (used by
+    :class:`sksoft.CartographyTransformer` and by the audit). Call it on the
+    net that will be fitted (a clone, typically); after ``fit`` the recorder is
+    ``dict(net.callbacks_)[name]``.
+
+    Parameters
+    ----------
+    net : skorch NeuralNet
+        The net, for instance a :class:`sksoft.SoftLabelClassifier`. Its
+        ``callbacks`` parameter is changed; nothing else is.
+    recorder : TrainingDynamics, default=None
+        The recorder to add. ``None`` builds
+        ``TrainingDynamics(mode=..., storage="streaming")`` with
+        ``mode="train"`` for a :class:`sksoft.SoftLabelClassifier` (its
+        batches carry row positions) and ``mode="eval"`` for any other net.
+    name : str, default="training_dynamics"
+        Name of the recorder among the net's callbacks.
+
+    Returns
+    -------
+    net : skorch NeuralNet
+        The same net.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a skorch ``NeuralNet``.
+    ValueError
+        If the net already has a callback called ``name``.
+
+    Notes
+    -----
+    ``callbacks="disable"`` on the net means *no callbacks*, in skorch as
+    here: with it, the recorder becomes the net's **only** callback (every
+    default callback, such as the epoch timer, the loss scoring and the print
+    log, is switched off with ``callbacks__<name>=None``), so the net trains
+    exactly as it would without callbacks and still records its dynamics.
+    Otherwise the recorder is appended to the net's callbacks (``None``: the
+    default ones only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft import SoftLabelClassifier
+    >>> from sksoft.callbacks import attach_training_dynamics
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = SoftLabelClassifier(max_epochs=3, random_state=0, verbose=0)
+    >>> net = attach_training_dynamics(net).fit(X, y)
+    >>> dynamics = dict(net.callbacks_)["training_dynamics"]
+    >>> dynamics.mode, dynamics.n_epochs_
+    ('train', 3)
+    """
+    from skorch import NeuralNet
+
+    if not isinstance(net, NeuralNet):
+        raise TypeError(
+            "attach_training_dynamics records training dynamics with a skorch "
+            f"callback; net must be a skorch NeuralNet, got {type(net).__name__}."
+        )
+    if recorder is None:
+        from .classifier import SoftLabelClassifier
+
+        mode = "train" if isinstance(net, SoftLabelClassifier) else "eval"
+        recorder = TrainingDynamics(mode=mode, storage="streaming")
+    callbacks = net.get_params(deep=False).get("callbacks")
+    params = {}
+    if callbacks == "disable":
+        callbacks = []
+        # skorch's set_params cannot go from "disable" to a list (it resolves
+        # the new callbacks against the disabled, empty callbacks_); set the
+        # attribute as set_params would, then use set_params
+        net.callbacks = []
+        # "disable" means no callbacks: switch every default one off
+        params = {f"callbacks__{cb}": None for cb, _ in _named(net)}
+    callbacks = list(callbacks or [])
+    taken = {item[0] for item in callbacks if isinstance(item, (tuple, list))}
+    taken |= {cb for cb, _ in _named(net)}
+    if name in taken:
+        raise ValueError(f"the net already has a callback named {name!r}.")
+    callbacks.append((name, recorder))
+    net.set_params(callbacks=callbacks)
+    if params:  # after the list: skorch resolves these against it
+        net.set_params(**params)
+    return net
+
+
+def _named(net):
+    """The net's default callbacks as (name, callback) pairs."""
+    out = []
+    for item in net.get_default_callbacks():
+        if isinstance(item, (tuple, list)):
+            out.append((item[0], item[1]))
+        else:
+            cls = item if isinstance(item, type) else type(item)
+            out.append((cls.__name__, item))
+    return out

@@ -25,8 +25,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .metrics._divergence import _js_rows
-from .targets import check_probabilities, check_soft_targets, hard_labels
+from ._dynamics import DynamicsAccumulator, per_sample_quantities
+from .targets import (
+    check_probabilities,
+    check_soft_targets,
+    encode_labels,
+    hard_labels,
+)
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -51,224 +56,6 @@ STATISTICS = (
     "target_variability",
     "js_divergence",
 )
-
-REGIONS = ("easy-to-learn", "ambiguous", "hard-to-learn")
-
-_HISTORY_KEYS = ("gold_proba", "correct", "target_proba", "js_divergence")
-
-
-# ----------------------------------------------------------------------------
-# kernels shared with sksoft.callbacks.TrainingDynamics
-# ----------------------------------------------------------------------------
-def _gold_positions(gold_labels, classes):
-    """Column positions of ``gold_labels`` in ``classes`` (clear error if absent)."""
-    classes = np.asarray(classes)
-    labels = np.asarray(gold_labels)
-    if labels.ndim != 1:
-        raise ValueError(f"gold_labels must be 1-D; got shape {labels.shape}.")
-    order = np.argsort(classes, kind="stable")
-    try:
-        pos = np.searchsorted(classes, labels, sorter=order)
-    except TypeError as exc:  # e.g. strings against ints
-        raise ValueError(
-            f"gold_labels of dtype {labels.dtype} cannot be matched to the classes "
-            f"{classes.tolist()}."
-        ) from exc
-    pos = order[np.clip(pos, 0, len(classes) - 1)]
-    bad = classes[pos] != labels
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"gold_labels[{i}]={labels[i].item()!r} is not one of the classes "
-            f"{classes.tolist()}."
-        )
-    return pos.astype(np.int64)
-
-
-def _per_sample_quantities(proba, targets, gold):
-    """Per-row gold probability, correctness, expected target proba and JS.
-
-    ``proba`` and ``targets`` are ``(m, K)`` probability rows, ``gold`` the
-    ``(m,)`` gold column positions. Correctness uses ``argmax`` (ties to the
-    first class), as the reference does.
-    """
-    rows = np.arange(proba.shape[0])
-    gold_proba = proba[rows, gold]
-    correct = np.argmax(proba, axis=1) == gold
-    target_proba = np.einsum("ij,ij->i", targets, proba)
-    js = _js_rows(targets, proba)
-    return gold_proba, correct, target_proba, js
-
-
-def _forgetting_counts(correct_history):
-    """Correct-to-wrong transitions per column of a (E, n) 0/1/nan history."""
-    n = correct_history.shape[1]
-    learnt = np.zeros(n, dtype=bool)
-    forgotten = np.zeros(n, dtype=np.int64)
-    for row in correct_history:
-        seen = ~np.isnan(row)
-        now = row == 1.0
-        forgotten += seen & learnt & ~now
-        learnt = np.where(seen, now, learnt)
-    return forgotten
-
-
-def _finish(count, conf, var, correct_count, forgotten, tconf, tvar, js_mean):
-    """Assemble the statistics Bunch (nan where a sample was never seen)."""
-    seen = count > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        correctness = np.where(seen, correct_count / np.maximum(count, 1), np.nan)
-    forget = forgotten.astype(np.float64)
-    forget[seen & (correct_count == 0)] = np.inf
-    forget[~seen] = np.nan
-    out = Bunch(
-        confidence=conf,
-        variability=var,
-        correctness=correctness,
-        forgetfulness=forget,
-        target_confidence=tconf,
-        target_variability=tvar,
-        js_divergence=js_mean,
-        n_epochs=count.astype(np.int64),
-    )
-    for key in (
-        "confidence",
-        "variability",
-        "target_confidence",
-        "target_variability",
-        "js_divergence",
-    ):
-        out[key] = np.where(seen, out[key], np.nan)
-    return out
-
-
-def _statistics_from_history(history):
-    """Statistics from ``(E, n)`` histories with ``nan`` where unobserved."""
-    gold = history["gold_proba"]
-    seen = ~np.isnan(gold)
-    count = seen.sum(axis=0)
-    safe = np.maximum(count, 1)
-
-    def mean_std(a):
-        filled = np.where(seen, a, 0.0)
-        mean = filled.sum(axis=0) / safe
-        dev = np.where(seen, a - mean, 0.0)
-        return mean, np.sqrt((dev**2).sum(axis=0) / safe)
-
-    conf, var = mean_std(gold)
-    tconf, tvar = mean_std(history["target_proba"])
-    js_mean = np.where(seen, history["js_divergence"], 0.0).sum(axis=0) / safe
-    correct_count = np.where(seen, history["correct"], 0.0).sum(axis=0)
-    forgotten = _forgetting_counts(history["correct"])
-    return _finish(count, conf, var, correct_count, forgotten, tconf, tvar, js_mean)
-
-
-class _DynamicsAccumulator:
-    """Per-epoch records of training dynamics, full history or streaming.
-
-    ``full=True`` keeps one ``(n,)`` row per epoch and quantity; ``full=False``
-    keeps O(n) running sums: Welford's running mean and sum of squared
-    deviations for the gold and expected target probabilities, the sums of JS
-    divergence and correct epochs, the last correctness and the forgetting
-    count.
-    """
-
-    def __init__(self, n, *, full):
-        self.n = n
-        self.full = full
-        self.in_epoch = False
-        if full:
-            self._rows = {k: [] for k in _HISTORY_KEYS}
-            self._cur = None
-        else:
-            self.count = np.zeros(n, dtype=np.int64)
-            self.correct_count = np.zeros(n, dtype=np.int64)
-            self.forgotten = np.zeros(n, dtype=np.int64)
-            self.learnt = np.zeros(n, dtype=bool)
-            self.gold_mean = np.zeros(n)
-            self.gold_m2 = np.zeros(n)
-            self.target_mean = np.zeros(n)
-            self.target_m2 = np.zeros(n)
-            self.js_sum = np.zeros(n)
-
-    def begin_epoch(self):
-        self.in_epoch = True
-        if self.full:
-            self._cur = {k: np.full(self.n, np.nan) for k in _HISTORY_KEYS}
-
-    def end_epoch(self):
-        self.in_epoch = False
-        if self.full:
-            for k in _HISTORY_KEYS:
-                self._rows[k].append(self._cur[k])
-            self._cur = None
-
-    @staticmethod
-    def _welford(idx, c, x, mean, m2):
-        old = mean[idx]
-        delta = x - old
-        new = old + delta / c
-        m2[idx] += delta * (x - new)
-        mean[idx] = new
-
-    def update(self, idx, gold_proba, correct, target_proba, js):
-        """Record one observation for each (unique) row position in ``idx``."""
-        if self.full:
-            cur = self._cur
-            cur["gold_proba"][idx] = gold_proba
-            cur["correct"][idx] = correct
-            cur["target_proba"][idx] = target_proba
-            cur["js_divergence"][idx] = js
-            return
-        c = self.count[idx] + 1
-        self.count[idx] = c
-        self._welford(idx, c, gold_proba, self.gold_mean, self.gold_m2)
-        self._welford(idx, c, target_proba, self.target_mean, self.target_m2)
-        self.js_sum[idx] += js
-        self.correct_count[idx] += correct
-        self.forgotten[idx] += self.learnt[idx] & ~correct
-        self.learnt[idx] = correct
-
-    def history(self):
-        if not self.full:
-            raise AttributeError("no history is kept in streaming storage")
-        if not self._rows["gold_proba"]:
-            return {k: np.empty((0, self.n)) for k in _HISTORY_KEYS}
-        return {k: np.vstack(v) for k, v in self._rows.items()}
-
-    def statistics(self):
-        if self.full:
-            return _statistics_from_history(self.history())
-        safe = np.maximum(self.count, 1)
-        return _finish(
-            self.count,
-            self.gold_mean.copy(),
-            np.sqrt(self.gold_m2 / safe),
-            self.correct_count,
-            self.forgotten,
-            self.target_mean.copy(),
-            np.sqrt(self.target_m2 / safe),
-            self.js_sum / safe,
-        )
-
-    def nbytes(self):
-        if self.full:
-            per = sum(a.nbytes for v in self._rows.values() for a in v)
-            return per + (sum(a.nbytes for a in self._cur.values()) if self._cur else 0)
-        return sum(
-            a.nbytes
-            for a in (
-                self.count,
-                self.correct_count,
-                self.forgotten,
-                self.learnt,
-                self.gold_mean,
-                self.gold_m2,
-                self.target_mean,
-                self.target_m2,
-                self.js_sum,
-            )
-        )
 
 
 # ----------------------------------------------------------------------------
@@ -386,11 +173,11 @@ def training_dynamics_statistics(
         gold = hard_labels(targets)
     else:
         check_consistent_length(targets, gold_labels)
-        gold = _gold_positions(gold_labels, classes_out)
-    acc = _DynamicsAccumulator(n, full=True)
+        gold = encode_labels(gold_labels, classes_out, name="gold label")
+    acc = DynamicsAccumulator(n, full=True)
     for e in range(n_epochs):
         acc.begin_epoch()
-        acc.update(np.arange(n), *_per_sample_quantities(proba[e], targets, gold))
+        acc.update(np.arange(n), *per_sample_quantities(proba[e], targets, gold))
         acc.end_epoch()
     return acc.statistics()
 
@@ -567,14 +354,18 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         The net to train (cloned). ``None`` means
         :class:`sksoft.SoftLabelClassifier` with its defaults. Its
         ``train_split`` is set to ``None`` and the recording callback is
-        appended to its ``callbacks``.
+        added with :func:`sksoft.callbacks.attach_training_dynamics` (with
+        ``callbacks="disable"``, the recorder is the net's only callback).
     mode : {"train", "eval"}, default="train"
         Record from the training forward pass (needs the indexed batches of
         :class:`sksoft.SoftLabelClassifier`) or from an eval-mode pass at the
         end of every epoch; see :class:`~sksoft.callbacks.TrainingDynamics`.
     storage : {"streaming", "full"}, default="streaming"
         Keep O(n_samples) running sums, or the full per-epoch history
-        (available as ``training_dynamics_.history_``).
+        (available as ``training_dynamics_.history_``). The default differs
+        from :class:`~sksoft.callbacks.TrainingDynamics`' ``"full"`` on
+        purpose: the transformer returns statistics, for which the history is
+        not needed, so it keeps the memory that does not grow with epochs.
     confidence_threshold : float, default=0.5
         Samples below the variability threshold are *easy-to-learn* when their
         confidence is at least this, else *hard-to-learn*.
@@ -689,7 +480,7 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
     def _make_estimator(self, gold_labels):
         from skorch import NeuralNet
 
-        from .callbacks import TrainingDynamics
+        from .callbacks import TrainingDynamics, attach_training_dynamics
 
         if self.estimator is None:
             from .classifier import SoftLabelClassifier
@@ -707,18 +498,11 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         if self.random_state is not None and "random_state" in params:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             est.set_params(random_state=int(seed))
-        callbacks = params.get("callbacks")
-        if callbacks == "disable":
-            raise ValueError(
-                "CartographyTransformer needs callbacks; the estimator has "
-                "callbacks='disable'."
-            )
-        callbacks = list(callbacks or [])
         recorder = TrainingDynamics(
             mode=self.mode, storage=self.storage, gold_labels=gold_labels
         )
-        callbacks.append((self._callback_name, recorder))
-        est.set_params(train_split=None, callbacks=callbacks)
+        attach_training_dynamics(est, recorder, name=self._callback_name)
+        est.set_params(train_split=None)
         return est
 
     def fit(self, X, y, gold_labels=None):

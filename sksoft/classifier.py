@@ -5,6 +5,11 @@ MLP) on targets given as class labels, as probability rows (e.g. the share of
 annotators who chose each class) or, on request, as vote counts. It is a
 scikit-learn classifier: it passes sklearn's common estimator checks and works
 inside ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``.
+
+It relies on a few skorch internals (``list.__getitem__(history, ...)``,
+``_optimizers``, ``_set_training``, ``_get_predict_nonlinearity``, its own
+``run_single_epoch``, ...): they are listed, with the skorch versions they were
+checked against, in :mod:`sksoft.utils._skorch_compat`.
 """
 
 import copy

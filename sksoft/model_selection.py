@@ -33,7 +33,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.parallel import Parallel, delayed
 
-from .targets import check_soft_targets, hard_labels, target_entropy
+from .targets import check_soft_targets, encode_labels, hard_labels, target_entropy
 from .utils._sklearn_compat import HasMethods, StrOptions, validate_params
 from .utils._sklearn_compat import safe_indexing as _safe_indexing
 
@@ -417,10 +417,9 @@ def _align_columns(predictions, fold_classes, classes, method):
     fold_classes = np.asarray(fold_classes)
     if len(fold_classes) == n_classes and np.array_equal(fold_classes, classes):
         return predictions
-    lookup = {c: i for i, c in enumerate(classes.tolist())}
     try:
-        cols = np.array([lookup[c] for c in fold_classes.tolist()], dtype=np.intp)
-    except KeyError as exc:
+        cols = encode_labels(fold_classes, classes, name="fold class")
+    except ValueError as exc:
         raise ValueError(
             f"The estimator fitted on a fold has classes {fold_classes.tolist()}, "
             f"which are not all among the classes {classes.tolist()} of y."

@@ -18,12 +18,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
 
+from ._rows import entropy_rows
 from .utils._sklearn_compat import Interval, StrOptions, validate_params
 
 __all__ = [
     "check_probabilities",
     "check_soft_targets",
     "counts_to_proba",
+    "encode_labels",
     "hard_labels",
     "hard_sample_mask",
     "one_hot",
@@ -232,26 +234,109 @@ def counts_to_proba(counts, *, prior=0.0):
     return arr / sums
 
 
-def _label_indices(y, classes, input_name="y", classes_name="classes"):
-    """Column index of each label in ``classes``; ValueError for unknown labels."""
-    order = np.argsort(classes, kind="stable")
-    sorted_classes = classes[order]
-    try:
-        pos = np.searchsorted(sorted_classes, y)
-    except TypeError as exc:
+def _py(value):
+    """A numpy scalar as the python value, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _unknown_label(labels, found, name, classes_name, classes):
+    row = _first_row(~found)
+    raise ValueError(
+        f"{name} {_py(labels[row])!r} (row {row}) is not among {classes_name} "
+        f"{classes.tolist()}."
+    )
+
+
+@validate_params(
+    {
+        "labels": ["array-like"],
+        "classes": ["array-like"],
+        "name": [str],
+        "classes_name": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
+def encode_labels(labels, classes, *, name="label", classes_name="the classes"):
+    """Column position of each label in ``classes`` (the one label encoder).
+
+    Every place of sksoft that turns labels into column indices (targets,
+    metrics, cartography, sources, model selection) calls this function.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Labels to encode.
+    classes : array-like of shape (n_classes,)
+        The class labels in column order (any order, no duplicates).
+    name : str, default="label"
+        What a label is called in the error message.
+    classes_name : str, default="the classes"
+        What ``classes`` is called in the error message.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples,), dtype intp
+        ``codes[i]`` is the position of ``labels[i]`` in ``classes``.
+
+    Raises
+    ------
+    ValueError
+        If a label is not among ``classes`` (the message names the first such
+        label and its row), or if ``labels`` is not 1-D.
+
+    Notes
+    -----
+    Orderable labels are matched with a sort and ``np.searchsorted``; object
+    labels of mixed, unorderable types (say ``1`` and ``"a"``) fall back to a
+    dictionary lookup, so any hashable labels work. Equal values match across
+    dtypes (``1 == 1.0``), as in a python ``dict``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.targets import encode_labels
+    >>> encode_labels(["cat", "dog", "cat"], ["dog", "cat"])
+    array([1, 0, 1])
+    >>> mixed = np.array(["a", 1], dtype=object)  # unorderable: dict lookup
+    >>> encode_labels(mixed[::-1], mixed)
+    array([1, 0])
+    """
+    labels = np.asarray(labels)
+    classes = np.asarray(classes)
+    if labels.ndim != 1:
+        raise ValueError(f"the {name}s must be 1-D; got shape {labels.shape}.")
+    if classes.ndim != 1 or classes.size == 0:
         raise ValueError(
-            f"{input_name} labels cannot be compared with {classes_name} "
-            f"{classes.tolist()}."
-        ) from exc
-    pos = np.clip(pos, 0, len(classes) - 1)
-    found = sorted_classes[pos] == y
-    if not np.all(found):
-        row = _first_row(~np.asarray(found))
-        raise ValueError(
-            f"{input_name} contains label {np.asarray(y[row]).item()!r} "
-            f"(row {row}) that is not among {classes_name} {classes.tolist()}."
+            f"{classes_name} must be a non-empty 1-D array; got shape {classes.shape}."
         )
+    try:
+        order = np.argsort(classes, kind="stable")
+        sorted_classes = classes[order]
+        pos = np.searchsorted(sorted_classes, labels)
+    except TypeError:  # unorderable object labels: python-level lookup
+        return _encode_by_dict(labels, classes, name, classes_name)
+    pos = np.clip(pos, 0, len(classes) - 1)
+    found = np.asarray(sorted_classes[pos] == labels)
+    if found.shape != labels.shape:  # e.g. str against int: no elementwise ==
+        found = np.zeros(labels.shape, dtype=bool)
+    if not np.all(found):
+        _unknown_label(labels, found.astype(bool), name, classes_name, classes)
     return order[pos].astype(np.intp, copy=False)
+
+
+def _encode_by_dict(labels, classes, name, classes_name):
+    index = {v: i for i, v in enumerate(classes.tolist())}
+    codes = np.empty(labels.shape[0], dtype=np.intp)
+    found = np.ones(labels.shape[0], dtype=bool)
+    for row, v in enumerate(labels.tolist()):
+        try:
+            codes[row] = index[v]
+        except (KeyError, TypeError):
+            found[row] = False
+            break
+    if not found.all():
+        _unknown_label(labels, found, name, classes_name, classes)
+    return codes
 
 
 def _labels_to_one_hot(y, classes, input_name):
@@ -273,7 +358,7 @@ def _labels_to_one_hot(y, classes, input_name):
             f"{input_name} contains NaN or infinity (first at row "
             f"{_first_row(~np.isfinite(y))})."
         )
-    idx = _label_indices(y, classes, input_name)
+    idx = encode_labels(y, classes, name=f"{input_name} label", classes_name="classes")
     out = np.zeros((y.shape[0], len(classes)), dtype=np.float64)
     out[np.arange(y.shape[0]), idx] = 1.0
     return out, classes
@@ -455,13 +540,6 @@ def one_hot(labels, *, classes=None):
     return check_soft_targets(arr, classes=classes, input_name="labels")
 
 
-def _entropy_rows(p):
-    """Natural-log entropy of each row, 0 log 0 = 0 (no validation)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = np.log(p, where=p > 0, out=np.zeros_like(p, dtype=np.float64))
-    return -np.einsum("ij,ij->i", p, logp)
-
-
 def target_entropy(y, *, normalize=False, counts=False, classes=None):
     """Shannon entropy of each soft target (natural log, ``0 log 0 = 0``).
 
@@ -491,7 +569,7 @@ def target_entropy(y, *, normalize=False, counts=False, classes=None):
     array([0.630...])
     """
     proba = check_soft_targets(y, counts=counts, classes=classes)
-    ent = _entropy_rows(proba)
+    ent = entropy_rows(proba)
     np.maximum(ent, 0.0, out=ent)  # -0.0 and rounding below zero
     if normalize:
         k = proba.shape[1]

@@ -7,8 +7,9 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 
 from sksoft.batching import IndexedBatch, SliceBatchIterator
-from sksoft.callbacks import TrainingDynamics
+from sksoft.callbacks import TrainingDynamics, attach_training_dynamics
 from sksoft.cartography import training_dynamics_statistics
+from sksoft.utils._sklearn_compat import InvalidParameterError
 
 
 class _MLP(torch.nn.Module):
@@ -251,7 +252,9 @@ def test_gold_labels_and_errors(data):
     )
     bad = gold.copy()
     bad[5] = 7
-    with pytest.raises(ValueError, match=r"gold_labels\[5\]=7"):
+    with pytest.raises(
+        ValueError, match=r"gold label 7 \(row 5\) is not among the classes"
+    ):
         _net([("dyn", TrainingDynamics(mode="eval", gold_labels=bad))]).fit(X, y)
     with pytest.raises(ValueError, match="shape"):
         _net([("dyn", TrainingDynamics(mode="eval", gold_labels=gold[:5]))]).fit(X, y)
@@ -387,3 +390,45 @@ def test_soft_label_classifier_validation_rows_unrecorded_string_gold(data):
         p = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), -1).numpy()
         last[idx] = p[np.arange(len(idx)), dyn.gold_[idx]]
     np.testing.assert_allclose(dyn.history_["gold_proba"][-1], last, atol=1e-6)
+
+
+def test_attach_training_dynamics(data):
+    from sksoft.classifier import SoftLabelClassifier
+
+    X, y = data
+    # default recorder: training-pass mode for SoftLabelClassifier, eval else
+    soft = attach_training_dynamics(SoftLabelClassifier(max_epochs=2, verbose=0))
+    assert soft.callbacks[-1][1].mode == "train"
+    assert soft.callbacks[-1][1].storage == "streaming"
+    plain = attach_training_dynamics(_net(None, max_epochs=3), name="dyn")
+    assert [n for n, _ in plain.callbacks] == ["dyn"]
+    assert plain.callbacks[0][1].mode == "eval"
+    plain.fit(X, y)
+    names = [n for n, _ in plain.callbacks_]
+    assert "dyn" in names and "train_loss" in names  # appended to the defaults
+    assert dict(plain.callbacks_)["dyn"].n_epochs_ == 3
+    # existing callbacks are kept, the recorder goes last
+    ref = TrainingDynamics(mode="eval", storage="full")
+    net = attach_training_dynamics(_net([("ref", ref)]), TrainingDynamics("eval"))
+    assert [n for n, _ in net.callbacks] == ["ref", "training_dynamics"]
+    # "disable": the recorder is the only callback, the records are the same
+    torch.manual_seed(0)
+    on = attach_training_dynamics(_net(None), TrainingDynamics("eval")).fit(X, y)
+    torch.manual_seed(0)
+    off = attach_training_dynamics(_net("disable"), TrainingDynamics("eval"))
+    off.fit(X, y)
+    assert [n for n, _ in off.callbacks_] == ["training_dynamics"]
+    a = dict(on.callbacks_)["training_dynamics"].get_statistics()
+    b = dict(off.callbacks_)["training_dynamics"].get_statistics()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    with pytest.raises(ValueError, match="already has a callback named 'ref'"):
+        attach_training_dynamics(_net([("ref", ref)]), name="ref")
+    with pytest.raises(ValueError, match="already has a callback named 'print_log'"):
+        attach_training_dynamics(_net(None), name="print_log")
+    with pytest.raises(TypeError, match="skorch NeuralNet"):
+        from sklearn.linear_model import LogisticRegression
+
+        attach_training_dynamics(LogisticRegression())
+    with pytest.raises(InvalidParameterError, match="'recorder' parameter"):
+        attach_training_dynamics(_net(None), recorder=Callback())

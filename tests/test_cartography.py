@@ -7,12 +7,11 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import spearmanr
 from skorch import NeuralNetClassifier
 
+from sksoft._dynamics import DynamicsAccumulator, per_sample_quantities
 from sksoft.cartography import (
     STATISTICS,
     CartographyTransformer,
     DataMapDisplay,
-    _DynamicsAccumulator,
-    _per_sample_quantities,
     human_alignment_summary,
     training_dynamics_statistics,
 )
@@ -112,7 +111,9 @@ def test_gold_labels_override_the_target_mode():
         proba, ["a", "b", "a"], gold_labels=["a", "b", "a"]
     )
     np.testing.assert_allclose(strings["confidence"], [0.5, 0.25, 0.9])
-    with pytest.raises(ValueError, match="not one of the classes"):
+    with pytest.raises(
+        ValueError, match=r"gold label 2 \(row 1\) is not among the classes"
+    ):
         training_dynamics_statistics(proba, y, gold_labels=[0, 2, 0])
 
 
@@ -140,12 +141,12 @@ def test_streaming_accumulator_matches_full_with_missing_observations():
     n, k = 50, 3
     targets = rng.dirichlet(np.ones(k), size=n)
     gold = targets.argmax(1)
-    full = _DynamicsAccumulator(n, full=True)
-    stream = _DynamicsAccumulator(n, full=False)
+    full = DynamicsAccumulator(n, full=True)
+    stream = DynamicsAccumulator(n, full=False)
     for _ in range(9):
         idx = rng.permutation(n)[: rng.integers(30, n + 1)]  # some rows unseen
         proba = rng.dirichlet(np.ones(k), size=idx.size)
-        q = _per_sample_quantities(proba, targets[idx], gold[idx])
+        q = per_sample_quantities(proba, targets[idx], gold[idx])
         for acc in (full, stream):
             acc.begin_epoch()
             acc.update(idx, *q)
@@ -306,11 +307,29 @@ def test_transformer_errors(blobs):
         CartographyTransformer(_net(), variability_threshold=-0.1).fit(X, y)
     with pytest.raises(ValueError, match="2 classes"):
         CartographyTransformer(_net(), mode="eval").fit(X, np.zeros(90, dtype=int))
-    with pytest.raises(ValueError, match="callbacks='disable'"):
-        CartographyTransformer(_net(callbacks="disable"), mode="eval").fit(X, y)
     # a plain skorch net has no batch indices: the training-pass mode says so
     with pytest.raises(TypeError, match="mode='eval'"):
         CartographyTransformer(_net(), mode="train").fit(X, y)
+
+
+def test_transformer_callbacks_disable_means_recorder_only(blobs):
+    # callbacks="disable": no default callback runs, the recorder still does,
+    # and training (hence every statistic) is the same as with the defaults
+    X, y = blobs
+    fitted = {}
+    for callbacks in (None, "disable"):
+        torch.manual_seed(0)
+        carto = CartographyTransformer(_net(callbacks=callbacks), mode="eval")
+        fitted[callbacks] = carto.fit(X, y)
+    off = fitted["disable"]
+    assert len(off.estimator_.callbacks_) == 1
+    assert off.estimator_.callbacks_[0][1] is off.training_dynamics_
+    assert len(off.estimator_.history[-1].get("train_loss", [])) == 0
+    assert "train_loss" in fitted[None].estimator_.history[-1]
+    for key in STATISTICS:
+        np.testing.assert_array_equal(
+            off.statistics_[key], fitted[None].statistics_[key], err_msg=key
+        )
 
 
 def _flipped_digits(seed=0, flip=0.1):

@@ -15,6 +15,9 @@ from sklearn.tree import DecisionTreeClassifier
 from sksoft.model_selection import SoftStratifiedKFold
 from sksoft.sources import (
     ARM_NAMES,
+    ARM_REGISTRY,
+    GOLD_ARMS,
+    SOFT_ARMS,
     align_mode,
     annotations_to_counts,
     apply_temperature,
@@ -406,6 +409,45 @@ def test_make_supervision_arms(rng):
     assert (hard_labels(arms["teacher"]) == gold).mean() > 0.85
 
 
+def test_arm_registry_drives_the_arm_constants():
+    # the registry is the one place: names, gold/soft flags derive from it
+    assert ARM_NAMES == (
+        "gold",
+        "human_mode",
+        "human_soft",
+        "human_soft_gold_mode",
+        "smoothed",
+        "teacher",
+    )
+    assert tuple(ARM_REGISTRY) == ARM_NAMES
+    assert GOLD_ARMS == {"gold", "human_soft_gold_mode", "smoothed", "teacher"}
+    assert SOFT_ARMS == ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
+    for name, spec in ARM_REGISTRY.items():
+        assert spec.name == name and callable(spec.build)
+        assert isinstance(spec.description, str) and spec.description
+    assert [n for n, s in ARM_REGISTRY.items() if s.needs_X] == ["teacher"]
+    with pytest.raises(TypeError):
+        ARM_REGISTRY["new"] = ARM_REGISTRY["gold"]  # read-only
+
+
+def test_make_supervision_arms_without_gold(rng):
+    counts = rng.multinomial(5, [0.5, 0.3, 0.2], size=40)
+    human = counts_to_proba(counts)
+    arms, info = make_supervision_arms(counts, None, counts=True, return_info=True)
+    assert list(arms) == ["human_mode", "human_soft"]  # the gold-free arms
+    np.testing.assert_array_equal(arms["human_mode"], mode_one_hot(human))
+    np.testing.assert_allclose(arms["human_soft"], human)
+    assert info["mode_changed"] is None and info["mode_shift_rate"] is None
+    # with gold, the same arms come out identical
+    with_gold = make_supervision_arms(
+        counts, hard_labels(human), counts=True, arms=["human_soft", "human_mode"]
+    )
+    for name in arms:
+        np.testing.assert_array_equal(arms[name], with_gold[name])
+    with pytest.raises(ValueError, match=r"\['gold', 'smoothed'\] are built from"):
+        make_supervision_arms(human, None, arms=["smoothed", "human_soft", "gold"])
+
+
 def test_make_supervision_arms_options(rng):
     X, gold = load_iris(return_X_y=True)
     y = rng.dirichlet(np.ones(3), size=150)
@@ -574,7 +616,7 @@ def test_noisy_observer_image_perturbations(digits_setup, perturbation):
 def test_noisy_observer_blur_matches_scipy():
     from scipy.ndimage import gaussian_filter
 
-    from sksoft.sources import _blur_matrices
+    from sksoft.sources._panels import _blur_matrices
 
     img = np.random.default_rng(0).random((9, 9))
     b = _blur_matrices(np.array([1.3]), 9)[0]

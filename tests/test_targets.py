@@ -12,6 +12,7 @@ from sksoft.targets import (
     check_probabilities,
     check_soft_targets,
     counts_to_proba,
+    encode_labels,
     hard_labels,
     hard_sample_mask,
     one_hot,
@@ -297,3 +298,33 @@ def test_hard_sample_mask_fraction_validated(hf):
 def test_counts_to_proba_prior_validated():
     with pytest.raises(ValueError, match="prior"):
         counts_to_proba([[1, 2]], prior=-1)
+
+
+def test_encode_labels_matches_a_dict_lookup_and_names_unknown_labels():
+    rng = np.random.default_rng(0)
+    classes = np.array(["dog", "cat", "bird"])  # column order, not sorted
+    labels = classes[rng.integers(0, 3, size=50)]
+    index = {c: i for i, c in enumerate(classes)}
+    np.testing.assert_array_equal(
+        encode_labels(labels, classes), [index[v] for v in labels]
+    )
+    # equal values match across dtypes, as in a dict
+    np.testing.assert_array_equal(encode_labels([2.0, 0.0], [0, 1, 2]), [2, 0])
+    # unorderable object labels: the dictionary fallback
+    mixed = np.array([1, "a", None], dtype=object)
+    np.testing.assert_array_equal(
+        encode_labels(mixed[[2, 0, 1, 0]], mixed), [2, 0, 1, 0]
+    )
+    with pytest.raises(ValueError, match=r"label 'fish' \(row 1\) is not among the"):
+        encode_labels(["cat", "fish"], classes)
+    with pytest.raises(ValueError, match=r"item 'b' \(row 1\) is not among the items"):
+        encode_labels(
+            np.array([1, "b"], dtype=object),
+            mixed,
+            name="item",
+            classes_name="the items",
+        )
+    with pytest.raises(ValueError, match=r"label 'x' \(row 0\)"):
+        encode_labels(["x"], [0, 1])  # str against int: no match, no TypeError
+    with pytest.raises(ValueError, match="1-D"):
+        encode_labels([[0]], [0, 1])

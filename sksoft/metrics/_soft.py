@@ -3,9 +3,8 @@
 import numpy as np
 from scipy.stats import rankdata
 
-from ..targets import _entropy_rows
+from .._rows import entropy_rows, js_rows, kl_rows, xlogy_rows
 from ..utils._sklearn_compat import StrOptions, validate_params
-from ._divergence import _js_rows, _kl_rows, _xlogy_rows
 from ._validation import _check_pair, _weighted_mean
 
 __all__ = [
@@ -39,11 +38,6 @@ def _per_sample_or_mean(values, weight, per_sample):
     if per_sample:
         return values
     return _weighted_mean(values, weight)
-
-
-_Y_TRUE_DOC = """y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Reference distribution: probability rows (human soft labels) or class
-        labels (read as one-hot rows)."""
 
 
 @validate_params(
@@ -92,7 +86,7 @@ def soft_log_loss(y_true, y_prob, *, normalize=True, labels=None, sample_weight=
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
     eps = np.finfo(p.dtype).eps
-    loss = -_xlogy_rows(y, np.clip(p, eps, 1 - eps))
+    loss = -xlogy_rows(y, np.clip(p, eps, 1 - eps))
     if normalize:
         return _weighted_mean(loss, w)
     return float(loss.sum() if w is None else np.dot(loss, w))
@@ -204,7 +198,7 @@ def kl_divergence(y_true, y_prob, *, per_sample=False, labels=None, sample_weigh
     array([0.5108..., 0.6931...])
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    return _per_sample_or_mean(_kl_rows(y, p), w, per_sample)
+    return _per_sample_or_mean(kl_rows(y, p), w, per_sample)
 
 
 @validate_params(_DIV, prefer_skip_nested_validation=True)
@@ -247,7 +241,7 @@ def js_divergence(y_true, y_prob, *, per_sample=False, labels=None, sample_weigh
     0.6931...
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    return _per_sample_or_mean(_js_rows(y, p), w, per_sample)
+    return _per_sample_or_mean(js_rows(y, p), w, per_sample)
 
 
 @validate_params(_DIV, prefer_skip_nested_validation=True)
@@ -301,7 +295,7 @@ def entropy_calibration_error(
     0.530...
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    diff = _entropy_rows(y) - _entropy_rows(p)
+    diff = entropy_rows(y) - entropy_rows(p)
     if per_sample:
         return diff
     return _weighted_mean(np.abs(diff), w)
@@ -606,8 +600,8 @@ def uncertainty_alignment(
     -1.0
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    h_true = np.maximum(_entropy_rows(y), 0.0)
-    model = np.maximum(_entropy_rows(p), 0.0) if predicted == "entropy" else p.max(1)
+    h_true = np.maximum(entropy_rows(y), 0.0)
+    model = np.maximum(entropy_rows(p), 0.0) if predicted == "entropy" else p.max(1)
     if np.ptp(h_true) == 0:
         raise ValueError(
             "The target entropy is the same for every sample (hard labels or "

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from ..targets import _label_indices, check_probabilities, check_soft_targets
+from ..targets import check_probabilities, check_soft_targets, encode_labels
 
 
 class _Pair(NamedTuple):
@@ -132,7 +132,7 @@ def _encode_labels(y, labels, n_classes, binary_column):
             )
         if len(np.unique(classes)) != n_classes:
             raise ValueError(f"labels contains duplicates: {classes.tolist()}.")
-    return _label_indices(y, classes, "y_true", "the classes")
+    return encode_labels(y, classes, name="y_true label")
 
 
 def _check_pair(

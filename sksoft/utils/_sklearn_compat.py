@@ -20,11 +20,16 @@ from sklearn.utils._param_validation import (
     Options,
     RealNotInt,
     StrOptions,
+    generate_invalid_param_val,
+    generate_valid_param,
+    make_constraint,
     validate_parameter_constraints,
     validate_params,
 )
 
 safe_indexing = _safe_indexing
+# generate_invalid_param_val, generate_valid_param and make_constraint serve
+# tests/test_public_functions.py only (the check every public function runs).
 
 __all__ = [
     "HasMethods",
@@ -34,6 +39,9 @@ __all__ = [
     "Options",
     "RealNotInt",
     "StrOptions",
+    "generate_invalid_param_val",
+    "generate_valid_param",
+    "make_constraint",
     "safe_indexing",
     "validate_parameter_constraints",
     "validate_params",

@@ -1,5 +1,9 @@
 """Discover the estimators, displays and functions that sksoft defines.
 
+Only public modules are walked (a module path with a ``._`` part is private and
+skipped, as in scikit-learn's ``sklearn.utils.discovery``), and only the names a
+module exports in ``__all__`` count.
+
 The common-check test (``tests/test_common.py``) runs sklearn's estimator
 checks over :func:`all_estimators`, so a new estimator is checked without being
 registered anywhere. Adapted from scikit-learn's ``sklearn.utils.discovery`` and
@@ -29,7 +33,7 @@ _MODULES_TO_IGNORE = {"tests", "__main__"}
 
 
 def _walk_modules():
-    """Import and yield every module of the package (sorted, deterministic)."""
+    """Import and yield every public module of the package (sorted)."""
     root = str(Path(__file__).resolve().parent.parent)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
@@ -38,17 +42,29 @@ def _walk_modules():
             name
             for _, name, _ in pkgutil.walk_packages(path=[root], prefix=_PACKAGE + ".")
             if not any(part in _MODULES_TO_IGNORE for part in name.split("."))
+            # private modules are skipped, as sklearn's discovery does: what
+            # they define is public only through a public module's re-export
+            and "._" not in name
         ]
         for name in sorted(names):
             yield import_module(name)
 
 
 def _public_members(predicate):
-    """(name, object) pairs defined (not just imported) in public sksoft names."""
+    """(name, object) pairs that public sksoft modules export.
+
+    A module's public names are its ``__all__`` (every public sksoft module
+    has one), else its names without a leading underscore; so a kernel that
+    a public module imports from a shared private module (``sksoft._rows``,
+    ``sksoft._dynamics``) is not mistaken for public API.
+    """
     found = set()
     for module in _walk_modules():
+        exported = getattr(module, "__all__", None)
         for name, obj in inspect.getmembers(module, predicate):
             if name.startswith("_"):
+                continue
+            if exported is not None and name not in exported:
                 continue
             if not getattr(obj, "__module__", "").startswith(_PACKAGE + "."):
                 continue  # imported from another package (sklearn, skorch, ...)

@@ -1,0 +1,394 @@
+"""The supervision arms of the controlled comparison, as a registry.
+
+One place per arm: :data:`ARM_REGISTRY` maps each arm name to an
+:class:`ArmSpec` (its builder, whether it needs gold labels or inputs ``X``,
+whether its targets are soft, a one-line description). :data:`ARM_NAMES`,
+:data:`GOLD_ARMS` and :data:`SOFT_ARMS` are derived from it, and
+:func:`make_supervision_arms` builds any subset of it, so adding an arm is one
+builder function and one :func:`_register` call in this file.
+"""
+
+import numbers
+from collections.abc import Callable
+from functools import cached_property
+from types import MappingProxyType
+from typing import NamedTuple
+
+import numpy as np
+
+from ..targets import check_soft_targets, hard_labels
+from ..utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+from ._mode import align_mode, gold_indices, mode_one_hot
+from ._synthetic import apply_temperature, smooth_labels, teacher_soft_labels
+
+__all__ = [
+    "ARM_NAMES",
+    "ARM_REGISTRY",
+    "GOLD_ARMS",
+    "SOFT_ARMS",
+    "ArmSpec",
+    "make_supervision_arms",
+]
+
+
+class ArmSpec(NamedTuple):
+    """One supervision arm of the registry (a read-only record).
+
+    Attributes
+    ----------
+    name : str
+        The arm's name (its key in :data:`ARM_REGISTRY`).
+    build : callable
+        ``build(inputs) -> ndarray of shape (n_samples, n_classes)``; ``inputs``
+        carries the validated human soft labels (``inputs.human``), the gold
+        column positions (``inputs.gold``, ``None`` without gold),
+        ``inputs.gold_one_hot``, ``inputs.aligned`` (the human soft labels
+        with their mode moved onto gold), ``inputs.X``, the keyword options of
+        :func:`make_supervision_arms` (``inputs.options``) and the ``info``
+        dict the builder may add entries to.
+    needs_gold : bool
+        Whether the targets are built from the gold labels.
+    soft : bool
+        Whether the targets are soft (not one-hot) rows.
+    description : str
+        One line for documentation and reports.
+    needs_X : bool, default=False
+        Whether the builder needs the inputs ``X``.
+    """
+
+    name: str
+    build: Callable
+    needs_gold: bool
+    soft: bool
+    description: str
+    needs_X: bool = False
+
+
+class _ArmInputs:
+    """What the builders read; derived quantities are computed once, lazily."""
+
+    def __init__(self, human, gold, X, options):
+        self.human = human
+        self.gold = gold
+        self.X = X
+        self.options = options
+        self.info = {}
+
+    @cached_property
+    def gold_one_hot(self):
+        n, k = self.human.shape
+        out = np.zeros((n, k))
+        out[np.arange(n), self.gold] = 1.0
+        return out
+
+    @cached_property
+    def aligned(self):
+        return align_mode(self.human, self.gold)
+
+
+_REGISTRY = {}
+
+
+def _register(name, *, needs_gold, soft, description, needs_X=False):
+    """Decorator: add the builder below it to the registry under ``name``."""
+
+    def decorator(build):
+        _REGISTRY[name] = ArmSpec(name, build, needs_gold, soft, description, needs_X)
+        return build
+
+    return decorator
+
+
+# ---------------------------------------------------------------- the arms
+# (registration order is the canonical order of ARM_NAMES)
+@_register("gold", needs_gold=True, soft=False, description="one-hot gold labels")
+def _build_gold(inputs):
+    return inputs.gold_one_hot
+
+
+@_register(
+    "human_mode",
+    needs_gold=False,
+    soft=False,
+    description="one-hot human majority vote (ties to the first class)",
+)
+def _build_human_mode(inputs):
+    return mode_one_hot(inputs.human)
+
+
+@_register(
+    "human_soft", needs_gold=False, soft=True, description="the human soft labels"
+)
+def _build_human_soft(inputs):
+    return inputs.human
+
+
+@_register(
+    "human_soft_gold_mode",
+    needs_gold=True,
+    soft=True,
+    description="human soft labels with each row's mode swapped onto gold",
+)
+def _build_human_soft_gold_mode(inputs):
+    return inputs.aligned[0]
+
+
+@_register(
+    "smoothed",
+    needs_gold=True,
+    soft=True,
+    description="label smoothing of gold (by default to the human mean entropy)",
+)
+def _build_smoothed(inputs):
+    epsilon = inputs.options["epsilon"]
+    if epsilon is None:
+        out, eps = smooth_labels(
+            inputs.gold_one_hot, reference=inputs.human, return_epsilon=True
+        )
+    else:
+        out, eps = smooth_labels(inputs.gold_one_hot, epsilon, return_epsilon=True)
+    inputs.info["epsilon"] = eps
+    return out
+
+
+@_register(
+    "teacher",
+    needs_gold=True,
+    soft=True,
+    needs_X=True,
+    description="cross-fitted soft labels of a classifier trained on gold",
+)
+def _build_teacher(inputs):
+    opts = inputs.options
+    teacher = opts["teacher"]
+    if teacher is None:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        teacher = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    t = teacher_soft_labels(
+        teacher,
+        inputs.X,
+        inputs.gold,
+        cv=opts["teacher_cv"],
+        classes=np.arange(inputs.human.shape[1]),
+        random_state=opts["random_state"],
+    )
+    if opts["teacher_temperature"] == "match":
+        t, temp = apply_temperature(t, reference=inputs.human, return_temperature=True)
+    else:
+        temp = float(opts["teacher_temperature"])
+        t = apply_temperature(t, temp)
+    inputs.info["teacher_temperature"] = temp
+    return t
+
+
+# ------------------------------------------------------- derived constants
+#: The arm registry: name -> :class:`ArmSpec`, in canonical order (read-only).
+ARM_REGISTRY = MappingProxyType(_REGISTRY)
+
+#: Names of the arms of the controlled comparison, in their canonical order.
+ARM_NAMES = tuple(ARM_REGISTRY)
+
+#: The arms whose targets are built from the gold labels (the others need only
+#: the human labels).
+GOLD_ARMS = frozenset(name for name, spec in ARM_REGISTRY.items() if spec.needs_gold)
+
+#: The arms whose targets are soft rows, in canonical order.
+SOFT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.soft)
+
+
+@validate_params(
+    {
+        "y_soft": ["array-like"],
+        "gold": ["array-like", None],
+        "X": [None, "array-like", "sparse matrix"],
+        "classes": [None, "array-like"],
+        "counts": ["boolean"],
+        "arms": [None, list, tuple],
+        "epsilon": [None, Interval(numbers.Real, 0, 1, closed="both")],
+        "teacher": [None, HasMethods(["fit", "predict_proba"])],
+        "teacher_cv": [
+            None,
+            Interval(numbers.Integral, 2, None, closed="left"),
+            "cv_object",
+        ],
+        "teacher_temperature": [
+            Interval(numbers.Real, 0, None, closed="neither"),
+            StrOptions({"match"}),
+        ],
+        "random_state": ["random_state"],
+        "return_info": ["boolean"],
+    },
+    prefer_skip_nested_validation=False,
+)
+def make_supervision_arms(
+    y_soft,
+    gold,
+    *,
+    X=None,
+    classes=None,
+    counts=False,
+    arms=None,
+    epsilon=None,
+    teacher=None,
+    teacher_cv=5,
+    teacher_temperature=1.0,
+    random_state=None,
+    return_info=False,
+):
+    """Build the supervision arms of the controlled soft-label comparison.
+
+    The arms are the entries of :data:`ARM_REGISTRY` (six today). All arms
+    are ``(n_samples, n_classes)`` probability matrices over the same rows and
+    columns, so a study trains the same model on each and compares:
+
+    ``gold``
+        One-hot of the gold labels.
+    ``human_mode``
+        One-hot of the human majority vote (mode of ``y_soft``, ties to the
+        first class). Differs from ``gold`` on mode-shifted items.
+    ``human_soft``
+        The human soft labels themselves (``y_soft`` normalised).
+    ``human_soft_gold_mode``
+        ``human_soft`` with each row's mode swapped onto gold
+        (:func:`align_mode`): the human *uncertainty* without the mode shift.
+    ``smoothed``
+        Label smoothing of ``gold`` with ``epsilon``; by default the epsilon
+        that makes the mean entropy equal that of ``human_soft``
+        (:func:`smooth_labels`): the same amount of uncertainty, spread
+        uniformly.
+    ``teacher``
+        Cross-fitted soft labels of a classifier trained on the gold labels
+        (:func:`teacher_soft_labels`); needs ``X``.
+
+    Parameters
+    ----------
+    y_soft : array-like of shape (n_samples, n_classes)
+        Human (or simulated human-like) soft labels, or vote counts with
+        ``counts=True``.
+    gold : array-like of shape (n_samples,) or None
+        Gold labels, elements of ``classes``. ``None`` when there are none:
+        then only the arms that need no gold label (``needs_gold=False`` in
+        :data:`ARM_REGISTRY`: ``human_mode`` and ``human_soft``) can be built.
+    X : array-like of shape (n_samples, n_features), default=None
+        Inputs, needed only for the ``teacher`` arm.
+    classes : array-like of shape (n_classes,), default=None
+        Column labels of ``y_soft``; ``arange(n_classes)`` by default.
+    counts : bool, default=False
+        Read ``y_soft`` as vote counts.
+    arms : list or tuple of str, default=None
+        Subset of :data:`ARM_NAMES` to build (returned in canonical order).
+        Default: every arm, or every gold-free arm when ``gold`` is None.
+    epsilon : float in [0, 1], default=None
+        Smoothing of the ``smoothed`` arm; ``None`` matches the mean entropy of
+        ``human_soft``.
+    teacher : classifier, default=None
+        Classifier with ``predict_proba`` for the ``teacher`` arm. Default:
+        ``LogisticRegression(max_iter=1000)`` on standardised inputs.
+    teacher_cv : int, cross-validation generator or iterable, default=5
+        Folds of the cross-fitting.
+    teacher_temperature : float > 0 or "match", default=1.0
+        Temperature of the teacher's probabilities; ``"match"`` solves for the
+        temperature that gives the mean entropy of ``human_soft``.
+    random_state : int, RandomState instance or None, default=None
+        Fold shuffling of the teacher.
+    return_info : bool, default=False
+        Also return a dict with ``epsilon``, ``teacher_temperature``,
+        ``mode_changed`` (rows swapped by :func:`align_mode`),
+        ``mode_shift_rate`` (share of rows whose human mode differs from gold)
+        and ``classes``; entries that do not apply (no ``smoothed`` or
+        ``teacher`` arm, no gold) are ``None``.
+
+    Returns
+    -------
+    arms : dict of str to ndarray of shape (n_samples, n_classes)
+        Keyed by the arm names, in the order of :data:`ARM_NAMES`.
+    info : dict
+        Only when ``return_info=True``.
+
+    See Also
+    --------
+    ARM_REGISTRY : The arms, their flags and builders.
+    align_mode, smooth_labels, teacher_soft_labels, mode_one_hot
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.sources import make_supervision_arms
+    >>> y_soft = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8], [0.3, 0.6, 0.1]])
+    >>> arms = make_supervision_arms(y_soft, [0, 2, 0],
+    ...                              arms=["gold", "human_mode",
+    ...                                    "human_soft_gold_mode"])
+    >>> list(arms)
+    ['gold', 'human_mode', 'human_soft_gold_mode']
+    >>> arms["human_soft_gold_mode"][2]
+    array([0.6, 0.3, 0.1])
+    >>> list(make_supervision_arms(y_soft, None))  # no gold: the gold-free arms
+    ['human_mode', 'human_soft']
+    """
+    y_arr = y_soft.to_numpy() if hasattr(y_soft, "to_numpy") else np.asarray(y_soft)
+    if y_arr.ndim != 2:
+        raise ValueError(
+            f"y_soft must be a 2-D (n_samples, n_classes) matrix; got shape "
+            f"{y_arr.shape}."
+        )
+    if arms is None:
+        arms = ARM_NAMES if gold is not None else tuple(_gold_free())
+    unknown = [a for a in arms if a not in ARM_REGISTRY]
+    if unknown or len(arms) == 0:
+        raise ValueError(
+            f"unknown arm name(s) {unknown}; choose among {list(ARM_NAMES)}."
+            if unknown
+            else "arms is empty; choose among " + str(list(ARM_NAMES)) + "."
+        )
+    if gold is None:
+        needs = [a for a in ARM_NAMES if a in arms and ARM_REGISTRY[a].needs_gold]
+        if needs:
+            raise ValueError(
+                f"the arm(s) {needs} are built from gold labels and gold is None; "
+                f"without gold only {_gold_free()} can be built."
+            )
+    for name in ARM_NAMES:
+        if name in arms and ARM_REGISTRY[name].needs_X and X is None:
+            raise ValueError(
+                f"the {name!r} arm needs the inputs X; pass X or leave {name!r} "
+                "out of arms."
+            )
+    p, classes_out = check_soft_targets(
+        y_arr, classes=classes, counts=counts, return_classes=True, input_name="y_soft"
+    )
+    g = None if gold is None else gold_indices(gold, classes_out, p.shape[0])
+    options = {
+        "epsilon": epsilon,
+        "teacher": teacher,
+        "teacher_cv": teacher_cv,
+        "teacher_temperature": teacher_temperature,
+        "random_state": random_state,
+    }
+    inputs = _ArmInputs(p, g, X, options)
+    info = {
+        "classes": classes_out,
+        "epsilon": None,
+        "teacher_temperature": None,
+        "mode_changed": None,
+        "mode_shift_rate": None,
+    }
+    if g is not None:
+        info["mode_changed"] = inputs.aligned[1]
+        info["mode_shift_rate"] = float(np.mean(hard_labels(p) != g))
+    built = {
+        name: ARM_REGISTRY[name].build(inputs) for name in ARM_NAMES if name in arms
+    }
+    info.update(inputs.info)
+    return (built, info) if return_info else built
+
+
+def _gold_free():
+    return [name for name, spec in ARM_REGISTRY.items() if not spec.needs_gold]

@@ -1,0 +1,88 @@
+"""The skorch internals sksoft relies on, in one place.
+
+:class:`sksoft.SoftLabelClassifier` subclasses skorch's ``NeuralNet`` and, for
+speed and for scikit-learn compatibility, reaches past skorch's public API. If
+a skorch release changes one of the names below, this is the list to walk
+through (``tests/test_skorch_compat.py`` checks that they still exist). Checked
+against skorch 1.4.0 (``CHECKED_SKORCH_VERSIONS``); the oldest supported
+version is tested separately in CI.
+
+Private attributes and methods of ``NeuralNet``
+    ``list.__getitem__(history, -1)``
+        skorch's ``History`` is a ``list`` of epoch dicts whose ``__getitem__``
+        parses key tuples; ``_PassthroughScoring.on_epoch_end`` and
+        ``run_single_epoch`` read the last epoch's ``"batches"`` list of dicts
+        through the plain list method (no parsing per call). Relies on the
+        layout ``history[-1]["batches"] == [{key: value}, ...]``.
+    ``net._optimizers``
+        Names of the registered optimizers (the optimizer object is
+        ``getattr(net, name + "_")``); read by ``_step_plan`` to step the
+        optimizers without a closure.
+    ``net._set_training(training)``
+        Switches the modules between train and eval mode; called by
+        ``run_single_epoch``, ``evaluation_step`` and the prediction path.
+    ``net._get_predict_nonlinearity()``
+        Overridden (float64 softmax for ``"auto"``) and called by the
+        prediction path and by :class:`sksoft.callbacks.TrainingDynamics`.
+    ``net._params_to_validate``
+        skorch validates the ``prefix__name`` arguments listed here; sksoft
+        derives it from the instance (a property) so nothing private leaks
+        into ``get_params``.
+    ``net._get_param_names()``
+        Overridden so that ``get_params`` lists the ``__init__`` parameters
+        and the ``prefix__name`` arguments set on the instance.
+    ``NeuralNet.__setattr__``
+        skorch registers torch modules, criteria and optimizers assigned as
+        attributes; sksoft's override stores *parameters* (even a module
+        instance) as given and lets skorch register fitted attributes only.
+    ``NeuralNet._validate_params``
+        skorch's override of sklearn's method (it checks ``prefix__name``
+        keys, not ``_parameter_constraints``); sksoft calls sklearn's
+        ``validate_parameter_constraints`` itself in ``_check_params``.
+    ``PassthroughScoring._is_best_score``
+        Used by sksoft's ``_PassthroughScoring`` to record ``<name>_best``.
+
+Public methods whose *call protocol* sksoft reimplements
+    ``run_single_epoch(iterator, training, prefix, step_fn, **fit_params)``
+        sksoft's own version (fewer callback calls per batch) must make the
+        same records (``<prefix>_loss``, ``<prefix>_batch_size`` per batch,
+        ``<prefix>_batch_count`` per epoch) and the same ``on_batch_begin`` /
+        ``on_batch_end`` calls that skorch's ``fit_loop`` and callbacks expect.
+    ``train_step`` / ``train_step_single`` / ``evaluation_step`` / ``infer``
+        Overridden with skorch's signatures and return values (a dict with
+        ``"loss"`` and ``"y_pred"`` for the training step).
+    ``EpochScoring.on_batch_end`` / ``BatchScoring.on_batch_end`` and their
+    ``on_train`` flag
+        sksoft skips these hooks in the phase they do not score, relying on
+        skorch's implementations returning at once in that phase.
+    ``callbacks="disable"`` and ``callbacks__<name>=None``
+        skorch's two ways of switching callbacks off; used by
+        :func:`sksoft.callbacks.attach_training_dynamics`, which also works
+        around skorch's ``set_params`` not accepting a change from
+        ``"disable"`` to a list.
+"""
+
+#: skorch versions the internals above were checked against.
+CHECKED_SKORCH_VERSIONS = ("1.4.0",)
+
+#: ``(owner, attribute)`` pairs of the skorch internals listed above; the
+#: owner is ``"NeuralNet"``, ``"PassthroughScoring"``, ``"EpochScoring"`` or
+#: ``"BatchScoring"`` (from ``skorch`` / ``skorch.callbacks``).
+SKORCH_INTERNALS = (
+    ("NeuralNet", "_optimizers"),
+    ("NeuralNet", "_set_training"),
+    ("NeuralNet", "_get_predict_nonlinearity"),
+    ("NeuralNet", "_params_to_validate"),
+    ("NeuralNet", "_get_param_names"),
+    ("NeuralNet", "_validate_params"),
+    ("NeuralNet", "run_single_epoch"),
+    ("NeuralNet", "train_step"),
+    ("NeuralNet", "train_step_single"),
+    ("NeuralNet", "evaluation_step"),
+    ("NeuralNet", "infer"),
+    ("PassthroughScoring", "_is_best_score"),
+    ("EpochScoring", "on_train"),
+    ("BatchScoring", "on_train"),
+)
+
+__all__ = ["CHECKED_SKORCH_VERSIONS", "SKORCH_INTERNALS"]
