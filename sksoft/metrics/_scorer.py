@@ -18,6 +18,7 @@ from ._calibration import (
     hard_sample_calibration_error,
     max_calibration_error,
 )
+from ._smooth import smooth_calibration_error
 from ._soft import (
     distribution_calibration_error,
     entropy_calibration_error,
@@ -160,6 +161,7 @@ _SCORERS = {
         expected_calibration_error, -1, positive_class=True
     ),
     "neg_max_calibration_error": _entry(max_calibration_error, -1),
+    "neg_smooth_calibration_error": _entry(smooth_calibration_error, -1),
     "neg_hard_sample_calibration_error": _entry(hard_sample_calibration_error, -1),
     "neg_easy_sample_calibration_error": _entry(
         hard_sample_calibration_error, -1, subset="easy"
@@ -243,6 +245,8 @@ def get_scorer(scoring):
       (``classes_[-1]``) against the positive-class frequency (or soft
       share), netcal's definition for two classes;
     - ``neg_max_calibration_error``: :func:`max_calibration_error`;
+    - ``neg_smooth_calibration_error``: :func:`smooth_calibration_error`
+      (the smooth ECE, top label);
     - ``neg_hard_sample_calibration_error`` and
       ``neg_easy_sample_calibration_error``:
       :func:`hard_sample_calibration_error` with ``subset="hard"`` / ``"easy"``;
