@@ -269,3 +269,15 @@ def test_bad_inputs_raise_clearly():
         fit_temperature([0, 1], [[0.5, 0.6], [0.3, 0.7]])
     with pytest.raises(ValueError, match="NaN|finite"):
         fit_temperature([0, 1], [[np.nan, 0.5], [0.3, 0.7]])
+
+
+@pytest.mark.parametrize("ensemble", [True, False])
+def test_result_does_not_depend_on_n_jobs(ensemble):
+    X, y, soft = _problem(3, seed=6)
+    kw = dict(cv=KFold(3, shuffle=True, random_state=0), ensemble=ensemble)
+    a = TemperatureScalingClassifier(LogisticRegression(), n_jobs=1, **kw)
+    b = TemperatureScalingClassifier(LogisticRegression(), n_jobs=2, **kw)
+    a.fit(X, y, soft_target=soft)
+    b.fit(X, y, soft_target=soft)
+    np.testing.assert_array_equal(a.temperatures_, b.temperatures_)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
