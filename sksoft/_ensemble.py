@@ -38,7 +38,12 @@ from torch.nn import functional as F
 from .cartography import _DynamicsAccumulator, _per_sample_quantities
 from .targets import check_soft_targets
 
-__all__ = ["fit_mlp_ensemble"]
+__all__ = [
+    "ensemble_groups",
+    "ensemble_spec",
+    "fit_mlp_ensemble",
+    "fit_predict_ensemble",
+]
 
 #: optimizers whose update of a parameter element reads only that element's
 #: gradient and state (so a stacked step equals the members' separate steps)
@@ -537,3 +542,233 @@ def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all):
     acc.begin_epoch()
     acc.update(seen_flat, *values)
     acc.end_epoch()
+
+
+# ---------------------------------------------------------------- the audit's entry
+
+
+#: preprocessing steps that ignore ``y`` (fitted once per fold, shared by members)
+_Y_FREE_STEPS = (
+    "StandardScaler",
+    "MinMaxScaler",
+    "MaxAbsScaler",
+    "RobustScaler",
+    "Normalizer",
+)
+#: SoftLabelClassifier parameters that must keep their default for batching
+_DEFAULTS_REQUIRED = {
+    "module": None,
+    "classes": None,
+    "counts": False,
+    "callbacks": None,
+    "predict_nonlinearity": "auto",
+    "warm_start": False,
+    "compile": False,
+}
+
+
+def ensemble_spec(estimator):
+    """How to train clones of ``estimator`` as one batched ensemble, or None.
+
+    Batchable is a :class:`~sksoft.SoftLabelClassifier` with the default MLP
+    module, the default criterion, batch iterators and dataset, no extra
+    callbacks, on the CPU, with an element-wise optimizer, optionally after
+    y-independent scalers in a :class:`~sklearn.pipeline.Pipeline`. Anything
+    else returns ``None`` (train it the plain way).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The (unfitted) estimator the audit clones for every run.
+
+    Returns
+    -------
+    spec : dict or None
+        ``"preprocessor"``: an unfitted clone of the pipeline's leading steps
+        (or None); ``"params"``: keyword arguments of :func:`fit_mlp_ensemble`.
+    """
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    from .batching import SliceBatchIterator
+    from .classifier import SoftLabelClassifier
+    from .losses import SoftTargetCrossEntropyLoss
+
+    preprocessor = None
+    net = estimator
+    if isinstance(estimator, Pipeline):
+        *head, (_, net) = estimator.steps
+        for _, step in head:
+            if step not in (None, "passthrough") and (
+                type(step).__name__ not in _Y_FREE_STEPS
+                or not type(step).__module__.startswith("sklearn.preprocessing")
+            ):
+                return None
+        if head:
+            preprocessor = clone(Pipeline(head))
+    if type(net) is not SoftLabelClassifier:
+        return None
+    params = net.get_params(deep=False)
+    for key, value in _DEFAULTS_REQUIRED.items():
+        if params.get(key) is not value and params.get(key) != value:
+            return None
+    from skorch.dataset import Dataset
+
+    if (
+        params["criterion"] is not SoftTargetCrossEntropyLoss
+        or params["iterator_train"] is not SliceBatchIterator
+        or params["iterator_valid"] is not SliceBatchIterator
+        or params["dataset"] is not Dataset
+        or str(params["device"]) != "cpu"
+        or not isinstance(params["optimizer"], type)
+        or not issubclass(params["optimizer"], _ELEMENTWISE_OPTIMIZERS)
+        or not (
+            params["train_split"] is None or isinstance(params["train_split"], float)
+        )
+    ):
+        return None
+    module_kw, optimizer_kw = {}, {}
+    for key, value in params.items():
+        if "__" not in key:
+            continue
+        prefix, name = key.split("__", 1)
+        if prefix == "module" and name in ("activation", "dropout"):
+            module_kw[name] = value
+        elif prefix == "optimizer" and "__" not in name:
+            optimizer_kw[name] = value
+        else:
+            return None  # criterion__, iterator_*__, callbacks__, ...
+    sizes = params["hidden_layer_sizes"]
+    sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+    return {
+        "preprocessor": preprocessor,
+        "params": {
+            "hidden_layer_sizes": sizes,
+            "activation": module_kw.get("activation", "relu"),
+            "dropout": float(module_kw.get("dropout", 0.0)),
+            "optimizer": params["optimizer"],
+            "optimizer_params": optimizer_kw,
+            "lr": float(params["lr"]),
+            "max_epochs": int(params["max_epochs"]),
+            "batch_size": int(params["batch_size"]),
+            "label_smoothing": float(params["label_smoothing"]),
+            "train_split": params["train_split"],
+            "dtype": params["dtype"],
+        },
+    }
+
+
+def fit_predict_ensemble(
+    spec, X_train, X_test, targets, seeds, *, gold=None, dynamics=True
+):
+    """Train the runs of one group and predict, in the audit's per-run format.
+
+    The equivalent of the audit's per-run ``fit`` + ``predict_proba`` (with the
+    streaming :class:`~sksoft.callbacks.TrainingDynamics` recorder in
+    ``"train"`` mode) for every ``(targets[m], seeds[m])``, trained as one
+    batched ensemble. The preprocessor of ``spec`` is fitted once on
+    ``X_train`` (it ignores ``y``).
+
+    Parameters
+    ----------
+    spec : dict
+        From :func:`ensemble_spec`.
+    X_train : ndarray of shape (n_train, n_features)
+        Training rows (the fold's, shared by the group).
+    X_test : ndarray of shape (n_test, n_features)
+        Rows to predict.
+    targets : sequence of M ndarrays of shape (n_train, n_classes)
+        Each run's soft targets.
+    seeds : sequence of M int
+        Each run's seed.
+    gold : ndarray of shape (n_train,), default=None
+        Gold column positions for the dynamics (default: target argmax).
+    dynamics : bool, default=True
+        Record the training dynamics.
+
+    Returns
+    -------
+    outputs : list of M dict
+        ``"proba"`` (float64 ``(n_test, n_classes)``), ``"fit_time"`` (share of
+        the group's wall time, preprocessing included), ``"history"``
+        (``train_loss`` and, with a split, ``valid_loss`` per epoch) and
+        ``"dynamics"`` (``confidence``, ``variability``, ``correctness``,
+        float64 ``(n_train,)``, or None).
+    """
+    start = time.perf_counter()
+    Xtr, Xte = X_train, X_test
+    if spec["preprocessor"] is not None:
+        from sklearn.base import clone
+
+        pre = clone(spec["preprocessor"]).fit(X_train)
+        Xtr, Xte = pre.transform(X_train), pre.transform(X_test)
+    dtype = spec["params"]["dtype"]
+    Xtr = np.asarray(Xtr, dtype=dtype)
+    Xte = np.asarray(Xte, dtype=dtype)
+    members = fit_mlp_ensemble(
+        Xtr,
+        targets,
+        seeds,
+        X_predict=Xte,
+        gold=gold,
+        dynamics="train" if dynamics else None,
+        storage="streaming",
+        **spec["params"],
+    )
+    share = (time.perf_counter() - start) / len(members)
+    return [
+        {
+            "proba": m["proba"],
+            "fit_time": share,
+            "history": m["history"],
+            "dynamics": None
+            if m["dynamics"] is None
+            else {
+                k: np.asarray(m["dynamics"][k], dtype=np.float64)
+                for k in ("confidence", "variability", "correctness")
+            },
+        }
+        for m in members
+    ]
+
+
+def ensemble_groups(keys, *, max_members=8):
+    """Split runs that share their training rows into batched groups.
+
+    A deterministic function of ``keys`` alone (never of ``n_jobs``): the runs
+    in order, cut into ``ceil(len(keys) / max_members)`` consecutive groups
+    whose sizes differ by at most one. Results do not depend on the grouping;
+    smaller groups only spread better over workers (the per-run cost hardly
+    falls beyond about 8 members on the audit's default MLP).
+
+    Parameters
+    ----------
+    keys : sequence
+        Run identifiers (e.g. ``(arm, seed)``) of one fold, in a fixed order.
+    max_members : int, default=8
+        Largest group.
+
+    Returns
+    -------
+    groups : list of list
+        The keys, grouped.
+
+    Examples
+    --------
+    >>> from sksoft._ensemble import ensemble_groups
+    >>> [len(g) for g in ensemble_groups(range(30))]
+    [8, 8, 7, 7]
+    """
+    keys = list(keys)
+    if not isinstance(max_members, numbers.Integral) or max_members < 1:
+        raise ValueError(f"max_members must be a positive int; got {max_members!r}.")
+    if not keys:
+        return []
+    n_groups = -(-len(keys) // max_members)
+    size, extra = divmod(len(keys), n_groups)  # the first `extra` get one more
+    groups, start = [], 0
+    for g in range(n_groups):
+        stop = start + size + (g < extra)
+        groups.append(keys[start:stop])
+        start = stop
+    return groups

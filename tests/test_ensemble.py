@@ -4,9 +4,18 @@ import numpy as np
 import pytest
 import torch
 from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from sksoft import SoftLabelClassifier
-from sksoft._ensemble import fit_mlp_ensemble
+from sksoft._ensemble import (
+    ensemble_groups,
+    ensemble_spec,
+    fit_mlp_ensemble,
+    fit_predict_ensemble,
+)
 from sksoft.callbacks import TrainingDynamics
 
 N, D, K = 160, 6, 3
@@ -366,3 +375,107 @@ def test_bad_input_raises_value_error(problem, change, match):
         fit_mlp_ensemble(
             kwargs.pop("X"), kwargs.pop("targets"), kwargs.pop("seeds"), **kwargs
         )
+
+
+# ---------------------------------------------------------------- audit entry
+
+
+def _audit_estimator(n_features, n_classes, **params):
+    from sksoft.audit import default_estimator
+
+    est = default_estimator(np.zeros((2, n_features), np.float32), n_classes)
+    return est.set_params(**{f"softlabelclassifier__{k}": v for k, v in params.items()})
+
+
+def test_spec_of_the_audit_default_estimator():
+    spec = ensemble_spec(_audit_estimator(D, K, max_epochs=7))
+    assert [type(s).__name__ for _, s in spec["preprocessor"].steps] == [
+        "StandardScaler"
+    ]
+    params = spec["params"]
+    assert params["hidden_layer_sizes"] == (100,)
+    assert params["max_epochs"] == 7 and params["batch_size"] == 64
+    assert params["lr"] == 1e-3 and params["optimizer"] is torch.optim.Adam
+    assert params["train_split"] is None and params["dtype"] == "float32"
+    tuned = SoftLabelClassifier(
+        module__dropout=0.2, optimizer__weight_decay=0.1, train_split=0.3
+    )
+    params = ensemble_spec(tuned)["params"]
+    assert spec_subset(params) == (0.2, {"weight_decay": 0.1}, 0.3)
+    assert ensemble_spec(tuned)["preprocessor"] is None
+
+
+def spec_subset(params):
+    return params["dropout"], params["optimizer_params"], params["train_split"]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SoftLabelClassifier(module=torch.nn.Linear, module__in_features=D),
+        lambda: SoftLabelClassifier(callbacks=[TrainingDynamics()]),
+        lambda: SoftLabelClassifier(optimizer=torch.optim.LBFGS),
+        lambda: SoftLabelClassifier(iterator_train__drop_last=True),
+        lambda: SoftLabelClassifier(criterion__label_smoothing=0.1),
+        lambda: SoftLabelClassifier(train_split=lambda ds, y: (ds, None)),
+        lambda: SoftLabelClassifier(warm_start=True),
+        lambda: make_pipeline(PCA(2), SoftLabelClassifier()),
+        lambda: LogisticRegression(),
+    ],
+)
+def test_spec_refuses_what_it_cannot_batch(make):
+    assert ensemble_spec(make()) is None
+
+
+def test_fit_predict_ensemble_equals_the_audit_run(problem):
+    # the audit's run: clone, random_state=seed, streaming dynamics recorder
+    X, Ys, X_test = problem
+    est = _audit_estimator(D, K, max_epochs=5, dtype="float64")
+    spec = ensemble_spec(est)
+    gold = np.argmax(Ys[0], axis=1)
+    seeds = [2, 9]
+    out = fit_predict_ensemble(spec, X, X_test, Ys[:2], seeds, gold=gold)
+    for m, seed in enumerate(seeds):
+        run = clone(est).set_params(
+            softlabelclassifier__random_state=seed,
+            softlabelclassifier__callbacks=[
+                ("d", TrainingDynamics(storage="streaming", gold_labels=gold))
+            ],
+        )
+        run.fit(X, Ys[m])
+        np.testing.assert_allclose(
+            out[m]["proba"], run.predict_proba(X_test), atol=1e-12
+        )
+        net = run[-1]
+        np.testing.assert_allclose(
+            out[m]["history"]["train_loss"], net.history_[:, "train_loss"], rtol=1e-12
+        )
+        want = dict(net.callbacks_)["d"].get_statistics()
+        assert sorted(out[m]["dynamics"]) == [
+            "confidence",
+            "correctness",
+            "variability",
+        ]
+        for key, value in out[m]["dynamics"].items():
+            np.testing.assert_allclose(value, want[key], atol=1e-12)
+        assert out[m]["fit_time"] > 0
+    assert (
+        fit_predict_ensemble(spec, X, X_test, Ys[:1], [0], dynamics=False)[0][
+            "dynamics"
+        ]
+        is None
+    )
+
+
+def test_groups_are_balanced_and_keep_the_order():
+    for n in (1, 7, 8, 9, 30, 60, 120):
+        keys = [("arm", i) for i in range(n)]
+        groups = ensemble_groups(keys)
+        assert [k for g in groups for k in g] == keys
+        sizes = [len(g) for g in groups]
+        assert max(sizes) <= 8 and max(sizes) - min(sizes) <= 1
+        assert len(groups) == -(-n // 8)
+    assert [len(g) for g in ensemble_groups(range(10), max_members=3)] == [3, 3, 2, 2]
+    assert ensemble_groups([]) == []
+    with pytest.raises(ValueError, match="max_members"):
+        ensemble_groups(range(3), max_members=0)
