@@ -333,6 +333,22 @@ def fit_mlp_ensemble(
         ``(n_samples,)``, or None; with ``storage="full"`` also
         ``"history"``), ``"valid_index"`` (hold-out rows or None) and
         ``"fit_time"`` (the group's training wall time divided by ``M``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft._ensemble import fit_mlp_ensemble
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 4))
+    >>> Y = np.eye(2)[(X[:, 0] > 0).astype(int)]
+    >>> soft = 0.8 * Y + 0.1
+    >>> group = fit_mlp_ensemble(X, [Y, soft, Y], [0, 1, 2], X_predict=X[:3],
+    ...                          max_epochs=5)
+    >>> alone = fit_mlp_ensemble(X, [Y], [2], X_predict=X[:3], max_epochs=5)
+    >>> bool(np.abs(group[2]["proba"] - alone[0]["proba"]).max() <= 1e-6)
+    True
+    >>> sorted(group[0]["dynamics"])[:3]
+    ['confidence', 'correctness', 'forgetfulness']
     """
     X, Ys, seeds, X_predict, weights, golds = _check_inputs(
         X, targets, seeds, X_predict, sample_weight, gold
