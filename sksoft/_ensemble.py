@@ -626,7 +626,8 @@ def ensemble_spec(estimator):
         return None
     params = net.get_params(deep=False)
     for key, value in _DEFAULTS_REQUIRED.items():
-        if params.get(key) is not value and params.get(key) != value:
+        current = params.get(key)
+        if not (current is value or (isinstance(current, str) and current == value)):
             return None
     from skorch.dataset import Dataset
 

@@ -419,6 +419,8 @@ def spec_subset(params):
         lambda: SoftLabelClassifier(criterion__label_smoothing=0.1),
         lambda: SoftLabelClassifier(train_split=lambda ds, y: (ds, None)),
         lambda: SoftLabelClassifier(warm_start=True),
+        lambda: SoftLabelClassifier(classes=np.array([2, 5, 7])),
+        lambda: SoftLabelClassifier(predict_nonlinearity=None),
         lambda: make_pipeline(PCA(2), SoftLabelClassifier()),
         lambda: LogisticRegression(),
     ],
