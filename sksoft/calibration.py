@@ -22,7 +22,7 @@ from sklearn.utils import indexable
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from .targets import _label_indices, check_soft_targets
+from .targets import check_probabilities, check_soft_targets, encode_labels
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -102,8 +102,6 @@ def _check_weight(sample_weight, n):
 
 
 def _check_proba_input(y_prob):
-    from .targets import check_probabilities
-
     p = np.asarray(y_prob)
     if p.ndim == 1:
         p = p.astype(np.float64)
@@ -267,7 +265,7 @@ def _as_target(y, n, n_classes, classes):
                 f"{n_classes} classes; pass labels= in column order."
             )
     classes = np.asarray(classes)
-    idx = _label_indices(arr, classes, "y", "the classes")
+    idx = encode_labels(arr, classes, name="y", classes_name="the classes")
     out = np.zeros((n, n_classes))
     out[np.arange(n), idx] = 1.0
     return out
