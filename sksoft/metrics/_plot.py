@@ -164,9 +164,11 @@ class ReliabilityDisplay:
         ----------
         ax : matplotlib Axes or array-like of Axes, default=None
             One axes per panel (one, or two with hard samples). ``None``
-            creates a new figure with the panels side by side. The figure
-            gets matplotlib's constrained layout unless it already has a
-            layout engine, so no label of one panel runs into the next.
+            creates a new figure with the panels side by side, in
+            matplotlib's constrained layout so that no label of one panel
+            runs into the next. On given axes the figure's layout is left
+            alone: give the figure ``layout="constrained"`` (the legends then
+            go below the panels) or call ``fig.tight_layout()`` after plotting.
         name : str, default=None
             Legend name of the model; defaults to ``estimator_name``.
         show_counts : bool, default=True
@@ -212,9 +214,9 @@ class ReliabilityDisplay:
                     f"{[p[0] for p in panels]}); got {len(axes)}."
                 )
             fig = axes[0].figure
-            if fig.get_layout_engine() is None:
-                # twin count axes and the legends below the panels need room
-                fig.set_layout_engine("constrained")
+        # a layout engine (ours, or constrained/tight on the given figure) makes
+        # room for a legend below each panel
+        legend_below = fig.get_layout_engine() is not None
         name = self.estimator_name if name is None else name
         if self.variant == "positive-class":
             xlabel = "Predicted probability of the positive class"
@@ -278,14 +280,16 @@ class ReliabilityDisplay:
                 cax.set_ylim(0, max(cax.get_ylim()[1], top))
                 count_axes.append(cax)
             state["n_models"] += 1
-            # below the panel: the legend never hides bars or the count line
-            axis.legend(
-                loc="upper center",
-                bbox_to_anchor=(0.5, -0.14),
-                fontsize=8,
-                ncol=2,
-                frameon=False,
-            )
+            if legend_below:  # never hides bars or the count line
+                axis.legend(
+                    loc="upper center",
+                    bbox_to_anchor=(0.5, -0.14),
+                    fontsize=8,
+                    ncol=2,
+                    frameon=False,
+                )
+            else:  # a figure without layout engine has no room below
+                axis.legend(loc="upper left", fontsize=8)
         fig.suptitle(f"Reliability diagram, reference: {self.reference}")
         self.ax_ = axes
         self.count_ax_ = count_axes
