@@ -25,11 +25,14 @@ class ReliabilityDisplay:
     Follows sklearn's ``Display`` pattern: build it with
     :meth:`from_estimator` or :meth:`from_predictions` (which compute the bins
     and call :meth:`plot`), or from precomputed bins. Each panel shows the
-    accuracy of every confidence bin as bars, the gap to the diagonal, the
-    number of samples per bin (right axis) and the ECE in the legend. When
-    hardness is known (soft ``y_true``, ``soft_target`` or ``mask``) a second
-    panel shows the hard samples only. Every figure names its reference
-    (gold labels or human soft labels).
+    accuracy of every confidence bin as bars, the gap to the bin's mean
+    confidence (hatched), the number of samples per bin (right axis) and the
+    ECE in the legend. When hardness is known (soft ``y_true``,
+    ``soft_target`` or ``mask``) a second panel shows the hard samples only.
+    Every figure names its reference (gold labels or human soft labels).
+    Drawing more models on the same axes (``plot(ax=...)`` or
+    ``from_predictions(..., ax=...)``) adds each as a line in its own colour
+    with one legend entry.
 
     Parameters
     ----------
@@ -86,6 +89,17 @@ class ReliabilityDisplay:
     >>> disp = ReliabilityDisplay.from_predictions(soft, y_prob, n_bins=10)
     >>> disp.reference, len(disp.ax_)
     ('human soft labels', 2)
+
+    Two models on the same axes:
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, axes = plt.subplots(1, 2, layout="constrained")
+    >>> for name, p in [("random", y_prob), ("oracle", soft)]:
+    ...     disp = ReliabilityDisplay.from_predictions(
+    ...         soft, p, n_bins=10, name=name, ax=axes)
+    >>> [t.get_text() for t in axes[0].get_legend().get_texts()
+    ...  if "ECE" in t.get_text()]
+    ['oracle (ECE = 0.000)', 'random (ECE = 0.2...)']
     """
 
     def __init__(
