@@ -9,7 +9,10 @@ inside ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``.
 
 import copy
 import inspect
+import math
 import numbers
+import threading
+import warnings
 from contextlib import contextmanager
 from types import MappingProxyType
 
@@ -50,11 +53,127 @@ from .utils._sklearn_compat import (
     validate_parameter_constraints,
 )
 
-__all__ = ["SoftLabelClassifier"]
+__all__ = ["GeneratorDropout", "SoftLabelClassifier"]
+
+# Held while a fit seeds and draws from torch's *global* generator (module
+# construction; training of a module that may draw from it), so that fits
+# running in threads of one process cannot interleave their draws.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+class GeneratorDropout(nn.Module):
+    """Dropout whose masks come from a given :class:`torch.Generator`.
+
+    :class:`torch.nn.Dropout` draws its masks from torch's global generator,
+    which fits running in several threads of one process share. This module
+    draws them from ``generator`` instead; :class:`SoftLabelClassifier` sets
+    it to the fit's own generator during training (and back to ``None``
+    after), so dropout cannot make concurrent fits differ. With
+    ``generator=None`` it behaves like :class:`torch.nn.Dropout`.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability of zeroing an element during training; the kept elements
+        are scaled by ``1 / (1 - p)``.
+
+    Attributes
+    ----------
+    generator : torch.Generator or None
+        The source of the masks (``None``: torch's global generator).
+
+    See Also
+    --------
+    torch.nn.Dropout : The same operation on the global generator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sksoft.classifier import GeneratorDropout
+    >>> drop = GeneratorDropout(0.5)
+    >>> drop.generator = torch.Generator().manual_seed(0)
+    >>> out = drop(torch.ones(1000))
+    >>> sorted(set(out.tolist()))
+    [0.0, 2.0]
+    >>> drop.eval()(torch.ones(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    uses_global_rng = False
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability must be in [0, 1]; got {p!r}.")
+        self.p = float(p)
+        self.generator = None
+
+    def forward(self, X):
+        if not self.training or self.p == 0:
+            return X
+        if self.p == 1:
+            return torch.zeros_like(X)
+        keep = 1.0 - self.p
+        g = self.generator
+        if g is None:
+            mask = torch.empty_like(X).bernoulli_(keep)
+        else:
+            mask = torch.empty(X.shape, dtype=X.dtype, device=g.device)
+            mask = mask.bernoulli_(keep, generator=g).to(X.device)
+        return X * mask / keep
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+# torch.nn layers whose forward draws random numbers in training mode
+_RANDOM_TORCH_LAYERS = (
+    nn.modules.dropout._DropoutNd,
+    nn.RReLU,
+)
+
+
+def _global_rng_user(module):
+    """Why ``module`` may draw from torch's global generator (None if it cannot).
+
+    torch.nn layers are known: dropout layers (with ``p > 0``), ``RReLU`` and
+    ``MultiheadAttention`` with dropout draw; the others do not. A module class
+    from elsewhere has a forward of its own, which may draw, unless it declares
+    ``uses_global_rng = False`` (its children are checked all the same).
+    """
+    for name, m in module.named_modules():
+        cls = type(m)
+        where = f"{cls.__name__} ({name})" if name else cls.__name__
+        declared = getattr(cls, "uses_global_rng", None)
+        if declared is True:
+            return f"{where} declares uses_global_rng=True"
+        if declared is False:
+            continue
+        if isinstance(m, _RANDOM_TORCH_LAYERS):
+            if getattr(m, "p", 1) > 0 or isinstance(m, nn.RReLU):
+                return f"{where} draws from torch's global generator"
+            continue
+        if isinstance(m, nn.MultiheadAttention) and m.dropout > 0:
+            return f"{where} has dropout={m.dropout}"
+        if cls.__module__.startswith("torch.nn."):
+            continue
+        return (
+            f"{where} has a forward of its own (set the class attribute "
+            "uses_global_rng = False if it draws no random numbers from torch's "
+            "global generator)"
+        )
+    return None
 
 
 class _MLP(nn.Module):
-    """The default module: a multi-layer perceptron that outputs logits."""
+    """The default module: a multi-layer perceptron that outputs logits.
+
+    Its dropout draws from the fit's generator (:class:`GeneratorDropout`) and
+    :meth:`reset_parameters` initialises the weights from a given generator,
+    so it never needs torch's global generator.
+    """
+
+    uses_global_rng = False
 
     def __init__(
         self,
@@ -63,6 +182,7 @@ class _MLP(nn.Module):
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        device=None,
     ):
         super().__init__()
         activations = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -74,13 +194,24 @@ class _MLP(nn.Module):
         layers = []
         n_in = n_features
         for width in hidden_layer_sizes:
-            layers.append(nn.Linear(n_in, width))
+            layers.append(nn.Linear(n_in, width, device=device))
             layers.append(activations[activation]())
             if dropout:
-                layers.append(nn.Dropout(dropout))
+                layers.append(GeneratorDropout(dropout))
             n_in = width
-        layers.append(nn.Linear(n_in, n_classes))
+        layers.append(nn.Linear(n_in, n_classes, device=device))
         self.layers = nn.Sequential(*layers)
+
+    def reset_parameters(self, generator=None):
+        """torch.nn.Linear's default initialisation, drawn from ``generator``."""
+        for layer in self.layers:
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_uniform_(
+                    layer.weight, a=math.sqrt(5), generator=generator
+                )
+                fan_in = layer.weight.shape[1]
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     def forward(self, X):
         return self.layers(X)
@@ -195,10 +326,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         samples without validation.
     random_state : int, RandomState instance or None, default=None
         Seeds a :class:`torch.Generator` owned by the fit, which draws the
-        weight initialisation, dropout, shuffling and the validation split. The
-        global torch random state is saved before and restored after the fit.
-        With an int, repeated fits give identical results (in the same process
-        or in a worker process with the same number of torch threads).
+        weight initialisation, dropout, shuffling and the validation split.
+        With an int, repeated fits give identical results, in the same process,
+        in worker processes (with the same number of torch threads) and in
+        concurrent threads (see *Randomness and threads* in the Notes).
     dtype : {"float32", "float64"}, default="float32"
         Floating-point type of the inputs, targets, sample weights and the
         module's parameters. ``"float64"`` costs speed and gives exactly
@@ -250,7 +381,9 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     history_ : skorch.history.History
         Per-epoch and per-batch records (also available as ``history``).
     generator_ : torch.Generator
-        The fit's random generator.
+        A copy of the fit's random generator in its final state (the
+        estimator stores only the state, so it pickles without torch types
+        other than the module's).
 
     See Also
     --------
@@ -283,6 +416,22 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     custom module, an array of more than two dimensions (e.g. images
     ``(n, channels, height, width)``). Input, targets and weights are cast to
     ``dtype`` (float32 by default).
+
+    **Randomness and threads.** No draw of a fit comes from torch's global
+    generator while other code may use it: the module is built (weights
+    initialised) with the global generator seeded from ``random_state`` under
+    a process-wide lock, and the default MLP's dropout
+    (:class:`GeneratorDropout`), shuffling and the validation split draw from
+    the fit's own generator. Fits in threads (joblib's ``threading`` backend,
+    Dask workers with several threads) therefore equal serial fits. A module
+    that may draw from the global generator in ``forward`` (``torch.nn.Dropout``,
+    ``RReLU``, or any module class of its own that does not declare the class
+    attribute ``uses_global_rng = False``) trains with the global generator
+    seeded and the lock held: such fits run one at a time in a process, with a
+    ``UserWarning`` when one has to wait for another, and stay reproducible
+    unless code outside sksoft draws from torch's global generator in another
+    thread at the same time. Use a process-based backend (joblib's default
+    ``loky``) to run those in parallel.
 
     **partial_fit** trains one epoch over the given samples, without an
     internal validation split, initialising the network on the first call.
@@ -509,7 +658,31 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         ]
 
     def initialize_module(self):
-        """Build the module: the default MLP, a new instance or a copy."""
+        """Build the module: the default MLP, a new instance or a copy.
+
+        The default MLP is initialised from a generator seeded by the fit's
+        generator. A module class is instantiated with torch's global generator
+        seeded from the fit's generator, while a process-wide lock is held, so
+        the weight initialisation depends only on ``random_state``, also when
+        fits run concurrently in threads (unless code outside sksoft seeds or
+        draws from the global generator in another thread meanwhile).
+        """
+        seed = getattr(self, "_init_seed", None)
+        if seed is None:  # e.g. initialize() or set_params() outside fit
+            seed = self._draw_seed(self._new_generator())
+        if self.module is None:  # initialised from its own generator
+            return self._build_module(seed)
+        self._acquire_global_rng(
+            f"building module={getattr(self.module, '__name__', self.module)!r} "
+            "draws its initial weights from it"
+        )
+        try:
+            with self._seeded_global_rng(seed):
+                return self._build_module(seed)
+        finally:
+            _GLOBAL_RNG_LOCK.release()
+
+    def _build_module(self, seed):
         kwargs = self.get_params_for("module")
         if self.module is None:
             if not hasattr(self, "n_features_in_") or not hasattr(self, "classes_"):
@@ -519,12 +692,16 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 )
             sizes = self.hidden_layer_sizes
             sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-            self.module_ = _MLP(
+            # built without drawing (meta device), then initialised
+            module = nn.utils.skip_init(
+                _MLP,
                 self.n_features_in_,
                 len(self.classes_),
                 hidden_layer_sizes=sizes,
                 **kwargs,
             )
+            module.reset_parameters(torch.Generator().manual_seed(seed))
+            self.module_ = module
         elif isinstance(self.module, nn.Module) and not kwargs:
             self.module_ = copy.deepcopy(self.module)
         else:
@@ -569,29 +746,105 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # randomness owned by the fit
     # ------------------------------------------------------------------
     def _new_generator(self):
+        """A torch.Generator seeded from ``random_state`` (no global RNG read)."""
         seed = self.random_state
         if seed is None:
-            seed = int(torch.randint(0, 2**62, (1,)).item())
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 2)
         elif isinstance(seed, np.random.RandomState):
             seed = int(seed.randint(np.iinfo(np.int32).max))
         generator = torch.Generator()
         generator.manual_seed(int(seed))
         return generator
 
-    def _draw_seed(self):
-        return int(torch.randint(0, 2**31 - 1, (1,), generator=self.generator_).item())
+    def _draw_seed(self, generator=None):
+        generator = self._generator if generator is None else generator
+        return int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
 
-    @contextmanager
-    def _fit_rng(self):
-        """Fork torch's global RNG and seed it from the fit's generator."""
-        seed = self._draw_seed()
+    @property
+    def generator_(self):
+        """A copy of the fit's random generator, in its state after the fit.
+
+        The fitted estimator stores the generator's state (a uint8 array), not
+        a :class:`torch.Generator`; ``partial_fit`` and ``warm_start`` fits
+        continue from it.
+        """
+        state = self.__dict__.get("_generator_state")
+        if state is None:
+            raise AttributeError(f"{type(self).__name__} has no generator_ before fit.")
+        generator = torch.Generator()
+        generator.set_state(torch.from_numpy(np.array(state, dtype=np.uint8)))
+        return generator
+
+    def _acquire_global_rng(self, why):
+        """Take the process-wide lock of torch's global generator.
+
+        Waiting means another fit in a thread of this process holds it; the
+        fits then run one at a time, which keeps them reproducible: say so.
+        """
+        if _GLOBAL_RNG_LOCK.acquire(blocking=False):
+            return
+        warnings.warn(
+            f"{type(self).__name__} needs torch's global random generator "
+            f"({why}) while another fit in a thread of this process holds it; "
+            "this fit waits for it, so such fits run one at a time (results "
+            "stay reproducible). For parallel fits use a process-based joblib "
+            "backend (loky), or a module that declares uses_global_rng = False "
+            "and draws dropout from sksoft.classifier.GeneratorDropout.",
+            UserWarning,
+            stacklevel=5,
+        )
+        _GLOBAL_RNG_LOCK.acquire()
+
+    def _seeded_global_rng(self, seed):
+        """Fork torch's global RNG and seed it (call with the lock held)."""
         cuda = str(self.device).startswith("cuda") and torch.cuda.is_available()
         devices = None if cuda else []
-        with torch.random.fork_rng(devices=devices):
-            torch.random.default_generator.manual_seed(seed)
-            if cuda:
-                torch.cuda.manual_seed_all(seed)
-            yield
+
+        @contextmanager
+        def ctx():
+            with torch.random.fork_rng(devices=devices):
+                torch.random.default_generator.manual_seed(seed)
+                if cuda:
+                    torch.cuda.manual_seed_all(seed)
+                yield
+
+        return ctx()
+
+    @contextmanager
+    def _training_rng(self, seed):
+        """The global-RNG context of the training loop.
+
+        A module that cannot draw from torch's global generator (the default
+        MLP, torch.nn layers without randomness, classes declaring
+        ``uses_global_rng = False``) trains without touching it, concurrently
+        with other fits. Any other module trains with the global generator
+        seeded from the fit's generator while the process-wide lock is held:
+        concurrent fits in threads then run one at a time (with a warning) and
+        stay reproducible.
+        """
+        for m in self.module_.modules():
+            if isinstance(m, GeneratorDropout):
+                m.generator = self._generator
+        reason = _global_rng_user(self.module_)
+        if reason is None and not (
+            isinstance(self.iterator_train, type)
+            and issubclass(self.iterator_train, SliceBatchIterator)
+        ):
+            reason = f"iterator_train={self.iterator_train!r} may draw from it"
+        try:
+            if reason is None:
+                yield
+                return
+            self._acquire_global_rng(f"the module may draw from it: {reason}")
+            try:
+                with self._seeded_global_rng(seed):
+                    yield
+            finally:
+                _GLOBAL_RNG_LOCK.release()
+        finally:
+            for m in self.module_.modules():
+                if isinstance(m, GeneratorDropout):
+                    m.generator = None
 
     # ------------------------------------------------------------------
     # validation of the training data
@@ -765,14 +1018,18 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         return self
 
     def _train(self, X, Y, sw, *, reset, epochs, routing, split=True, **fit_params):
-        if reset or getattr(self, "generator_", None) is None:
-            self.generator_ = self._new_generator()
+        if reset or self.__dict__.get("_generator_state") is None:
+            self._generator = self._new_generator()
+        else:
+            self._generator = self.generator_
         self._fit_sample_weight = sw
         self._fit_use_split = split
         try:
-            with self._fit_rng():
-                if reset:
-                    self.initialize()
+            self._init_seed = self._draw_seed()
+            train_seed = self._draw_seed()
+            if reset:
+                self.initialize()
+            with self._training_rng(train_seed):
                 self.notify("on_train_begin", X=X, y=Y)
                 try:
                     self.fit_loop(
@@ -782,8 +1039,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                     pass
                 self.notify("on_train_end", X=X, y=Y)
         finally:
-            del self._fit_sample_weight
-            del self._fit_use_split
+            self._generator_state = self._generator.get_state().numpy()
+            for name in ("_generator", "_init_seed", "_fit_sample_weight"):
+                self.__dict__.pop(name, None)
+            self.__dict__.pop("_fit_use_split", None)
 
     def get_dataset(self, X, y=None):
         """Wrap ``X`` and the soft targets (and fit's sample weights)."""
@@ -841,11 +1100,11 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         if isinstance(iterator, type) and issubclass(iterator, SliceBatchIterator):
             if training:
                 kwargs.setdefault("shuffle", True)
-                kwargs.setdefault("generator", getattr(self, "generator_", None))
+                kwargs.setdefault("generator", getattr(self, "_generator", None))
             if str(self.device) != "cpu" and self.device is not None:
                 kwargs.setdefault("device", self.device)
         elif training and kwargs.get("shuffle"):
-            kwargs.setdefault("generator", getattr(self, "generator_", None))
+            kwargs.setdefault("generator", getattr(self, "_generator", None))
         return iterator(dataset, **kwargs)
 
     # ------------------------------------------------------------------

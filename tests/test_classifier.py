@@ -16,7 +16,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from sksoft.batching import IndexedBatch
-from sksoft.classifier import SoftLabelClassifier
+from sksoft.classifier import GeneratorDropout, SoftLabelClassifier
 from sksoft.losses import SoftTargetCrossEntropyLoss
 from sksoft.targets import check_soft_targets
 
@@ -504,7 +504,10 @@ def test_set_params_before_and_after_fit(soft_data):
     clf.set_params(callbacks=[], module__dropout=0.3, lr=0.02)
     assert clf.get_params()["module__dropout"] == 0.3
     clf.fit(X, y)
-    assert any(isinstance(m, nn.Dropout) for m in clf.module_.modules())
+    # the default MLP's dropout draws from the fit's generator
+    assert any(
+        isinstance(m, GeneratorDropout) and m.p == 0.3 for m in clf.module_.modules()
+    )
     clf.set_params(lr=0.5)
     assert clf.optimizer_.param_groups[0]["lr"] == 0.5
     with pytest.raises(ValueError, match="Invalid parameter"):
