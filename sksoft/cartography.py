@@ -566,8 +566,8 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
     estimator : skorch NeuralNet classifier, default=None
         The net to train (cloned). ``None`` means
         :class:`sksoft.SoftLabelClassifier` with its defaults. Its
-        ``train_split`` is set to ``None`` and the recording callback is
-        appended to its ``callbacks``.
+        ``train_split`` is set to ``None`` and the recording callback is put
+        first in its ``callbacks`` (before a user ``EarlyStopping``).
     mode : {"train", "eval"}, default="train"
         Record from the training forward pass (needs the indexed batches of
         :class:`sksoft.SoftLabelClassifier`) or from an eval-mode pass at the
@@ -717,7 +717,9 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         recorder = TrainingDynamics(
             mode=self.mode, storage=self.storage, gold_labels=gold_labels
         )
-        callbacks.append((self._callback_name, recorder))
+        # first among the user's callbacks: its on_epoch_end runs before an
+        # EarlyStopping's (which ends the training by raising there)
+        callbacks.insert(0, (self._callback_name, recorder))
         est.set_params(train_split=None, callbacks=callbacks)
         return est
 

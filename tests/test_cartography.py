@@ -390,6 +390,25 @@ def test_transformer_default_estimator_soft_targets_and_gold(small_X, soft_y):
     np.testing.assert_allclose(Xm[:, 4:], Xt[:, 4:], atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_transformer_with_user_early_stopping_records_every_epoch(blobs, mode):
+    from skorch.callbacks import EarlyStopping
+
+    from sksoft.classifier import SoftLabelClassifier
+
+    X, y = blobs
+    # no epoch improves train_loss tenfold: stops after 3 of 30 epochs
+    stop = EarlyStopping(monitor="train_loss", patience=2, threshold=10)
+    net = SoftLabelClassifier(max_epochs=30, callbacks=[("stop", stop)])
+    carto = CartographyTransformer(net, mode=mode, storage="full", random_state=0)
+    carto.fit(X, y)
+    assert len(carto.estimator_.history) == 3
+    assert carto.training_dynamics_.n_epochs_ == 3
+    np.testing.assert_array_equal(carto.statistics_["n_epochs"], 3)
+    hist = carto.training_dynamics_.history_["gold_proba"]
+    np.testing.assert_allclose(carto.confidence_, hist.mean(0))
+
+
 # ---------------------------------------------------------------------------
 # display
 # ---------------------------------------------------------------------------
