@@ -217,6 +217,51 @@ class _MLP(nn.Module):
         return self.layers(X)
 
 
+def _frame_classes(y):
+    """Column names of a 2-D pandas/polars ``y`` of several columns, else None."""
+    columns = getattr(y, "columns", None)
+    if columns is None or len(columns) < 2 or getattr(y, "ndim", 2) != 2:
+        return None
+    return np.asarray(list(columns))
+
+
+def _check_not_1d_probabilities(y):
+    """Clear error for a 1-D float ``y`` of probabilities (binary soft labels)."""
+    if y.ndim != 1 or y.dtype.kind != "f" or y.size == 0:
+        return
+    finite = y[np.isfinite(y)]
+    if finite.size and np.any(finite != np.round(finite)):
+        if finite.min() >= 0 and finite.max() <= 1:
+            raise ValueError(
+                "y is 1-D with fractional values; for binary soft labels pass "
+                "the (n_samples, 2) probability rows, e.g. "
+                "np.column_stack([1 - p, p]) for p = P(classes[1]) (1-D y holds "
+                "class labels)."
+            )
+
+
+def _check_frame_columns(y, classes, what):
+    """A DataFrame ``y`` whose columns are the classes in another order is an error.
+
+    Other column names (e.g. ``"p_cat"``) are read by position.
+    """
+    names = _frame_classes(y)
+    if names is None:
+        return
+    classes = np.asarray(classes)
+    try:
+        same_set = names.shape == classes.shape and set(names.tolist()) == set(
+            classes.tolist()
+        )
+    except TypeError:  # unhashable names
+        return
+    if same_set and names.tolist() != classes.tolist():
+        raise ValueError(
+            f"The columns of the y DataFrame {names.tolist()} are {what} "
+            f"{classes.tolist()} in another order; reorder the columns."
+        )
+
+
 def _softmax_float64(logits):
     """Softmax over the last dimension, computed in float64."""
     return torch.softmax(logits.to(torch.float64), dim=-1)
@@ -312,7 +357,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         training (see :class:`~sksoft.losses.SoftTargetCrossEntropyLoss`).
     classes : array-like of shape (n_classes,), default=None
         The class labels, in the column order of a 2-D ``y``. ``None`` means the
-        sorted label set for 1-D ``y`` and ``arange(n_classes)`` for 2-D ``y``.
+        sorted label set for 1-D ``y``, the column names of a pandas DataFrame
+        ``y`` and ``arange(n_classes)`` for another 2-D ``y``. Binary soft
+        labels are 2-D too: ``np.column_stack([1 - p, p])`` (a 1-D float ``y``
+        of fractions raises an error saying so).
     counts : bool, default=False
         Read a 2-D ``y`` as vote counts (normalised per row) instead of
         probabilities. Integer matrices are never read as counts silently.
@@ -407,6 +455,9 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     and no validation split, integer weights are equivalent to repeating samples.
 
     **Predictions.** :meth:`predict_proba` returns float64 rows summing to one,
+    :meth:`predict_log_proba` their logarithm (a float64 log-softmax),
+    :meth:`decision_function` the logits (for two classes, as sklearn, the 1-D
+    log-odds of ``classes_[1]``),
     :meth:`predict` returns ``classes_[argmax]`` (ties go to the first class) and
     :meth:`score` is the accuracy against the argmax of the targets, so it
     accepts the same ``y`` as :meth:`fit`.
@@ -883,6 +934,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
                 if y_arr.dtype.kind in "fc":
                     check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
+                _check_not_1d_probabilities(y_arr.ravel())
                 check_classification_targets(y_arr.ravel())
         if reset:
             if classes is not None and self.classes is not None:
@@ -892,7 +944,12 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                         f"{list(self.classes)}."
                     )
             classes_arg = classes if classes is not None else self.classes
+            if classes_arg is None:  # a DataFrame's column names name the classes
+                classes_arg = _frame_classes(y)
+            else:
+                _check_frame_columns(y, classes_arg, "classes")
         else:
+            _check_frame_columns(y, self.classes_, "the fitted classes_")
             if classes is not None and not np.array_equal(
                 np.asarray(classes), self.classes_
             ):
@@ -1324,6 +1381,74 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             out.append(nonlin(yp).detach().cpu().numpy())
         return np.concatenate(out, axis=0)
 
+    def _module_outputs(self, X):
+        """Module outputs (the first element of a tuple) for ``X``, batch by batch."""
+        X = self._prepare_predict_X(X)
+        self._set_training(False)
+        for yp in self.forward_iter(X, training=False):
+            yield yp[0] if isinstance(yp, tuple) else yp
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        With the default ``predict_nonlinearity="auto"`` it is the log-softmax
+        of the logits computed in float64 (finite where :meth:`predict_proba`
+        underflows to 0); otherwise ``log(predict_proba(X))``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        if self.predict_nonlinearity != "auto":
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
+        out = [
+            torch.log_softmax(yp.to(torch.float64), dim=-1).detach().cpu().numpy()
+            for yp in self._module_outputs(X)
+        ]
+        return np.concatenate(out, axis=0)
+
+    def decision_function(self, X):
+        """Logits, in scikit-learn's ``decision_function`` form.
+
+        For more than two classes the ``(n_samples, n_classes)`` logits (float64):
+        their argmax is :meth:`predict`, and their softmax is
+        :meth:`predict_proba`. For two classes, as sklearn's binary classifiers,
+        a 1-D score: the log-odds ``logit_1 - logit_0`` of ``classes_[1]``,
+        positive where :meth:`predict` gives ``classes_[1]``. With a
+        ``predict_nonlinearity`` other than ``"auto"`` the module outputs need
+        not be logits, so :meth:`predict_log_proba` takes their place.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            1-D for two classes.
+        """
+        if self.predict_nonlinearity == "auto":
+            scores = np.concatenate(
+                [
+                    yp.to(torch.float64).detach().cpu().numpy()
+                    for yp in self._module_outputs(X)
+                ],
+                axis=0,
+            )
+        else:
+            scores = self.predict_log_proba(X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
     def predict(self, X):
         """Predicted class labels, ``classes_[argmax(predict_proba(X))]``.
 
@@ -1360,6 +1485,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             most probable class.
         """
         check_is_fitted(self)
+        _check_frame_columns(y, self.classes_, "the fitted classes_")
         Y = check_soft_targets(y, classes=self.classes_, counts=self.counts)
         y_hard = self.classes_[np.argmax(Y, axis=1)]
         return float(
