@@ -11,6 +11,7 @@ import copy
 import inspect
 import math
 import numbers
+import sys
 import threading
 import warnings
 from contextlib import contextmanager
@@ -53,7 +54,31 @@ from .utils._sklearn_compat import (
     validate_parameter_constraints,
 )
 
-__all__ = ["GeneratorDropout", "SoftLabelClassifier"]
+__all__ = ["SKOPS_TRUSTED_TYPES", "GeneratorDropout", "SoftLabelClassifier"]
+
+#: Types a fitted :class:`SoftLabelClassifier` with its default components
+#: (module, criterion, optimizer, iterators, dataset and callbacks) holds
+#: beyond what :mod:`skops.io` trusts by default: pass them as
+#: ``skops.io.load(path, trusted=SKOPS_TRUSTED_TYPES)``. Other components add
+#: their own types; ``skops.io.get_untrusted_types(file=path)`` lists them, to
+#: be checked before they are trusted.
+SKOPS_TRUSTED_TYPES = (
+    "functools.partial",
+    "skorch.callbacks.logging.EpochTimer",
+    "skorch.callbacks.scoring.EpochScoring",
+    "skorch.dataset.Dataset",
+    "skorch.history.History",
+    "skorch.setter.optimizer_setter",
+    "skorch.utils._indexing_other",
+    "skorch.utils.to_numpy",
+    "sksoft.batching.SliceBatchIterator",
+    "sksoft.classifier.SoftLabelClassifier",
+    "sksoft.classifier._PassthroughScoring",
+    "sksoft.classifier._PrintLog",
+    "sksoft.classifier._target_argmax_accuracy",
+    "sksoft.losses.SoftTargetCrossEntropyLoss",
+    "torch.optim.adam.Adam",
+)
 
 # Held while a fit seeds and draws from torch's *global* generator (module
 # construction; training of a module that may draw from it), so that fits
@@ -276,12 +301,44 @@ def _target_argmax_accuracy(net, X, y):
 
 
 class _PrintLog(PrintLog):
-    """skorch's PrintLog that does not format the table when nothing is printed."""
+    """skorch's PrintLog that does not format the table when nothing is printed.
+
+    ``sink=None`` (the default) prints to stdout when the net is verbose, as
+    skorch's ``sink=print`` does, without storing the builtin ``print`` in the
+    fitted estimator (one type less for ``skops.io`` to trust).
+    """
+
+    def __init__(
+        self,
+        keys_ignored=None,
+        sink=None,
+        tablefmt="simple",
+        floatfmt=".4f",
+        stralign="right",
+    ):
+        super().__init__(
+            keys_ignored=keys_ignored,
+            sink=sink,
+            tablefmt=tablefmt,
+            floatfmt=floatfmt,
+            stralign=stralign,
+        )
+
+    def _prints(self):
+        return self.sink is None or self.sink is print
+
+    def _sink(self, text, verbose):
+        if not self._prints():
+            self.sink(text)
+        elif verbose:
+            print(text)
 
     def on_epoch_end(self, net, **kwargs):
-        if self.sink is print and not net.verbose:
+        if self._prints() and not net.verbose:
             return
         super().on_epoch_end(net, **kwargs)
+        if self.sink is None:
+            sys.stdout.flush()
 
 
 class _PassthroughScoring(PassthroughScoring):
