@@ -258,10 +258,9 @@ def _check_not_1d_probabilities(y):
     if finite.size and np.any(finite != np.round(finite)):
         if finite.min() >= 0 and finite.max() <= 1:
             raise ValueError(
-                "y is 1-D with fractional values; for binary soft labels pass "
-                "the (n_samples, 2) probability rows, e.g. "
-                "np.column_stack([1 - p, p]) for p = P(classes[1]) (1-D y holds "
-                "class labels)."
+                "Unknown label type: continuous. A 1-D y holds class labels; "
+                "for binary soft labels pass the (n_samples, 2) probability "
+                "rows, e.g. np.column_stack([1 - p, p]) for p = P(classes[1])."
             )
 
 
