@@ -286,6 +286,21 @@ def _check_frame_columns(y, classes, what):
         )
 
 
+# fragments of torch's messages for inputs of the wrong shape
+_SHAPE_ERRORS = (
+    "shapes cannot be multiplied",
+    "size mismatch",
+    "Expected input",
+    "Expected 3D",
+    "Expected 4D",
+    "expected input",
+    "input channels",
+    "must match the size",
+    "Given groups=",
+    "Kernel size can't be greater",
+)
+
+
 def _softmax_float64(logits):
     """Softmax over the last dimension, computed in float64."""
     return torch.softmax(logits.to(torch.float64), dim=-1)
@@ -522,7 +537,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     SciPy sparse matrix (densified batch by batch, never as a whole) or, with a
     custom module, an array of more than two dimensions (e.g. images
     ``(n, channels, height, width)``). Input, targets and weights are cast to
-    ``dtype`` (float32 by default).
+    ``dtype`` (float32 by default). Prediction requires samples of the fit's
+    shape (images stay images), and a module that cannot take the batches or
+    returns the wrong number of outputs raises a ``ValueError`` naming the
+    shapes and the module parameter to change.
 
     **Randomness and threads.** No draw of a fit comes from torch's global
     generator while other code may use it: the module is built (weights
@@ -734,6 +752,17 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
+        device = str(self.device) if self.device is not None else "cpu"
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r}, but CUDA is not available to this torch "
+                f"({torch.__version__}: built without CUDA, or no GPU visible); "
+                "use device='cpu'."
+            )
+        if device.startswith("mps") and not torch.backends.mps.is_available():
+            raise ValueError(
+                f"device={self.device!r}, but MPS is not available; use device='cpu'."
+            )
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
         if any(
@@ -957,6 +986,25 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # validation of the training data
     # ------------------------------------------------------------------
     def _validate_X(self, X, reset):
+        raw_shape = getattr(X, "shape", None)
+        if not isinstance(raw_shape, tuple):
+            raw_shape = None
+        fitted_shape = self.__dict__.get("_sample_shape")
+        if (
+            not reset
+            and fitted_shape is not None
+            and raw_shape is not None
+            and len(raw_shape) >= 2  # 1-D X: sklearn's "Reshape your data"
+            and tuple(raw_shape[1:]) != fitted_shape
+            # 2-D against 2-D: sklearn's own n_features_in_ message
+            and not (len(raw_shape) == 2 and len(fitted_shape) == 1)
+        ):
+            raise ValueError(
+                f"X has samples of shape {tuple(raw_shape[1:])} (X of shape "
+                f"{tuple(raw_shape)}), but {type(self).__name__} was fitted on "
+                f"samples of shape {fitted_shape}; pass X in the fit's shape, "
+                f"e.g. X.reshape(-1, {', '.join(map(str, fitted_shape))})."
+            )
         X = validate_data(
             self,
             X,
@@ -970,6 +1018,8 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             X.sort_indices()
         else:
             X = np.ascontiguousarray(X, dtype=self.dtype)
+        if reset:
+            self._sample_shape = tuple(X.shape[1:])
         if self.module is None and X.ndim != 2:
             raise ValueError(
                 f"The default MLP needs 2-D X; got shape {X.shape}. Pass a module "
@@ -1353,10 +1403,34 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return self.infer(Xi)
 
     def infer(self, x, **fit_params):
-        """Module output for one batch (tensors go straight to the module)."""
-        if isinstance(x, torch.Tensor) and not fit_params:
-            return self.module_(x)
-        return super().infer(x, **fit_params)
+        """Module output for one batch (tensors go straight to the module).
+
+        A shape error of the module (e.g. torch's ``mat1 and mat2 shapes
+        cannot be multiplied``) becomes a ``ValueError`` naming the batch shape
+        and what to change.
+        """
+        try:
+            if isinstance(x, torch.Tensor) and not fit_params:
+                return self.module_(x)
+            return super().infer(x, **fit_params)
+        except RuntimeError as exc:
+            text = str(exc)
+            if not any(key in text for key in _SHAPE_ERRORS):
+                raise
+            shape = tuple(getattr(x, "shape", ()))
+            module = self.module
+            name = (
+                "the default MLP"
+                if module is None
+                else getattr(module, "__name__", type(module).__name__)
+            )
+            raise ValueError(
+                f"The module ({name}) cannot take a batch of shape {shape}: "
+                f"{text}. Each sample of X has shape {shape[1:]}; make the "
+                "module's input size match it (e.g. the in_features or "
+                "in_channels of its first layer, set through module__<name>), "
+                "or reshape X."
+            ) from exc
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Weighted mean of the per-sample criterion values of a batch.
@@ -1383,6 +1457,15 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             y_pred = y_pred[0]
         if not isinstance(y_true, torch.Tensor):
             y_true = torch.as_tensor(np.asarray(y_true))
+        if y_pred.shape != y_true.shape and y_true.ndim == 2:
+            n_classes = y_true.shape[1]
+            raise ValueError(
+                f"The module returned outputs of shape {tuple(y_pred.shape)} for "
+                f"a batch of {y_true.shape[0]} samples; it must return logits of "
+                f"shape ({y_true.shape[0]}, {n_classes}), one per class of "
+                f"classes_ ({n_classes} classes). Set the module's number of "
+                f"outputs (e.g. module__n_classes={n_classes})."
+            )
         if y_true.is_cpu != y_pred.is_cpu:
             y_true = y_true.to(y_pred.device)
         criterion = self.criterion_

@@ -652,3 +652,57 @@ def test_1d_probabilities_say_how_to_pass_binary_soft_labels(small_X):
     # 1-D float labels that are whole numbers stay labels
     clf.fit(small_X, (p > 0.5).astype(float))
     np.testing.assert_array_equal(clf.classes_, [0.0, 1.0])
+
+
+class _FixedInputNet(nn.Module):
+    def __init__(self, n_in=4, n_classes=3):
+        super().__init__()
+        self.fc = nn.Linear(n_in, n_classes)
+
+    def forward(self, X):
+        return self.fc(X)
+
+
+def test_module_input_shape_error_names_shapes_and_parameter(soft_data):
+    X, y = soft_data  # 6 features; the module expects 4
+    clf = SoftLabelClassifier(_FixedInputNet, **FAST)
+    with pytest.raises(ValueError, match=r"batch of shape \(32, 6\).*module__") as info:
+        clf.fit(X, y)
+    assert "shapes cannot be multiplied" in str(info.value)
+    # the right input size trains
+    SoftLabelClassifier(_FixedInputNet, module__n_in=6, **FAST).fit(X, y)
+
+
+def test_module_output_shape_error_names_classes(soft_data):
+    X, y = soft_data  # 3 classes; the module returns 5 outputs
+    clf = SoftLabelClassifier(_FixedInputNet, module__n_in=6, module__n_classes=5)
+    with pytest.raises(ValueError, match=r"shape \(32, 5\).*\(32, 3\).*n_classes=3"):
+        clf.set_params(**FAST).fit(X, y)
+
+
+def test_image_classifier_refuses_flattened_input(rng):
+    X = rng.normal(size=(40, 1, 4, 4)).astype(np.float32)
+    y = rng.dirichlet(np.ones(2), size=40)
+
+    class Flat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(16, 2)
+
+        def forward(self, X):
+            return self.fc(X.flatten(1))
+
+    clf = SoftLabelClassifier(Flat, random_state=0, **FAST).fit(X, y)
+    assert clf.n_features_in_ == 1  # the channels (axis 1)
+    with pytest.raises(ValueError, match=r"samples of shape \(16,\).*\(1, 4, 4\)"):
+        clf.predict_proba(X.reshape(40, 16))
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1, 4, 4\)"):
+        clf.predict(X.reshape(40, 16))
+    assert clf.predict_proba(X).shape == (40, 2)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_device_without_cuda_is_a_clear_error(soft_data):
+    X, y = soft_data
+    with pytest.raises(ValueError, match=r"device='cuda'.*CUDA is not available"):
+        SoftLabelClassifier(device="cuda", **FAST).fit(X, y)
