@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .metrics import (
+    ReliabilityDisplay,
+    distribution_calibration_error,
+    entropy_calibration_error,
+    js_divergence,
+    kl_divergence,
+)
 from .metrics._soft import TIE_CONVENTIONS, _ranking_match, _top1
+from .sources import apply_temperature
 from .targets import check_probabilities, check_soft_targets, hard_sample_mask
 from .utils._sklearn_compat import Interval, StrOptions, validate_params
 
@@ -222,8 +230,6 @@ def _check_inputs(probs, counts, soft_labels, gold, classes):
 
 
 def _temper(p, temperature):
-    from .sources import apply_temperature
-
     return np.asarray(apply_temperature(p, float(temperature)), dtype=np.float64)
 
 
@@ -266,13 +272,6 @@ def _cross_fitted_temperature(p, human, n_folds, rng_seed):
 
 def _per_sample(p, human, gold, ties, n_bins):
     """Per-sample terms of every metric: means, or binned (ECE) statistics."""
-    from .metrics import (
-        distribution_calibration_error,
-        entropy_calibration_error,
-        js_divergence,
-        kl_divergence,
-    )
-
     eps = np.finfo(p.dtype).eps
     logp = np.log(np.clip(p, eps, 1 - eps))
     pred = np.argmax(p, axis=1)  # ties to the first class, as the ECE functions
@@ -790,8 +789,6 @@ def _reliability_figures(result, path):
     if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
         matplotlib.use("Agg")  # writing files only; never open a window
     import matplotlib.pyplot as plt
-
-    from .metrics import ReliabilityDisplay
 
     files = []
     n_bins = result.settings["n_bins"]

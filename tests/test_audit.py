@@ -231,6 +231,39 @@ def test_any_soft_target_estimator_without_dynamics(digits, tmp_path):
     assert (tmp_path / "report.md").exists() and tmp_path / "metric_spread.png" in files
 
 
+def test_callbacks_disable_means_the_recorder_is_the_only_callback(digits):
+    # callbacks="disable" keeps its one meaning (sksoft.callbacks.
+    # attach_training_dynamics): no callbacks but the audit's recorder, so no
+    # loss is scored, dynamics are still recorded and the fit is the fit of
+    # the same net without any callback
+    from sklearn.base import clone
+
+    from sksoft import SoftLabelClassifier
+
+    X = (digits.data / 16.0).astype(np.float32)
+    net = SoftLabelClassifier(
+        callbacks="disable", max_epochs=2, train_split=None, verbose=0
+    )
+    res = run_audit(
+        X,
+        digits.target,
+        digits.counts,
+        estimator=net,
+        arms=["gold", "human_soft"],
+        seeds=[3],
+    )
+    train, test = res.folds[0]
+    for run in res.runs:
+        assert run["history"] == [{}]  # no loss scoring: no default callback
+        assert run["dynamics"][0]["confidence"].shape == (train.size,)
+    gold_run = next(r for r in res.runs if r["arm"] == "gold")
+    alone = clone(net).set_params(random_state=3)
+    alone.fit(X[train], np.eye(10)[digits.target[train]])
+    np.testing.assert_allclose(
+        gold_run["proba"], alone.predict_proba(X[test]), rtol=1e-5, atol=1e-6
+    )
+
+
 def test_image_input_uses_a_cnn():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(60, 12, 12), dtype=np.uint8)

@@ -19,8 +19,14 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from ..sources import ARM_NAMES, GOLD_ARMS, make_supervision_arms, mode_one_hot
-from ..targets import check_soft_targets, hard_labels, hard_sample_mask, target_entropy
+from ..sources import ARM_NAMES, GOLD_ARMS, make_supervision_arms
+from ..targets import (
+    check_soft_targets,
+    encode_labels,
+    hard_labels,
+    hard_sample_mask,
+    target_entropy,
+)
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params
 from ._estimators import default_estimator, default_teacher, describe
 from ._metrics import METRICS
@@ -98,17 +104,15 @@ def check_audit_inputs(X, gold, human, counts, classes):
             raise ValueError(
                 f"gold must be 1-D labels of length {n}, got shape {gold.shape}"
             )
-        # the label -> column encoder (to be targets' one encoder)
-        lookup = {c: i for i, c in enumerate(classes.tolist())}
-        labels = gold.tolist()
-        unknown = [i for i, g in enumerate(labels) if g not in lookup]
-        if unknown:
-            i = unknown[0]
-            raise ValueError(
-                f"K mismatch: gold label {labels[i]!r} (row {i}) is not one of the "
-                f"{k} classes {classes.tolist()} of the human labels"
-            )
-        gold_pos = np.array([lookup[g] for g in labels], dtype=np.int64)
+        try:
+            gold_pos = encode_labels(
+                gold,
+                classes,
+                name="gold label",
+                classes_name=f"the {k} classes of the human labels",
+            ).astype(np.int64)
+        except ValueError as exc:
+            raise ValueError(f"K mismatch: {exc}") from None
     return X, gold_pos, human_p, classes
 
 
@@ -210,21 +214,18 @@ def _make_folds(n, strat, test_size, cv, random_state):
 def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state):
     """Targets of each arm on the training rows, from :mod:`sksoft.sources`.
 
-    The one place the audit builds targets; without gold labels only the arms
-    that need none are possible, built here until
-    :func:`~sksoft.sources.make_supervision_arms` builds them itself.
+    The one place the audit builds targets: one
+    :func:`~sksoft.sources.make_supervision_arms` call (which builds the
+    gold-free arms when ``gold_train`` is None).
     """
-    if gold_train is None:  # only the arms that need no gold label
-        built = {"human_mode": mode_one_hot(human_train), "human_soft": human_train}
-    else:
-        built = make_supervision_arms(
-            human_train,
-            gold_train,
-            X=X_train.reshape(len(X_train), -1) if "teacher" in arms else None,
-            arms=arms,
-            teacher=teacher,
-            random_state=random_state,
-        )
+    built = make_supervision_arms(
+        human_train,
+        gold_train,
+        X=X_train.reshape(len(X_train), -1) if "teacher" in arms else None,
+        arms=arms,
+        teacher=teacher,
+        random_state=random_state,
+    )
     return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
 
 
