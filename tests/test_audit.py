@@ -211,6 +211,61 @@ def test_without_gold_labels(digits):
         run_audit(digits.data, None, digits.counts, arms=["smoothed"], seeds=1)
 
 
+def _shared_sources(digits, train, test):
+    src = digits.source_index
+    return (set(src[train].ravel()) & set(src[test].ravel())) - {-1}
+
+
+def test_groups_split_and_folds_keep_groups_apart(digits):
+    from sklearn.model_selection import GroupKFold
+
+    common = dict(arms=["gold", "human_soft"], seeds=1, max_epochs=1)
+    X, gold, counts = digits.data, digits.target, digits.counts
+    res = run_audit(X, gold, counts, groups=digits.groups, **common)
+    ((train, test),) = res.folds
+    assert not _shared_sources(digits, train, test)
+    # GroupShuffleSplit: test_size is the share of groups (3 of 10 here)
+    assert np.unique(digits.groups[test]).size == 3
+    assert res.params["n_groups"] == 10
+    # without groups a row split shares source digits (the defect it fixes)
+    plain = run_audit(X, gold, counts, **common)
+    assert _shared_sources(digits, *plain.folds[0])
+    for cv in (3, GroupKFold(4)):
+        res = run_audit(X, gold, counts, groups=digits.groups, cv=cv, **common)
+        assert np.array_equal(res.test_index, np.arange(len(gold)))
+        for train, test in res.folds:
+            assert not _shared_sources(digits, train, test)
+            assert not set(digits.groups[train]) & set(digits.groups[test])
+
+
+@pytest.mark.parametrize(
+    "groups, cv, match",
+    [
+        (np.zeros(299), None, "groups must be 1-D labels of length 300"),
+        (np.zeros(300), None, "at least 2 distinct groups"),
+        (np.r_[np.nan, np.zeros(299)], None, "NaN"),
+        (np.arange(300) % 3, 4, "cv=4 folds need at least 4 groups"),
+        (None, "kfold", "group-aware splitter"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:The groups parameter is ignored")
+def test_bad_groups(digits, groups, cv, match):
+    from sklearn.model_selection import KFold
+
+    if cv == "kfold":  # a splitter that ignores the groups
+        groups, cv = digits.groups, KFold(3, shuffle=True, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        run_audit(
+            digits.data,
+            digits.target,
+            digits.counts,
+            groups=groups,
+            cv=cv,
+            seeds=1,
+            max_epochs=1,
+        )
+
+
 def test_any_soft_target_estimator_without_dynamics(digits, tmp_path):
     from sklearn.linear_model import LogisticRegression
 

@@ -58,6 +58,7 @@ def _provenance_from_bunch(bunch, name, labels, default_licence):
 
 
 def _load_builtin(name, data_home, max_samples, random_state, download=True):
+    groups = None
     if name == "ambiguous-digits":
         bunch = datasets.make_ambiguous_digits(random_state=random_state)
         n_votes = int(np.median(bunch.counts.sum(axis=1)))
@@ -67,7 +68,12 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
             f"simulated (noisy-observer panel, {n_votes} votes per item)",
             "CC BY 4.0 (UCI digits); blends and panel BSD-3-Clause",
         )
+        prov["split"] = (
+            f"by source digit ({np.unique(bunch.groups).size} groups made before "
+            "blending): no test item shares a source digit with a training item"
+        )
         X, gold, human = bunch.data, bunch.target, bunch.counts
+        groups = bunch.groups
     elif name == "mnist":
         bunch = datasets.fetch_mnist(
             data_home=data_home, subset="test", download_if_missing=download
@@ -115,6 +121,7 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         "human": np.asarray(human),
         "counts": True,
         "classes": np.arange(np.asarray(human).shape[1]),
+        "groups": groups,
         "provenance": prov,
     }
     return _subsample(data, max_samples, random_state)
@@ -130,6 +137,8 @@ def _subsample(data, max_samples, random_state):
     out["X"] = data["X"][idx]
     out["human"] = data["human"][idx]
     out["gold"] = None if data["gold"] is None else data["gold"][idx]
+    if data.get("groups") is not None:
+        out["groups"] = data["groups"][idx]
     out["provenance"] = dict(data["provenance"], subsample=f"{max_samples} of {n}")
     return out
 
@@ -266,6 +275,7 @@ def _load_file(path, max_samples, random_state):
         "human": human,
         "counts": counts,
         "classes": classes,
+        "groups": None,
         "provenance": {
             "dataset": path.name,
             "title": f"user data {path.name}",
@@ -301,8 +311,11 @@ def load_audit_data(
     -------
     data : dict
         ``X``, ``gold`` (or None), ``human`` (counts or soft labels),
-        ``counts`` (bool), ``classes`` and ``provenance`` (``dataset``,
-        ``title``, ``licence``, ``labels``: human or simulated).
+        ``counts`` (bool), ``classes``, ``groups`` (the split groups of
+        ``run_audit``, or None: for ``ambiguous-digits`` the source-digit
+        groups, so that train and test share no source digit) and
+        ``provenance`` (``dataset``, ``title``, ``licence``, ``labels``: human
+        or simulated).
 
     Raises
     ------
