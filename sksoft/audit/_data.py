@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
 
 from .. import datasets
 from ..sources import simulate_noisy_observer_panel
@@ -57,6 +57,29 @@ def _provenance_from_bunch(bunch, name, labels, default_licence):
     return {"dataset": name, "title": title, "licence": licence, "labels": labels}
 
 
+#: what the report states about the simulated MNIST panel and its limit
+MNIST_PANEL_NOTE = (
+    "the majority of the simulated panel differs from the gold label on about "
+    "4% of the images (people: well under 1%); it cannot be lower than the "
+    "reference classifier's own error on clean images (about 3%), because the "
+    "reference may learn only from the other half of the 10,000 test images, "
+    "disjoint from the items"
+)
+
+
+def _mnist_reference():
+    """The simulated MNIST observers' classifier: PCA to 50, then an RBF SVM.
+
+    The most accurate of the standard cheap classifiers (LeCun et al. 1998
+    list a Gaussian-kernel SVM at 1.4% test error when trained on the 60,000
+    training images, which are not read here); it is fitted on half of the 10,000 test images, which
+    leaves its clean-image error at about 3% and sets the floor of the panel's
+    disagreement with gold. The noise (``strength=0.25`` of the pixel range,
+    as for the default data) is not tuned to this data.
+    """
+    return make_pipeline(PCA(n_components=50, random_state=0), SVC(gamma="scale"))
+
+
 def _load_builtin(name, data_home, max_samples, random_state, download=True):
     groups = None
     if name == "ambiguous-digits":
@@ -81,16 +104,13 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         n_all = bunch.target.shape[0]
         rng = np.random.default_rng(random_state)
         perm = rng.permutation(n_all)
-        n_ref = min(2000, n_all // 3)
+        n_ref = n_all // 2
         ref, items = np.sort(perm[:n_ref]), perm[n_ref:]
         if max_samples is not None:
             items = items[:max_samples]
         items = np.sort(items)
-        reference = make_pipeline(
-            PCA(n_components=50, random_state=0), LogisticRegression(max_iter=500)
-        ).fit(bunch.data[ref], bunch.target[ref])
         counts = simulate_noisy_observer_panel(
-            reference,
+            _mnist_reference().fit(bunch.data[ref], bunch.target[ref]),
             bunch.data[items],
             image_shape=(28, 28),
             feature_range=(0.0, 1.0),
@@ -99,11 +119,13 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         prov = _provenance_from_bunch(
             bunch,
             name,
-            "simulated (noisy-observer panel, 6 votes per image: a PCA + logistic "
-            f"regression fitted on {n_ref} disjoint MNIST test images labels "
-            "noisy copies)",
+            "simulated (noisy-observer panel, 6 votes per image: a PCA + RBF "
+            f"SVM fitted on {n_ref} disjoint MNIST test images labels noisy "
+            "copies; its majority differs from gold on about 4% of the images, "
+            "people's on well under 1%)",
             "CC BY-SA 3.0",
         )
+        prov["panel"] = MNIST_PANEL_NOTE
         prov["subsample"] = f"{items.size} of {n_all} test images"
         X, gold, human = bunch.images[items], bunch.target[items], counts
         max_samples = None
