@@ -72,10 +72,10 @@ def _mnist_reference():
 
     The most accurate of the standard cheap classifiers (LeCun et al. 1998
     list a Gaussian-kernel SVM at 1.4% test error when trained on the 60,000
-    training images, which are not read here); it is fitted on half of the 10,000 test images, which
-    leaves its clean-image error at about 3% and sets the floor of the panel's
-    disagreement with gold. The noise (``strength=0.25`` of the pixel range,
-    as for the default data) is not tuned to this data.
+    training images, which are not read here); fitted on half of the 10,000
+    test images, its error on clean images is about 3%, which sets the floor
+    of the panel's disagreement with gold. The noise (``strength=0.25`` of
+    the pixel range, as for the default data) is not tuned to this data.
     """
     return make_pipeline(PCA(n_components=50, random_state=0), SVC(gamma="scale"))
 
