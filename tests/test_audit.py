@@ -211,6 +211,61 @@ def test_without_gold_labels(digits):
         run_audit(digits.data, None, digits.counts, arms=["smoothed"], seeds=1)
 
 
+def _shared_sources(digits, train, test):
+    src = digits.source_index
+    return (set(src[train].ravel()) & set(src[test].ravel())) - {-1}
+
+
+def test_groups_split_and_folds_keep_groups_apart(digits):
+    from sklearn.model_selection import GroupKFold
+
+    common = dict(arms=["gold", "human_soft"], seeds=1, max_epochs=1)
+    X, gold, counts = digits.data, digits.target, digits.counts
+    res = run_audit(X, gold, counts, groups=digits.groups, **common)
+    ((train, test),) = res.folds
+    assert not _shared_sources(digits, train, test)
+    # GroupShuffleSplit: test_size is the share of groups (3 of 10 here)
+    assert np.unique(digits.groups[test]).size == 3
+    assert res.params["n_groups"] == 10
+    # without groups a row split shares source digits (the defect it fixes)
+    plain = run_audit(X, gold, counts, **common)
+    assert _shared_sources(digits, *plain.folds[0])
+    for cv in (3, GroupKFold(4)):
+        res = run_audit(X, gold, counts, groups=digits.groups, cv=cv, **common)
+        assert np.array_equal(res.test_index, np.arange(len(gold)))
+        for train, test in res.folds:
+            assert not _shared_sources(digits, train, test)
+            assert not set(digits.groups[train]) & set(digits.groups[test])
+
+
+@pytest.mark.parametrize(
+    "groups, cv, match",
+    [
+        (np.zeros(299), None, "groups must be 1-D labels of length 300"),
+        (np.zeros(300), None, "at least 2 distinct groups"),
+        (np.r_[np.nan, np.zeros(299)], None, "NaN"),
+        (np.arange(300) % 3, 4, "cv=4 folds need at least 4 groups"),
+        (None, "kfold", "group-aware splitter"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:The groups parameter is ignored")
+def test_bad_groups(digits, groups, cv, match):
+    from sklearn.model_selection import KFold
+
+    if cv == "kfold":  # a splitter that ignores the groups
+        groups, cv = digits.groups, KFold(3, shuffle=True, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        run_audit(
+            digits.data,
+            digits.target,
+            digits.counts,
+            groups=groups,
+            cv=cv,
+            seeds=1,
+            max_epochs=1,
+        )
+
+
 def test_any_soft_target_estimator_without_dynamics(digits, tmp_path):
     from sklearn.linear_model import LogisticRegression
 
@@ -229,6 +284,39 @@ def test_any_soft_target_estimator_without_dynamics(digits, tmp_path):
     assert math.isnan(run["metrics"]["carto_spearman_confidence_vs_human"])
     files = res.write_report(tmp_path)
     assert (tmp_path / "report.md").exists() and tmp_path / "metric_spread.png" in files
+
+
+def test_callbacks_disable_means_the_recorder_is_the_only_callback(digits):
+    # callbacks="disable" keeps its one meaning (sksoft.callbacks.
+    # attach_training_dynamics): no callbacks but the audit's recorder, so no
+    # loss is scored, dynamics are still recorded and the fit is the fit of
+    # the same net without any callback
+    from sklearn.base import clone
+
+    from sksoft import SoftLabelClassifier
+
+    X = (digits.data / 16.0).astype(np.float32)
+    net = SoftLabelClassifier(
+        callbacks="disable", max_epochs=2, train_split=None, verbose=0
+    )
+    res = run_audit(
+        X,
+        digits.target,
+        digits.counts,
+        estimator=net,
+        arms=["gold", "human_soft"],
+        seeds=[3],
+    )
+    train, test = res.folds[0]
+    for run in res.runs:
+        assert run["history"] == [{}]  # no loss scoring: no default callback
+        assert run["dynamics"][0]["confidence"].shape == (train.size,)
+    gold_run = next(r for r in res.runs if r["arm"] == "gold")
+    alone = clone(net).set_params(random_state=3)
+    alone.fit(X[train], np.eye(10)[digits.target[train]])
+    np.testing.assert_allclose(
+        gold_run["proba"], alone.predict_proba(X[test]), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_image_input_uses_a_cnn():

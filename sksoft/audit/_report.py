@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..sources import SOFT_ARMS
 from ._metrics import (
     HEADLINE,
     KEY_METRICS,
@@ -234,11 +235,9 @@ def _cell(summary, name, arm):
 def _soft_arms(result):
     """The trained soft-label arms besides the reference, in report order.
 
-    The audit's one list of soft arms (to be read from the arm registry of
-    :mod:`sksoft.sources` once it flags them).
+    Soft is the registry's flag (:data:`sksoft.sources.SOFT_ARMS`).
     """
-    soft = ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
-    return [a for a in result.arms if a in soft and a != result.reference]
+    return [a for a in result.arms if a in SOFT_ARMS and a != result.reference]
 
 
 def _reading(result, summary, effects, spreads, curve):
