@@ -6,6 +6,7 @@ calibration (above all on the hard, ambiguous samples) and records training
 dynamics (dataset cartography).
 """
 
+from .calibration import TemperatureScalingClassifier
 from .cartography import CartographyTransformer, DataMapDisplay
 from .evaluation import EvaluationResult, evaluate_predictions
 from .expansion import ExpansionClassifier
@@ -80,6 +81,7 @@ __all__ = [
     "SoftLabelClassifier",
     "SoftStratifiedKFold",
     "SoftTargetCrossEntropyLoss",
+    "TemperatureScalingClassifier",
     "TrainingDynamics",
     "align_mode",
     "annotations_to_counts",

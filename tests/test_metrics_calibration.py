@@ -440,3 +440,84 @@ def test_import_does_not_load_torch_or_matplotlib():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+# ------------------------------------------------------------ debiased L2
+
+
+def _debiased_by_hand(conf, acc, n_bins):
+    """Kumar et al. (2019): sum_m n_m/n [gap_m^2 - a_m (1 - a_m) / (n_m - 1)]."""
+    edges = np.linspace(0, 1, n_bins + 1)
+    total, n = 0.0, len(conf)
+    for m in range(n_bins):
+        lo, hi = edges[m], edges[m + 1]
+        inb = (conf >= lo) & ((conf < hi) if m < n_bins - 1 else (conf <= hi))
+        n_m = int(inb.sum())
+        if n_m == 0:
+            continue
+        a, c = acc[inb].mean(), conf[inb].mean()
+        corr = np.var(acc[inb], ddof=1) / n_m if n_m > 1 else 0.0
+        total += n_m / n * ((a - c) ** 2 - corr)
+    return np.sqrt(max(total, 0.0))
+
+
+@pytest.mark.parametrize("n", [60, 2000])
+def test_debiased_l2_equals_hand_formula_hard_and_soft(n):
+    rng = np.random.default_rng(n)
+    p, y = _random_problem(rng, n=n, k=4)
+    conf, pred = p.max(axis=1), p.argmax(axis=1)
+    hard = _debiased_by_hand(conf, (pred == y).astype(float), 10)
+    assert expected_calibration_error(
+        y, p, n_bins=10, norm="l2", debiased=True
+    ) == pytest.approx(hard, abs=1e-12)
+    # 0/1 accuracies: the sample variance is Kumar et al.'s a (1 - a) / (n - 1)
+    soft = rng.dirichlet(np.ones(4), size=n)
+    ref = _debiased_by_hand(conf, soft[np.arange(n), pred], 10)
+    assert expected_calibration_error(
+        soft, p, n_bins=10, norm="l2", debiased=True
+    ) == pytest.approx(ref, abs=1e-12)
+    # never above the plug-in error
+    assert expected_calibration_error(
+        y, p, n_bins=10, norm="l2", debiased=True
+    ) <= expected_calibration_error(y, p, n_bins=10, norm="l2")
+
+
+def test_debiased_l2_equals_torchmetrics_debias():
+    torch = pytest.importorskip("torch")
+    tm = pytest.importorskip("torchmetrics.functional.classification.calibration_error")
+    p, y = _random_problem(np.random.default_rng(11), n=500, k=3)
+    conf = p.max(axis=1)
+    edges = np.linspace(0, 1, 16)
+    far = np.min(np.abs(conf[:, None] - edges[None, :]), axis=1) > 1e-6
+    p, y, conf = p[far], y[far], conf[far]
+    acc = (p.argmax(axis=1) == y).astype(float)
+    ref = tm._ce_compute(
+        torch.from_numpy(conf), torch.from_numpy(acc), 15, norm="l2", debias=True
+    ).item()
+    assert expected_calibration_error(y, p, norm="l2", debiased=True) == pytest.approx(
+        ref, abs=1e-9
+    )
+
+
+def test_debiased_removes_small_sample_bias():
+    """Labels drawn from the predictions: the debiased error is near 0."""
+    rng = np.random.default_rng(5)
+    plug, deb = [], []
+    for _ in range(40):
+        p = rng.dirichlet([1, 1, 1], size=80)
+        y = np.array([rng.choice(3, p=row) for row in p])
+        plug.append(expected_calibration_error(y, p, norm="l2", labels=[0, 1, 2]))
+        deb.append(
+            expected_calibration_error(y, p, norm="l2", debiased=True, labels=[0, 1, 2])
+        )
+    assert np.mean(deb) < 0.5 * np.mean(plug)
+
+
+def test_debiased_needs_l2_and_no_weights(problem):
+    p, y = problem
+    with pytest.raises(ValueError, match="norm='l2'"):
+        expected_calibration_error(y, p, debiased=True)
+    with pytest.raises(ValueError, match="sample_weight"):
+        expected_calibration_error(
+            y, p, norm="l2", debiased=True, sample_weight=np.ones(len(y))
+        )

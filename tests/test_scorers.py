@@ -20,8 +20,11 @@ from sksoft.metrics import (
     get_scorer_names,
     hard_sample_calibration_error,
     js_divergence,
+    max_calibration_error,
 )
 from sksoft.targets import hard_labels
+
+BINARY_ONLY = {"neg_positive_class_calibration_error"}
 
 HARD_NEEDING = {
     "neg_hard_sample_calibration_error",
@@ -47,6 +50,11 @@ def _soft_problem(n_classes, n=150, seed=0):
     base[np.arange(n), y] += 0.6
     counts = np.stack([rng.multinomial(8, row) for row in base])
     return X, counts / 8.0, y
+
+
+def _names(n_classes, exclude=()):
+    skip = set(exclude) | (BINARY_ONLY if n_classes > 2 else set())
+    return [n for n in get_scorer_names() if n not in skip]
 
 
 def _assert_no_nan(cv_results, names):
@@ -77,15 +85,16 @@ def test_scorer_values_equal_metrics(n_classes):
     X, soft, y = _soft_problem(n_classes)
     clf = LogisticRegression().fit(X, y)
     proba = clf.predict_proba(X)
-    col = proba[:, 1] if n_classes == 2 else proba
     ece = get_scorer("neg_expected_calibration_error")
-    assert ece(clf, X, y) == pytest.approx(-expected_calibration_error(y, col))
-    assert ece(clf, X, soft) == pytest.approx(-expected_calibration_error(soft, col))
+    assert ece(clf, X, y) == pytest.approx(-expected_calibration_error(y, proba))
+    assert ece(clf, X, soft) == pytest.approx(
+        -expected_calibration_error(soft, proba)
+    )
     js = get_scorer("neg_js_divergence")
     assert js(clf, X, soft) == pytest.approx(-js_divergence(soft, proba))
     hard = get_scorer("neg_hard_sample_calibration_error")
     assert hard(clf, X, soft) == pytest.approx(
-        -hard_sample_calibration_error(soft, col)
+        -hard_sample_calibration_error(soft, proba)
     )
     with pytest.raises(ValueError, match="soft_target"):
         hard(clf, X, y)  # never a number without hardness
@@ -94,7 +103,7 @@ def test_scorer_values_equal_metrics(n_classes):
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_grid_search_on_soft_targets(n_classes):
     X, soft, _ = _soft_problem(n_classes)
-    names = get_scorer_names()
+    names = _names(n_classes)
     search = GridSearchCV(
         ExpansionClassifier(LogisticRegression(max_iter=200)),
         {"estimator__C": [0.1, 1.0]},
@@ -150,8 +159,7 @@ def test_routed_soft_targets_with_hard_labels(n_classes):
     # the routed soft targets are sliced to each test fold
     for i, (_, test) in enumerate(cv.split(X)):
         proba = res["estimator"][i].predict_proba(X[test])
-        col = proba[:, 1] if n_classes == 2 else proba
-        ref = hard_sample_calibration_error(y[test], col, soft_target=soft[test])
+        ref = hard_sample_calibration_error(y[test], proba, soft_target=soft[test])
         assert res["test_hard"][i] == pytest.approx(-ref)
 
 
@@ -225,7 +233,7 @@ def test_routed_sample_weight_matches_weighted_metric():
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_any_classifier_hard_labels(estimator, n_classes):
     X, _, y = _soft_problem(n_classes)
-    names = [n for n in get_scorer_names() if n not in HARD_NEEDING]
+    names = _names(n_classes, exclude=HARD_NEEDING)
     res = cross_validate(
         estimator,
         X,
@@ -251,6 +259,56 @@ def test_fold_missing_a_class_uses_estimator_classes():
             y[first], clf.predict_proba(X[first]), labels=clf.classes_
         )
     )
+
+
+def _binary_calibration_problem():
+    # a binary problem whose positive-class and top-label ECE differ clearly
+    X, y = make_classification(
+        n_samples=400, n_features=5, n_informative=2, flip_y=0.1, random_state=3
+    )
+    return X, y
+
+
+def test_binary_scorer_equals_metric_on_predict_proba_in_grid_search():
+    """Regression (issue 12.3): the scorer measured the positive class on
+    binary problems while the metric on predict_proba measures the top label."""
+    X, y = _binary_calibration_problem()
+    cv = KFold(3, shuffle=True, random_state=0)
+    scoring = {
+        "ece": get_scorer("neg_expected_calibration_error"),
+        "mce": get_scorer("neg_max_calibration_error"),
+        "pos": get_scorer("neg_positive_class_calibration_error"),
+    }
+    search = GridSearchCV(
+        LogisticRegression(),
+        {"C": [0.01, 1.0]},
+        scoring=scoring,
+        refit=False,
+        cv=cv,
+        error_score="raise",
+    ).fit(X, y)
+    differ = 0
+    for j, C in enumerate([0.01, 1.0]):
+        for i, (train, test) in enumerate(cv.split(X)):
+            clf = LogisticRegression(C=C).fit(X[train], y[train])
+            proba = clf.predict_proba(X[test])
+            top = expected_calibration_error(y[test], proba)
+            pos = expected_calibration_error(y[test], proba[:, 1])
+            res = search.cv_results_
+            assert res[f"split{i}_test_ece"][j] == pytest.approx(-top, abs=1e-12)
+            assert res[f"split{i}_test_mce"][j] == pytest.approx(
+                -max_calibration_error(y[test], proba), abs=1e-12
+            )
+            assert res[f"split{i}_test_pos"][j] == pytest.approx(-pos, abs=1e-12)
+            differ += abs(top - pos) > 1e-3
+    assert differ > 0  # the two definitions really differ on this problem
+
+
+def test_positive_class_scorer_refuses_multiclass():
+    X, _, y = _soft_problem(3)
+    clf = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="positive class of a binary"):
+        get_scorer("neg_positive_class_calibration_error")(clf, X, y)
 
 
 def test_sklearn_make_scorer_binary_column_trap():

@@ -52,7 +52,7 @@ CIFAR-10H human soft labels
 ---------------------------
 
 Human label distributions for the 10,000 images of the CIFAR-10 test set:
-every image was classified by 47 to 63 people (about 511,400 judgements in
+every image was classified by 47 to 63 people (511,000 judgements in
 all). ``counts`` holds the votes per class and ``soft_target`` the shipped
 per-image proportions. Row order is the CIFAR-10 test-set order and class
 order CIFAR-10's (airplane, automobile, bird, cat, deer, dog, frog, horse,

@@ -13,6 +13,7 @@ from ._calibration import (
 )
 from ._plot import ReliabilityDisplay
 from ._scorer import get_scorer, get_scorer_names
+from ._smooth import smooth_calibration_error
 from ._soft import (
     distribution_calibration_error,
     entropy_calibration_error,
@@ -37,6 +38,7 @@ __all__ = [
     "kl_divergence",
     "max_calibration_error",
     "ranking_calibration_score",
+    "smooth_calibration_error",
     "soft_brier_score_loss",
     "soft_log_loss",
     "top1_agreement_score",

@@ -152,7 +152,49 @@ def _confidence_accuracy(pair, classwise):
     yield conf, acc
 
 
-def _calibration_error(pair, n_bins, strategy, norm, bin_weighting, classwise):
+def _debiased_l2(conf, acc, n_bins, strategy, bin_weighting):
+    """Kumar et al. (2019)'s debiased L2 calibration error of one variant.
+
+    Each bin's squared gap loses the variance of its mean accuracy,
+    estimated by the sample variance of the accuracies over the bin size
+    (for 0/1 accuracies ``acc (1 - acc) / (n_b - 1)``, Kumar et al.'s term);
+    bins of one sample get no correction.
+    """
+    bins = _bin_statistics(conf, acc, None, n_bins, strategy)
+    acc = np.asarray(acc, dtype=np.float64)
+    idx = _assign_bins(conf, bins.edges, strategy == "uniform")
+    sq = np.bincount(idx, weights=acc * acc, minlength=n_bins)
+    nonempty = bins.count > 0
+    n_b = bins.count[nonempty]
+    mean_acc = bins.mean_accuracy[nonempty]
+    gap2 = (mean_acc - bins.mean_confidence[nonempty]) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (sq[nonempty] - n_b * mean_acc**2) / (n_b - 1)
+        correction = np.where(n_b > 1, np.maximum(var, 0.0) / n_b, 0.0)
+    if bin_weighting == "size":
+        share = n_b / n_b.sum()
+    else:
+        share = np.full(n_b.shape, 1.0 / n_b.size)
+    return float(np.sqrt(max(float(np.dot(share, gap2 - correction)), 0.0)))
+
+
+def _calibration_error(
+    pair, n_bins, strategy, norm, bin_weighting, classwise, debiased=False
+):
+    if debiased:
+        if norm != "l2":
+            raise ValueError(
+                f"debiased=True is defined for norm='l2' (Kumar et al., 2019); got "
+                f"norm={norm!r}. The l1 ECE has no closed-form bias correction: "
+                "use norm='l2', or smooth_calibration_error for small test sets."
+            )
+        if pair.weight is not None:
+            raise ValueError("debiased=True does not support sample_weight.")
+        errors = [
+            _debiased_l2(conf, acc, n_bins, strategy, bin_weighting)
+            for conf, acc in _confidence_accuracy(pair, classwise)
+        ]
+        return float(np.mean(errors))
     errors = [
         _reduce_bins(
             _bin_statistics(conf, acc, pair.weight, n_bins, strategy),
@@ -187,6 +229,7 @@ _ECE_CONSTRAINTS = {
     "norm": [StrOptions({"l1", "l2", "max"})],
     "bin_weighting": [StrOptions({"size", "uniform"})],
     "classwise": ["boolean"],
+    "debiased": ["boolean"],
     "labels": ["array-like", None],
     "sample_weight": ["array-like", None],
 }
@@ -202,6 +245,7 @@ def expected_calibration_error(
     norm="l1",
     bin_weighting="size",
     classwise=False,
+    debiased=False,
     labels=None,
     sample_weight=None,
 ):
@@ -242,6 +286,11 @@ def expected_calibration_error(
         If True, measure every class's probability column against that class's
         indicator (or soft target column) and average the per-class errors
         over classes (classwise ECE). Has no effect on a 1-D ``y_prob``.
+    debiased : bool, default=False
+        With ``norm="l2"`` only: subtract from each bin's squared gap the
+        estimated variance of its mean accuracy (Kumar et al., 2019), which
+        removes most of the upward bias of the binned error on small test
+        sets (see Notes). Not available with ``sample_weight``.
     labels : array-like of shape (n_classes,), default=None
         Class labels in the column order of ``y_prob`` (e.g. an estimator's
         ``classes_``), needed when some classes are missing from a hard
@@ -260,11 +309,13 @@ def expected_calibration_error(
     ValueError
         On mismatched lengths, a different number of classes in ``y_true`` and
         ``y_prob``, probabilities outside [0, 1] or rows not summing to 1,
-        NaN/inf, empty input, ``n_bins < 1`` or an unknown option.
+        NaN/inf, empty input, ``n_bins < 1``, an unknown option, or
+        ``debiased=True`` with a norm other than ``"l2"`` or with sample weights.
 
     See Also
     --------
     max_calibration_error : The largest per-bin gap (``norm="max"``).
+    smooth_calibration_error : The binless smooth ECE.
     hard_sample_calibration_error : The same error on the hard (ambiguous)
         samples only.
     ReliabilityDisplay : Plot the bins behind this number.
@@ -306,6 +357,24 @@ def expected_calibration_error(
     column :math:`p_{\cdot k}` against :math:`\mathbb{1}[y_i = k]` (or
     :math:`y_{ik}`) (Kull et al., 2019).
 
+    Debiased L2 error (``norm="l2", debiased=True``): even a calibrated model
+    has a positive binned error on a finite test set, because each bin's
+    accuracy is estimated from :math:`n_m` samples. Kumar, Liang and Ma
+    (2019) subtract that noise,
+
+    .. math::
+
+        \widehat{\mathrm{CE}}_2^2 = \sum_m \frac{n_m}{n}\left[
+        (\mathrm{acc}(B_m) - \mathrm{conf}(B_m))^2 - \frac{s_m^2}{n_m}
+        \right],
+
+    with :math:`s_m^2` the sample variance (denominator :math:`n_m - 1`) of
+    the per-sample accuracies in bin :math:`m` (for 0/1 accuracies
+    :math:`s_m^2 / n_m = \mathrm{acc}(1 - \mathrm{acc}) / (n_m - 1)`, their
+    formula; with a soft reference the same sample variance of the soft
+    accuracies :math:`y_{i\hat y_i}`); bins of one sample are not corrected,
+    and a negative sum is reported as 0 before the square root.
+
     References
     ----------
     .. [1] Naeini, Cooper and Hauskrecht, "Obtaining well calibrated
@@ -318,6 +387,8 @@ def expected_calibration_error(
        makes classification more robust", ICCV 2019.
     .. [5] Baan, Aziz, Plank and Fernandez, "Stop measuring calibration when
        humans disagree", EMNLP 2022.
+    .. [6] Kumar, Liang and Ma, "Verified uncertainty calibration", NeurIPS
+       2019.
 
     Examples
     --------
@@ -329,6 +400,12 @@ def expected_calibration_error(
     >>> soft = [[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.6, 0.4]]
     >>> expected_calibration_error(soft, y_prob, n_bins=5)
     0.1
+    >>> round(expected_calibration_error([0, 1, 1, 0], y_prob, n_bins=5,
+    ...                                  norm="l2"), 4)
+    0.35
+    >>> expected_calibration_error([0, 1, 1, 0], y_prob, n_bins=5, norm="l2",
+    ...                            debiased=True)  # the gaps are within noise
+    0.0
     """
     pair = _check_pair(
         y_true,
@@ -337,11 +414,17 @@ def expected_calibration_error(
         sample_weight=sample_weight,
         keep_binary_column=True,
     )
-    return _calibration_error(pair, n_bins, strategy, norm, bin_weighting, classwise)
+    return _calibration_error(
+        pair, n_bins, strategy, norm, bin_weighting, classwise, debiased
+    )
 
 
 @validate_params(
-    {k: v for k, v in _ECE_CONSTRAINTS.items() if k not in ("norm", "bin_weighting")},
+    {
+        k: v
+        for k, v in _ECE_CONSTRAINTS.items()
+        if k not in ("norm", "bin_weighting", "debiased")
+    },
     prefer_skip_nested_validation=True,
 )
 def max_calibration_error(
@@ -475,6 +558,7 @@ def hard_sample_calibration_error(
     norm="l1",
     bin_weighting="size",
     classwise=False,
+    debiased=False,
     labels=None,
     sample_weight=None,
 ):
@@ -513,6 +597,9 @@ def hard_sample_calibration_error(
         Bin weights for the ``"l1"``/``"l2"`` means.
     classwise : bool, default=False
         Classwise instead of top-label calibration.
+    debiased : bool, default=False
+        Debiased L2 error (``norm="l2"`` only, see
+        :func:`expected_calibration_error`).
     labels : array-like of shape (n_classes,), default=None
         Class labels in the column order of ``y_prob``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -579,4 +666,6 @@ def hard_sample_calibration_error(
     )
     if sub.weight is not None and not sub.weight.sum() > 0:
         raise ValueError(f"All sample weights of the {subset} subset are 0.")
-    return _calibration_error(sub, n_bins, strategy, norm, bin_weighting, classwise)
+    return _calibration_error(
+        sub, n_bins, strategy, norm, bin_weighting, classwise, debiased
+    )

@@ -18,6 +18,7 @@ from ._calibration import (
     hard_sample_calibration_error,
     max_calibration_error,
 )
+from ._smooth import smooth_calibration_error
 from ._soft import (
     distribution_calibration_error,
     entropy_calibration_error,
@@ -36,18 +37,21 @@ __all__ = ["get_scorer", "get_scorer_names"]
 class _SoftProbaScorer:
     """Scorer calling ``predict_proba`` and a sksoft probability metric.
 
-    Works like the scorers of :func:`sklearn.metrics.make_scorer` with
-    ``response_method="predict_proba"``: binary problems pass the 1-D
-    positive-class column (``classes_[-1]``), multiclass problems the full
-    matrix; the estimator's ``classes_`` are passed as ``labels`` so that a
-    test fold missing a class still scores. ``y`` may be hard labels or an
+    The metric receives the full ``predict_proba`` matrix, binary problems
+    included, so a scorer gives the same number as its metric on
+    ``predict_proba`` (sklearn's own ``make_scorer`` instead hands binary
+    problems the 1-D positive-class column). Only the positive-class scorers
+    (``positive_class=True``) pass that column, ``classes_[-1]``. The
+    estimator's ``classes_`` are passed as ``labels`` so that a test fold
+    missing a class still scores. ``y`` may be hard labels or an
     ``(n_samples, n_classes)`` soft matrix. Metadata (``sample_weight``, and
     ``soft_target`` for the hard-sample scorers) is requested with
     :meth:`set_score_request` under sklearn's metadata routing.
     """
 
-    def __init__(self, score_func, sign, kwargs=None, name=None):
+    def __init__(self, score_func, sign, kwargs=None, name=None, positive_class=False):
         self._score_func = score_func
+        self._positive_class = positive_class
         self._sign = sign
         self._kwargs = dict(kwargs or {})
         self._name = name
@@ -82,7 +86,14 @@ class _SoftProbaScorer:
         y_prob = estimator.predict_proba(X)
         y_prob = np.asarray(y_prob)
         labels = getattr(estimator, "classes_", None)
-        if y_prob.ndim == 2 and y_prob.shape[1] == 2:
+        if self._positive_class:
+            if y_prob.ndim != 2 or y_prob.shape[1] != 2:
+                raise ValueError(
+                    f"{self!r} measures the positive class of a binary problem; "
+                    f"predict_proba returned shape {y_prob.shape}. Use "
+                    "'neg_expected_calibration_error' (top label) or "
+                    "'neg_classwise_expected_calibration_error' for more classes."
+                )
             y_prob = y_prob[:, 1]  # positive class = classes_[-1], as sklearn
         params = {**self._kwargs, **kwargs}
         if sample_weight is not None:
@@ -134,8 +145,8 @@ class _SoftProbaScorer:
         return self._metadata_request
 
 
-def _entry(func, sign, **kwargs):
-    return func, sign, kwargs
+def _entry(func, sign, positive_class=False, **kwargs):
+    return func, sign, kwargs, positive_class
 
 
 _SCORERS = {
@@ -146,7 +157,11 @@ _SCORERS = {
     "neg_average_calibration_error": _entry(
         expected_calibration_error, -1, bin_weighting="uniform"
     ),
+    "neg_positive_class_calibration_error": _entry(
+        expected_calibration_error, -1, positive_class=True
+    ),
     "neg_max_calibration_error": _entry(max_calibration_error, -1),
+    "neg_smooth_calibration_error": _entry(smooth_calibration_error, -1),
     "neg_hard_sample_calibration_error": _entry(hard_sample_calibration_error, -1),
     "neg_easy_sample_calibration_error": _entry(
         hard_sample_calibration_error, -1, subset="easy"
@@ -225,7 +240,13 @@ def get_scorer(scoring):
       ``neg_classwise_expected_calibration_error``: the same with
       ``classwise=True``; ``neg_average_calibration_error``: with
       ``bin_weighting="uniform"`` (netcal's ACE);
+      ``neg_positive_class_calibration_error``: binary problems only, the
+      ECE of the positive-class column ``predict_proba(X)[:, 1]``
+      (``classes_[-1]``) against the positive-class frequency (or soft
+      share), netcal's definition for two classes;
     - ``neg_max_calibration_error``: :func:`max_calibration_error`;
+    - ``neg_smooth_calibration_error``: :func:`smooth_calibration_error`
+      (the smooth ECE, top label);
     - ``neg_hard_sample_calibration_error`` and
       ``neg_easy_sample_calibration_error``:
       :func:`hard_sample_calibration_error` with ``subset="hard"`` / ``"easy"``;
@@ -239,9 +260,15 @@ def get_scorer(scoring):
     - ``uncertainty_alignment_spearman`` / ``uncertainty_alignment_pearson``:
       :func:`uncertainty_alignment` (target vs predicted entropy).
 
-    Like sklearn's ``predict_proba`` scorers, a binary problem hands the metric
-    the 1-D probability of ``estimator.classes_[-1]``; every sksoft metric
-    accepts it. The estimator's ``classes_`` are passed as ``labels``. The
+    Every scorer equals its metric on ``estimator.predict_proba(X)``, binary
+    problems included: the metric receives the full ``(n_samples, 2)``
+    matrix, so ``neg_expected_calibration_error`` measures the top label on
+    every problem. (sklearn's own ``make_scorer(...,
+    response_method="predict_proba")`` hands a binary problem's metric the
+    1-D positive-class column instead, which the calibration errors measure
+    as positive-class calibration: a different number.) Positive-class
+    calibration has its own name, ``neg_positive_class_calibration_error``.
+    The estimator's ``classes_`` are passed as ``labels``. The
     hard-sample scorers need the human soft labels: either as ``y``, or, when
     the model is fitted on hard labels, routed as metadata::
 
@@ -270,5 +297,11 @@ def get_scorer(scoring):
             f"{get_scorer_names()}. sklearn's scorers are available from "
             "sklearn.metrics.get_scorer."
         )
-    func, sign, kwargs = _SCORERS[scoring]
-    return _SoftProbaScorer(func, sign, copy.deepcopy(kwargs), name=scoring)
+    func, sign, kwargs, positive_class = _SCORERS[scoring]
+    return _SoftProbaScorer(
+        func,
+        sign,
+        copy.deepcopy(kwargs),
+        name=scoring,
+        positive_class=positive_class,
+    )
