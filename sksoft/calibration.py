@@ -22,7 +22,7 @@ from sklearn.utils import indexable
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from .targets import _label_indices, check_soft_targets
+from .targets import check_soft_targets, encode_labels
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -267,7 +267,7 @@ def _as_target(y, n, n_classes, classes):
                 f"{n_classes} classes; pass labels= in column order."
             )
     classes = np.asarray(classes)
-    idx = _label_indices(arr, classes, "y", "the classes")
+    idx = encode_labels(arr, classes, name="y", classes_name="the classes")
     out = np.zeros((n, n_classes))
     out[np.arange(n), idx] = 1.0
     return out
