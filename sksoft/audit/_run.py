@@ -19,7 +19,14 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from ..sources import ARM_NAMES, GOLD_ARMS, make_supervision_arms, mode_one_hot
+from ..sources import (
+    ARM_NAMES,
+    ARM_REGISTRY,
+    GOLD_ARMS,
+    make_supervision_arms,
+    mode_one_hot,
+)
+from ..sources._arms import CALIBRATION_CV
 from ..targets import check_soft_targets, hard_labels, hard_sample_mask, target_entropy
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params
 from ._estimators import default_estimator, default_teacher, describe
@@ -231,8 +238,24 @@ def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state
 # ---------------------------------------------------------------- fit
 
 
+def _calibration(arm, human_train, options):
+    """The worker's post-fit step of ``arm`` (None without one)."""
+    calibrate = ARM_REGISTRY[arm].calibrate
+    return None if calibrate is None else (calibrate, human_train, options)
+
+
 def _fit_all(
-    tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
+    tasks,
+    estimator,
+    X,
+    targets,
+    folds,
+    gold_pos,
+    record_dynamics,
+    n_jobs,
+    progress,
+    human_p=None,
+    calibration_options=None,
 ):
     """Run every ``(arm, seed, fold)`` task through joblib; outputs by task."""
     jobs = (
@@ -246,6 +269,7 @@ def _fit_all(
             None if gold_pos is None else gold_pos[folds[f][0]],
             seed,
             record_dynamics,
+            _calibration(arm, human_p[folds[f][0]], calibration_options),
         )
         for arm, seed, f in tasks
     )
@@ -278,7 +302,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
     for arm in arms:
         for seed in seeds:
             proba = np.empty((test_index.size, k))
-            history, dynamics, fit_time = [], [], 0.0
+            history, dynamics, calibration, fit_time = [], [], [], 0.0
             for f, (_, test) in enumerate(folds):
                 out = outputs[(arm, seed, f)]
                 if out["proba"].shape != (test.size, k):
@@ -289,6 +313,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
                 proba[pos_in_test[test]] = out["proba"]
                 history.append(out["history"])
                 dynamics.append(out["dynamics"])
+                calibration.append(out.get("calibration"))
                 fit_time += out["fit_time"]
             metrics = score_predictions(
                 proba, split.gold_test, split.human_test, split.hard, n_bins=n_bins
@@ -310,6 +335,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
                     "metrics": metrics,
                     "history": history,
                     "dynamics": dynamics,
+                    "calibration": calibration,
                     "fit_time": fit_time,
                 }
             )
@@ -552,7 +578,20 @@ def run_audit(
     # fit in parallel
     tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
     outputs = _fit_all(
-        tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
+        tasks,
+        estimator,
+        X,
+        targets,
+        folds,
+        gold_pos,
+        record_dynamics,
+        n_jobs,
+        progress,
+        human_p=human_p,
+        calibration_options={
+            "calibration_cv": CALIBRATION_CV,
+            "random_state": random_state,
+        },
     )
 
     # score
