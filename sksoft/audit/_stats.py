@@ -27,7 +27,14 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import integrate, optimize, special, stats
+from scipy import integrate, optimize, sparse, special, stats
+
+#: resamples of the audit's bootstrap over test items
+N_BOOTSTRAP = 1000
+#: the power of the audit's stability statements, and the SD ratio it plans
+#: seeds for (a halved seed spread)
+POWER = 0.8
+PLANNED_RATIO = 0.5
 
 
 def seed_mean_std(values):
@@ -362,7 +369,8 @@ def pitman_morgan_power(ratio, n, corr, *, confidence=0.95):
     with correlation ``(R^2 - 1) / sqrt((R^2 + 1)^2 - 4 rho^2 R^2)``
     (``R`` the SD ratio, ``rho`` the correlation of ``a`` and ``b``), so the
     power is one minus the integral of :func:`correlation_density` over
-    ``[-r_c, r_c]`` (numerical quadrature, exact up to its tolerance).
+    ``[-r_c, r_c]`` (numerical quadrature in Fisher's ``z = atanh(r)``, exact
+    up to its tolerance).
     """
     if n < 3 or not math.isfinite(corr) or abs(corr) >= 1 or not ratio > 0:
         return math.nan
@@ -372,13 +380,19 @@ def pitman_morgan_power(ratio, n, corr, *, confidence=0.95):
     rho = _ds_correlation(ratio, corr)
     if abs(rho) >= 1.0 - 1e-12:
         return 1.0
-    inside = -r_c < rho < r_c
+    # integrate in Fisher's z = atanh(r) (dr = (1 - r^2) dz): a smooth
+    # integrand even for n = 3, whose density is unbounded at r = +-1
+    z_c, z_rho = math.atanh(r_c), math.atanh(rho)
+
+    def integrand(z):
+        r = math.tanh(z)
+        return float(correlation_density(r, rho, n)) * (1.0 - r * r)
+
     mass, _ = integrate.quad(
-        correlation_density,
-        -r_c,
-        r_c,
-        args=(rho, n),
-        points=[rho] if inside else None,
+        integrand,
+        -z_c,
+        z_c,
+        points=[z_rho] if -z_c < z_rho < z_c else None,
         limit=200,
         epsabs=1e-10,
         epsrel=1e-8,
@@ -555,13 +569,24 @@ def weighted_values(items, weights):
     if items[0].bins is None:
         terms = np.stack([it.terms for it in items], axis=1)  # (n, runs)
         return (w @ terms) / total
+    # one sparse column per (run, bin): the per-bin sums of every run in one
+    # product, with one non-zero per item and run
     n_bins = max(it.n_bins for it in items)
-    mat = np.zeros((n, len(items) * n_bins))
-    rows = np.arange(n)
-    for r, it in enumerate(items):
-        mat[rows, r * n_bins + it.bins] = it.terms
-    sums = (w @ mat).reshape(w.shape[0], len(items), n_bins)
-    return np.abs(sums).sum(axis=2) / total
+    runs = len(items)
+    cols = np.concatenate([r * n_bins + it.bins for r, it in enumerate(items)])
+    mat = sparse.csc_matrix(
+        (
+            np.concatenate([it.terms for it in items]),
+            (np.tile(np.arange(n), runs), cols),
+        ),
+        shape=(n, runs * n_bins),
+    )
+    out = np.empty((w.shape[0], runs))
+    for start in range(0, w.shape[0], 256):  # bounded memory on large test sets
+        block = slice(start, start + 256)
+        sums = np.asarray((mat.T @ w[block].T).T).reshape(-1, runs, n_bins)
+        out[block] = np.abs(sums).sum(axis=2)
+    return out / total
 
 
 def paired_bootstrap(arm_items, ref_items, weights, *, confidence=0.95):
@@ -591,11 +616,31 @@ def paired_bootstrap(arm_items, ref_items, weights, *, confidence=0.95):
     ones = np.ones((1, weights.shape[1]))
     values = weighted_values([*arm_items, *ref_items], np.vstack([ones, weights]))
     s = len(arm_items)
-    d = (values[:, :s] - values[:, s:]).mean(axis=1)
+    return bootstrap_interval(values[:, :s], values[:, s:], confidence=confidence)
+
+
+def bootstrap_interval(arm_values, ref_values, *, confidence=0.95):
+    """The interval of :func:`paired_bootstrap` from the metric's values.
+
+    Parameters
+    ----------
+    arm_values, ref_values : ndarray of shape (1 + n_resamples, n_seeds)
+        The metric of the arm and of the reference seed by seed: first row
+        unweighted (the observed values), then one row per resample (the
+        same resample for both, :func:`weighted_values`).
+    confidence : float, default=0.95
+        Coverage of the percentile interval.
+
+    Returns
+    -------
+    dict
+        ``diff``, ``ci_low``, ``ci_high``, ``n_resamples``.
+    """
+    d = (np.asarray(arm_values) - np.asarray(ref_values)).mean(axis=1)
     lo, hi = np.quantile(d[1:], [0.5 - confidence / 2.0, 0.5 + confidence / 2.0])
     return {
         "diff": float(d[0]),
         "ci_low": float(lo),
         "ci_high": float(hi),
-        "n_resamples": int(weights.shape[0]),
+        "n_resamples": int(d.size - 1),
     }
