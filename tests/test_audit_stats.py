@@ -164,6 +164,10 @@ def test_pitman_morgan_undefined_cases():
     assert two["ratio"] == pytest.approx(0.5) and math.isnan(two["p_value"])
     flat = pitman_morgan([0.1, 0.2, 0.4], [0.3, 0.3, 0.3])
     assert math.isnan(flat["ratio"]) and math.isnan(flat["p_value"])
+    # an arm repeating one value: ratio 0, but no degenerate p = 0
+    still = pitman_morgan([0.3, 0.3, 0.3], [0.1, 0.2, 0.4])
+    assert still["ratio"] == 0 and math.isnan(still["p_value"])
+    assert math.isnan(still["ci_low"])
     shifted = pitman_morgan([0.1, 0.2, 0.4], [0.2, 0.3, 0.5])  # a = b - 0.1
     assert shifted["ratio"] == pytest.approx(1.0) and shifted["p_value"] == 1.0
     nan = pitman_morgan([0.1, np.nan, 0.2, 0.5], [0.3, 0.1, 0.5, 0.4])

@@ -358,7 +358,8 @@ def _control_lines(result, summary, effects, hname):
     lines = [
         "Is the soft-label benefit more than a temperature? "
         f"`{ctrl}` is the `gold` model with one temperature (T = {fmt(t_mean)} ± "
-        f"{fmt(t_sd)} over seeds; T > 1 softens the predictions) fitted against "
+        f"{fmt(t_sd)} over seeds; T > 1 softens the predictions, T < 1 sharpens "
+        "them) fitted against "
         f"the {hname} of the training rows on out-of-fold predictions "
         "(cross-fitted; no test row is used). It changes hard-sample ECE against "
         f"the {hname} by {_two_intervals(e, prefix='')}. Each soft arm against it "

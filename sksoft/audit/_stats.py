@@ -222,8 +222,9 @@ def pitman_morgan(values, reference, *, confidence=0.95):
         (Pearson correlation of ``a`` and ``b`` over seeds), ``statistic``
         (``t``), ``p_value`` (two-sided) and ``n`` (pairs used). Undefined
         entries are nan: the ratio with fewer than two pairs or a reference
-        spread of zero, the test and interval with fewer than three pairs,
-        the interval when the arm's own spread is zero.
+        spread of zero, the test and interval with fewer than three pairs
+        or when the arm's own spread is zero (where ``r_{DS} = -1`` exactly
+        and the test would degenerate to ``p = 0``).
 
     Notes
     -----
@@ -260,7 +261,9 @@ def pitman_morgan(values, reference, *, confidence=0.95):
         return out
     out["ratio"] = sa / sb
     out["corr"] = _pearson(a, b)
-    if n < 3:
+    if n < 3 or sa == 0:
+        # an arm repeating one value (a discrete metric over few seeds) makes
+        # r(D, S) = -1 exactly: a degenerate "p = 0", not evidence
         return out
     df = n - 2
     d, s = a - b, a + b
@@ -277,8 +280,6 @@ def pitman_morgan(values, reference, *, confidence=0.95):
         t = r_ds * math.sqrt(df) / math.sqrt(1.0 - r_ds * r_ds)
         out["statistic"] = t
         out["p_value"] = float(2.0 * stats.t.sf(abs(t), df))
-    if sa == 0:
-        return out
     corr = out["corr"] if math.isfinite(out["corr"]) else 0.0
     t_c = float(stats.t.ppf(0.5 + confidence / 2.0, df))
     k = 1.0 + 2.0 * (1.0 - corr * corr) * t_c * t_c / df
