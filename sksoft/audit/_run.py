@@ -24,7 +24,13 @@ from sklearn.model_selection import (
     train_test_split,
 )
 
-from ..sources import ARM_NAMES, GOLD_ARMS, make_supervision_arms
+from ..sources import (
+    ARM_NAMES,
+    ARM_REGISTRY,
+    GOLD_ARMS,
+    make_supervision_arms,
+)
+from ..sources._arms import CALIBRATION_CV
 from ..targets import (
     check_soft_targets,
     encode_labels,
@@ -298,8 +304,24 @@ def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state
 # ---------------------------------------------------------------- fit
 
 
+def _calibration(arm, human_train, options):
+    """The worker's post-fit step of ``arm`` (None without one)."""
+    calibrate = ARM_REGISTRY[arm].calibrate
+    return None if calibrate is None else (calibrate, human_train, options)
+
+
 def _fit_all(
-    tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
+    tasks,
+    estimator,
+    X,
+    targets,
+    folds,
+    gold_pos,
+    record_dynamics,
+    n_jobs,
+    progress,
+    human_p=None,
+    calibration_options=None,
 ):
     """Run every ``(arm, seed, fold)`` task through joblib; outputs by task."""
     jobs = (
@@ -313,6 +335,7 @@ def _fit_all(
             None if gold_pos is None else gold_pos[folds[f][0]],
             seed,
             record_dynamics,
+            _calibration(arm, human_p[folds[f][0]], calibration_options),
         )
         for arm, seed, f in tasks
     )
@@ -345,7 +368,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
     for arm in arms:
         for seed in seeds:
             proba = np.empty((test_index.size, k))
-            history, dynamics, fit_time = [], [], 0.0
+            history, dynamics, calibration, fit_time = [], [], [], 0.0
             for f, (_, test) in enumerate(folds):
                 out = outputs[(arm, seed, f)]
                 if out["proba"].shape != (test.size, k):
@@ -356,6 +379,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
                 proba[pos_in_test[test]] = out["proba"]
                 history.append(out["history"])
                 dynamics.append(out["dynamics"])
+                calibration.append(out.get("calibration"))
                 fit_time += out["fit_time"]
             metrics = score_predictions(
                 proba, split.gold_test, split.human_test, split.hard, n_bins=n_bins
@@ -377,6 +401,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
                     "metrics": metrics,
                     "history": history,
                     "dynamics": dynamics,
+                    "calibration": calibration,
                     "fit_time": fit_time,
                 }
             )
@@ -481,9 +506,10 @@ def run_audit(
         a skorch net. ``None``: :func:`default_estimator` (MLP for 2-D
         features, a small CNN for images) with ``max_epochs``.
     arms : list of str, default=None
-        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all six (or the two
-        that need no gold label when ``gold`` is None). The reference arm is
-        always included.
+        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all of them
+        (or the two that need no gold label when ``gold`` is None). The
+        reference arm is always included. ``gold_temperature`` adds five
+        inner fits per seed for its cross-fitted temperature.
     seeds : int or sequence of int, default=5
         Seeds of the runs (an int ``s`` means ``range(s)``). The data split
         and the arms' targets do not depend on the seed; the model's
@@ -588,8 +614,8 @@ def run_audit(
     ...                    seeds=2, max_epochs=3)
     >>> result.scores["ece_hard_vs_human"].shape
     (2, 2)
-    >>> sorted(result.effects()[0])[:3]
-    ['arm', 'better', 'ci_high']
+    >>> {"diff", "ci_low", "p_holm", "boot_ci_low"} <= set(result.effects()[0])
+    True
     """
     start = time.perf_counter()
     # validate
@@ -637,7 +663,20 @@ def run_audit(
     # fit in parallel
     tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
     outputs = _fit_all(
-        tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
+        tasks,
+        estimator,
+        X,
+        targets,
+        folds,
+        gold_pos,
+        record_dynamics,
+        n_jobs,
+        progress,
+        human_p=human_p,
+        calibration_options={
+            "calibration_cv": CALIBRATION_CV,
+            "random_state": random_state,
+        },
     )
 
     # score
