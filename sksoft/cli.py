@@ -39,9 +39,9 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -358,6 +358,22 @@ def _command_record(args, seeds, n_jobs, result):
     }
 
 
+def _new_folder(parent, prefix):
+    """A new, empty folder in ``parent`` whose mode follows the umask.
+
+    ``tempfile.mkdtemp`` creates mode 0700, which the renamed report folder
+    would keep; ``os.mkdir`` applies the umask like any folder the user makes.
+    """
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"cannot create a temporary folder in {parent}")
+
+
 def _audit(args):
     arms, seeds, out = _check_args(args)
     max_samples = args.max_samples
@@ -400,14 +416,14 @@ def _audit(args):
 
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    tmp = _new_folder(parent, f".{out.name}.tmp-")
     try:
         result.write_report(tmp, figures=not args.no_figures)
         (tmp / "command.json").write_text(
             json.dumps(_command_record(args, seeds, n_jobs, result), indent=1) + "\n"
         )
         if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            old = _new_folder(parent, f".{out.name}.old-")
             os.replace(out, old / out.name)
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)

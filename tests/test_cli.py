@@ -347,6 +347,8 @@ def test_missing_real_data_is_a_one_line_error(tmp_path, capsys, dataset):
         capsys,
     )
     _assert_one_line_error(code, err, f"cannot load {dataset}")
+    # the command's options, not the loader's parameters
+    assert "--offline" in err and "download_if_missing" not in err
     assert not out.exists()
 
 
@@ -516,3 +518,133 @@ def test_cv_and_arm_without_gold_in_the_list(tmp_path, capsys):
     assert header["arms"] == ["gold", "human_soft"]
     assert len(header["folds"]) == 2 and len(header["test_index"]) == 120
     assert "out-of-fold predictions, 2 folds" in (out / "report.md").read_text()
+
+
+# ---------------------------------------------------------------- issue 12 item 4
+
+
+def test_object_array_npz_is_one_line_exit_2_no_traceback(tmp_path, user_data):
+    X, gold, counts = user_data
+    path = tmp_path / "objects.npz"
+    np.savez(path, data=X.astype(object), target=gold, counts=counts)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sksoft", "audit", "--dataset", str(path)]
+        + ["--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "objects.npz: key 'data' holds Python objects" in lines[0]
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("key", ["counts", "target", "classes"])
+def test_object_array_in_any_key_is_a_one_line_error(tmp_path, user_data, capsys, key):
+    X, gold, counts = user_data
+    arrays = dict(data=X, target=gold, counts=counts, classes=np.arange(3))
+    arrays[key] = arrays[key].astype(object)
+    path = _write_npz(tmp_path / "o.npz", **arrays)
+    code, _, err = _run(
+        ["audit", "--dataset", path, "--out", str(tmp_path / "r")], capsys
+    )
+    _assert_one_line_error(code, err, f"key {key!r} holds Python objects")
+
+
+def test_single_array_file_named_npz(tmp_path, capsys):
+    path = tmp_path / "one.npz"
+    with open(path, "wb") as fh:
+        np.save(fh, np.zeros((5, 2)))
+    code, _, err = _run(["audit", "--dataset", str(path)], capsys)
+    _assert_one_line_error(code, err, "is a single array, not a .npz archive")
+
+
+def test_nan_and_inf_name_the_file_and_row(tmp_path, user_data, capsys):
+    X, gold, counts = user_data
+    Xn = X.copy()
+    Xn[7, 2] = np.nan
+    path = _write_npz(tmp_path / "nan.npz", data=Xn, target=gold, counts=counts)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(code, err, "nan.npz: 'data' index 7 is nan")
+
+    soft = counts / counts.sum(1, keepdims=True)
+    soft[11, 0] = np.inf
+    path = _write_npz(tmp_path / "inf.npz", data=X, target=gold, soft_target=soft)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(
+        code, err, "inf.npz: 'soft_target' contains NaN or infinity (first at index 11"
+    )
+
+    csv_path = tmp_path / "inf.csv"
+    csv_path.write_text(
+        "f1,f2,target,soft_a,soft_b\n1,2,a,0.5,0.5\n3,4,b,0.5,0.5\n5,inf,a,1,0\n"
+    )
+    code, _, err = _run(["audit", "--dataset", str(csv_path)], capsys)
+    # row 4 of the file: the header is row 1, as in the reader's other messages
+    _assert_one_line_error(code, err, "inf.csv: feature column 'f2' row 4 is inf")
+    csv_path.write_text("f1,target,count_a,count_b\n1,a,3,2\n2,b,nan,4\n")
+    code, _, err = _run(["audit", "--dataset", str(csv_path)], capsys)
+    _assert_one_line_error(
+        code, err, "the count_<class> columns contain NaN or infinity (first at row 3"
+    )
+
+
+def test_label_errors_speak_the_files_terms(tmp_path, user_data, capsys):
+    X, gold, counts = user_data
+    # vote counts stored as soft labels: the hint names the file's key, not an
+    # argument of a Python function
+    path = _write_npz(tmp_path / "s.npz", data=X, target=gold, soft_target=counts)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(code, err, "save them under the key 'counts'")
+    assert "counts=True" not in err
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text("f1,target,soft_a,soft_b\n1,a,3,2\n2,b,1,4\n")
+    code, _, err = _run(["audit", "--dataset", str(csv_path)], capsys)
+    _assert_one_line_error(code, err, "name the columns count_<class>")
+    assert "counts=True" not in err and "row 2 sums to 5" in err
+    zero = counts.copy()
+    zero[4] = 0
+    path = _write_npz(tmp_path / "z.npz", data=X, target=gold, counts=zero)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(code, err, "z.npz: 'counts' index 4 has no votes")
+    assert "prior" not in err
+
+
+def test_teacher_arm_named_when_it_cannot_split_tiny_data(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 12  # 8 training rows: fewer than 5 per class for the teacher's folds
+    gold = np.arange(n) % 3
+    counts = rng.multinomial(5, [0.4, 0.3, 0.3], size=n)
+    path = _write_npz(
+        tmp_path / "tiny.npz", data=rng.normal(size=(n, 3)), target=gold, counts=counts
+    )
+    code, _, err = _run(
+        ["audit", "--dataset", path, "--seeds", "1", "--epochs", "1", "--n-jobs", "1"]
+        + ["--out", str(tmp_path / "r")],
+        capsys,
+    )
+    _assert_one_line_error(code, err, "the 'teacher' arm cannot cross-fit its teacher")
+    assert "leave 'teacher' out of the arms" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_output_folder_follows_the_umask(tmp_path, capsys, umask):
+    out = tmp_path / "r"
+    old = os.umask(umask)
+    try:
+        code, _, err = _run(
+            ["audit", "--arms", "gold,human_soft", "--seeds", "1", "--epochs", "1"]
+            + ["--max-samples", "60", "--n-jobs", "1", "--no-figures", "--quiet"]
+            + ["--out", str(out)],
+            capsys,
+        )
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (out / "report.md").stat().st_mode & 0o777 == 0o666 & ~umask

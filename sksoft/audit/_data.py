@@ -1,10 +1,12 @@
 """Data for the audit command: built-in data sets and user files (private).
 
 :func:`load_audit_data` returns ``X``, the gold labels, the human labels and the
-provenance the report states. The readers check only what reading a file and
-subsampling its rows need (its keys or columns, numbers, equal row counts);
-the data themselves (values, classes, gold labels against the classes) are
-checked once, by :func:`sksoft.audit.run_audit`.
+provenance the report states. The readers check what reading a file and
+subsampling its rows need (its keys or columns, numbers, equal row counts) and
+the numbers they read (finite features, valid human labels), so that an error
+names the file's key or column and row in the command's terms; classes and
+gold labels against the classes are checked by :func:`sksoft.audit.run_audit`
+(which checks the values again, in the library's terms, for API users).
 
 A new built-in data set is a loader in :mod:`sksoft.datasets`, a branch of
 :func:`_load_builtin` here and its name in :data:`DATASETS` (the command's
@@ -21,6 +23,7 @@ other column a numeric feature.
 """
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +33,7 @@ from sklearn.pipeline import make_pipeline
 
 from .. import datasets
 from ..sources import simulate_noisy_observer_panel
+from ..targets import check_soft_targets
 
 #: the built-in data sets of ``--dataset``
 DATASETS = ("ambiguous-digits", "mnist", "cifar10h")
@@ -37,6 +41,27 @@ DATASETS = ("ambiguous-digits", "mnist", "cifar10h")
 
 class UsageError(ValueError):
     """A bad argument or bad data: the command reports it in one line, exit 2."""
+
+
+#: the library's words for a loader's options, and the command's words for them
+_CLI_TERMS = (
+    ("and download_if_missing=False", "and --offline forbids downloading"),
+    ("or call again with download_if_missing=True", "or run again without --offline"),
+    ("(or pass data_home)", "(or point --data-home to the folder holding it)"),
+    ("pass data_home", "pass --data-home"),
+)
+
+
+def cli_terms(message):
+    """A loader's message in the command's terms, on one line.
+
+    The loaders speak of their parameters (``download_if_missing``,
+    ``data_home``); the command user knows ``--offline`` and ``--data-home``.
+    """
+    message = " ".join(str(message).split())
+    for library, command in _CLI_TERMS:
+        message = message.replace(library, command)
+    return message
 
 
 def _provenance_from_bunch(bunch, name, labels, default_licence):
@@ -142,31 +167,52 @@ def _as_classes(names):
         return np.array(names)
 
 
+def _npz_array(npz, path, key):
+    """One array of an open ``.npz``; object arrays are refused (no pickle)."""
+    try:
+        return npz[key]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise UsageError(
+                f"{path}: key {key!r} holds Python objects (dtype object), which "
+                "are not loaded (unpickling can run code); save it as a numeric "
+                "or string array, e.g. np.asarray(values, dtype=float)"
+            ) from None
+        raise UsageError(f"{path}: cannot read key {key!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt member is bad data
+        raise UsageError(f"{path}: cannot read key {key!r}: {exc}") from None
+
+
 def _read_npz(path):
     try:
         npz = np.load(path, allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad data
-        raise UsageError(f"cannot read {path}: {exc}") from None
+        raise UsageError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise UsageError(
+            f"{path} is a single array, not a .npz archive of named arrays "
+            "(save it with numpy.savez(path, data=..., target=..., counts=...))"
+        )
     with npz:
         keys = set(npz.files)
         if "data" not in keys:
             raise UsageError(
                 f"{path} has no 'data' key (features); keys found: {sorted(keys)}"
             )
-        X = npz["data"]
-        gold = npz["target"] if "target" in keys else None
+        X = _npz_array(npz, path, "data")
+        gold = _npz_array(npz, path, "target") if "target" in keys else None
         if "counts" in keys and "soft_target" in keys:
             raise UsageError(f"{path} has both 'counts' and 'soft_target'; keep one")
         if "counts" in keys:
-            human, counts = npz["counts"], True
+            human, counts = _npz_array(npz, path, "counts"), True
         elif "soft_target" in keys:
-            human, counts = npz["soft_target"], False
+            human, counts = _npz_array(npz, path, "soft_target"), False
         else:
             raise UsageError(
                 f"{path} has no human labels: add a 'counts' or 'soft_target' key"
             )
-        classes = npz["classes"] if "classes" in keys else None
-    return X, gold, human, counts, classes
+        classes = _npz_array(npz, path, "classes") if "classes" in keys else None
+    return X, gold, human, counts, classes, None
 
 
 def _read_csv(path):
@@ -224,14 +270,72 @@ def _read_csv(path):
         gold = _as_classes([r[gold_col].strip() for r in body])
         if gold.dtype.kind != classes.dtype.kind:
             gold, classes = gold.astype(str), classes.astype(str)
-    return X, gold, human, bool(count_cols), classes
+    return X, gold, human, bool(count_cols), classes, [header[i] for i in feat_cols]
+
+
+def _check_numbers(path, X, human, counts, feature_names):
+    """Features finite, human labels valid: errors name the file's key or column
+    and row (``run_audit`` checks the same again, in the library's terms).
+
+    Rows are the file's: for a ``.csv`` the line number (the header is row 1),
+    as in the reader's other messages; for a ``.npz`` the array index.
+    """
+    csv_file = feature_names is not None
+    if csv_file:
+        prefix = "count_" if counts else "soft_"
+        labels = f"the {prefix}<class> columns"
+        soft_hint = "If they are vote counts, name the columns count_<class>."
+    else:
+        labels = "'counts'" if counts else "'soft_target'"
+        soft_hint = "If they are vote counts, save them under the key 'counts'."
+
+    def row(i):
+        return f"row {i + 2}" if csv_file else f"index {i}"
+
+    if X.dtype.kind not in "biuf":
+        what = "the feature columns" if csv_file else "'data'"
+        raise UsageError(f"{path}: {what} must be numeric, got dtype {X.dtype}")
+    if X.dtype.kind == "f":
+        bad = ~np.isfinite(X.reshape(len(X), -1))
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            where = (
+                f"feature column {feature_names[j]!r} {row(i)}"
+                if csv_file
+                else f"'data' {row(i)}"
+            )
+            value = X.reshape(len(X), -1)[i, j]
+            raise UsageError(
+                f"{path}: {where} is {value}; the features must be finite numbers "
+                "(no NaN or infinity)"
+            )
+    try:
+        check_soft_targets(human, counts=counts, input_name=labels)
+    except ValueError as exc:
+        message = " ".join(str(exc).split())
+        message = message.replace(
+            f"If {labels} holds vote counts, pass counts=True.", soft_hint
+        )
+        if message.startswith("counts "):  # counts_to_proba's name for them
+            message = labels + message[len("counts") :]
+        message = message.replace(
+            "Drop the row or use prior > 0.", "Every item needs at least one vote."
+        )
+        message = re.sub(r"\brow (\d+)", lambda m: row(int(m.group(1))), message)
+        if csv_file:  # "the ... columns contains" -> "contain"
+            for verb, plural in (("contains", "contain"), ("has", "have")):
+                message = message.replace(f"columns {verb} ", f"columns {plural} ")
+            message = message.replace("columns rows ", "columns: rows ")
+        raise UsageError(f"{path}: {message}") from None
 
 
 def _load_file(path, max_samples, random_state):
-    """A user's ``.npz`` / ``.csv``: read, checked for equal rows, subsampled.
+    """A user's ``.npz`` / ``.csv``: read, checked, subsampled.
 
-    Only what the subsample needs is checked here (one row per item in every
-    array); values, classes and gold labels are checked by ``run_audit``.
+    Checked here: what the subsample needs (one row per item in every array)
+    and the numbers read (finite features, valid human labels), so that an
+    error names the file's key or column and row; classes and gold labels are
+    checked by ``run_audit``.
     """
     path = Path(path)
     if not path.exists():
@@ -241,9 +345,9 @@ def _load_file(path, max_samples, random_state):
         )
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        X, gold, human, counts, classes = _read_npz(path)
+        X, gold, human, counts, classes, feature_names = _read_npz(path)
     elif suffix == ".csv":
-        X, gold, human, counts, classes = _read_csv(path)
+        X, gold, human, counts, classes, feature_names = _read_csv(path)
     else:
         raise UsageError(f"--dataset file must end in .npz or .csv, got {path.name!r}")
     X = np.asarray(X)
@@ -255,6 +359,7 @@ def _load_file(path, max_samples, random_state):
     n, k = human.shape
     if X.shape[0] != n:
         raise UsageError(f"{path}: {X.shape[0]} feature rows but {n} human-label rows")
+    _check_numbers(path, X, human, counts, feature_names)
     classes = np.arange(k) if classes is None else np.asarray(classes)
     if gold is not None:
         gold = np.asarray(gold).ravel()
@@ -322,6 +427,6 @@ def load_audit_data(
                 dataset, data_home, max_samples, random_state, download
             )
         except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
-            msg = " ".join(str(exc).split()) or type(exc).__name__
+            msg = cli_terms(exc) or type(exc).__name__
             raise UsageError(f"cannot load {dataset}: {msg}") from None
     return _load_file(dataset, max_samples, random_state)
