@@ -517,7 +517,10 @@ def test_cv_and_arm_without_gold_in_the_list(tmp_path, capsys):
     header = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
     assert header["arms"] == ["gold", "human_soft"]
     assert len(header["folds"]) == 2 and len(header["test_index"]) == 120
-    assert "out-of-fold predictions, 2 folds" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "out-of-fold predictions, 2 folds" in md
+    # a cross-validated report says so, and never "one fixed split"
+    assert "cross-validated" in md and "fixed split" not in md
 
 
 # ---------------------------------------------------------------- issue 12 item 4
@@ -648,3 +651,201 @@ def test_output_folder_follows_the_umask(tmp_path, capsys, umask):
     assert code == 0, err
     assert out.stat().st_mode & 0o777 == 0o777 & ~umask
     assert (out / "report.md").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------- issue 12 item 11
+
+
+def test_version(capsys):
+    from sksoft import __version__
+
+    code, out, err = _run(["--version"], capsys)
+    assert code == 0 and out.strip() == f"sksoft {__version__}" and err == ""
+
+
+def test_seed_lists():
+    from sksoft.cli import UsageError, _parse_seeds
+
+    assert _parse_seeds("3") == [0, 1, 2]  # a count, as before
+    assert _parse_seeds("7,") == [7]  # a comma makes a list: one seed
+    assert _parse_seeds("0,7,9") == [0, 7, 9]
+    assert _parse_seeds("7", "seed-list") == [7]
+    with pytest.raises(UsageError, match="--seed-list lists a seed twice"):
+        _parse_seeds("3,3", "seed-list")
+    with pytest.raises(UsageError, match="--seeds lists a seed twice"):
+        _parse_seeds("2,2,")
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--model", "cnn"], "--model cnn needs images"),
+        (["--model", "bogus"], "invalid choice: 'bogus'"),
+        (["--model", "logistic", "--hidden", "8"], "not --model logistic"),
+        (["--model", "mlp", "--width", "8"], "not --model mlp"),
+        (["--width", "8"], "--width sets the cnn, but ambiguous-digits has 2-D"),
+        (["--hidden", "8,x"], "--hidden must be a width or a comma list"),
+        (["--hidden", "0"], "--hidden widths must be at least 1"),
+        (["--seeds", "3", "--seed-list", "4"], "not allowed with argument --seeds"),
+        (["--seed-list", "a"], "--seed-list must be a comma list of integers"),
+        (["--simulated-labels"], "--simulated-labels is for your own files"),
+    ],
+)
+def test_model_and_seed_option_errors(tmp_path, capsys, args, match):
+    out = tmp_path / "r"
+    code, _, err = _run(
+        ["audit", *args, "--max-samples", "60", "--out", str(out)], capsys
+    )
+    _assert_one_line_error(code, err, match)
+    assert not out.exists()
+
+
+QUICK = ["--epochs", "1", "--n-jobs", "1", "--quiet", "--no-figures"]
+
+
+def _header(out):
+    return json.loads((out / "runs.jsonl").read_text().splitlines()[0])
+
+
+def test_one_seed_logistic_model_and_wall_run_time(tmp_path, capsys):
+    import re
+    import time
+
+    out = tmp_path / "r"
+    start = time.perf_counter()
+    code, _, err = _run(
+        ["audit", "--arms", "gold,human_soft", "--max-samples", "80", "--seeds", "7,"]
+        + ["--model", "logistic", *QUICK, "--out", str(out)],
+        capsys,
+    )
+    wall = time.perf_counter() - start
+    assert code == 0, err
+    header = _header(out)
+    assert header["seeds"] == [7]
+    assert "no hidden layer" in header["params"]["estimator"]
+    md = (out / "report.md").read_text()
+    # the report's run time is the whole command's wall time, not run_audit's
+    seconds = float(
+        re.search(r"Run time: ([0-9.]+) s \(wall clock of the whole", md)[1]
+    )
+    command = json.loads((out / "command.json").read_text())
+    assert abs(seconds - command["elapsed_s"]) <= 0.051
+    assert wall - 0.5 <= seconds <= wall + 0.05
+    assert command["run_audit_s"] < command["elapsed_s"]
+    assert command["settings"]["model"] == "logistic"
+
+
+def test_logistic_is_softmax_regression_and_hidden_sizes():
+    from torch import nn
+
+    from sksoft.audit import default_estimator
+
+    X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    y = np.arange(30) % 3
+    est = default_estimator(X, 3, max_epochs=1, model="logistic").fit(X, y)
+    linear = [m for m in est[-1].module_.modules() if isinstance(m, nn.Linear)]
+    assert len(linear) == 1  # one affine map: softmax regression
+    assert (linear[0].in_features, linear[0].out_features) == (4, 3)
+    est = default_estimator(X, 3, max_epochs=1, size=(8, 5)).fit(X, y)
+    widths = [
+        m.out_features for m in est[-1].module_.modules() if isinstance(m, nn.Linear)
+    ]
+    assert widths == [8, 5, 3]
+    with pytest.raises(ValueError, match="model 'cnn' needs images"):
+        default_estimator(X, 3, model="cnn")
+    with pytest.raises(ValueError, match="no hidden layer"):
+        default_estimator(X, 3, model="logistic", size=4)
+
+
+@pytest.fixture
+def image_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 60
+    gold = np.arange(n) % 2
+    images = rng.random((n, 8, 8)) + gold[:, None, None]
+    counts = np.stack([rng.multinomial(4, [0.7, 0.3][:: 1 - 2 * g]) for g in gold])
+    return _write_npz(tmp_path / "img.npz", data=images, target=gold, counts=counts)
+
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        (["--width", "4"], "SmallCNN(width=4)"),
+        (["--model", "mlp", "--hidden", "6"], "FlattenImages() -> StandardScaler()"),
+    ],
+)
+def test_models_on_images(tmp_path, capsys, image_npz, model, expected):
+    out = tmp_path / "r"
+    code, _, err = _run(
+        ["audit", "--dataset", image_npz, "--arms", "gold,human_soft", "--seeds", "1"]
+        + [*model, *QUICK, "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, err
+    header = _header(out)
+    assert expected in header["params"]["estimator"]
+    run = json.loads((out / "runs.jsonl").read_text().splitlines()[1])
+    assert run["dynamics"][0] is not None  # the recorder sits in the pipeline's net
+
+
+def test_hidden_on_images_needs_model_mlp(tmp_path, capsys, image_npz):
+    code, _, err = _run(["audit", "--dataset", image_npz, "--hidden", "8"], capsys)
+    _assert_one_line_error(
+        code, err, "has images (default --model cnn): add --model mlp"
+    )
+
+
+def _simulated_report(tmp_path, capsys, dataset, *extra):
+    out = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
+    code, _, err = _run(
+        ["audit", "--dataset", dataset, "--arms", "gold,human_soft", "--seeds", "1"]
+        + [*extra, *QUICK, "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, err
+    return _header(out)["provenance"]["labels"], (out / "report.md").read_text()
+
+
+def test_simulated_labels_flag_option_npz_key_and_csv_comment(
+    tmp_path, capsys, user_data
+):
+    X, gold, counts = user_data
+    plain = _write_npz(tmp_path / "plain.npz", data=X, target=gold, counts=counts)
+    labels, md = _simulated_report(tmp_path, capsys, plain)
+    assert labels.startswith("human") and "simulated" not in md.lower()
+    labels, md = _simulated_report(tmp_path, capsys, plain, "--simulated-labels")
+    assert labels.startswith("simulated")
+    assert "The human labels in this audit are simulated" in md
+    keyed = _write_npz(
+        tmp_path / "keyed.npz",
+        data=X,
+        target=gold,
+        counts=counts,
+        simulated="Dirichlet draws around gold",
+    )
+    labels, md = _simulated_report(tmp_path, capsys, keyed)
+    assert labels.startswith("simulated") and "Dirichlet draws around gold" in labels
+    off = _write_npz(
+        tmp_path / "off.npz", data=X, target=gold, counts=counts, simulated=False
+    )
+    labels, _ = _simulated_report(tmp_path, capsys, off)
+    assert labels.startswith("human")
+    path = tmp_path / "sim.csv"
+    with open(path, "w", newline="") as fh:
+        fh.write("# made by a script\n# simulated: five noisy observers\n")
+        w = csv.writer(fh)
+        w.writerow(["f1", "f2", "f3", "f4", "target", "count_0", "count_1", "count_2"])
+        for x, g, c in zip(X, gold, counts):
+            w.writerow([*x, g, *c])
+    labels, md = _simulated_report(tmp_path, capsys, str(path))
+    assert labels.startswith("simulated") and "five noisy observers" in labels
+    assert "The human labels in this audit are simulated" in md
+    # comment lines count in the rows an error names
+    path.write_text("# simulated\nf1,target,count_0,count_1\n1,0,1,1\nx,1,0,2\n")
+    code, _, err = _run(["audit", "--dataset", str(path)], capsys)
+    _assert_one_line_error(code, err, "feature column 'f1' row 4 is not a number")
+    bad = _write_npz(
+        tmp_path / "bad.npz", data=X, target=gold, counts=counts, simulated=3
+    )
+    code, _, err = _run(["audit", "--dataset", bad], capsys)
+    _assert_one_line_error(code, err, "key 'simulated' must be True, False or a text")
