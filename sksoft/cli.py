@@ -1,11 +1,19 @@
-"""Command line interface: ``python -m sksoft audit`` (console script ``sksoft``).
+"""Command line: ``python -m sksoft audit`` / ``evaluate`` (console script ``sksoft``).
 
 The ``audit`` sub-command trains one model per supervision arm and seed, compares
 them with :func:`sksoft.audit.run_audit` and writes a report folder::
 
     python -m sksoft audit --out audit-report
 
-Run ``python -m sksoft audit --help`` for every option. Bad arguments or bad data
+The ``evaluate`` sub-command measures predictions made elsewhere (files of
+predicted probabilities, human counts or soft labels, optional gold labels) with
+:func:`sksoft.evaluate_predictions` and writes the same kind of folder::
+
+    python -m sksoft evaluate --probs mine=p.npy --counts votes.csv --out report
+
+Run ``python -m sksoft audit --help`` (or ``evaluate --help``) for every option
+and the file formats. Both commands use exit code 0 on success and 2 with a
+one-line message on stderr for bad arguments or bad files. Bad arguments or bad data
 stop the command before any training with a one-line message on stderr and exit
 code 2; the output folder is only created, complete, at the very end (the report is
 written into a temporary folder next to it and moved into place).
@@ -48,19 +56,17 @@ import json
 import math
 import os
 import platform
-import secrets
-import shutil
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import sklearn
 
-from . import __version__, audit
+from . import __version__, audit, evaluation
 from .audit._data import DATASETS, MODELS, UsageError, load_audit_data  # noqa: F401
 from .audit._report import run_time_line
 from .sources import ARM_NAMES
+from .utils._folders import FolderError, check_out_folder, write_folder
 
 __all__ = ["main"]
 
@@ -374,6 +380,14 @@ def _build_parser():
         "--no-figures", action="store_true", help="skip the PNG figures"
     )
     audit_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate_parser = sub.add_parser(
+        "evaluate",
+        help="evaluate given predicted probabilities against human labels",
+        description=evaluation.DESCRIPTION,
+        epilog=evaluation.FILE_FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluation._add_arguments(evaluate_parser)
     return parser
 
 
@@ -420,15 +434,7 @@ def _check_args(args):
         raise UsageError("--max-samples must be at least 10")
     if args.n_jobs is not None and args.n_jobs == 0:
         raise UsageError("--n-jobs must not be 0")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
-        raise UsageError(
-            f"--out {str(out)!r} exists and is not empty; pass --overwrite to "
-            "replace it"
-        )
-    return arms, seeds, out
+    return arms, seeds, check_out_folder(args.out, args.overwrite)
 
 
 def _command_record(args, seeds, n_jobs, result):
@@ -462,22 +468,6 @@ def _command_record(args, seeds, n_jobs, result):
         },
         "elapsed_s": round(result.elapsed, 3),
     }
-
-
-def _new_folder(parent, prefix):
-    """A new, empty folder in ``parent`` whose mode follows the umask.
-
-    ``tempfile.mkdtemp`` creates mode 0700, which the renamed report folder
-    would keep; ``os.mkdir`` applies the umask like any folder the user makes.
-    """
-    for _ in range(100):
-        path = parent / f"{prefix}{secrets.token_hex(4)}"
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return path
-    raise FileExistsError(f"cannot create a temporary folder in {parent}")
 
 
 def _estimator(args, data):
@@ -565,10 +555,7 @@ def _audit(args):
         message = " ".join(str(exc).split())
         raise UsageError(f"{args.dataset}: {message}") from None
 
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_folder(parent, f".{out.name}.tmp-")
-    try:
+    def write(tmp):
         result.write_report(tmp, figures=not args.no_figures)
         # the report's run time is the wall time of the whole command
         wall = time.perf_counter() - args._start
@@ -583,16 +570,8 @@ def _audit(args):
         record["elapsed_s"] = round(wall, 3)
         record["run_audit_s"] = round(result.elapsed, 3)
         (tmp / "command.json").write_text(json.dumps(record, indent=1) + "\n")
-        if out.exists():
-            old = _new_folder(parent, f".{out.name}.old-")
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    write_folder(out, write)
     if not args.quiet:
         print(f"report written to {out / 'report.md'}", file=sys.stderr)
     return 0
@@ -630,11 +609,14 @@ def main(argv=None):
         return 2
     args._argv = argv[1:]
     args._start = start
+    prog = f"sksoft {args.command}"
     try:
+        if args.command == "evaluate":
+            return evaluation._run_command(args, prog)
         return _audit(args)
-    except UsageError as exc:
-        print(f"sksoft audit: error: {exc}", file=sys.stderr)
+    except (UsageError, FolderError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("sksoft audit: interrupted; nothing written", file=sys.stderr)
+        print(f"{prog}: interrupted; nothing written", file=sys.stderr)
         return 130
