@@ -480,11 +480,8 @@ def _estimator(args, data):
     """
     if args.model is None and args.hidden is None and args.width is None:
         return data["X"], None, args.epochs
-    from .audit._estimators import default_estimator, default_max_epochs
-    from .audit._run import as_model_input
-
-    try:
-        X = as_model_input(data["X"])
+    try:  # the first use of these package attributes loads torch
+        X = audit.as_model_input(data["X"])
     except ValueError as exc:
         raise UsageError(f"{args.dataset}: {' '.join(str(exc).split())}") from None
     images = X.ndim == 4
@@ -504,9 +501,9 @@ def _estimator(args, data):
             f"--width sets the cnn, but {args.dataset} has 2-D features (default "
             "--model mlp): use --hidden"
         )
-    epochs = args.epochs if args.epochs is not None else default_max_epochs(X)
+    epochs = args.epochs if args.epochs is not None else audit.default_max_epochs(X)
     size = args.hidden if args.hidden is not None else args.width
-    estimator = default_estimator(
+    estimator = audit.default_estimator(
         X, data["human"].shape[1], max_epochs=epochs, model=args.model, size=size
     )
     return X, estimator, epochs
