@@ -1,11 +1,19 @@
-"""Command line interface: ``python -m sksoft audit`` (console script ``sksoft``).
+"""Command line: ``python -m sksoft audit`` / ``evaluate`` (console script ``sksoft``).
 
 The ``audit`` sub-command trains one model per supervision arm and seed, compares
 them with :func:`sksoft.audit.run_audit` and writes a report folder::
 
     python -m sksoft audit --out audit-report
 
-Run ``python -m sksoft audit --help`` for every option. Bad arguments or bad data
+The ``evaluate`` sub-command measures predictions made elsewhere (files of
+predicted probabilities, human counts or soft labels, optional gold labels) with
+:func:`sksoft.evaluate_predictions` and writes the same kind of folder::
+
+    python -m sksoft evaluate --probs mine=p.npy --counts votes.csv --out report
+
+Run ``python -m sksoft audit --help`` (or ``evaluate --help``) for every option
+and the file formats. Both commands use exit code 0 on success and 2 with a
+one-line message on stderr for bad arguments or bad files. Bad arguments or bad data
 stop the command before any training with a one-line message on stderr and exit
 code 2; the output folder is only created, complete, at the very end (the report is
 written into a temporary folder next to it and moved into place).
@@ -31,7 +39,16 @@ written into a temporary folder next to it and moved into place).
 ``target`` may be left out (``.npz`` key or ``.csv`` column) when only the arms
 that need no gold label are asked for (``--arms human_mode,human_soft``); arms
 that need gold labels then stop with exit code 2. Human labels are always
-required: the audit measures models against them.
+required: the audit measures models against them. When they are simulated,
+say so (an ``.npz`` key ``simulated``: True or a text saying how; a line
+``# simulated: how`` before the ``.csv`` header; or ``--simulated-labels``), and
+the report calls them simulated instead of human.
+
+**The model** (``--model``): ``mlp`` (default for features; ``--hidden 128`` or
+``--hidden 128,64``), ``logistic`` (no hidden layer) or ``cnn`` (images only,
+default for them; ``--width 16``), see :func:`sksoft.audit.default_estimator`.
+**Seeds**: ``--seeds 5`` means seeds 0-4, ``--seeds 0,7,9`` those seeds, and one
+seed is ``--seeds 7,`` or ``--seed-list 7``.
 """
 
 import argparse
@@ -39,18 +56,17 @@ import json
 import math
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import sklearn
 
-from . import __version__, audit
-from .audit._data import DATASETS, UsageError, load_audit_data  # noqa: F401
+from . import __version__, audit, evaluation
+from .audit._data import DATASETS, MODELS, UsageError, load_audit_data  # noqa: F401
+from .audit._report import run_time_line
 from .sources import ARM_NAMES
+from .utils._folders import FolderError, check_out_folder, write_folder
 
 __all__ = ["main"]
 
@@ -168,23 +184,40 @@ def _parse_arms(text):
     return arms
 
 
-def _parse_seeds(text):
-    """``"3"`` -> seeds 0, 1, 2; ``"0,7,9"`` -> those seeds."""
-    items = _split_list(text, "seeds")
+def _parse_seeds(text, name="seeds"):
+    """``"3"`` -> seeds 0, 1, 2; ``"0,7,9"`` and ``"7,"`` -> those seeds.
+
+    A comma makes a list, so one seed is ``"7,"``; ``--seed-list`` (``name``)
+    is always a list.
+    """
+    items = _split_list(text, name)
     try:
         values = [int(t) for t in items]
     except ValueError:
+        what = "a count (e.g. 3) or " if name == "seeds" else ""
         raise UsageError(
-            "--seeds must be a count (e.g. 3) or a comma list of integers, "
-            f"got {text!r}"
+            f"--{name} must be {what}a comma list of integers, got {text!r}"
         ) from None
-    if len(values) == 1:
+    if name == "seeds" and "," not in str(text):
         if values[0] < 1:
             raise UsageError("--seeds must be at least 1")
         return list(range(values[0]))
     if len(set(values)) != len(values) or min(values) < 0:
-        raise UsageError("--seeds lists a seed twice or a negative seed")
+        raise UsageError(f"--{name} lists a seed twice or a negative seed")
     return values
+
+
+def _parse_hidden(text):
+    """``"128"`` -> (128,); ``"128,64"`` -> (128, 64)."""
+    try:
+        sizes = tuple(int(t) for t in _split_list(text, "hidden"))
+    except ValueError:
+        raise UsageError(
+            f"--hidden must be a width or a comma list of widths, got {text!r}"
+        ) from None
+    if min(sizes) < 1:
+        raise UsageError("--hidden widths must be at least 1")
+    return sizes
 
 
 # ---------------------------------------------------------------- the command
@@ -198,6 +231,15 @@ your own data (--dataset PATH):
   .csv  header row; column target (gold label); columns count_<class> OR
         soft_<class> (one per class); every other column a numeric feature.
   Without target only --arms human_mode,human_soft can run.
+  Simulated labels: a key simulated (True, or a text saying how) in the .npz,
+  a first line "# simulated: how" in the .csv, or --simulated-labels; the
+  report then calls them simulated, not human.
+
+seeds: --seeds 5 runs seeds 0..4; --seeds 0,7,9 those seeds; one seed needs
+  a comma (--seeds 7,) or --seed-list 7.
+models (--model): mlp (default for features: StandardScaler + one hidden
+  layer, --hidden 100), logistic (no hidden layer: softmax regression),
+  cnn (images only, the default for them: a small CNN, --width 16).
 """
 
 
@@ -206,6 +248,7 @@ def _build_parser():
         prog="sksoft",
         description="sksoft: learning from soft labels, the scikit-learn way.",
     )
+    parser.add_argument("--version", action="version", version=f"sksoft {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
     audit_parser = sub.add_parser(
         "audit",
@@ -232,6 +275,14 @@ def _build_parser():
     )
     audit_parser.add_argument("--data-home", default=None, help="download/cache folder")
     audit_parser.add_argument(
+        "--simulated-labels",
+        action="store_true",
+        help=(
+            "the human labels of your file are simulated (the report then says "
+            "so instead of calling them human)"
+        ),
+    )
+    audit_parser.add_argument(
         "--offline",
         action="store_true",
         help="never download: mnist/cifar10h must already be in --data-home",
@@ -241,8 +292,41 @@ def _build_parser():
         default=",".join(ARM_NAMES),
         help=f"comma list of arms (default: all six: {','.join(ARM_NAMES)})",
     )
+    seeds = audit_parser.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seeds",
+        default="5",
+        help=(
+            "number of seeds (default 5: seeds 0-4) or a comma list of seeds; "
+            "one seed: --seeds 7, (with the comma)"
+        ),
+    )
+    seeds.add_argument(
+        "--seed-list",
+        default=None,
+        metavar="SEEDS",
+        help="comma list of seeds, also one seed: --seed-list 7",
+    )
     audit_parser.add_argument(
-        "--seeds", default="5", help="number of seeds (default 5) or a comma list"
+        "--model",
+        choices=MODELS,
+        default=None,
+        help=(
+            "estimator family: mlp (default for features), logistic (no hidden "
+            "layer), cnn (images only; default for images)"
+        ),
+    )
+    audit_parser.add_argument(
+        "--hidden",
+        default=None,
+        metavar="WIDTHS",
+        help="--model mlp: hidden-layer widths, e.g. 128 or 128,64 (default 100)",
+    )
+    audit_parser.add_argument(
+        "--width",
+        type=int,
+        default=None,
+        help="--model cnn: channels of the first convolution (default 16)",
     )
     audit_parser.add_argument(
         "--epochs",
@@ -263,7 +347,10 @@ def _build_parser():
         "--cv",
         type=int,
         default=None,
-        help="K-fold out-of-fold predictions for every sample instead of one split",
+        help=(
+            "cross-validate: K folds, every sample predicted once out of fold "
+            "(instead of one held-out split)"
+        ),
     )
     audit_parser.add_argument(
         "--max-samples",
@@ -293,6 +380,14 @@ def _build_parser():
         "--no-figures", action="store_true", help="skip the PNG figures"
     )
     audit_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate_parser = sub.add_parser(
+        "evaluate",
+        help="evaluate given predicted probabilities against human labels",
+        description=evaluation.DESCRIPTION,
+        epilog=evaluation.FILE_FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluation._add_arguments(evaluate_parser)
     return parser
 
 
@@ -303,7 +398,28 @@ def _check_args(args):
     :func:`sksoft.audit.run_audit`, whose ``ValueError`` becomes exit code 2.
     """
     arms = _parse_arms(args.arms)
-    seeds = _parse_seeds(args.seeds)
+    if args.seed_list is not None:
+        seeds = _parse_seeds(args.seed_list, "seed-list")
+    else:
+        seeds = _parse_seeds(args.seeds)
+    if args.hidden is not None:
+        args.hidden = _parse_hidden(args.hidden)
+        if args.model in ("logistic", "cnn"):
+            raise UsageError(
+                f"--hidden sets the mlp's layers, not --model {args.model}"
+            )
+    if args.width is not None:
+        if args.width < 1:
+            raise UsageError("--width must be at least 1")
+        if args.model in ("mlp", "logistic"):
+            raise UsageError(
+                f"--width sets the cnn's channels, not --model {args.model}"
+            )
+    if args.simulated_labels and args.dataset in DATASETS:
+        raise UsageError(
+            f"--simulated-labels is for your own files; {args.dataset} states "
+            "its labels' kind itself"
+        )
     if arms == ["gold"]:
         raise UsageError("--arms needs at least one arm besides gold to compare")
     if args.epochs is not None and args.epochs < 1:
@@ -318,15 +434,7 @@ def _check_args(args):
         raise UsageError("--max-samples must be at least 10")
     if args.n_jobs is not None and args.n_jobs == 0:
         raise UsageError("--n-jobs must not be 0")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
-        raise UsageError(
-            f"--out {str(out)!r} exists and is not empty; pass --overwrite to "
-            "replace it"
-        )
-    return arms, seeds, out
+    return arms, seeds, check_out_folder(args.out, args.overwrite)
 
 
 def _command_record(args, seeds, n_jobs, result):
@@ -346,6 +454,10 @@ def _command_record(args, seeds, n_jobs, result):
             "max_samples": args.max_samples,
             "n_jobs": n_jobs,
             "random_state": args.random_state,
+            "model": args.model,
+            "hidden": None if args.hidden is None else list(args.hidden),
+            "width": args.width,
+            "simulated_labels": args.simulated_labels,
         },
         "versions": {
             "sksoft": __version__,
@@ -356,6 +468,45 @@ def _command_record(args, seeds, n_jobs, result):
         },
         "elapsed_s": round(result.elapsed, 3),
     }
+
+
+def _estimator(args, data):
+    """Model input, estimator and epochs: ``(X, None, epochs)`` without --model.
+
+    With ``--model``, ``--hidden`` or ``--width`` the command builds the
+    estimator with :func:`sksoft.audit.default_estimator` (which needs the
+    model input to choose the CNN's channels); otherwise ``run_audit`` builds
+    its default.
+    """
+    if args.model is None and args.hidden is None and args.width is None:
+        return data["X"], None, args.epochs
+    try:  # the first use of these package attributes loads torch
+        X = audit.as_model_input(data["X"])
+    except ValueError as exc:
+        raise UsageError(f"{args.dataset}: {' '.join(str(exc).split())}") from None
+    images = X.ndim == 4
+    kind = "images" if images else "2-D features"
+    if args.model == "cnn" and not images:
+        raise UsageError(
+            f"--model cnn needs images; {args.dataset} has {kind}: use --model "
+            "mlp or --model logistic"
+        )
+    if args.model is None and images and args.hidden is not None:
+        raise UsageError(
+            f"--hidden sets the mlp, but {args.dataset} has images (default "
+            "--model cnn): add --model mlp, or use --width"
+        )
+    if args.model is None and not images and args.width is not None:
+        raise UsageError(
+            f"--width sets the cnn, but {args.dataset} has 2-D features (default "
+            "--model mlp): use --hidden"
+        )
+    epochs = args.epochs if args.epochs is not None else audit.default_max_epochs(X)
+    size = args.hidden if args.hidden is not None else args.width
+    estimator = audit.default_estimator(
+        X, data["human"].shape[1], max_epochs=epochs, model=args.model, size=size
+    )
+    return X, estimator, epochs
 
 
 def _audit(args):
@@ -369,7 +520,9 @@ def _audit(args):
         max_samples=max_samples,
         random_state=args.random_state,
         download=not args.offline,
+        simulated=True if args.simulated_labels else None,
     )
+    X, estimator, epochs = _estimator(args, data)
     n_jobs = args.n_jobs
     if n_jobs is None:
         n_jobs = max(1, min(os.cpu_count() or 1, 8, len(arms) * len(seeds)))
@@ -377,15 +530,16 @@ def _audit(args):
     bar = None if args.quiet else ProgressBar(n_runs)
     try:
         result = audit.run_audit(  # the first use of audit.run_audit loads torch
-            data["X"],
+            X,
             data["gold"],
             data["human"],
+            estimator=estimator,
             counts=data["counts"],
             classes=data["classes"],
             groups=data.get("groups"),
             arms=arms,
             seeds=seeds,
-            max_epochs=args.epochs,
+            max_epochs=epochs,
             hard_fraction=args.hard_fraction,
             test_size=args.test_size,
             cv=args.cv,
@@ -399,24 +553,23 @@ def _audit(args):
         message = " ".join(str(exc).split())
         raise UsageError(f"{args.dataset}: {message}") from None
 
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    try:
+    def write(tmp):
         result.write_report(tmp, figures=not args.no_figures)
-        (tmp / "command.json").write_text(
-            json.dumps(_command_record(args, seeds, n_jobs, result), indent=1) + "\n"
+        # the report's run time is the wall time of the whole command
+        wall = time.perf_counter() - args._start
+        report = tmp / "report.md"
+        report.write_text(
+            report.read_text(encoding="utf-8").replace(
+                run_time_line(result.elapsed), run_time_line(wall, command=True)
+            ),
+            encoding="utf-8",
         )
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        record = _command_record(args, seeds, n_jobs, result)
+        record["elapsed_s"] = round(wall, 3)
+        record["run_audit_s"] = round(result.elapsed, 3)
+        (tmp / "command.json").write_text(json.dumps(record, indent=1) + "\n")
+
+    write_folder(out, write)
     if not args.quiet:
         print(f"report written to {out / 'report.md'}", file=sys.stderr)
     return 0
@@ -442,6 +595,7 @@ def main(argv=None):
     >>> main(["audit", "--seeds", "0"])  # the message goes to stderr
     2
     """
+    start = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser()
     try:
@@ -452,11 +606,15 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return 2
     args._argv = argv[1:]
+    args._start = start
+    prog = f"sksoft {args.command}"
     try:
+        if args.command == "evaluate":
+            return evaluation._run_command(args, prog)
         return _audit(args)
-    except UsageError as exc:
-        print(f"sksoft audit: error: {exc}", file=sys.stderr)
+    except (UsageError, FolderError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("sksoft audit: interrupted; nothing written", file=sys.stderr)
+        print(f"{prog}: interrupted; nothing written", file=sys.stderr)
         return 130

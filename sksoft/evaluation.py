@@ -12,11 +12,14 @@ import argparse
 import math
 import numbers
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .audit._plots import _figure_grid
+from .audit._report import _md_table, fmt, pct
 from .metrics import (
     ReliabilityDisplay,
     distribution_calibration_error,
@@ -27,6 +30,7 @@ from .metrics import (
 from .metrics._soft import TIE_CONVENTIONS, _ranking_match, _top1
 from .sources import apply_temperature
 from .targets import check_probabilities, check_soft_targets, hard_sample_mask
+from .utils._folders import check_out_folder, write_folder
 from .utils._sklearn_compat import Interval, StrOptions, validate_params
 
 __all__ = ["EvaluationResult", "evaluate_main", "evaluate_predictions"]
@@ -140,6 +144,8 @@ def _check_model_probs(probs):
         arrays = []
         for i, seed in enumerate(seeds):
             label = f"probs[{name!r}]" + (f"[{i}]" if len(seeds) > 1 else "")
+            if isinstance(seed, (str, os.PathLike)):  # errors name the file
+                label += f" (file {os.fspath(seed)})"
             arr = np.asarray(_as_input(seed))
             if arr.dtype.kind not in "biuf":
                 raise ValueError(f"{label} must be numeric; got dtype {arr.dtype}.")
@@ -204,8 +210,11 @@ def _check_inputs(probs, counts, soft_labels, gold, classes):
             )
     if (counts is None) == (soft_labels is None):
         raise ValueError("pass exactly one of counts and soft_labels (human labels).")
-    raw = _as_input(counts if counts is not None else soft_labels)
+    given = counts if counts is not None else soft_labels
+    raw = _as_input(given)
     label = "counts" if counts is not None else "soft_labels"
+    if isinstance(given, (str, os.PathLike)):  # errors name the file
+        label += f" (file {os.fspath(given)})"
     raw = np.asarray(raw)
     if raw.ndim != 2:
         raise ValueError(
@@ -771,25 +780,20 @@ def evaluate_predictions(
 
 
 def _fmt(x):
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{x:.3f}"
-
-
-def _md_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    """The audit report's number format (:func:`sksoft.audit._report.fmt`),
+    except that an infinite value stays ``inf`` (a KL divergence where a model
+    gives probability 0 to a class humans chose)."""
+    if x is not None and math.isinf(float(x)):
+        return "inf" if x > 0 else "-inf"
+    return fmt(x)
 
 
 def _reliability_figures(result, path):
-    """One figure per model: all samples vs hard samples, human reference."""
-    import matplotlib
+    """One figure per model: all samples vs hard samples, human reference.
 
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
-        matplotlib.use("Agg")  # writing files only; never open a window
-    import matplotlib.pyplot as plt
-
+    Drawn on the audit's figure helper (a matplotlib ``Figure`` without
+    pyplot: no global backend state, headless).
+    """
     files = []
     n_bins = result.settings["n_bins"]
     for i, name in enumerate(result.models):
@@ -797,19 +801,73 @@ def _reliability_figures(result, path):
         p = np.concatenate(arrays)  # seeds stacked: every seed's predictions
         human = np.tile(result.human, (len(arrays), 1))
         mask = np.tile(result.hard_mask, len(arrays))
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+        fig, axes = _figure_grid(2, 2, (5.6, 4.4))
         ReliabilityDisplay.from_predictions(
-            human, p, mask=mask, n_bins=n_bins, name=name, ax=axes
+            human, p, mask=mask, n_bins=n_bins, name=name, ax=axes[0]
         )
+        axes[0, 0].set_title(f"{name}: all items, vs human soft labels")
+        axes[0, 1].set_title(f"{name}: hard items, vs human soft labels")
+        seeds = f"; {len(arrays)} seeds' predictions pooled" if len(arrays) > 1 else ""
         fig.suptitle(
-            f"{name}: all vs hard samples, reference = human soft labels"
-            + (f" ({len(arrays)} seeds stacked)" if len(arrays) > 1 else "")
+            f"Reliability of {name} (hard = top {pct(result.hard_fraction)} "
+            f"human-label entropy, ties included: {pct(result.hard_share)} of the "
+            f"items{seeds})"
         )
+        fig.tight_layout(rect=(0, 0, 1, 0.94), w_pad=3.0)
         fname = f"reliability_{i:02d}.png"
-        fig.savefig(os.path.join(path, fname), dpi=110, bbox_inches="tight")
-        plt.close(fig)
+        fig.savefig(os.path.join(path, fname), dpi=90)
         files.append((name, fname))
     return files
+
+
+def _temperature_text(value):
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_temperature_text(v) for v in value) + "]"
+    return _fmt(value)
+
+
+def _provenance_table(result):
+    """The provenance as the audit report writes it: an item | value table."""
+    st = result.settings
+    classes = f" ({', '.join(map(str, result.classes))})" if result.classes else ""
+    n_hard = int(result.hard_mask.sum())
+    rows = [
+        ("samples / classes", f"{result.n_samples} / {result.n_classes}{classes}"),
+        ("labels", f"human (given as {st['human_labels']})"),
+        (
+            "gold labels",
+            "given" if st["gold"] else "not given (no `*_vs_gold` metric)",
+        ),
+        (
+            "models (seeds)",
+            ", ".join(f"{m} ({result.n_seeds[m]})" for m in result.models),
+        ),
+        (
+            "samples / hard samples",
+            f"{result.n_samples} / {n_hard} (hard = the "
+            f"{pct(result.hard_fraction)} with the highest entropy of the human "
+            f"soft labels, ties included: actual share {result.hard_share:.3f})",
+        ),
+        (
+            "tie rule (top-1 agreement, RankCS) / ECE bins",
+            f"`{st['ties']}` / {st['n_bins']} uniform",
+        ),
+        (
+            "temperature asked / applied",
+            f"{st['temperature']!r} / "
+            + ", ".join(
+                f"{m}: {_temperature_text(t)}" for m, t in result.temperatures.items()
+            ),
+        ),
+        (
+            "intervals",
+            f"{100 * st['confidence_level']:g}% percentile bootstrap over items, "
+            f"{st['n_bootstrap']} resamples, random_state={st['random_state']}",
+        ),
+    ]
+    return _md_table(["item", "value"], rows)
 
 
 def _write_report(result, path):
@@ -830,21 +888,7 @@ def _write_report(result, path):
         "",
         "## Provenance",
         "",
-        f"- items: {result.n_samples}, classes: {result.n_classes}"
-        + (f" ({', '.join(map(str, result.classes))})" if result.classes else ""),
-        f"- human labels given as {st['human_labels']}; gold labels: "
-        + ("given" if st["gold"] else "not given (no `*_vs_gold` metric)"),
-        "- models: "
-        + ", ".join(f"{m} ({result.n_seeds[m]} seed(s))" for m in result.models),
-        f"- hard samples: the {result.hard_fraction:g} share with the highest "
-        f"human entropy, ties at the cut included: actual share "
-        f"{result.hard_share:.3f} ({int(result.hard_mask.sum())} items)",
-        f"- tie convention of top-1 agreement and RankCS: `{st['ties']}`; ECE "
-        f"bins: {st['n_bins']} uniform",
-        f"- temperature: {st['temperature']!r}; applied: "
-        + ", ".join(f"{m}: {t!r}" for m, t in result.temperatures.items()),
-        f"- intervals: {level} percentile bootstrap over items, "
-        f"{st['n_bootstrap']} resamples, random_state={st['random_state']}",
+        _provenance_table(result),
         "",
         "## What the intervals cover",
         "",
@@ -912,15 +956,33 @@ def _write_report(result, path):
 
 # ------------------------------------------------------------------- CLI
 
+#: the ``--help`` epilog of ``python -m sksoft evaluate``: the file formats
+FILE_FORMATS = """\
+files (every file has the same n rows, one per item, in the same order):
+  --probs NAME=PATH[,PATH...]  one model's predicted probabilities, (n, K):
+        a .npy (numpy.save) 2-D float array, or a .csv with one row per item
+        and one column per class (an optional header row is skipped); rows
+        are probabilities (>= 0, summing to 1), columns in class order.
+        Several paths are the model's seeds (pooled and compared); repeat
+        --probs for more models (compared pairwise).
+  --counts PATH  human vote counts (n, K), non-negative, at least one vote
+        per row; OR --soft-labels PATH  human label distributions (n, K),
+        rows summing to 1. Same formats as --probs.
+  --gold PATH  optional gold labels (n,), .npy or a one-column .csv: column
+        positions 0..K-1, or class names listed in --classes.
+writes to --out: report.md, results.csv, differences.csv and one
+  reliability_NN.png per model (all vs hard samples, human soft labels).
+"""
+
 
 def _parse_probs(specs):
     probs = {}
     for spec in specs:
         name, sep, paths = spec.partition("=")
         if not sep or not name or not paths:
-            raise ValueError(f"--probs expects name=path[,path...]; got {spec!r}.")
+            raise ValueError(f"--probs expects NAME=PATH[,PATH...]; got {spec!r}.")
         if name in probs:
-            raise ValueError(f"model {name!r} is given twice.")
+            raise ValueError(f"--probs names model {name!r} twice.")
         files = [p for p in paths.split(",") if p]
         probs[name] = files if len(files) > 1 else files[0]
     return probs
@@ -935,13 +997,21 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def _parser():
     p = _OneLineParser(
-        prog="python -m sksoft evaluate",
-        description=(
-            "Evaluate given predicted probabilities against human labels (and "
-            "gold labels) and write a report folder."
-        ),
+        prog="sksoft evaluate",
+        description=DESCRIPTION,
+        epilog=FILE_FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return _add_arguments(p)
+
+
+#: the description of ``python -m sksoft evaluate``
+DESCRIPTION = (
+    "Evaluate given predicted probabilities (of models trained anywhere) "
+    "against human labels, and gold labels if given: every metric named by its "
+    "reference, on all, hard and easy items, with bootstrap intervals over "
+    "items; writes a report folder to --out."
+)
 
 
 def _add_arguments(p):
@@ -951,27 +1021,149 @@ def _add_arguments(p):
         action="append",
         required=True,
         metavar="NAME=PATH[,PATH...]",
-        help="a model's probabilities (.npy/.csv); several paths are its seeds",
+        help="a model's probabilities (.npy/.csv); several paths are its seeds; "
+        "repeat for more models",
     )
     human = p.add_mutually_exclusive_group(required=True)
-    human.add_argument("--counts", help="human vote counts (.npy/.csv)")
-    human.add_argument("--soft-labels", help="human soft labels (.npy/.csv)")
-    p.add_argument("--gold", help="gold labels (.npy/.csv, one per item)")
-    p.add_argument("--classes", help="comma-separated class names, column order")
-    p.add_argument("--hard-fraction", type=float, default=0.2)
-    p.add_argument("--n-bins", type=int, default=15)
-    p.add_argument("--ties", choices=TIE_CONVENTIONS, default="sksoft")
-    p.add_argument(
-        "--temperature", default=None, help="a temperature > 0 or 'fit' (cross-fitted)"
+    human.add_argument("--counts", metavar="PATH", help="human vote counts (.npy/.csv)")
+    human.add_argument(
+        "--soft-labels", metavar="PATH", help="human soft labels (.npy/.csv)"
     )
-    p.add_argument("--n-bootstrap", type=int, default=1000)
-    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument(
+        "--gold", metavar="PATH", help="gold labels (.npy/.csv, one per item)"
+    )
+    p.add_argument("--classes", help="comma-separated class names, in the column order")
+    p.add_argument(
+        "--hard-fraction",
+        type=float,
+        default=0.2,
+        help="share of items with the highest human-label entropy counted as "
+        "hard, ties included (0.2)",
+    )
+    p.add_argument(
+        "--n-bins",
+        type=int,
+        default=15,
+        help="uniform confidence bins of the ECEs (15)",
+    )
+    p.add_argument(
+        "--ties",
+        choices=TIE_CONVENTIONS,
+        default="sksoft",
+        help="tie rule of top-1 agreement and RankCS (sksoft; baan2022: the "
+        "published code's)",
+    )
+    p.add_argument(
+        "--temperature",
+        default=None,
+        help="also evaluate each model scaled by a temperature > 0, or 'fit' "
+        "(fitted against the human labels, cross-fitted over 5 folds)",
+    )
+    p.add_argument(
+        "--n-bootstrap",
+        type=int,
+        default=1000,
+        help="bootstrap resamples of the items for the intervals (1000; 0: none)",
+    )
+    p.add_argument(
+        "--random-state", type=int, default=0, help="seed of the resampling (0)"
+    )
     p.add_argument("--out", required=True, help="report folder")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out folder"
+    )
     return p
+
+
+def _check_options(args):
+    """The option checks that need no file, in the command's terms."""
+    if not 0.0 < args.hard_fraction < 1.0:
+        raise ValueError("--hard-fraction must be in (0, 1)")
+    if args.n_bins < 1:
+        raise ValueError("--n-bins must be at least 1")
+    if args.n_bootstrap < 0:
+        raise ValueError("--n-bootstrap must be at least 0")
+    temperature = args.temperature
+    if temperature is not None and temperature != "fit":
+        try:
+            temperature = float(temperature)
+        except ValueError:
+            temperature = math.nan
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(
+                f"--temperature must be a number > 0 or 'fit'; got {args.temperature!r}"
+            )
+    classes = None
+    if args.classes is not None:
+        classes = [c.strip() for c in args.classes.split(",")]
+        if not all(classes):
+            raise ValueError(f"--classes has an empty name: {args.classes!r}")
+    return temperature, classes, check_out_folder(args.out, args.overwrite)
+
+
+#: the function's words for its arguments, and the command's words for them
+_CLI_TERMS = (
+    ("pass counts=True", "pass the file with --counts"),
+    ("pass classes", "pass --classes"),
+    ("soft_labels (file", "--soft-labels (file"),
+    ("counts (file", "--counts (file"),
+)
+
+
+def _cli_terms(exc):
+    """An error of :func:`evaluate_predictions` in the command's terms, one line.
+
+    ``probs['m'][1] (file p.npy)`` becomes ``--probs m, seed 1 (file p.npy)``;
+    hints naming a function argument name the option instead.
+    """
+    msg = " ".join(str(exc).split())
+    for library, command in _CLI_TERMS:
+        msg = msg.replace(library, command)
+    return re.sub(
+        r"probs\[(['\"])(.*?)\1\](?:\[(\d+)\])?",
+        lambda m: f"--probs {m[2]}" + (f", seed {m[3]}" if m[3] else ""),
+        msg,
+    )
+
+
+def _run_command(args, prog="sksoft evaluate"):
+    """Run the parsed ``evaluate`` command: the exit status, 0 or 2.
+
+    Bad options, unreadable or inconsistent files: one line on stderr, exit
+    code 2, nothing written. The report is written into a new folder next to
+    ``--out`` and moved into place when complete.
+    """
+    import sys
+
+    try:
+        temperature, classes, out = _check_options(args)
+        result = evaluate_predictions(
+            _parse_probs(args.probs),
+            counts=args.counts,
+            soft_labels=args.soft_labels,
+            gold=args.gold,
+            classes=classes,
+            hard_fraction=args.hard_fraction,
+            n_bins=args.n_bins,
+            ties=args.ties,
+            temperature=temperature,
+            n_bootstrap=args.n_bootstrap,
+            random_state=args.random_state,
+        )
+        write_folder(out, result.write_report)
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"{prog}: error: {_cli_terms(exc)}", file=sys.stderr)
+        return 2
+    print(f"{prog}: report written to {out / 'report.md'}", file=sys.stderr)
+    return 0
 
 
 def evaluate_main(argv=None):
     """Command-line entry of ``python -m sksoft evaluate``.
+
+    The same command as ``python -m sksoft evaluate`` (:func:`sksoft.cli.main`
+    with ``"evaluate"`` first), for callers that hold only the evaluate
+    arguments.
 
     Parameters
     ----------
@@ -981,7 +1173,8 @@ def evaluate_main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on bad input (a one-line error on stderr).
+        0 on success, 2 on bad input (a one-line error on stderr, nothing
+        written).
 
     Examples
     --------
@@ -994,45 +1187,14 @@ def evaluate_main(argv=None):
     >>> np.save(os.path.join(d, "c.npy"), rng.multinomial(5, [0.5, 0.3, 0.2], 60))
     >>> evaluate_main(["--probs", "m=" + os.path.join(d, "p.npy"), "--counts",
     ...                os.path.join(d, "c.npy"), "--n-bootstrap", "20",
-    ...                "--out", os.path.join(d, "report")])  # doctest: +ELLIPSIS
-    sksoft evaluate: report written to ...
+    ...                "--out", os.path.join(d, "report")])
     0
     >>> sorted(os.listdir(os.path.join(d, "report")))[:3]
     ['differences.csv', 'reliability_00.png', 'report.md']
     """
-    import sys
-
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse printed its usage line
+    except SystemExit as exc:  # argparse printed its one line (or --help)
         return 0 if exc.code == 0 else 2
-    try:
-        temperature = args.temperature
-        if temperature is not None and temperature != "fit":
-            try:
-                temperature = float(temperature)
-            except ValueError:
-                raise ValueError(
-                    f"--temperature must be a number > 0 or 'fit'; got {temperature!r}."
-                )
-        result = evaluate_predictions(
-            _parse_probs(args.probs),
-            counts=args.counts,
-            soft_labels=args.soft_labels,
-            gold=args.gold,
-            classes=None if args.classes is None else args.classes.split(","),
-            hard_fraction=args.hard_fraction,
-            n_bins=args.n_bins,
-            ties=args.ties,
-            temperature=temperature,
-            n_bootstrap=args.n_bootstrap,
-            random_state=args.random_state,
-        )
-        result.write_report(args.out)
-    except (ValueError, TypeError, OSError) as exc:
-        msg = " ".join(str(exc).split())
-        print(f"sksoft evaluate: error: {msg}", file=sys.stderr)
-        return 2
-    print(f"sksoft evaluate: report written to {args.out}")
-    return 0
+    return _run_command(args)

@@ -347,6 +347,8 @@ def test_missing_real_data_is_a_one_line_error(tmp_path, capsys, dataset):
         capsys,
     )
     _assert_one_line_error(code, err, f"cannot load {dataset}")
+    # the command's options, not the loader's parameters
+    assert "--offline" in err and "download_if_missing" not in err
     assert not out.exists()
 
 
@@ -515,7 +517,10 @@ def test_cv_and_arm_without_gold_in_the_list(tmp_path, capsys):
     header = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
     assert header["arms"] == ["gold", "human_soft"]
     assert len(header["folds"]) == 2 and len(header["test_index"]) == 120
-    assert "out-of-fold predictions, 2 folds" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "out-of-fold predictions, 2 folds" in md
+    # a cross-validated report says so, and never "one fixed split"
+    assert "cross-validated" in md and "fixed split" not in md
 
 
 @pytest.mark.parametrize("cv", [None, "3"])
@@ -564,3 +569,493 @@ def test_mnist_panel_majority_rarely_differs_from_gold(mnist_dir):
     assert "panel" in data["provenance"]
     # the panel still disagrees on some images (not a copy of the gold labels)
     assert 0.02 < np.mean(counts.max(1) < 6) < 0.2
+
+
+# ---------------------------------------------------------------- issue 12 item 4
+
+
+def test_object_array_npz_is_one_line_exit_2_no_traceback(tmp_path, user_data):
+    X, gold, counts = user_data
+    path = tmp_path / "objects.npz"
+    np.savez(path, data=X.astype(object), target=gold, counts=counts)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sksoft", "audit", "--dataset", str(path)]
+        + ["--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "objects.npz: key 'data' holds Python objects" in lines[0]
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("key", ["counts", "target", "classes"])
+def test_object_array_in_any_key_is_a_one_line_error(tmp_path, user_data, capsys, key):
+    X, gold, counts = user_data
+    arrays = dict(data=X, target=gold, counts=counts, classes=np.arange(3))
+    arrays[key] = arrays[key].astype(object)
+    path = _write_npz(tmp_path / "o.npz", **arrays)
+    code, _, err = _run(
+        ["audit", "--dataset", path, "--out", str(tmp_path / "r")], capsys
+    )
+    _assert_one_line_error(code, err, f"key {key!r} holds Python objects")
+
+
+def test_single_array_file_named_npz(tmp_path, capsys):
+    path = tmp_path / "one.npz"
+    with open(path, "wb") as fh:
+        np.save(fh, np.zeros((5, 2)))
+    code, _, err = _run(["audit", "--dataset", str(path)], capsys)
+    _assert_one_line_error(code, err, "is a single array, not a .npz archive")
+
+
+def test_nan_and_inf_name_the_file_and_row(tmp_path, user_data, capsys):
+    X, gold, counts = user_data
+    Xn = X.copy()
+    Xn[7, 2] = np.nan
+    path = _write_npz(tmp_path / "nan.npz", data=Xn, target=gold, counts=counts)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(code, err, "nan.npz: 'data' index 7 is nan")
+
+    soft = counts / counts.sum(1, keepdims=True)
+    soft[11, 0] = np.inf
+    path = _write_npz(tmp_path / "inf.npz", data=X, target=gold, soft_target=soft)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(
+        code, err, "inf.npz: 'soft_target' contains NaN or infinity (first at index 11"
+    )
+
+    csv_path = tmp_path / "inf.csv"
+    csv_path.write_text(
+        "f1,f2,target,soft_a,soft_b\n1,2,a,0.5,0.5\n3,4,b,0.5,0.5\n5,inf,a,1,0\n"
+    )
+    code, _, err = _run(["audit", "--dataset", str(csv_path)], capsys)
+    # row 4 of the file: the header is row 1, as in the reader's other messages
+    _assert_one_line_error(code, err, "inf.csv: feature column 'f2' row 4 is inf")
+    csv_path.write_text("f1,target,count_a,count_b\n1,a,3,2\n2,b,nan,4\n")
+    code, _, err = _run(["audit", "--dataset", str(csv_path)], capsys)
+    _assert_one_line_error(
+        code, err, "the count_<class> columns contain NaN or infinity (first at row 3"
+    )
+
+
+def test_label_errors_speak_the_files_terms(tmp_path, user_data, capsys):
+    X, gold, counts = user_data
+    # vote counts stored as soft labels: the hint names the file's key, not an
+    # argument of a Python function
+    path = _write_npz(tmp_path / "s.npz", data=X, target=gold, soft_target=counts)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(code, err, "save them under the key 'counts'")
+    assert "counts=True" not in err
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text("f1,target,soft_a,soft_b\n1,a,3,2\n2,b,1,4\n")
+    code, _, err = _run(["audit", "--dataset", str(csv_path)], capsys)
+    _assert_one_line_error(code, err, "name the columns count_<class>")
+    assert "counts=True" not in err and "row 2 sums to 5" in err
+    zero = counts.copy()
+    zero[4] = 0
+    path = _write_npz(tmp_path / "z.npz", data=X, target=gold, counts=zero)
+    code, _, err = _run(["audit", "--dataset", path], capsys)
+    _assert_one_line_error(code, err, "z.npz: 'counts' index 4 has no votes")
+    assert "prior" not in err
+
+
+def test_teacher_arm_named_when_it_cannot_split_tiny_data(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 12  # 8 training rows: fewer than 5 per class for the teacher's folds
+    gold = np.arange(n) % 3
+    counts = rng.multinomial(5, [0.4, 0.3, 0.3], size=n)
+    path = _write_npz(
+        tmp_path / "tiny.npz", data=rng.normal(size=(n, 3)), target=gold, counts=counts
+    )
+    code, _, err = _run(
+        ["audit", "--dataset", path, "--seeds", "1", "--epochs", "1", "--n-jobs", "1"]
+        + ["--out", str(tmp_path / "r")],
+        capsys,
+    )
+    _assert_one_line_error(code, err, "the 'teacher' arm cannot cross-fit its teacher")
+    assert "leave 'teacher' out of the arms" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_output_folder_follows_the_umask(tmp_path, capsys, umask):
+    out = tmp_path / "r"
+    old = os.umask(umask)
+    try:
+        code, _, err = _run(
+            ["audit", "--arms", "gold,human_soft", "--seeds", "1", "--epochs", "1"]
+            + ["--max-samples", "60", "--n-jobs", "1", "--no-figures", "--quiet"]
+            + ["--out", str(out)],
+            capsys,
+        )
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (out / "report.md").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------- issue 12 item 11
+
+
+def test_version(capsys):
+    from sksoft import __version__
+
+    code, out, err = _run(["--version"], capsys)
+    assert code == 0 and out.strip() == f"sksoft {__version__}" and err == ""
+
+
+def test_seed_lists():
+    from sksoft.cli import UsageError, _parse_seeds
+
+    assert _parse_seeds("3") == [0, 1, 2]  # a count, as before
+    assert _parse_seeds("7,") == [7]  # a comma makes a list: one seed
+    assert _parse_seeds("0,7,9") == [0, 7, 9]
+    assert _parse_seeds("7", "seed-list") == [7]
+    with pytest.raises(UsageError, match="--seed-list lists a seed twice"):
+        _parse_seeds("3,3", "seed-list")
+    with pytest.raises(UsageError, match="--seeds lists a seed twice"):
+        _parse_seeds("2,2,")
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--model", "cnn"], "--model cnn needs images"),
+        (["--model", "bogus"], "invalid choice: 'bogus'"),
+        (["--model", "logistic", "--hidden", "8"], "not --model logistic"),
+        (["--model", "mlp", "--width", "8"], "not --model mlp"),
+        (["--width", "8"], "--width sets the cnn, but ambiguous-digits has 2-D"),
+        (["--hidden", "8,x"], "--hidden must be a width or a comma list"),
+        (["--hidden", "0"], "--hidden widths must be at least 1"),
+        (["--seeds", "3", "--seed-list", "4"], "not allowed with argument --seeds"),
+        (["--seed-list", "a"], "--seed-list must be a comma list of integers"),
+        (["--simulated-labels"], "--simulated-labels is for your own files"),
+    ],
+)
+def test_model_and_seed_option_errors(tmp_path, capsys, args, match):
+    out = tmp_path / "r"
+    code, _, err = _run(
+        ["audit", *args, "--max-samples", "60", "--out", str(out)], capsys
+    )
+    _assert_one_line_error(code, err, match)
+    assert not out.exists()
+
+
+QUICK = ["--epochs", "1", "--n-jobs", "1", "--quiet", "--no-figures"]
+
+
+def _header(out):
+    return json.loads((out / "runs.jsonl").read_text().splitlines()[0])
+
+
+def test_one_seed_logistic_model_and_wall_run_time(tmp_path, capsys):
+    import re
+    import time
+
+    out = tmp_path / "r"
+    start = time.perf_counter()
+    code, _, err = _run(
+        ["audit", "--arms", "gold,human_soft", "--max-samples", "80", "--seeds", "7,"]
+        + ["--model", "logistic", *QUICK, "--out", str(out)],
+        capsys,
+    )
+    wall = time.perf_counter() - start
+    assert code == 0, err
+    header = _header(out)
+    assert header["seeds"] == [7]
+    assert "no hidden layer" in header["params"]["estimator"]
+    md = (out / "report.md").read_text()
+    # the report's run time is the whole command's wall time, not run_audit's
+    seconds = float(
+        re.search(r"Run time: ([0-9.]+) s \(wall clock of the whole", md)[1]
+    )
+    command = json.loads((out / "command.json").read_text())
+    assert abs(seconds - command["elapsed_s"]) <= 0.051
+    assert wall - 0.5 <= seconds <= wall + 0.05
+    assert command["run_audit_s"] < command["elapsed_s"]
+    assert command["settings"]["model"] == "logistic"
+
+
+def test_logistic_is_softmax_regression_and_hidden_sizes():
+    from torch import nn
+
+    from sksoft.audit import default_estimator
+
+    X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    y = np.arange(30) % 3
+    est = default_estimator(X, 3, max_epochs=1, model="logistic").fit(X, y)
+    linear = [m for m in est[-1].module_.modules() if isinstance(m, nn.Linear)]
+    assert len(linear) == 1  # one affine map: softmax regression
+    assert (linear[0].in_features, linear[0].out_features) == (4, 3)
+    est = default_estimator(X, 3, max_epochs=1, size=(8, 5)).fit(X, y)
+    widths = [
+        m.out_features for m in est[-1].module_.modules() if isinstance(m, nn.Linear)
+    ]
+    assert widths == [8, 5, 3]
+    with pytest.raises(ValueError, match="model 'cnn' needs images"):
+        default_estimator(X, 3, model="cnn")
+    with pytest.raises(ValueError, match="no hidden layer"):
+        default_estimator(X, 3, model="logistic", size=4)
+
+
+@pytest.fixture
+def image_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 60
+    gold = np.arange(n) % 2
+    images = rng.random((n, 8, 8)) + gold[:, None, None]
+    counts = np.stack([rng.multinomial(4, [0.7, 0.3][:: 1 - 2 * g]) for g in gold])
+    return _write_npz(tmp_path / "img.npz", data=images, target=gold, counts=counts)
+
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        (["--width", "4"], "SmallCNN(width=4)"),
+        (["--model", "mlp", "--hidden", "6"], "FlattenImages() -> StandardScaler()"),
+    ],
+)
+def test_models_on_images(tmp_path, capsys, image_npz, model, expected):
+    out = tmp_path / "r"
+    code, _, err = _run(
+        ["audit", "--dataset", image_npz, "--arms", "gold,human_soft", "--seeds", "1"]
+        + [*model, *QUICK, "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, err
+    header = _header(out)
+    assert expected in header["params"]["estimator"]
+    run = json.loads((out / "runs.jsonl").read_text().splitlines()[1])
+    assert run["dynamics"][0] is not None  # the recorder sits in the pipeline's net
+
+
+def test_hidden_on_images_needs_model_mlp(tmp_path, capsys, image_npz):
+    code, _, err = _run(["audit", "--dataset", image_npz, "--hidden", "8"], capsys)
+    _assert_one_line_error(
+        code, err, "has images (default --model cnn): add --model mlp"
+    )
+
+
+def _simulated_report(tmp_path, capsys, dataset, *extra):
+    out = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
+    code, _, err = _run(
+        ["audit", "--dataset", dataset, "--arms", "gold,human_soft", "--seeds", "1"]
+        + [*extra, *QUICK, "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, err
+    return _header(out)["provenance"]["labels"], (out / "report.md").read_text()
+
+
+def test_simulated_labels_flag_option_npz_key_and_csv_comment(
+    tmp_path, capsys, user_data
+):
+    X, gold, counts = user_data
+    plain = _write_npz(tmp_path / "plain.npz", data=X, target=gold, counts=counts)
+    labels, md = _simulated_report(tmp_path, capsys, plain)
+    assert labels.startswith("human") and "simulated" not in md.lower()
+    labels, md = _simulated_report(tmp_path, capsys, plain, "--simulated-labels")
+    assert labels.startswith("simulated")
+    assert "The human labels in this audit are simulated" in md
+    keyed = _write_npz(
+        tmp_path / "keyed.npz",
+        data=X,
+        target=gold,
+        counts=counts,
+        simulated="Dirichlet draws around gold",
+    )
+    labels, md = _simulated_report(tmp_path, capsys, keyed)
+    assert labels.startswith("simulated") and "Dirichlet draws around gold" in labels
+    off = _write_npz(
+        tmp_path / "off.npz", data=X, target=gold, counts=counts, simulated=False
+    )
+    labels, _ = _simulated_report(tmp_path, capsys, off)
+    assert labels.startswith("human")
+    path = tmp_path / "sim.csv"
+    with open(path, "w", newline="") as fh:
+        fh.write("# made by a script\n# simulated: five noisy observers\n")
+        w = csv.writer(fh)
+        w.writerow(["f1", "f2", "f3", "f4", "target", "count_0", "count_1", "count_2"])
+        for x, g, c in zip(X, gold, counts):
+            w.writerow([*x, g, *c])
+    labels, md = _simulated_report(tmp_path, capsys, str(path))
+    assert labels.startswith("simulated") and "five noisy observers" in labels
+    assert "The human labels in this audit are simulated" in md
+    # comment lines count in the rows an error names
+    path.write_text("# simulated\nf1,target,count_0,count_1\n1,0,1,1\nx,1,0,2\n")
+    code, _, err = _run(["audit", "--dataset", str(path)], capsys)
+    _assert_one_line_error(code, err, "feature column 'f1' row 4 is not a number")
+    bad = _write_npz(
+        tmp_path / "bad.npz", data=X, target=gold, counts=counts, simulated=3
+    )
+    code, _, err = _run(["audit", "--dataset", bad], capsys)
+    _assert_one_line_error(code, err, "key 'simulated' must be True, False or a text")
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+@pytest.fixture
+def predictions(tmp_path):
+    """Files of two models (one with two seeds), human counts and gold labels."""
+    rng = np.random.default_rng(0)
+    n, k = 90, 3
+    gold = np.arange(n) % k
+    counts = np.stack([rng.multinomial(6, np.roll([0.6, 0.3, 0.1], g)) for g in gold])
+    sharp = [rng.dirichlet(np.roll([8.0, 2.0, 1.0], g)) for g in gold]
+    files = {"counts": tmp_path / "votes.csv", "gold": tmp_path / "gold.npy"}
+    np.savetxt(files["counts"], counts, delimiter=",", fmt="%d")
+    np.save(files["gold"], gold)
+    probs = {"flat": [rng.dirichlet(np.ones(k), size=n)], "sharp": []}
+    np.save(tmp_path / "flat.npy", probs["flat"][0])
+    for s in range(2):
+        p = np.array(sharp) ** (1 + s)
+        p /= p.sum(1, keepdims=True)
+        probs["sharp"].append(p)
+        np.savetxt(tmp_path / f"sharp{s}.csv", p, delimiter=",", header="a,b,c")
+    argv = [
+        "--probs",
+        f"flat={tmp_path / 'flat.npy'}",
+        "--probs",
+        f"sharp={tmp_path / 'sharp0.csv'},{tmp_path / 'sharp1.csv'}",
+        "--counts",
+        str(files["counts"]),
+        "--gold",
+        str(files["gold"]),
+    ]
+    return argv, probs, counts, gold
+
+
+def test_evaluate_subcommand_equals_the_function(tmp_path, capsys, predictions):
+    import pandas as pd
+
+    from sksoft import evaluate_predictions
+
+    argv, probs, counts, gold = predictions
+    out = tmp_path / "rep"
+    options = ["--ties", "baan2022", "--n-bins", "10", "--temperature", "2"]
+    options += ["--hard-fraction", "0.3", "--n-bootstrap", "40", "--random-state", "3"]
+    code, stdout, err = _run(["evaluate", *argv, *options, "--out", str(out)], capsys)
+    assert code == 0, err
+    assert stdout == "" and "report written to" in err
+    direct = evaluate_predictions(
+        {"flat": probs["flat"][0], "sharp": probs["sharp"]},
+        counts=counts,
+        gold=gold,
+        ties="baan2022",
+        n_bins=10,
+        temperature=2.0,
+        hard_fraction=0.3,
+        n_bootstrap=40,
+        random_state=3,
+    ).to_frame()
+    frame = pd.read_csv(out / "results.csv")
+    assert len(frame) == len(direct)
+    np.testing.assert_allclose(frame.value, direct.value, rtol=1e-9)
+    np.testing.assert_allclose(frame.ci_low, direct.ci_low, rtol=1e-9)
+    assert set(frame.model) == {"flat", "sharp", "flat (T=2)", "sharp (T=2)"}
+    files = sorted(p.name for p in out.iterdir())
+    assert files[:3] == ["differences.csv", "reliability_00.png", "reliability_01.png"]
+    assert _leftovers(tmp_path) == []
+    md = (out / "report.md").read_text()
+    assert "| item | value |" in md and "ties included: actual share" in md
+
+
+def test_evaluate_overwrite_replaces_the_folder(tmp_path, capsys, predictions):
+    argv, *_ = predictions
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "reliability_07.png").write_text("stale")
+    base = ["evaluate", *argv, "--n-bootstrap", "0", "--out", str(out)]
+    code, _, err = _run(base, capsys)
+    _assert_one_line_error(code, err, "exists and is not empty; pass --overwrite")
+    code, _, err = _run([*base, "--overwrite"], capsys)
+    assert code == 0, err
+    assert not (out / "reliability_07.png").exists()  # no stale file mixes in
+    assert (out / "report.md").exists() and _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (["--hard-fraction", "1.5"], "--hard-fraction must be in (0, 1)"),
+        (["--n-bins", "0"], "--n-bins must be at least 1"),
+        (["--n-bootstrap", "-1"], "--n-bootstrap must be at least 0"),
+        (["--temperature", "hot"], "--temperature must be a number > 0 or 'fit'"),
+        (["--temperature", "-2"], "--temperature must be a number > 0 or 'fit'"),
+        (["--classes", "a,,c"], "--classes has an empty name"),
+        (["--ties", "first"], "invalid choice: 'first'"),
+        (["--probs", "noequals"], "--probs expects NAME=PATH"),
+        (["--probs", "flat=x.npy"], "--probs names model 'flat' twice"),
+        (["--probs", "new=missing.npy"], "file not found: missing.npy"),
+        (["--soft-labels", "x.npy"], "not allowed with argument --counts"),
+    ],
+)
+def test_evaluate_bad_options_one_line(tmp_path, capsys, predictions, change, match):
+    argv, *_ = predictions
+    out = tmp_path / "rep"
+    code, stdout, err = _run(["evaluate", *argv, *change, "--out", str(out)], capsys)
+    _assert_one_line_error(code, err, match)
+    assert err.startswith("sksoft evaluate: error:") and stdout == ""
+    assert not out.exists()
+
+
+def test_evaluate_bad_files_name_the_file(tmp_path, capsys, predictions):
+    argv, probs, counts, _ = predictions
+    bad = probs["flat"][0].copy()
+    bad[5] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    np.save(tmp_path / "objects.npy", bad.astype(object), allow_pickle=True)
+    np.savetxt(tmp_path / "soft.csv", counts, delimiter=",", fmt="%d")
+    cases = [
+        (["--probs", f"m={tmp_path / 'nan.npy'}"], "--probs m (file "),
+        (["--probs", f"m={tmp_path / 'nan.npy'}"], "NaN"),
+        (["--probs", f"m={tmp_path / 'objects.npy'}"], "as a numeric .npy array"),
+    ]
+    for change, match in cases:
+        code, _, err = _run(["evaluate", *argv, *change, "--out", "r"], capsys)
+        _assert_one_line_error(code, err, match)
+        assert "nan.npy" in err or "objects.npy" in err
+    # vote counts given as soft labels: the hint names the option
+    soft = ["--probs", argv[1], "--soft-labels", str(tmp_path / "soft.csv")]
+    code, _, err = _run(["evaluate", *soft, "--out", "r"], capsys)
+    _assert_one_line_error(code, err, "pass the file with --counts")
+    assert "counts=True" not in err and "soft.csv" in err
+
+
+def test_evaluate_help_lists_the_file_formats(capsys):
+    code, out, _ = _run(["evaluate", "--help"], capsys)
+    assert code == 0
+    assert "files (every file has the same n rows" in out
+    assert "--probs NAME=PATH[,PATH...]" in out and "--overwrite" in out
+    code, out, _ = _run(["--help"], capsys)
+    assert code == 0 and "evaluate" in out and "audit" in out
+
+
+def test_python_m_sksoft_evaluate(tmp_path, predictions):
+    argv, *_ = predictions
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    out = tmp_path / "rep"
+    cmd = [sys.executable, "-m", "sksoft", "evaluate", *argv, "--n-bootstrap", "20"]
+    proc = subprocess.run(
+        [*cmd, "--out", str(out)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and (out / "report.md").exists()
+    proc = subprocess.run(
+        [*cmd, "--hard-fraction", "2", "--out", str(tmp_path / "bad")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert not (tmp_path / "bad").exists()

@@ -38,11 +38,14 @@ __all__ = [
 #: the supervision arms, in report order (those of :mod:`sksoft.sources`)
 ARMS = ARM_NAMES
 
-# torch-backed names load on first access (PEP 562)
+# torch-backed names load on first access (PEP 562); the last two serve the
+# command (``--model``) and are not in ``__all__``
 _LAZY = {
     "SmallCNN": "._estimators",
     "default_estimator": "._estimators",
     "run_audit": "._run",
+    "as_model_input": "._run",
+    "default_max_epochs": "._estimators",
 }
 
 

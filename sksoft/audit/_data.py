@@ -1,10 +1,12 @@
 """Data for the audit command: built-in data sets and user files (private).
 
 :func:`load_audit_data` returns ``X``, the gold labels, the human labels and the
-provenance the report states. The readers check only what reading a file and
-subsampling its rows need (its keys or columns, numbers, equal row counts);
-the data themselves (values, classes, gold labels against the classes) are
-checked once, by :func:`sksoft.audit.run_audit`.
+provenance the report states. The readers check what reading a file and
+subsampling its rows need (its keys or columns, numbers, equal row counts) and
+the numbers they read (finite features, valid human labels), so that an error
+names the file's key or column and row in the command's terms; classes and
+gold labels against the classes are checked by :func:`sksoft.audit.run_audit`
+(which checks the values again, in the library's terms, for API users).
 
 A new built-in data set is a loader in :mod:`sksoft.datasets`, a branch of
 :func:`_load_builtin` here and its name in :data:`DATASETS` (the command's
@@ -17,10 +19,14 @@ only the arms that need no gold label run), ``counts`` (human votes ``(n, K)``)
 **or** ``soft_target`` (human label distributions), and optionally ``classes``
 (the ``K`` class labels in column order); or a ``.csv`` with a header row, a
 ``target`` column, ``count_<class>`` **or** ``soft_<class>`` columns, and every
-other column a numeric feature.
+other column a numeric feature. Simulated human labels are flagged by an
+``.npz`` key ``simulated`` (True, or a text saying how) or a line
+``# simulated: how`` before the ``.csv`` header (other ``#`` lines there are
+comments), or by the command's ``--simulated-labels``.
 """
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +36,39 @@ from sklearn.svm import SVC
 
 from .. import datasets
 from ..sources import simulate_noisy_observer_panel
+from ..targets import check_soft_targets
 
 #: the built-in data sets of ``--dataset``
 DATASETS = ("ambiguous-digits", "mnist", "cifar10h")
 
+#: the estimator families of ``--model``, built by
+#: :func:`sksoft.audit.default_estimator` (here, so the command needs no torch)
+MODELS = ("mlp", "logistic", "cnn")
+
 
 class UsageError(ValueError):
     """A bad argument or bad data: the command reports it in one line, exit 2."""
+
+
+#: the library's words for a loader's options, and the command's words for them
+_CLI_TERMS = (
+    ("and download_if_missing=False", "and --offline forbids downloading"),
+    ("or call again with download_if_missing=True", "or run again without --offline"),
+    ("(or pass data_home)", "(or point --data-home to the folder holding it)"),
+    ("pass data_home", "pass --data-home"),
+)
+
+
+def cli_terms(message):
+    """A loader's message in the command's terms, on one line.
+
+    The loaders speak of their parameters (``download_if_missing``,
+    ``data_home``); the command user knows ``--offline`` and ``--data-home``.
+    """
+    message = " ".join(str(message).split())
+    for library, command in _CLI_TERMS:
+        message = message.replace(library, command)
+    return message
 
 
 def _provenance_from_bunch(bunch, name, labels, default_licence):
@@ -173,47 +205,106 @@ def _as_classes(names):
         return np.array(names)
 
 
+def _npz_array(npz, path, key):
+    """One array of an open ``.npz``; object arrays are refused (no pickle)."""
+    try:
+        return npz[key]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise UsageError(
+                f"{path}: key {key!r} holds Python objects (dtype object), which "
+                "are not loaded (unpickling can run code); save it as a numeric "
+                "or string array, e.g. np.asarray(values, dtype=float)"
+            ) from None
+        raise UsageError(f"{path}: cannot read key {key!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt member is bad data
+        raise UsageError(f"{path}: cannot read key {key!r}: {exc}") from None
+
+
 def _read_npz(path):
     try:
         npz = np.load(path, allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad data
-        raise UsageError(f"cannot read {path}: {exc}") from None
+        raise UsageError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise UsageError(
+            f"{path} is a single array, not a .npz archive of named arrays "
+            "(save it with numpy.savez(path, data=..., target=..., counts=...))"
+        )
     with npz:
         keys = set(npz.files)
         if "data" not in keys:
             raise UsageError(
                 f"{path} has no 'data' key (features); keys found: {sorted(keys)}"
             )
-        X = npz["data"]
-        gold = npz["target"] if "target" in keys else None
+        X = _npz_array(npz, path, "data")
+        gold = _npz_array(npz, path, "target") if "target" in keys else None
         if "counts" in keys and "soft_target" in keys:
             raise UsageError(f"{path} has both 'counts' and 'soft_target'; keep one")
         if "counts" in keys:
-            human, counts = npz["counts"], True
+            human, counts = _npz_array(npz, path, "counts"), True
         elif "soft_target" in keys:
-            human, counts = npz["soft_target"], False
+            human, counts = _npz_array(npz, path, "soft_target"), False
         else:
             raise UsageError(
                 f"{path} has no human labels: add a 'counts' or 'soft_target' key"
             )
-        classes = npz["classes"] if "classes" in keys else None
-    return X, gold, human, counts, classes
+        classes = _npz_array(npz, path, "classes") if "classes" in keys else None
+        simulated = None
+        if "simulated" in keys:
+            simulated = _simulated_flag(_npz_array(npz, path, "simulated"), path)
+    return {
+        "X": X,
+        "gold": gold,
+        "human": human,
+        "counts": counts,
+        "classes": classes,
+        "feature_names": None,
+        "simulated": simulated,
+    }
+
+
+def _simulated_flag(value, path):
+    """The ``simulated`` key: True/False, or a text saying how (simulated)."""
+    value = np.asarray(value)
+    if value.ndim == 0 and value.dtype.kind == "b":
+        return bool(value)
+    if value.ndim == 0 and value.dtype.kind in "US" and str(value.item()).strip():
+        return str(value.item()).strip()
+    raise UsageError(
+        f"{path}: key 'simulated' must be True, False or a text saying how the "
+        f"labels were simulated; got {value.tolist()!r}"
+    )
+
+
+#: a ``.csv`` comment line before the header that flags simulated labels
+_SIMULATED_COMMENT = re.compile(r"#\s*simulated\b\s*:?\s*(.*)", re.IGNORECASE)
 
 
 def _read_csv(path):
     try:
         with open(path, newline="") as fh:
-            rows = list(csv.reader(fh))
+            lines = fh.readlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
+    # comment lines ("# ...") before the header; "# simulated: how" flags
+    # simulated labels
+    n_comments, simulated = 0, None
+    while n_comments < len(lines) and lines[n_comments].lstrip().startswith("#"):
+        match = _SIMULATED_COMMENT.match(lines[n_comments].strip())
+        if match:
+            simulated = match.group(1).strip() or True
+        n_comments += 1
+    rows = list(csv.reader(lines[n_comments:]))
     if len(rows) < 2:
         raise UsageError(f"{path} has no data rows")
+    first = n_comments + 2  # the file's line number of the first data row
     header = [h.strip() for h in rows[0]]
     body = rows[1:]
     bad = [i for i, r in enumerate(body) if len(r) != len(header)]
     if bad:
         raise UsageError(
-            f"{path}: row {bad[0] + 2} has {len(body[bad[0]])} fields, "
+            f"{path}: row {bad[0] + first} has {len(body[bad[0]])} fields, "
             f"the header has {len(header)}"
         )
     count_cols = [i for i, h in enumerate(header) if h.startswith("count_")]
@@ -243,7 +334,7 @@ def _read_csv(path):
                         float(r[i])
                     except ValueError:
                         raise UsageError(
-                            f"{path}: {what} column {header[i]!r} row {ri + 2} is "
+                            f"{path}: {what} column {header[i]!r} row {ri + first} is "
                             f"not a number: {r[i]!r}"
                         ) from None
             raise  # pragma: no cover
@@ -255,14 +346,92 @@ def _read_csv(path):
         gold = _as_classes([r[gold_col].strip() for r in body])
         if gold.dtype.kind != classes.dtype.kind:
             gold, classes = gold.astype(str), classes.astype(str)
-    return X, gold, human, bool(count_cols), classes
+    return {
+        "X": X,
+        "gold": gold,
+        "human": human,
+        "counts": bool(count_cols),
+        "classes": classes,
+        "feature_names": [header[i] for i in feat_cols],
+        "first_row": first,
+        "simulated": simulated,
+    }
 
 
-def _load_file(path, max_samples, random_state):
-    """A user's ``.npz`` / ``.csv``: read, checked for equal rows, subsampled.
+def _check_numbers(path, X, human, counts, feature_names, first_row=2):
+    """Features finite, human labels valid: errors name the file's key or column
+    and row (``run_audit`` checks the same again, in the library's terms).
 
-    Only what the subsample needs is checked here (one row per item in every
-    array); values, classes and gold labels are checked by ``run_audit``.
+    Rows are the file's: for a ``.csv`` the line number (``first_row`` is the
+    line of the first data row), as in the reader's other messages; for a
+    ``.npz`` the array index.
+    """
+    csv_file = feature_names is not None
+    if csv_file:
+        prefix = "count_" if counts else "soft_"
+        labels = f"the {prefix}<class> columns"
+        soft_hint = "If they are vote counts, name the columns count_<class>."
+    else:
+        labels = "'counts'" if counts else "'soft_target'"
+        soft_hint = "If they are vote counts, save them under the key 'counts'."
+
+    def row(i):
+        return f"row {i + first_row}" if csv_file else f"index {i}"
+
+    if X.dtype.kind not in "biuf":
+        what = "the feature columns" if csv_file else "'data'"
+        raise UsageError(f"{path}: {what} must be numeric, got dtype {X.dtype}")
+    if X.dtype.kind == "f":
+        bad = ~np.isfinite(X.reshape(len(X), -1))
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            where = (
+                f"feature column {feature_names[j]!r} {row(i)}"
+                if csv_file
+                else f"'data' {row(i)}"
+            )
+            value = X.reshape(len(X), -1)[i, j]
+            raise UsageError(
+                f"{path}: {where} is {value}; the features must be finite numbers "
+                "(no NaN or infinity)"
+            )
+    try:
+        check_soft_targets(human, counts=counts, input_name=labels)
+    except ValueError as exc:
+        message = " ".join(str(exc).split())
+        message = message.replace(
+            f"If {labels} holds vote counts, pass counts=True.", soft_hint
+        )
+        if message.startswith("counts "):  # counts_to_proba's name for them
+            message = labels + message[len("counts") :]
+        message = message.replace(
+            "Drop the row or use prior > 0.", "Every item needs at least one vote."
+        )
+        message = re.sub(r"\brow (\d+)", lambda m: row(int(m.group(1))), message)
+        if csv_file:  # "the ... columns contains" -> "contain"
+            for verb, plural in (("contains", "contain"), ("has", "have")):
+                message = message.replace(f"columns {verb} ", f"columns {plural} ")
+            message = message.replace("columns rows ", "columns: rows ")
+        raise UsageError(f"{path}: {message}") from None
+
+
+def _labels_text(counts, simulated):
+    """The provenance's ``labels``: human, or simulated (and how, if said)."""
+    kind = "vote counts" if counts else "soft labels"
+    if not simulated:
+        return f"human (user-supplied {kind})"
+    how = f"; {simulated}" if isinstance(simulated, str) else ""
+    return f"simulated (user-supplied {kind}, flagged as simulated{how})"
+
+
+def _load_file(path, max_samples, random_state, simulated=None):
+    """A user's ``.npz`` / ``.csv``: read, checked, subsampled.
+
+    Checked here: what the subsample needs (one row per item in every array)
+    and the numbers read (finite features, valid human labels), so that an
+    error names the file's key or column and row; classes and gold labels are
+    checked by ``run_audit``. ``simulated`` (the command's
+    ``--simulated-labels``) overrides the file's own flag.
     """
     path = Path(path)
     if not path.exists():
@@ -272,13 +441,14 @@ def _load_file(path, max_samples, random_state):
         )
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        X, gold, human, counts, classes = _read_npz(path)
+        read = _read_npz(path)
     elif suffix == ".csv":
-        X, gold, human, counts, classes = _read_csv(path)
+        read = _read_csv(path)
     else:
         raise UsageError(f"--dataset file must end in .npz or .csv, got {path.name!r}")
-    X = np.asarray(X)
-    human = np.asarray(human)
+    X = np.asarray(read["X"])
+    human = np.asarray(read["human"])
+    gold, counts, classes = read["gold"], read["counts"], read["classes"]
     if X.ndim < 2 or X.shape[0] == 0:
         raise UsageError(f"{path}: features must have shape (n, ...) with n >= 1")
     if human.ndim != 2:
@@ -286,6 +456,9 @@ def _load_file(path, max_samples, random_state):
     n, k = human.shape
     if X.shape[0] != n:
         raise UsageError(f"{path}: {X.shape[0]} feature rows but {n} human-label rows")
+    _check_numbers(
+        path, X, human, counts, read["feature_names"], read.get("first_row", 2)
+    )
     classes = np.arange(k) if classes is None else np.asarray(classes)
     if gold is not None:
         gold = np.asarray(gold).ravel()
@@ -302,16 +475,20 @@ def _load_file(path, max_samples, random_state):
             "dataset": path.name,
             "title": f"user data {path.name}",
             "licence": "as stated by the data owner (not recorded in the file)",
-            "labels": "human (user-supplied "
-            + ("vote counts" if counts else "soft labels")
-            + ")",
+            "labels": _labels_text(counts, simulated or read["simulated"]),
         },
     }
     return _subsample(data, max_samples, random_state)
 
 
 def load_audit_data(
-    dataset, *, data_home=None, max_samples=None, random_state=0, download=True
+    dataset,
+    *,
+    data_home=None,
+    max_samples=None,
+    random_state=0,
+    download=True,
+    simulated=None,
 ):
     """Load a built-in data set or a user file for the audit.
 
@@ -328,6 +505,11 @@ def load_audit_data(
         Seed of the subsample, of the generated data and of simulated panels.
     download : bool, default=True
         Allow downloads of missing real data.
+    simulated : bool, default=None
+        For a user file: ``True`` marks its human labels as simulated (the
+        command's ``--simulated-labels``); ``None`` reads the file's own flag
+        (the ``.npz`` key ``simulated``, a ``# simulated: how`` line before the
+        ``.csv`` header). Not allowed for the built-in data sets.
 
     Returns
     -------
@@ -352,11 +534,16 @@ def load_audit_data(
     ((200, 64), (200, 10), 'simulated (noisy-observer panel, 6 votes per item)')
     """
     if dataset in DATASETS:
+        if simulated:
+            raise UsageError(
+                f"{dataset} states its labels' kind itself; the simulated flag is "
+                "for user files"
+            )
         try:
             return _load_builtin(
                 dataset, data_home, max_samples, random_state, download
             )
         except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
-            msg = " ".join(str(exc).split()) or type(exc).__name__
+            msg = cli_terms(exc) or type(exc).__name__
             raise UsageError(f"cannot load {dataset}: {msg}") from None
-    return _load_file(dataset, max_samples, random_state)
+    return _load_file(dataset, max_samples, random_state, simulated)

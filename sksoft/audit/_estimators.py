@@ -5,8 +5,11 @@ imported; ``sksoft.audit`` loads it on first use of :class:`SmallCNN`,
 :func:`default_estimator` or :func:`~sksoft.audit.run_audit`.
 """
 
+import numbers
+
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -16,6 +19,7 @@ from torch import nn
 
 from ..callbacks import TrainingDynamics, attach_training_dynamics
 from ..classifier import SoftLabelClassifier
+from ._data import MODELS  # the families of default_estimator, torch-free
 
 
 class SmallCNN(nn.Module):
@@ -66,14 +70,55 @@ class SmallCNN(nn.Module):
         return self.head(self.features(X))
 
 
-def default_estimator(X, n_classes, *, max_epochs=40):
+class FlattenImages(TransformerMixin, BaseEstimator):
+    """Images ``(n, C, H, W)`` to rows ``(n, C * H * W)``, for feature models.
+
+    Stateless: ``fit`` records only ``n_features_in_`` (the flattened width).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.audit._estimators import FlattenImages
+    >>> FlattenImages().fit_transform(np.zeros((2, 1, 3, 4))).shape
+    (2, 12)
+    """
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = int(np.prod(np.shape(X)[1:]))
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X)
+        return X.reshape(len(X), -1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+def default_max_epochs(X):
+    """The audit's default number of epochs: 40 for 2-D features, 12 for images."""
+    return 40 if np.ndim(X) == 2 else 12
+
+
+def default_estimator(X, n_classes, *, max_epochs=40, model=None, size=None):
     """The audit's default estimator for model input ``X``.
 
     A :class:`sksoft.SoftLabelClassifier` (Adam, learning rate 1e-3, batches of
-    64, no internal validation split) whose module suits the input: for 2-D
-    features a pipeline of a :class:`~sklearn.preprocessing.StandardScaler` and
-    an MLP with one hidden layer of 100 units; for images ``(n, C, H, W)`` a
-    small CNN (two convolution blocks of 16 and 32 channels, dropout 0.25).
+    64, no internal validation split) of one of three families:
+
+    - ``"mlp"``: a :class:`~sklearn.preprocessing.StandardScaler` then an MLP
+      with one hidden layer of 100 units (``size``: the width, or a tuple of
+      widths for several hidden layers);
+    - ``"logistic"``: the same without a hidden layer, i.e. multinomial
+      logistic (softmax) regression trained on the soft targets (``size``
+      must be None);
+    - ``"cnn"``: :class:`SmallCNN` (two convolution blocks of ``size`` = 16
+      and ``2 * size`` channels, dropout 0.25); images only.
+
+    Images ``(n, C, H, W)`` are flattened (:class:`FlattenImages`) before the
+    scaler of ``"mlp"`` and ``"logistic"``.
 
     Parameters
     ----------
@@ -83,11 +128,22 @@ def default_estimator(X, n_classes, *, max_epochs=40):
         Number of classes.
     max_epochs : int, default=40
         Training epochs.
+    model : {"mlp", "logistic", "cnn"}, default=None
+        The family; ``None``: ``"cnn"`` for images, ``"mlp"`` for 2-D features.
+    size : int or tuple of int, default=None
+        Hidden-layer width(s) of ``"mlp"`` (default 100) or the first
+        convolution's channels of ``"cnn"`` (default 16).
 
     Returns
     -------
     estimator : Pipeline or SoftLabelClassifier
         Unfitted.
+
+    Raises
+    ------
+    ValueError
+        ``"cnn"`` for 2-D features, an unknown family, or a ``size`` the
+        family does not take.
 
     Examples
     --------
@@ -99,7 +155,28 @@ def default_estimator(X, n_classes, *, max_epochs=40):
     >>> cnn = default_estimator(np.zeros((5, 1, 28, 28), np.float32), 10)
     >>> type(cnn).__name__, cnn.module.__name__
     ('SoftLabelClassifier', 'SmallCNN')
+    >>> lin = default_estimator(np.zeros((5, 64), np.float32), 10, model="logistic")
+    >>> lin[-1].hidden_layer_sizes
+    ()
     """
+    images = np.ndim(X) == 4
+    if model is None:
+        model = "cnn" if images else "mlp"
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}; got {model!r}")
+    if model == "cnn" and not images:
+        raise ValueError(
+            "model 'cnn' needs images (n, H, W) or (n, C, H, W); these data are "
+            f"{np.ndim(X)}-D features of shape {np.shape(X)}: use 'mlp' or "
+            "'logistic'"
+        )
+    sizes = () if size is None else np.atleast_1d(size).tolist()
+    if any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+        raise ValueError(f"size must be positive integers; got {size!r}")
+    if model == "logistic" and sizes:
+        raise ValueError("model 'logistic' has no hidden layer: size must be None")
+    if model == "cnn" and len(sizes) > 1:
+        raise ValueError(f"model 'cnn' takes one width; got {size!r}")
     common = dict(
         max_epochs=max_epochs,
         optimizer=torch.optim.Adam,
@@ -108,16 +185,21 @@ def default_estimator(X, n_classes, *, max_epochs=40):
         train_split=None,
         verbose=0,
     )
-    if X.ndim == 4:
+    if model == "cnn":
         return SoftLabelClassifier(
             module=SmallCNN,
             module__in_channels=int(X.shape[1]),
             module__n_classes=int(n_classes),
+            module__width=int(sizes[0]) if sizes else 16,
             **common,
         )
-    return make_pipeline(
-        StandardScaler(), SoftLabelClassifier(hidden_layer_sizes=(100,), **common)
-    )
+    hidden = () if model == "logistic" else tuple(int(s) for s in sizes) or (100,)
+    steps = [FlattenImages()] if images else []
+    steps += [
+        StandardScaler(),
+        SoftLabelClassifier(hidden_layer_sizes=hidden, **common),
+    ]
+    return make_pipeline(*steps)
 
 
 def default_teacher(X):
@@ -145,9 +227,17 @@ def describe(estimator):
         module = estimator.module
         if module is None:
             sizes = getattr(estimator, "hidden_layer_sizes", None)
-            module_txt = f"MLP{tuple(sizes)}" if sizes is not None else "default"
+            if sizes is None:
+                module_txt = "default"
+            elif len(tuple(np.atleast_1d(sizes))) == 0:
+                module_txt = "linear (no hidden layer: softmax regression)"
+            else:
+                module_txt = f"MLP{tuple(np.atleast_1d(sizes).tolist())}"
         else:
             module_txt = getattr(module, "__name__", type(module).__name__)
+            width = estimator.get_params().get("module__width")
+            if width is not None:
+                module_txt += f"(width={width})"
         opt = getattr(estimator.optimizer, "__name__", str(estimator.optimizer))
         return (
             f"{type(estimator).__name__}(module={module_txt}, optimizer={opt}, "

@@ -20,29 +20,55 @@ from ._metrics import (
 )
 
 
-def _figure_grid(n_panels, ncols, panel_size, **kwargs):
+def _figure_grid(n_panels, ncols, panel_size, *, layout=None, **kwargs):
     """A figure with ``n_panels`` axes in rows of ``ncols``, without pyplot.
 
     ``panel_size`` is the ``(width, height)`` of one panel in inches; axes past
-    ``n_panels`` are hidden. No pyplot means no global backend state: the
-    figures are saved to files only, so the report works headless and does not
-    touch the backend of an interactive session.
+    ``n_panels`` are hidden. ``layout="constrained"`` for figures with a
+    colour bar shared by several axes (``_save`` then leaves the layout to
+    matplotlib). No pyplot means no global backend state: the figures are
+    saved to files only, so the report works headless and does not touch the
+    backend of an interactive session.
     """
     from matplotlib.figure import Figure
 
     ncols = min(ncols, n_panels)
     nrows = math.ceil(n_panels / ncols)
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows))
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout=layout)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
     for ax in list(axes.flat)[n_panels:]:
         ax.set_visible(False)
     return fig, axes
 
 
-def _save(fig, path, title, *, fontsize, top):
+def _label_outer(axes, n_panels, xlabel, ylabel):
+    """Axis labels on the outer panels of a shared-axes grid only.
+
+    A panel whose neighbour below is hidden (the last row is not full) keeps
+    its x tick labels and x label, so every column shows its x scale.
+    """
+    nrows, ncols = axes.shape
+    for i, ax in enumerate(axes.flat):
+        if i >= n_panels:
+            continue
+        row, col = divmod(i, ncols)
+        bottom = row == nrows - 1 or i + ncols >= n_panels
+        ax.tick_params(labelbottom=bottom, labelleft=col == 0)
+        ax.set_xlabel(xlabel if bottom else "")
+        ax.set_ylabel(ylabel if col == 0 else "")
+
+
+def _save(fig, path, title, *, fontsize, top, w_pad=None):
+    """Title, lay out and save ``fig``; return it (tests read its artists).
+
+    ``w_pad`` (in font sizes) widens the gap between columns, for panels with
+    a second y axis on the right whose label would meet the neighbour's.
+    """
     fig.suptitle(title, fontsize=fontsize)
-    fig.tight_layout(rect=(0, 0, 1, top))
+    if fig.get_layout_engine() is None:
+        fig.tight_layout(rect=(0, 0, 1, top), w_pad=w_pad)
     fig.savefig(path, dpi=90)
+    return fig
 
 
 def _human_label(result):
@@ -61,7 +87,11 @@ def _pooled(result, arm):
 
 
 def reliability_figure(result, arm, path):
-    """Reliability diagrams of one arm: (vs gold, vs human) x (all, hard)."""
+    """Reliability diagrams of one arm: (vs gold, vs human) x (all, hard).
+
+    Each figure function saves its PNG and returns the matplotlib Figure (None
+    when there is nothing to draw).
+    """
     proba, gold, human, hard, reps = _pooled(result, arm)
     hname = _human_label(result)
     refs = [("gold labels", gold)] if gold is not None else []
@@ -80,19 +110,27 @@ def reliability_figure(result, arm, path):
         )
         axes[row, 0].set_title(f"{arm}: all test samples, vs {ref_name}")
         axes[row, 1].set_title(f"{arm}: hard test samples, vs {ref_name}")
-    _save(
+    return _save(
         fig,
         path,
-        f"Reliability of arm '{arm}' ({reps} seeds' test predictions pooled; "
+        f"Reliability of arm '{arm}' ("
+        + (f"{reps} seeds' test predictions pooled" if reps > 1 else "one seed")
+        + "; "
         f"hard = top {100 * result.params['hard_fraction']:.0f}% entropy of the "
         f"{hname})",
         fontsize=12,
         top=0.96,
+        w_pad=3.0,  # the count axis of the left panel vs the right one's label
     )
 
 
 def data_map_figure(result, path):
-    """Data maps of every arm (first seed, first fold), coloured by human entropy."""
+    """Data maps of every arm (first seed, first fold), coloured by human entropy.
+
+    The panels share their axes and one colour bar (the colour is the same
+    human entropy of the same training rows in every panel), so the arms'
+    maps compare at a glance.
+    """
     arms = [
         a
         for a in result.arms
@@ -101,33 +139,46 @@ def data_map_figure(result, path):
         )
     ]
     if not arms:
-        return False
+        return None
     hname = _human_label(result)
-    fig, axes = _figure_grid(len(arms), 3, (5.2, 4.6))
+    fig, axes = _figure_grid(
+        len(arms), 3, (4.6, 4.0), layout="constrained", sharex=True, sharey=True
+    )
     train = result.folds[0][0]
     entropy = target_entropy(result.human[train])
+    # one colour scale for every panel (the hue is the same array in each)
+    norm = {"vmin": 0.0, "vmax": max(float(entropy.max()), 1e-12)}
+    xmax = 0.0
     for ax, arm in zip(axes.flat, arms):
-        run = next(r for r in result.runs if r["arm"] == arm)
-        dyn = run["dynamics"][0]
-        DataMapDisplay.from_statistics(
-            {k: np.asarray(v) for k, v in dyn.items()},
+        run = next(r for r in result.runs if r["arm"] == arm and r["dynamics"][0])
+        dyn = {key: np.asarray(v) for key, v in run["dynamics"][0].items()}
+        disp = DataMapDisplay.from_statistics(
+            dyn,
             estimator_name=arm,
             ax=ax,
             hue=entropy,
-            hue_label=f"entropy of the {hname}",
             cmap="viridis",
+            scatter_kwargs=norm,
         )
-        ax.set_title(f"{arm} (seed {run['seed']}), training samples")
+        disp.colorbar_.remove()  # one shared colour bar below
+        xmax = max(xmax, float(np.nanmax(dyn["variability"])))
+        ax.set_title(f"{arm} (seed {run['seed']})", fontsize=11)
+    axes[0, 0].set_xlim(0, max(xmax, 0.2) * 1.05 + 1e-3)  # shared by all panels
+    _label_outer(axes, len(arms), "variability", "confidence")
+    bar = fig.colorbar(
+        disp.scatter_, ax=[ax for ax in axes.flat if ax.get_visible()], shrink=0.9
+    )
+    bar.set_label(f"entropy of the {hname} (nats)", fontsize=9)
     gold_note = "gold label" if result.gold is not None else "human mode"
-    _save(
+    return _save(
         fig,
         path,
-        f"Data maps: confidence and variability of the {gold_note} over epochs, "
-        f"colour = entropy of the {hname}",
-        fontsize=12,
+        "Data maps of the training samples: mean (confidence) and standard "
+        f"deviation (variability) over epochs\nof the probability of the "
+        f"{gold_note}; colour = entropy of the {hname}",
+        fontsize=11,
         top=0.95,
     )
-    return True
 
 
 def metric_spread_figure(result, path, metrics):
@@ -160,54 +211,117 @@ def metric_spread_figure(result, path, metrics):
             f"{METRICS[name]['better']} is better)",
             fontsize=9,
         )
+        ref = result.arms.index(result.reference)
+        ref_vals = mat[ref][np.isfinite(mat[ref])]
+        if ref_vals.size:
+            ax.axhline(ref_vals.mean(), color="0.45", ls=":", lw=1.2, zorder=1)
         ax.set_xticks(x)
         ax.set_xticklabels(result.arms, rotation=30, ha="right", fontsize=8)
+        ax.get_xticklabels()[ref].set_fontweight("bold")
         ax.grid(axis="y", alpha=0.3)
-    _save(
+    return _save(
         fig,
         path,
         f"Spread over {len(result.seeds)} seeds: dots = seeds, square = mean "
-        "+/- 1 std (ddof=1)",
+        f"+/- 1 std (ddof=1); dotted line = mean of the reference arm "
+        f"'{result.reference}' (bold)",
         fontsize=12,
         top=0.95,
     )
 
 
-def training_curves_figure(result, path):
-    """Training loss per epoch of every seed, one panel per arm (first fold)."""
-    arms = [
-        a
-        for a in result.arms
-        if any(r["arm"] == a and r["history"] and r["history"][0] for r in result.runs)
+def _loss_curves(result, arm):
+    """The first fold's training-loss curves of ``arm``, one row per seed."""
+    curves = [
+        np.asarray(r["history"][0]["train_loss"], dtype=float)
+        for r in result.runs
+        if r["arm"] == arm
+        and r["history"]
+        and r["history"][0]
+        and r["history"][0].get("train_loss")
     ]
-    if not arms:
-        return False
-    fig, axes = _figure_grid(len(arms), 3, (5.0, 3.6), sharex=True)
-    curves = result.curve_spreads()
-    for ax, arm in zip(axes.flat, arms):
-        for run in (r for r in result.runs if r["arm"] == arm):
-            loss = run["history"][0].get("train_loss") if run["history"][0] else None
-            if loss:
-                ax.plot(
-                    np.arange(1, len(loss) + 1),
-                    loss,
-                    lw=1.2,
-                    label=f"seed {run['seed']}",
-                )
-        ax.set_title(f"{arm}: curve spread {curves[arm]:.3f}", fontsize=10)
+    if not curves:
+        return None
+    n_epochs = min(c.size for c in curves)
+    return np.stack([c[:n_epochs] for c in curves])
+
+
+def training_curves_figure(result, path):
+    """Training loss over epochs per arm, and the seeds' spread around it.
+
+    Left: the mean over seeds of each arm's training loss with the min-max
+    band of the seeds. Right: the spread itself, the standard deviation over
+    seeds at each epoch (ddof=1); its mean over epochs is the report's
+    training-loss curve spread. Seeds differ far less than the loss falls, so
+    the spread needs its own axis to be seen at all.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    curves = {a: _loss_curves(result, a) for a in result.arms}
+    curves = {a: c for a, c in curves.items() if c is not None}
+    if not curves:
+        return None
+    n_seeds = max(c.shape[0] for c in curves.values())
+    fig, axes = _figure_grid(2, 2, (6.4, 4.4))
+    level, spread = axes[0]
+    for i, (arm, mat) in enumerate(curves.items()):
+        color = f"C{i % 10}"
+        epochs = np.arange(1, mat.shape[1] + 1)
+        level.plot(epochs, mat.mean(axis=0), color=color, lw=1.6, label=arm)
+        level.fill_between(
+            epochs, mat.min(axis=0), mat.max(axis=0), color=color, alpha=0.25, lw=0
+        )
+        if mat.shape[0] > 1:
+            sd = mat.std(axis=0, ddof=1)
+            spread.plot(
+                epochs,
+                sd,
+                color=color,
+                lw=1.6,
+                marker="o",
+                markersize=3,
+                label=f"{arm} (mean {sd.mean():.3f})",
+            )
+    level.set_title(
+        "training loss: mean over seeds, band = min to max"
+        if n_seeds > 1
+        else "training loss (one seed)",
+        fontsize=10,
+    )
+    level.set_ylabel("training loss (against the arm's own targets)", fontsize=9)
+    level.legend(fontsize=8)
+    spread.set_title(
+        "spread between seeds: standard deviation over seeds (ddof=1)", fontsize=10
+    )
+    spread.set_ylabel("SD of the training loss over seeds", fontsize=9)
+    if n_seeds > 1:
+        spread.legend(fontsize=8, title="arm (mean over epochs)", title_fontsize=8)
+        spread.set_ylim(bottom=0)
+    else:
+        spread.text(
+            0.5,
+            0.5,
+            "one seed: no spread between seeds",
+            ha="center",
+            va="center",
+            transform=spread.transAxes,
+        )
+        spread.set_yticks([])
+    for ax in (level, spread):
         ax.set_xlabel("epoch")
-        ax.set_ylabel("training loss (vs the arm's own targets)", fontsize=8)
+        ax.set_xlim(level.get_xlim())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    _save(
+    fold_note = "; first fold" if len(result.folds) > 1 else ""
+    return _save(
         fig,
         path,
-        "Training-loss curves across seeds (soft targets have an entropy floor, "
-        "so levels differ between arms; compare the spread)",
+        f"Training-loss curves over {n_seeds} seed{'s' if n_seeds > 1 else ''}"
+        f"{fold_note} (soft targets have an entropy floor, so levels differ "
+        "between arms: compare the spread)",
         fontsize=11,
-        top=0.94,
+        top=0.92,
     )
-    return True
 
 
 def draw_figures(result, folder):
@@ -215,6 +329,18 @@ def draw_figures(result, folder):
     hname = _human_label(result)
     n_seeds = len(result.seeds)
     out = []
+    refs = (
+        f"against the gold labels (top) and against the {hname} (bottom)"
+        if result.gold is not None
+        else f"against the {hname}"
+    )
+    pooled = (
+        f"The test predictions of the {n_seeds} seeds are pooled, so the ECE in a "
+        "legend is that of the pooled predictions; the tables average the "
+        "per-seed ECEs."
+        if n_seeds > 1
+        else "One seed: nothing is pooled."
+    )
     for arm in result.arms:
         name = f"reliability_{arm}.png"
         reliability_figure(result, arm, folder / name)
@@ -223,20 +349,18 @@ def draw_figures(result, folder):
                 name,
                 f"Reliability of {arm}",
                 f"Reliability diagrams of `{arm}`: all test samples (left) and the "
-                f"hard ones (right), against the gold labels (top) and against the "
-                f"{hname} (bottom). The test predictions of the {n_seeds} seeds are "
-                "pooled, so the ECE in a legend is that of the pooled predictions; "
-                "the tables average the per-seed ECEs.",
+                f"hard ones (right), {refs}. {pooled}",
             )
         )
+    gold_note = "gold label" if result.gold is not None else "human mode"
     if data_map_figure(result, folder / "data_maps.png"):
         out.append(
             (
                 "data_maps.png",
                 "Data maps",
-                "Data maps of every arm (first seed): confidence and variability of "
-                "the gold label over the training epochs, each training sample "
-                f"coloured by the entropy of its {hname}.",
+                "Data maps of every arm (first seed), on shared axes: confidence "
+                f"and variability of the {gold_note} over the training epochs, "
+                f"each training sample coloured by the entropy of its {hname}.",
             )
         )
     metric_spread_figure(result, folder / "metric_spread.png", KEY_METRICS)
@@ -245,8 +369,9 @@ def draw_figures(result, folder):
             "metric_spread.png",
             "Metric spread over seeds",
             f"Metric spread over the {n_seeds} seeds: one dot per seed, the square "
-            "and bar are the mean and +/- 1 standard deviation; each panel names "
-            "its reference.",
+            "and bar are the mean and +/- 1 standard deviation, the dotted line "
+            f"the mean of the reference arm `{result.reference}`; each panel "
+            "names the labels it is measured against.",
         )
     )
     if training_curves_figure(result, folder / "training_curves.png"):
@@ -254,9 +379,12 @@ def draw_figures(result, folder):
             (
                 "training_curves.png",
                 "Training-loss curves",
-                "Training loss per epoch of every seed, one panel per arm (each "
-                "arm's loss is against its own targets, so compare the spread "
-                "between seeds, not the levels).",
+                "Left: each arm's training loss per epoch, the mean over seeds "
+                "with the band from the lowest to the highest seed (each arm's "
+                "loss is against its own targets, so the levels do not compare). "
+                "Right: the spread between seeds, the standard deviation over "
+                "seeds per epoch; its mean over epochs is the curve spread of "
+                "the stability table.",
             )
         )
     return out

@@ -56,6 +56,21 @@ def interval(lo, hi):
     return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
+def run_time_line(seconds, *, command=False):
+    """The report's run-time line: what was timed, and the wall-clock seconds.
+
+    ``command=True``: the whole ``python -m sksoft audit`` command (the command
+    writes this line into the report once everything else is written);
+    otherwise :func:`~sksoft.audit.run_audit` alone.
+    """
+    what = (
+        "the whole command: loading the data, training, scoring and writing the report"
+        if command
+        else "run_audit: checks, training and scoring"
+    )
+    return f"Run time: {seconds:.1f} s (wall clock of {what})."
+
+
 def _simulated(result):
     return labels_are_simulated(result.provenance)
 
@@ -591,10 +606,17 @@ def _reading(result, summary, effects, spreads, curve):
             )
         lines.append(f"- `{arm}`: {verdict}; " + "; ".join(parts) + f"; {curve_txt}.")
     lines.append("")
+    n_folds = result.params["n_folds"]
+    design = (
+        "one fixed split and test set"
+        if n_folds == 1
+        else f"one fixed {n_folds}-fold partition (cross-validated: every sample "
+        "is tested once, out of fold)"
+    )
     lines.append(
         "The intervals measure seed-to-seed variation (model initialisation and "
-        "batch order) on one fixed split and test set; they do not include the "
-        "sampling uncertainty of the test set or of the human labels."
+        f"batch order) on {design}; they do not include the sampling uncertainty "
+        "of the test set or of the human labels."
     )
     lines.append("")
     lines.append(
@@ -767,7 +789,8 @@ def write_report_md(result, path, figures):
             (
                 f"held-out split, test_size={result.params['test_size']}"
                 if result.params["n_folds"] == 1
-                else f"out-of-fold predictions, {result.params['n_folds']} folds"
+                else f"cross-validated: out-of-fold predictions, "
+                f"{result.params['n_folds']} folds (every sample tested once)"
             ),
         ),
         ("estimator", f"`{' '.join(result.params['estimator'].split())}`"),
@@ -895,10 +918,10 @@ def write_report_md(result, path, figures):
     )
     L.append("")
     L.append(
-        f"Metric definitions: {len(result.scores)} metrics, see "
-        "`sksoft.audit.METRICS`. Run time: "
-        f"{result.elapsed:.0f} s."
+        f"Metric definitions: {len(result.scores)} metrics, see `sksoft.audit.METRICS`."
     )
+    L.append("")
+    L.append(run_time_line(result.elapsed))
     L.append("")
     Path(path).write_text("\n".join(L), encoding="utf-8")
 

@@ -266,14 +266,23 @@ def _build_teacher(inputs):
         from sklearn.preprocessing import StandardScaler
 
         teacher = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    t = teacher_soft_labels(
-        teacher,
-        inputs.X,
-        inputs.gold,
-        cv=opts["teacher_cv"],
-        classes=np.arange(inputs.human.shape[1]),
-        random_state=opts["random_state"],
-    )
+    try:
+        t = teacher_soft_labels(
+            teacher,
+            inputs.X,
+            inputs.gold,
+            cv=opts["teacher_cv"],
+            classes=np.arange(inputs.human.shape[1]),
+            random_state=opts["random_state"],
+        )
+    except ValueError as exc:  # e.g. too few samples per class for the folds
+        folds = opts["teacher_cv"]
+        folds = f"{folds}-fold " if isinstance(folds, int) else ""
+        raise ValueError(
+            f"the 'teacher' arm cannot cross-fit its teacher ({folds}on "
+            f"{len(inputs.gold)} training samples): {' '.join(str(exc).split())} "
+            "Use more samples or leave 'teacher' out of the arms."
+        ) from exc
     if opts["teacher_temperature"] == "match":
         t, temp = apply_temperature(t, reference=inputs.human, return_temperature=True)
     else:
