@@ -31,6 +31,7 @@ __all__ = [
     "AuditResult",
     "SmallCNN",
     "default_estimator",
+    "default_text_estimator",
     "run_audit",
     "score_predictions",
 ]
@@ -42,6 +43,7 @@ ARMS = ARM_NAMES
 _LAZY = {
     "SmallCNN": "._estimators",
     "default_estimator": "._estimators",
+    "default_text_estimator": "._estimators",
     "run_audit": "._run",
 }
 
