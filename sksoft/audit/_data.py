@@ -375,7 +375,7 @@ def _load_file(path, max_samples, random_state):
         raise UsageError(f"--dataset file must end in .npz or .csv, got {path.name!r}")
     X = np.asarray(X)
     human = np.asarray(human)
-    if X.dtype == object and X.ndim == 1 and X.shape[0]:
+    if X.dtype.kind in "OU" and X.ndim == 1 and X.shape[0]:
         pass  # one text per item (checked by run_audit)
     elif X.ndim < 2 or X.shape[0] == 0:
         raise UsageError(f"{path}: features must have shape (n, ...) with n >= 1")
