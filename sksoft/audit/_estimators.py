@@ -200,8 +200,10 @@ def default_text_estimator(X, n_classes, *, max_epochs=None):
     :class:`sksoft.SoftLabelClassifier` without hidden layer (multinomial
     logistic regression trained on the soft targets: Adam, learning rate
     1e-2, batches of 256, 8 epochs, no internal validation split). The
-    features stay a sparse matrix; the classifier densifies one batch at a
-    time (at most 256 x 20,000 per column).
+    features stay a sparse matrix, also one batch at a
+    time: each batch of at most 256 rows reaches the linear layer as a torch
+    sparse tensor (``sparse_batches`` of :class:`sksoft.batching.SliceBatchIterator`),
+    so not even a batch is densified.
 
     Parameters
     ----------
@@ -244,6 +246,9 @@ def default_text_estimator(X, n_classes, *, max_epochs=None):
             batch_size=TEXT_BATCH_SIZE,
             train_split=None,
             verbose=0,
+            # the TF-IDF batches reach the linear layer as torch sparse tensors
+            iterator_train__sparse_batches=True,
+            iterator_valid__sparse_batches=True,
         ),
     )
 
