@@ -10,7 +10,9 @@ Each data set is run as the command runs it (``load_audit_data`` then
 ``run_audit`` with the default text model and teacher, ``n_jobs`` workers).
 Printed per data set:
 
-- the wall time of the audit (validation, teacher, every fit and score);
+- the wall time of the audit (validation, teacher, every fit and score), and
+  its CPU time (this process and the reaped workers; on a machine shared with
+  other jobs, CPU time / ``n_jobs`` estimates the unloaded wall time);
 - the peak resident memory (``resource.getrusage`` ``ru_maxrss`` of this
   process plus that of its reaped children, the joblib workers, which are shut
   down after the run so that they count);
@@ -42,6 +44,15 @@ from sksoft.audit._data import TEXT_DATASETS, load_audit_data
 from sksoft.audit._estimators import default_text_teacher
 
 TARGET_S = {"vader": 300}  # ChaosNLI subsets: 180
+
+
+def _cpu_s():
+    """CPU seconds (user + system) of this process and its reaped children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def _peak_mb():
@@ -82,7 +93,7 @@ def run_one(name, args):
     data = load_audit_data(
         name, data_home=args.data_home, max_samples=args.max_samples, download=False
     )
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), _cpu_s()
     result = run_audit(
         data["X"],
         data["gold"],
@@ -97,6 +108,7 @@ def run_one(name, args):
     )
     wall = time.perf_counter() - start
     get_reusable_executor().shutdown(wait=True)  # reap the workers: their peak
+    cpu = _cpu_s() - cpu0
     own, children = _peak_mb()
     acc = result.scores["accuracy_vs_gold"]
     arm_acc = {a: float(acc[i].mean()) for i, a in enumerate(result.arms)}
@@ -106,7 +118,9 @@ def run_one(name, args):
         f"{name}: n={len(data['X'])} arms={len(result.arms)} seeds={args.seeds} "
         f"n_jobs={args.n_jobs} epochs={result.params['max_epochs']}\n"
         f"  wall {wall:.1f} s (target <= {target} s: "
-        f"{'met' if wall <= target else 'NOT met'})\n"
+        f"{'met' if wall <= target else 'NOT met'}); CPU {cpu:.0f} s in all "
+        f"(CPU / {args.n_jobs} = {cpu / args.n_jobs:.0f} s: the wall time of an "
+        "unloaded machine, roughly)\n"
         f"  peak RSS: this process {own:.0f} MB, largest worker {children:.0f} MB\n"
         f"  accuracy vs gold: gold arm {arm_acc['gold']:.4f}, human_soft arm "
         f"{arm_acc['human_soft']:.4f}; baselines "
