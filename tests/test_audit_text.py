@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from scipy import sparse
 
 from sksoft.audit import default_text_estimator, run_audit
@@ -195,7 +196,7 @@ def test_audit_chooses_the_text_model_and_teacher():
 
 
 def test_no_dense_vocabulary_matrix_in_a_batch(monkeypatch):
-    """The classifier densifies one batch of the sparse TF-IDF at a time."""
+    """The TF-IDF reaches the net one sparse batch of at most 256 rows at a time."""
     from sksoft import batching
 
     shapes = []
@@ -203,6 +204,7 @@ def test_no_dense_vocabulary_matrix_in_a_batch(monkeypatch):
 
     def spy(self):
         for batch in real(self):
+            assert batch[0].layout == torch.sparse_coo
             shapes.append(tuple(batch[0].shape))
             yield batch
 
