@@ -90,6 +90,19 @@ def _as_tensor(data):
     return None
 
 
+def _sparse_tensor(rows):
+    """A SciPy sparse batch as a coalesced torch COO tensor (no densifying)."""
+    coo = rows.tocoo()
+    indices = np.vstack([coo.row, coo.col]).astype(np.int64)
+    return torch.sparse_coo_tensor(
+        torch.from_numpy(indices),
+        torch.from_numpy(np.asarray(coo.data)),
+        size=coo.shape,
+        is_coalesced=True,  # scipy's CSR rows (sorted indices) give sorted COO
+        check_invariants=False,
+    )
+
+
 class SliceBatchIterator:
     """Iterate over a dataset in mini-batches by slicing tensors.
 
@@ -99,7 +112,11 @@ class SliceBatchIterator:
     wrapped in :class:`~torch.utils.data.Subset` by a train/validation split) a
     batch is a slice (or one gather) of the whole tensors, never a per-row fetch.
     A SciPy sparse ``X`` is densified batch by batch. Any other dataset falls
-    back to fetching rows with ``dataset[i]`` and collating them.
+    back to fetching rows with ``dataset[i]`` and collating them. With
+    ``sparse_batches=True`` a SciPy sparse ``X`` gives torch sparse (COO)
+    batches instead, for modules whose first layer is an ``nn.Linear``
+    (``torch.nn.functional.linear`` multiplies a sparse batch without
+    densifying it).
 
     Parameters
     ----------
@@ -120,6 +137,10 @@ class SliceBatchIterator:
         Drop the last, incomplete batch.
     device : str or torch.device, default=None
         Move every batch to this device (``None``: leave it where it is).
+    sparse_batches : bool, default=False
+        For a SciPy sparse ``X``: yield each batch as a coalesced
+        ``torch.sparse_coo_tensor`` instead of densifying it. Ignored for
+        dense ``X``.
 
     See Also
     --------
@@ -158,6 +179,7 @@ class SliceBatchIterator:
         generator=None,
         drop_last=False,
         device=None,
+        sparse_batches=False,
     ):
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
             raise TypeError(f"batch_size must be an int; got {batch_size!r}.")
@@ -171,6 +193,7 @@ class SliceBatchIterator:
         self.generator = generator
         self.drop_last = drop_last
         self.device = device
+        self.sparse_batches = bool(sparse_batches)
 
         base, positions = _unwrap_subsets(dataset)
         self._positions = positions
@@ -236,7 +259,11 @@ class SliceBatchIterator:
             if self._fast:
                 if self._X_sparse:
                     rows = self._X[start:stop] if idx is None else self._X[indices]
-                    Xi = torch.from_numpy(np.asarray(rows.toarray()))
+                    Xi = (
+                        _sparse_tensor(rows)
+                        if self.sparse_batches
+                        else torch.from_numpy(np.asarray(rows.toarray()))
+                    )
                 else:
                     Xi = take(self._X, idx, start, stop)
                 yi = take(self._y, idx, start, stop)

@@ -34,7 +34,15 @@ written into a temporary folder next to it and moved into place).
 - ``target``: the gold label;
 - ``count_<class>`` columns (one per class, in column order; the class name is the
   text after the prefix), **or** ``soft_<class>`` columns;
-- every other column is a numeric feature.
+- every other column is a numeric feature; **or**, for texts, one ``text``
+  column (one text per item) or the columns ``text_1``, ``text_2``, ... (numbered
+  from 1 without gaps, e.g. premise and hypothesis), and then no other column.
+  Every text must be non-empty; the default text model (TF-IDF per column, then
+  a linear soft-label net) is used.
+
+Vote counts need at least one vote per row, and the largest row sum may be at
+most 10 times the smallest (VADER's 15 to 99 ratings pass); otherwise give
+normalised ``soft_<class>`` columns.
 
 ``target`` may be left out (``.npz`` key or ``.csv`` column) when only the arms
 that need no gold label are asked for (``--arms human_mode,human_soft``); arms
@@ -229,17 +237,27 @@ your own data (--dataset PATH):
         labels; counts (n, K) human votes OR soft_target (n, K) human label
         distributions; optional classes (K,) in column order.
   .csv  header row; column target (gold label); columns count_<class> OR
-        soft_<class> (one per class); every other column a numeric feature.
+        soft_<class> (one per class); every other column a numeric feature,
+        OR texts: one column text, or columns text_1, text_2, ... (a pair such
+        as premise/hypothesis; numbered from 1 without gaps) and no other
+        column. Texts must be non-empty.
   Without target only --arms human_mode,human_soft can run.
   Simulated labels: a key simulated (True, or a text saying how) in the .npz,
   a first line "# simulated: how" in the .csv, or --simulated-labels; the
   report then calls them simulated, not human.
+  Vote counts: at least one vote per row, largest row sum at most 10x the
+  smallest (else give soft_<class> columns).
 
 seeds: --seeds 5 runs seeds 0..4; --seeds 0,7,9 those seeds; one seed needs
   a comma (--seeds 7,) or --seed-list 7.
 models (--model): mlp (default for features: StandardScaler + one hidden
   layer, --hidden 100), logistic (no hidden layer: softmax regression),
   cnn (images only, the default for them: a small CNN, --width 16).
+
+built-in text data sets (real human labels, read from --data-home or
+downloaded): vader (23,703 texts, 15-99 ratings each, 3 classes), chaosnli-snli,
+chaosnli-mnli, chaosnli-alphanli (100 new labels per item; gold = the original
+label, so the report's mode-shift rate compares it with the new majority).
 """
 
 
@@ -269,8 +287,9 @@ def _build_parser():
         default="ambiguous-digits",
         help=(
             "ambiguous-digits (embedded, simulated labels; default), mnist "
-            "(simulated panel), cifar10h (human labels), or a path to a .npz/.csv "
-            "file (format below)"
+            "(simulated panel), cifar10h (human labels), vader, chaosnli-snli, "
+            "chaosnli-mnli, chaosnli-alphanli (texts, human labels), or a path to "
+            "a .npz/.csv file (format below)"
         ),
     )
     audit_parser.add_argument("--data-home", default=None, help="download/cache folder")
@@ -285,7 +304,7 @@ def _build_parser():
     audit_parser.add_argument(
         "--offline",
         action="store_true",
-        help="never download: mnist/cifar10h must already be in --data-home",
+        help="never download: the real data sets must already be in --data-home",
     )
     audit_parser.add_argument(
         "--arms",
@@ -332,7 +351,7 @@ def _build_parser():
         "--epochs",
         type=int,
         default=None,
-        help="training epochs (default: 40 for features, 12 for images)",
+        help="training epochs (default: 40 for features, 12 for images, 8 for texts)",
     )
     audit_parser.add_argument(
         "--hard-fraction",

@@ -140,3 +140,45 @@ def test_bad_batch_size(bad):
         SliceBatchIterator(Dataset(X, y), batch_size=bad)
     with pytest.raises(TypeError, match="batch_size"):
         SliceBatchIterator(Dataset(X, y), batch_size=2.5)
+
+
+def test_sparse_batches_are_torch_sparse_rows():
+    rng = np.random.default_rng(0)
+    Xs = sparse.random(
+        23, 40, density=0.1, format="csr", dtype=np.float32, random_state=0
+    )
+    Xs.sort_indices()
+    y = rng.random((23, 3)).astype(np.float32)
+    g = torch.Generator().manual_seed(0)
+    seen = []
+    for b in SliceBatchIterator(
+        Dataset(Xs, y), batch_size=6, shuffle=True, generator=g, sparse_batches=True
+    ):
+        assert b[0].layout == torch.sparse_coo and b[0].is_coalesced()
+        assert len(b[0]) == len(b.indices)
+        np.testing.assert_array_equal(b[0].to_dense().numpy(), Xs[b.indices].toarray())
+        seen.extend(b.indices.tolist())
+    assert sorted(seen) == list(range(23))
+    # dense X ignores the option
+    dense = next(
+        iter(SliceBatchIterator(Dataset(Xs.toarray(), y), sparse_batches=True))
+    )
+    assert dense[0].layout == torch.strided
+
+
+def test_sparse_batches_fit_like_dense_batches():
+    from sksoft import SoftLabelClassifier
+
+    rng = np.random.default_rng(1)
+    Xs = sparse.random(
+        60, 30, density=0.2, format="csr", dtype=np.float32, random_state=1
+    )
+    y = rng.dirichlet(np.ones(3), size=60)
+    kw = dict(hidden_layer_sizes=(), max_epochs=5, batch_size=8, random_state=0)
+    dense = SoftLabelClassifier(**kw).fit(Xs, y)
+    sp = SoftLabelClassifier(
+        **kw, iterator_train__sparse_batches=True, iterator_valid__sparse_batches=True
+    ).fit(Xs, y)
+    np.testing.assert_allclose(sp.predict_proba(Xs), dense.predict_proba(Xs), atol=1e-5)
+    batch = next(iter(sp.get_iterator(sp.get_dataset(Xs.astype(np.float32), y))))
+    assert batch[0].layout == torch.sparse_coo  # the sparse path was taken

@@ -87,9 +87,7 @@ def test_scorer_values_equal_metrics(n_classes):
     proba = clf.predict_proba(X)
     ece = get_scorer("neg_expected_calibration_error")
     assert ece(clf, X, y) == pytest.approx(-expected_calibration_error(y, proba))
-    assert ece(clf, X, soft) == pytest.approx(
-        -expected_calibration_error(soft, proba)
-    )
+    assert ece(clf, X, soft) == pytest.approx(-expected_calibration_error(soft, proba))
     js = get_scorer("neg_js_divergence")
     assert js(clf, X, soft) == pytest.approx(-js_divergence(soft, proba))
     hard = get_scorer("neg_hard_sample_calibration_error")

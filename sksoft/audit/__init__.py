@@ -31,6 +31,7 @@ __all__ = [
     "AuditResult",
     "SmallCNN",
     "default_estimator",
+    "default_text_estimator",
     "run_audit",
     "score_predictions",
 ]
@@ -43,6 +44,7 @@ ARMS = ARM_NAMES
 _LAZY = {
     "SmallCNN": "._estimators",
     "default_estimator": "._estimators",
+    "default_text_estimator": "._estimators",
     "run_audit": "._run",
     "as_model_input": "._run",
     "default_max_epochs": "._estimators",

@@ -22,7 +22,11 @@ only the arms that need no gold label run), ``counts`` (human votes ``(n, K)``)
 other column a numeric feature. Simulated human labels are flagged by an
 ``.npz`` key ``simulated`` (True, or a text saying how) or a line
 ``# simulated: how`` before the ``.csv`` header (other ``#`` lines there are
-comments), or by the command's ``--simulated-labels``.
+comments), or by the command's ``--simulated-labels``. Instead of numeric
+features a ``.csv`` may hold texts: one ``text`` column, or text columns
+``text_1``, ``text_2``, ... (numbered from 1 without gaps, e.g. premise and
+hypothesis); then no other column is allowed besides ``target`` and the label
+columns.
 """
 
 import csv
@@ -39,7 +43,20 @@ from ..sources import simulate_noisy_observer_panel
 from ..targets import check_soft_targets
 
 #: the built-in data sets of ``--dataset``
-DATASETS = ("ambiguous-digits", "mnist", "cifar10h")
+DATASETS = (
+    "ambiguous-digits",
+    "mnist",
+    "cifar10h",
+    "vader",
+    "chaosnli-snli",
+    "chaosnli-mnli",
+    "chaosnli-alphanli",
+)
+
+#: the text data sets among :data:`DATASETS` (real human labels, texts as X)
+TEXT_DATASETS = ("vader", "chaosnli-snli", "chaosnli-mnli", "chaosnli-alphanli")
+
+_CHAOSNLI_ORIGINAL = {"snli": "SNLI", "mnli": "MultiNLI", "alphanli": "alphaNLI"}
 
 #: the estimator families of ``--model``, built by
 #: :func:`sksoft.audit.default_estimator` (here, so the command needs no torch)
@@ -112,7 +129,70 @@ def _mnist_reference():
     return make_pipeline(PCA(n_components=50, random_state=0), SVC(gamma="scale"))
 
 
+def _text_provenance(bunch, name, labels, gold, mode_shift):
+    """Provenance of a text loader's Bunch: its licence, source and citation."""
+    if getattr(bunch, "soft_labels", None) != "human":  # pragma: no cover
+        raise ValueError(f"{name}: the loader does not mark its labels as human")
+    prov = _provenance_from_bunch(bunch, name, labels, bunch.licence)
+    prov.update(
+        licence=bunch.licence,
+        source=bunch.source_url,
+        citation=bunch.citation,
+        gold=gold,
+        mode_shift=mode_shift,
+    )
+    return prov
+
+
+def _load_text(name, data_home, download):
+    """VADER or a ChaosNLI subset: texts, gold names, counts and provenance."""
+    if name == "vader":
+        bunch = datasets.fetch_vader_sentiment(
+            data_home=data_home, download_if_missing=download
+        )
+        lo, hi = int(bunch.n_annotations.min()), int(bunch.n_annotations.max())
+        prov = _text_provenance(
+            bunch,
+            name,
+            f"human labels ({lo} to {hi} raters per text, ratings -4..+4 collapsed to "
+            "negative / neutral / positive: 0 is neutral)",
+            "the class of the corpus's published mean rating (positive >= 0.5, "
+            "negative <= -0.5, neutral between)",
+            "majority of the raw ratings != class of the published mean rating",
+        )
+        X = bunch.data
+    else:
+        subset = name.split("-", 1)[1]
+        bunch = datasets.fetch_chaosnli(
+            data_home=data_home, subset=subset, download_if_missing=download
+        )
+        original = _CHAOSNLI_ORIGINAL[subset]
+        fields = " / ".join(bunch.feature_names)
+        prov = _text_provenance(
+            bunch,
+            name,
+            f"human labels (100 new ChaosNLI annotators per item; texts: {fields})",
+            f"the original {original} label (not the new majority)",
+            f"new ChaosNLI majority != original {original} label",
+        )
+        X = bunch.data
+    names = np.asarray(bunch.target_names)
+    return X, names[bunch.target], bunch.counts, names, prov
+
+
 def _load_builtin(name, data_home, max_samples, random_state, download=True):
+    if name in TEXT_DATASETS:
+        X, gold, human, classes, prov = _load_text(name, data_home, download)
+        data = {
+            "X": np.asarray(X, dtype=object),
+            "gold": np.asarray(gold),
+            "human": np.asarray(human),
+            "counts": True,
+            "classes": classes,
+            "groups": None,
+            "provenance": prov,
+        }
+        return _subsample(data, max_samples, random_state)
     groups = None
     if name == "ambiguous-digits":
         bunch = datasets.make_ambiguous_digits(random_state=random_state)
@@ -283,7 +363,7 @@ _SIMULATED_COMMENT = re.compile(r"#\s*simulated\b\s*:?\s*(.*)", re.IGNORECASE)
 
 def _read_csv(path):
     try:
-        with open(path, newline="") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             lines = fh.readlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
@@ -323,6 +403,7 @@ def _read_csv(path):
     feat_cols = [i for i in range(len(header)) if i not in label_cols and i != gold_col]
     if not feat_cols:
         raise UsageError(f"{path} has no feature columns")
+    text_cols = _text_columns(path, header, feat_cols)
 
     def numeric(cols, what):
         try:
@@ -339,7 +420,11 @@ def _read_csv(path):
                         ) from None
             raise  # pragma: no cover
 
-    X = numeric(feat_cols, "feature")
+    if text_cols is not None:
+        X = np.array([[r[i] for i in text_cols] for r in body], dtype=object)
+        X = X[:, 0] if header[text_cols[0]] == "text" else X
+    else:
+        X = numeric(feat_cols, "feature")
     human = numeric(label_cols, "label")
     gold = None
     if gold_col is not None:
@@ -356,6 +441,49 @@ def _read_csv(path):
         "first_row": first,
         "simulated": simulated,
     }
+
+
+_TEXT_COLUMN = re.compile(r"text_([0-9]+)$")
+
+
+def _text_columns(path, header, feat_cols):
+    """Positions of the text columns (``text`` or ``text_1..text_m``), or None.
+
+    With text columns no other feature column is allowed, ``text`` and
+    ``text_<i>`` do not mix, and ``text_<i>`` are numbered 1..m without gaps
+    (a missing pair column is named).
+    """
+    plain = [i for i in feat_cols if header[i] == "text"]
+    numbered = {}
+    for i in feat_cols:
+        match = _TEXT_COLUMN.match(header[i])
+        if match:
+            numbered[int(match.group(1))] = i
+    if not plain and not numbered:
+        return None
+    if plain and numbered:
+        raise UsageError(
+            f"{path} has both a 'text' column and text_<i> columns; use 'text' for "
+            "one text per item or text_1, text_2, ... for several"
+        )
+    if len(plain) > 1:
+        raise UsageError(f"{path} has the column 'text' twice")
+    cols = plain or [numbered[j] for j in sorted(numbered)]
+    if numbered:
+        missing = [j for j in range(1, max(numbered) + 1) if j not in numbered]
+        if missing:
+            raise UsageError(
+                f"{path}: text column 'text_{missing[0]}' is missing (text columns "
+                "are numbered text_1, text_2, ... without gaps)"
+            )
+    others = [header[i] for i in feat_cols if i not in cols]
+    if others:
+        raise UsageError(
+            f"{path} mixes text columns with other columns ({others[0]!r}); a .csv "
+            "holds either numeric features or text columns, besides target and "
+            "the label columns"
+        )
+    return cols
 
 
 def _check_numbers(path, X, human, counts, feature_names, first_row=2):
@@ -378,7 +506,8 @@ def _check_numbers(path, X, human, counts, feature_names, first_row=2):
     def row(i):
         return f"row {i + first_row}" if csv_file else f"index {i}"
 
-    if X.dtype.kind not in "biuf":
+    text = X.dtype.kind in "OU"  # texts: checked by run_audit
+    if not text and X.dtype.kind not in "biuf":
         what = "the feature columns" if csv_file else "'data'"
         raise UsageError(f"{path}: {what} must be numeric, got dtype {X.dtype}")
     if X.dtype.kind == "f":
@@ -449,7 +578,9 @@ def _load_file(path, max_samples, random_state, simulated=None):
     X = np.asarray(read["X"])
     human = np.asarray(read["human"])
     gold, counts, classes = read["gold"], read["counts"], read["classes"]
-    if X.ndim < 2 or X.shape[0] == 0:
+    if X.dtype.kind in "OU" and X.ndim == 1 and X.shape[0]:
+        pass  # one text per item (checked by run_audit)
+    elif X.ndim < 2 or X.shape[0] == 0:
         raise UsageError(f"{path}: features must have shape (n, ...) with n >= 1")
     if human.ndim != 2:
         raise UsageError(f"{path}: human labels must be 2-D (n, K), got {human.shape}")
@@ -495,8 +626,10 @@ def load_audit_data(
     Parameters
     ----------
     dataset : str
-        ``"ambiguous-digits"``, ``"mnist"``, ``"cifar10h"`` or the path of a
-        ``.npz`` / ``.csv`` file in the format of the module docstring.
+        ``"ambiguous-digits"``, ``"mnist"``, ``"cifar10h"``, ``"vader"``,
+        ``"chaosnli-snli"``, ``"chaosnli-mnli"``, ``"chaosnli-alphanli"`` or
+        the path of a ``.npz`` / ``.csv`` file in the format of the module
+        docstring.
     data_home : str, default=None
         Download / cache folder of the real data sets.
     max_samples : int, default=None
@@ -519,7 +652,10 @@ def load_audit_data(
         ``run_audit``, or None: for ``ambiguous-digits`` the source-digit
         groups, so that train and test share no source digit) and
         ``provenance`` (``dataset``, ``title``, ``licence``, ``labels``: human
-        or simulated).
+        or simulated; for the text data sets also ``source``, ``citation``,
+        ``gold`` and ``mode_shift``, what gold is and what a mode shift
+        compares). ``X`` of a text data set is an object array of texts
+        (``(n,)``, or ``(n, n_fields)`` for ChaosNLI).
 
     Raises
     ------

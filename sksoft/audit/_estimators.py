@@ -10,7 +10,9 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -19,6 +21,7 @@ from torch import nn
 
 from ..callbacks import TrainingDynamics, attach_training_dynamics
 from ..classifier import SoftLabelClassifier
+from ..utils._sklearn_compat import Interval, validate_params
 from ._data import MODELS  # the families of default_estimator, torch-free
 
 
@@ -216,6 +219,133 @@ def default_teacher(X):
         StandardScaler(),
         LogisticRegression(max_iter=1000),
     )
+
+
+# ---------------------------------------------------------------- text
+
+#: the vocabulary of one text column: word 1- and 2-grams seen in at least
+#: ``TEXT_MIN_DF`` training texts, at most ``TEXT_MAX_FEATURES`` of them (the
+#: most frequent), sublinear term frequencies
+TEXT_NGRAM_RANGE = (1, 2)
+TEXT_MIN_DF = 2
+TEXT_MAX_FEATURES = 20000
+#: the default text model's training (chosen by
+#: ``benchmarks/select_text_defaults.py`` on training rows only)
+TEXT_MAX_EPOCHS = 8
+TEXT_LR = 1e-2
+TEXT_BATCH_SIZE = 256
+
+
+def text_vectorizer(n_columns=None):
+    """TF-IDF features of one text column, or of each of ``n_columns`` columns.
+
+    ``n_columns=None`` gives a :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
+    for a 1-D array of texts; an int gives a
+    :class:`~sklearn.compose.ColumnTransformer` with one such vectorizer per
+    column of a 2-D ``(n, n_columns)`` array (features of both sides of a
+    pair), whose output stays sparse.
+    """
+
+    def tfidf():
+        return TfidfVectorizer(
+            ngram_range=TEXT_NGRAM_RANGE,
+            min_df=TEXT_MIN_DF,
+            max_features=TEXT_MAX_FEATURES,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+
+    if n_columns is None:
+        return tfidf()
+    return ColumnTransformer(
+        [(f"text_{j + 1}", tfidf(), j) for j in range(int(n_columns))],
+        sparse_threshold=1.0,
+    )
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "n_classes": [Interval(numbers.Integral, 2, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def default_text_estimator(X, n_classes, *, max_epochs=None):
+    """The audit's default model for text input: TF-IDF, then a linear soft-label net.
+
+    A pipeline of the TF-IDF vocabulary of every text column (word 1- and
+    2-grams in at least 2 training texts, at most 20,000 per column,
+    sublinear term frequencies; one vectorizer per column for pairs) and a
+    :class:`sksoft.SoftLabelClassifier` without hidden layer (multinomial
+    logistic regression trained on the soft targets: Adam, learning rate
+    1e-2, batches of 256, 8 epochs, no internal validation split). The
+    features stay a sparse matrix, also one batch at a
+    time: each batch of at most 256 rows reaches the linear layer as a torch
+    sparse tensor (``sparse_batches`` of :class:`sksoft.batching.SliceBatchIterator`),
+    so not even a batch is densified.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples,) or (n_samples, n_columns), dtype object
+        Texts as :func:`run_audit` prepares them.
+    n_classes : int
+        Number of classes (unused; the net reads it from the targets).
+    max_epochs : int, default=None
+        Training epochs; None means 8.
+
+    Returns
+    -------
+    estimator : Pipeline
+        Unfitted.
+
+    Notes
+    -----
+    The learning rate and the epochs were chosen by validation on training
+    rows of VADER (``benchmarks/select_text_defaults.py``), not on test rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.audit import default_text_estimator
+    >>> est = default_text_estimator(np.array(["a b", "c d"], dtype=object), 2)
+    >>> [type(step).__name__ for _, step in est.steps]
+    ['TfidfVectorizer', 'SoftLabelClassifier']
+    >>> pair = default_text_estimator(np.array([["a", "b"]], dtype=object), 3)
+    >>> type(pair.steps[0][1]).__name__
+    'ColumnTransformer'
+    """
+    X = np.asarray(X, dtype=object)
+    return make_pipeline(
+        text_vectorizer(None if X.ndim == 1 else X.shape[1]),
+        SoftLabelClassifier(
+            hidden_layer_sizes=(),
+            max_epochs=TEXT_MAX_EPOCHS if max_epochs is None else max_epochs,
+            optimizer=torch.optim.Adam,
+            lr=TEXT_LR,
+            batch_size=TEXT_BATCH_SIZE,
+            train_split=None,
+            verbose=0,
+            # the TF-IDF batches reach the linear layer as torch sparse tensors
+            iterator_train__sparse_batches=True,
+            iterator_valid__sparse_batches=True,
+        ),
+    )
+
+
+def default_text_teacher(X):
+    """Teacher for text input: the same TF-IDF features, then logistic regression.
+
+    The ``teacher`` arm's classifier sees the texts as a 2-D
+    ``(n_samples, n_columns)`` array (one column for a 1-D array of texts), so
+    it is a :class:`~sklearn.compose.ColumnTransformer` of one vectorizer per
+    column (:func:`text_vectorizer`) and a
+    :class:`~sklearn.linear_model.LogisticRegression` (``max_iter=1000``),
+    cross-fitted on sparse features.
+    """
+    X = np.asarray(X, dtype=object)
+    n_columns = 1 if X.ndim == 1 else X.shape[1]
+    return make_pipeline(text_vectorizer(n_columns), LogisticRegression(max_iter=1000))
 
 
 def describe(estimator):

@@ -769,6 +769,10 @@ def write_report_md(result, path, figures):
         ("licence", prov.get("licence", "n/a")),
         ("labels", prov.get("labels", "n/a")),
     ]
+    # the real data sets' source, citation and what gold is (text loaders)
+    prov_rows += [
+        (key, prov[key]) for key in ("source", "citation", "gold") if key in prov
+    ]
     if "subsample" in prov:
         prov_rows.append(("subsample", prov["subsample"]))
     prov_rows += [
@@ -780,7 +784,8 @@ def write_report_md(result, path, figures):
             f"actually {pct(result.hard_share)} of the test samples)",
         ),
         (
-            "mode-shift rate (human mode != gold): all / test / hard test",
+            f"mode-shift rate ({prov.get('mode_shift', 'human mode != gold')}): "
+            "all / test / hard test",
             f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
         ),
         ("arms / seeds", f"{', '.join(result.arms)} / {result.seeds}"),

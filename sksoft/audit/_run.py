@@ -39,7 +39,14 @@ from ..targets import (
     target_entropy,
 )
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params
-from ._estimators import default_estimator, default_teacher, describe
+from ._estimators import (
+    TEXT_MAX_EPOCHS,
+    default_estimator,
+    default_teacher,
+    default_text_estimator,
+    default_text_teacher,
+    describe,
+)
 from ._metrics import METRICS
 from ._result import AuditResult
 from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
@@ -73,13 +80,105 @@ def as_model_input(X):
     return X
 
 
+def is_text_input(X):
+    """Whether ``X`` holds texts: strings, or an object array with a string."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):  # a DataFrame
+        X = X.to_numpy(dtype=object)
+    X = np.asarray(X) if not isinstance(X, np.ndarray) else X
+    if X.dtype.kind in "US":
+        return True
+    if X.dtype.kind != "O" or X.size == 0:
+        return False
+    return any(isinstance(v, str) for v in X.ravel())
+
+
+def check_text_input(X):
+    """Texts as an object array: ``(n,)`` or ``(n, n_columns)`` of non-empty str.
+
+    A DataFrame's columns are the text columns (their names appear in the
+    errors). Every value must be a ``str`` with a non-blank character; the
+    first offending row is named (0-based).
+    """
+    names = None
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):  # a DataFrame
+        names = [str(c) for c in X.columns]
+        X = X.to_numpy(dtype=object)
+    X = np.asarray(X)
+    if X.ndim == 2 and X.shape[1] == 0:
+        raise ValueError("X has no text column")
+    if X.ndim not in (1, 2):
+        raise ValueError(
+            "text X must be a 1-D array of texts or a 2-D (n_samples, n_columns) "
+            f"array of text columns (e.g. premise, hypothesis); got shape {X.shape}"
+        )
+    X = X.astype(object)
+    cols = X[:, None] if X.ndim == 1 else X
+    if names is None:
+        names = [f"column {j}" for j in range(cols.shape[1])]
+    else:
+        names = [f"column {name!r}" for name in names]
+    for j in range(cols.shape[1]):
+        col = cols[:, j]
+        is_str = np.fromiter((isinstance(v, str) for v in col), bool, len(col))
+        where = "" if X.ndim == 1 else f", {names[j]}"
+        if not is_str.any():
+            raise ValueError(
+                f"text {names[j]} holds no text (a pair column missing?): every "
+                "value must be a non-empty string"
+            )
+        if not is_str.all():
+            i = int(np.argmin(is_str))
+            raise ValueError(
+                f"X row {i}{where} is not a string: {col[i]!r} (every text must "
+                "be a non-empty str)"
+            )
+        blank = np.fromiter((not v.strip() for v in col), bool, len(col))
+        if blank.any():
+            i = int(np.argmax(blank))
+            raise ValueError(f"X row {i}{where} is an empty text: {col[i]!r}")
+    return X
+
+
+#: largest allowed ratio of the most to the fewest votes of a row (VADER has
+#: 15 to 99 ratings per item, a ratio of 6.6)
+MAX_VOTE_RATIO = 10.0
+
+
+def check_vote_totals(counts):
+    """Refuse vote counts whose row sums are zero or differ more than tenfold.
+
+    Soft labels from 2 votes and from 100 votes are not equally reliable; when
+    the largest row sum is more than :data:`MAX_VOTE_RATIO` times the smallest
+    the counts are refused (pass them normalised, as soft labels, to audit them
+    anyway).
+    """
+    totals = np.asarray(counts, dtype=np.float64).sum(axis=1)
+    if totals.size == 0:
+        return
+    zero = np.flatnonzero(totals <= 0)
+    if zero.size:
+        raise ValueError(
+            f"human vote counts: row {int(zero[0])} has no votes; drop it or give "
+            "it at least one vote"
+        )
+    lo, hi = float(totals.min()), float(totals.max())
+    if hi > MAX_VOTE_RATIO * lo:
+        raise ValueError(
+            f"human vote counts: row sums differ wildly ({lo:g} votes in row "
+            f"{int(np.argmin(totals))}, {hi:g} in row {int(np.argmax(totals))}; "
+            f"more than {MAX_VOTE_RATIO:g}x); drop the rows with few votes, or pass "
+            "normalised soft labels (counts=False) to audit them anyway"
+        )
+
+
 def check_audit_inputs(X, gold, human, counts, classes):
     """The data checks of the audit (the only ones; the command relies on them).
 
     Returns ``(X, gold_pos, human_p, classes)``: model input, gold labels as
-    column positions (or None), human soft labels and the class labels.
+    column positions (or None), human soft labels and the class labels. Text
+    ``X`` (strings) comes back as an object array (:func:`check_text_input`).
     """
-    X = as_model_input(X)
+    X = check_text_input(X) if is_text_input(X) else as_model_input(X)
     n = X.shape[0]
     if n < 4:
         raise ValueError(f"the audit needs at least 4 samples, got {n}")
@@ -96,6 +195,8 @@ def check_audit_inputs(X, gold, human, counts, classes):
             f"X has {n} samples but the human labels have {human_arr.shape[0]} rows"
         )
     human_p = check_soft_targets(human_arr, counts=counts, input_name="human")
+    if counts:
+        check_vote_totals(human_arr)
     k = human_p.shape[1]
     if k < 2:
         raise ValueError("the human labels need at least 2 classes")
@@ -487,16 +588,22 @@ def run_audit(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features) or image array
+    X : array-like of shape (n_samples, n_features), image array or texts
         Features, or images ``(n, H, W)``, ``(n, C, H, W)`` or ``(n, H, W, C)``
-        (uint8 images are scaled to [0, 1]).
+        (uint8 images are scaled to [0, 1]), or texts: a 1-D array of strings,
+        or a 2-D array / DataFrame of text columns (a pair such as premise and
+        hypothesis, or the four alphaNLI fields). Every text must be a
+        non-empty ``str``.
     gold : array-like of shape (n_samples,) or None
         Gold labels, values of ``classes``. ``None`` is allowed only with
         arms that need no gold label (``human_mode``, ``human_soft``); the
         reference arm is then ``human_mode`` and no ``*_vs_gold`` metric is
         computed.
     human : array-like of shape (n_samples, n_classes)
-        Human labels: soft labels (rows summing to 1) or vote counts.
+        Human labels: soft labels (rows summing to 1) or vote counts. Counts
+        need at least one vote per row, and the largest row sum may be at most
+        10 times the smallest (``MAX_VOTE_RATIO``; VADER's 15 to 99 ratings
+        pass); pass normalised soft labels to audit counts beyond that.
     estimator : estimator, default=None
         Any classifier whose ``fit`` accepts ``(n, K)`` soft targets and that
         has ``predict_proba`` (a :class:`sksoft.SoftLabelClassifier`, a
@@ -504,7 +611,9 @@ def run_audit(
         Cloned for every run; its ``random_state`` is set to the run's seed.
         Training dynamics and loss curves are recorded when it is (or ends in)
         a skorch net. ``None``: :func:`default_estimator` (MLP for 2-D
-        features, a small CNN for images) with ``max_epochs``.
+        features, a small CNN for images) or, for texts,
+        :func:`default_text_estimator` (TF-IDF, then a linear soft-label net),
+        with ``max_epochs``.
     arms : list of str, default=None
         Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all of them
         (or the two that need no gold label when ``gold`` is None). The
@@ -545,13 +654,15 @@ def run_audit(
         default.
     max_epochs : int, default=None
         Epochs of the default estimator (ignored with ``estimator``): 40 for
-        2-D features, 12 for images.
+        2-D features, 12 for images, 8 for texts.
     teacher : estimator, default=None
         Classifier for the ``teacher`` arm's cross-fitted soft labels, passed to
         :func:`sksoft.sources.make_supervision_arms` (on flattened inputs).
         ``None``: that function's default (standardised logistic regression)
         for 2-D features; PCA to 50 components then logistic regression for
-        images.
+        images; for texts the TF-IDF features of the default text model then
+        logistic regression. Texts reach the teacher as a 2-D
+        ``(n_samples, n_columns)`` array (one column for 1-D texts).
     n_bins : int, default=15
         Bins of the calibration errors.
     confidence : float, default=0.95
@@ -639,13 +750,18 @@ def run_audit(
     )
     folds = split.folds
 
-    # the model and the teacher (defaults suited to features or images)
-    if estimator is None:
+    # the model and the teacher (defaults suited to texts, features or images)
+    text = X.dtype == object
+    if estimator is None and text:
+        if max_epochs is None:
+            max_epochs = TEXT_MAX_EPOCHS
+        estimator = default_text_estimator(X, k, max_epochs=max_epochs)
+    elif estimator is None:
         if max_epochs is None:
             max_epochs = 40 if X.ndim == 2 else 12
         estimator = default_estimator(X, k, max_epochs=max_epochs)
     if teacher is None and "teacher" in arms:
-        teacher = default_teacher(X)
+        teacher = default_text_teacher(X) if text else default_teacher(X)
 
     # build targets (per fold, independent of the seed)
     targets = [
