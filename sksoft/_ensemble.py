@@ -37,6 +37,7 @@ from torch.nn import functional as F
 # the numpy kernels of the cartography recorder
 from ._dynamics import DynamicsAccumulator, per_sample_quantities
 from .targets import check_soft_targets
+from .utils._threads import one_torch_thread
 
 __all__ = [
     "ensemble_groups",
@@ -403,17 +404,13 @@ def fit_mlp_ensemble(
             f"batch_size must be a positive int or -1; got {batch_size!r}."
         )
 
-    prev_threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the same arithmetic in every worker
-    try:
+    with one_torch_thread():  # the same arithmetic in every worker
         return _train(
             X, Ys, seeds, X_predict, weights, golds, sizes, activation, float(dropout),
             optimizer, dict(optimizer_params or {}), float(lr), int(max_epochs),
             int(batch_size), float(label_smoothing), train_split, dynamics, storage,
             _DTYPES[dtype],
         )  # fmt: skip
-    finally:
-        torch.set_num_threads(prev_threads)
 
 
 def _train(

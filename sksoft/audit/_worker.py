@@ -1,15 +1,23 @@
-"""One run of the audit: fit a clone on one arm's targets and predict (private).
+"""The audit's runs in a joblib worker: one fit, or one batched group (private).
 
-:func:`fit_one` runs in a joblib worker; it pins torch to one thread and seeds
-the estimator, so its result is the same under every backend and ``n_jobs``.
+:func:`fit_one` fits a clone of the estimator for one run; :func:`fit_group`
+trains the runs of one group together as a batched ensemble
+(:func:`sksoft._ensemble.fit_predict_ensemble`), for estimators that
+:func:`sksoft._ensemble.ensemble_spec` can batch. Both run with one torch
+thread and draw only from generators seeded by the run's seed, so their results
+are the same under every joblib backend (processes or threads), every
+``n_jobs`` and every grouping. Both return a list of ``(key, out)`` pairs.
 """
 
 import numbers
 import time
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.base import clone
 
+from ..utils._threads import one_torch_thread
 from ._estimators import DYNAMICS_CALLBACK, attach_dynamics, find_net
 
 
@@ -25,29 +33,80 @@ def _seed_estimator(est, seed):
     est.set_params(**seeded)
 
 
+@contextmanager
+def _seeded_global_rng(est, seed):
+    """Seed torch's global generator for a skorch net that may draw from it.
+
+    A :class:`~sksoft.SoftLabelClassifier` owns its randomness (and seeds and
+    locks the global generator itself where a module needs it); estimators
+    without a skorch net draw nothing from torch. Any other skorch net may draw
+    its initialisation and dropout from torch's global generator: it is fitted
+    with that generator forked and seeded from the run's seed, holding the
+    process-wide lock of the classifier, so that fits in threads of one process
+    run one at a time instead of interleaving their draws.
+    """
+    from ..classifier import _GLOBAL_RNG_LOCK, SoftLabelClassifier
+
+    net, _ = find_net(est)
+    if net is None or isinstance(net, SoftLabelClassifier):
+        yield
+        return
+    import torch
+
+    if not _GLOBAL_RNG_LOCK.acquire(blocking=False):
+        warnings.warn(
+            f"the audit's {type(net).__name__} runs draw from torch's global "
+            "random generator, and another run in a thread of this process is "
+            "using it: the runs wait for each other (one at a time), which keeps "
+            "them reproducible. Use a process-based joblib backend (loky, or "
+            "Dask workers with threads_per_worker=1) to run them in parallel.",
+            UserWarning,
+            stacklevel=3,
+        )
+        _GLOBAL_RNG_LOCK.acquire()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        _GLOBAL_RNG_LOCK.release()
+
+
 def fit_one(key, estimator, X, Y, train_idx, test_idx, gold_train, seed, dynamics):
     """Fit one clone on ``X[train_idx]`` with targets ``Y``; predict the test rows.
 
-    Returns ``(key, out)`` with ``out``: ``proba`` (test probabilities),
+    Returns ``[(key, out)]`` with ``out``: ``proba`` (test probabilities),
     ``fit_time``, ``history`` (loss curves of a skorch net, else None) and
     ``dynamics`` (per-sample cartography statistics, else None).
     """
-    import torch
-
-    prev_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         est = clone(estimator)
         _seed_estimator(est, seed)
-        # the torch generator is forked and seeded too, so that a module drawing
-        # from torch's global generator is reproducible
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return key, _fit_predict(
-                est, X, Y, train_idx, test_idx, gold_train, dynamics
-            )
-    finally:
-        torch.set_num_threads(prev_threads)
+        with _seeded_global_rng(est, seed):
+            out = _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics)
+    return [(key, out)]
+
+
+def fit_group(keys, spec, X, targets, train_idx, test_idx, gold_train, seeds, dynamics):
+    """Train the runs ``keys`` (targets, seeds) of one fold as one batched ensemble.
+
+    Each run's output is what :func:`fit_one` returns for it (the equivalent
+    plain fit with the same seed; ``fit_time`` is the run's share of the
+    group's wall time). Returns ``[(key, out)]`` in the order of ``keys``.
+    """
+    from .._ensemble import fit_predict_ensemble
+
+    with one_torch_thread():
+        outs = fit_predict_ensemble(
+            spec,
+            X[train_idx],
+            X[test_idx],
+            targets,
+            seeds,
+            gold=gold_train,
+            dynamics=dynamics,
+        )
+    return list(zip(keys, outs))
 
 
 def _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics):
