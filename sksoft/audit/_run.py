@@ -20,6 +20,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from .._ensemble import ensemble_groups, ensemble_spec
 from ..sources import ARM_NAMES, GOLD_ARMS, make_supervision_arms, mode_one_hot
 from ..targets import check_soft_targets, hard_labels, hard_sample_mask, target_entropy
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
@@ -246,8 +247,6 @@ def _batch_plan(estimator, batch_runs):
     """
     if batch_runs is False:
         return None
-    from .._ensemble import ensemble_spec
-
     spec = ensemble_spec(estimator)
     if spec is not None:
         # the batched members are seeded by the run's seed, as the plain path
@@ -313,8 +312,6 @@ def _fit_all(
             for arm, seed, f in tasks
         ]
     else:
-        from .._ensemble import ensemble_groups
-
         spec, max_members = plan
         jobs = []
         for f in range(len(folds)):

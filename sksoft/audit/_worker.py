@@ -15,8 +15,11 @@ import warnings
 from contextlib import contextmanager
 
 import numpy as np
+import torch
 from sklearn.base import clone
 
+from .._ensemble import fit_predict_ensemble
+from ..classifier import _GLOBAL_RNG_LOCK, SoftLabelClassifier
 from ..utils._threads import one_torch_thread
 from ._estimators import DYNAMICS_CALLBACK, attach_dynamics, find_net
 
@@ -45,14 +48,10 @@ def _seeded_global_rng(est, seed):
     process-wide lock of the classifier, so that fits in threads of one process
     run one at a time instead of interleaving their draws.
     """
-    from ..classifier import _GLOBAL_RNG_LOCK, SoftLabelClassifier
-
     net, _ = find_net(est)
     if net is None or isinstance(net, SoftLabelClassifier):
         yield
         return
-    import torch
-
     if not _GLOBAL_RNG_LOCK.acquire(blocking=False):
         warnings.warn(
             f"the audit's {type(net).__name__} runs draw from torch's global "
@@ -94,8 +93,6 @@ def fit_group(keys, spec, X, targets, train_idx, test_idx, gold_train, seeds, dy
     plain fit with the same seed; ``fit_time`` is the run's share of the
     group's wall time). Returns ``[(key, out)]`` in the order of ``keys``.
     """
-    from .._ensemble import fit_predict_ensemble
-
     with one_torch_thread():
         outs = fit_predict_ensemble(
             spec,
