@@ -34,9 +34,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-# the numpy kernels of the cartography recorder (one import to change if they move)
-from .cartography import _DynamicsAccumulator, _per_sample_quantities
+# the numpy kernels of the cartography recorder
+from ._dynamics import DynamicsAccumulator, per_sample_quantities
 from .targets import check_soft_targets
+from .utils._threads import one_torch_thread
 
 __all__ = [
     "ensemble_groups",
@@ -67,13 +68,16 @@ _PREDICT_CHUNK = 4096  # rows per member and forward pass when predicting
 def _member_generators(seed):
     """The two random streams of a ``SoftLabelClassifier(random_state=seed)`` fit.
 
-    The fit's generator (``generator_``: validation split, shuffling) is seeded
-    with ``seed``; it first draws the seed of the generator that initialises the
-    module and draws dropout masks (the classifier seeds torch's forked global
-    generator with it).
+    The fit's own generator is seeded with ``seed``. It first draws the seed of
+    the generator that initialises the module, then the seed of torch's global
+    generator during training (unused by the default MLP, drawn all the same);
+    after that it draws the validation split, every epoch's shuffling and the
+    dropout masks (:class:`~sksoft.classifier.GeneratorDropout`), in the order
+    the training loop needs them.
     """
     fit_gen = torch.Generator().manual_seed(int(seed))
     init_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=fit_gen).item())
+    torch.randint(0, 2**31 - 1, (1,), generator=fit_gen)  # the training seed
     return fit_gen, torch.Generator().manual_seed(init_seed)
 
 
@@ -224,27 +228,35 @@ class _StackedMLP:
     def forward(self, h, masks=None):
         """Logits ``(M, B, K)`` of inputs ``(M, B, d)`` (dropout ``masks``)."""
         last = len(self.weights) - 1
+        keep = 1.0 - self.dropout
         for i, (W, b) in enumerate(zip(self.weights, self.biases)):
             h = torch.baddbmm(b, h, W)
             if i < last:
                 h = self.activation(h)
                 if masks is not None:
-                    h = h * masks[i]
+                    # GeneratorDropout's arithmetic: X * mask / keep
+                    h = torch.zeros_like(h) if keep == 0 else h * masks[i] / keep
         return h
 
 
 def _dropout_masks(model, gens, B, dtype):
-    """Per-member dropout masks, drawn as ``F.dropout`` draws them (bernoulli_)."""
+    """Per-member 0/1 dropout masks ``(M, B, width)`` per hidden layer.
+
+    Drawn as :class:`~sksoft.classifier.GeneratorDropout` draws them: for each
+    member, layer after layer, ``bernoulli_(1 - p)`` of a ``(B, width)`` tensor
+    in the model's dtype from the member's fit generator.
+    """
     keep = 1.0 - model.dropout
-    masks = []
-    for W in model.weights[:-1]:
-        width = W.shape[2]
-        per = []
-        for g in gens:
-            noise = torch.empty(B, width, dtype=dtype).bernoulli_(keep, generator=g)
-            per.append(noise.div_(keep))
-        masks.append(torch.stack(per))
-    return masks
+    if keep == 0:  # p == 1: zeros, nothing drawn
+        return [None] * (len(model.weights) - 1)
+    per_member = [
+        [
+            torch.empty(B, W.shape[2], dtype=dtype).bernoulli_(keep, generator=g)
+            for W in model.weights[:-1]
+        ]
+        for g in gens
+    ]
+    return [torch.stack(layer) for layer in zip(*per_member)]
 
 
 def _soft_ce(logits, Yb, wb):
@@ -392,17 +404,13 @@ def fit_mlp_ensemble(
             f"batch_size must be a positive int or -1; got {batch_size!r}."
         )
 
-    prev_threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the same arithmetic in every worker
-    try:
+    with one_torch_thread():  # the same arithmetic in every worker
         return _train(
             X, Ys, seeds, X_predict, weights, golds, sizes, activation, float(dropout),
             optimizer, dict(optimizer_params or {}), float(lr), int(max_epochs),
             int(batch_size), float(label_smoothing), train_split, dynamics, storage,
             _DTYPES[dtype],
         )  # fmt: skip
-    finally:
-        torch.set_num_threads(prev_threads)
 
 
 def _train(
@@ -452,12 +460,12 @@ def _train(
         gold_all = np.stack(
             golds if golds is not None else [np.argmax(Y, axis=1) for Y in Ys]
         )
-        acc = _DynamicsAccumulator(M * n, full=storage == "full")
+        acc = DynamicsAccumulator(M * n, full=storage == "full")
         epoch_out = torch.zeros(M * n, K, dtype=dtype)
         seen_flat = (offsets + train_pos_t).reshape(-1).numpy()
     train_loss = np.zeros((max_epochs, M))
     valid_loss = np.zeros((max_epochs, M))
-    drop_gens = [init_gen for _, init_gen in streams]
+    drop_gens = [fit_gen for fit_gen, _ in streams]  # as GeneratorDropout
 
     for epoch in range(max_epochs):
         order = torch.stack(
@@ -552,7 +560,7 @@ def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all):
     logits = epoch_out[seen_flat]
     proba = torch.softmax(logits.to(torch.float64), dim=-1).numpy()
     rows_m, rows_i = np.divmod(seen_flat, n)
-    values = _per_sample_quantities(
+    values = per_sample_quantities(
         proba, Y_all[rows_m, rows_i], gold_all[rows_m, rows_i]
     )
     acc.begin_epoch()

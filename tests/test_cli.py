@@ -1059,3 +1059,26 @@ def test_python_m_sksoft_evaluate(tmp_path, predictions):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("on_file, want", [(False, 20), (True, 10)])
+def test_default_seed_count(tmp_path, user_data, monkeypatch, capsys, on_file, want):
+    # 20 seeds on the embedded data (about 19 give 80% power for a halved
+    # seed spread), 10 on other data; run_audit is replaced to stop early
+    import sksoft.audit
+
+    seen = {}
+
+    def fake_run_audit(*args, seeds, **kwargs):
+        seen["seeds"] = seeds
+        raise ValueError("stopped by the test")
+
+    monkeypatch.setattr(sksoft.audit, "run_audit", fake_run_audit)
+    argv = ["audit", "--out", str(tmp_path / "out"), "--quiet"]
+    if on_file:
+        X, gold, counts = user_data
+        np.savez(tmp_path / "mine.npz", data=X, target=gold, counts=counts)
+        argv += ["--dataset", str(tmp_path / "mine.npz")]
+    assert main(argv) == 2
+    assert "stopped by the test" in capsys.readouterr().err
+    assert seen["seeds"] == list(range(want))

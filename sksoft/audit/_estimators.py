@@ -20,7 +20,7 @@ from skorch import NeuralNet
 from torch import nn
 
 from ..callbacks import TrainingDynamics, attach_training_dynamics
-from ..classifier import SoftLabelClassifier
+from ..classifier import GeneratorDropout, SoftLabelClassifier
 from ..utils._sklearn_compat import Interval, validate_params
 from ._data import MODELS  # the families of default_estimator, torch-free
 
@@ -33,6 +33,13 @@ class SmallCNN(nn.Module):
     :class:`sksoft.SoftLabelClassifier` (``module=SmallCNN``,
     ``module__in_channels=...``, ``module__n_classes=...``). Works for any image
     size of at least 4 x 4.
+
+    Its dropout is a :class:`sksoft.classifier.GeneratorDropout`, which the
+    classifier points at the fit's own generator, and the class declares
+    ``uses_global_rng = False``: its fits never draw from torch's global
+    generator while training, so fits in concurrent threads (joblib's
+    ``threading`` backend, Dask workers with several threads) run in parallel
+    and equal serial fits.
 
     Parameters
     ----------
@@ -53,6 +60,8 @@ class SmallCNN(nn.Module):
     torch.Size([2, 4])
     """
 
+    uses_global_rng = False
+
     def __init__(self, in_channels=1, n_classes=10, width=16, dropout=0.25):
         super().__init__()
         self.features = nn.Sequential(
@@ -65,7 +74,7 @@ class SmallCNN(nn.Module):
         )
         self.head = nn.Sequential(
             nn.Flatten(),
-            nn.Dropout(dropout),
+            GeneratorDropout(dropout),
             nn.Linear(2 * width * 16, n_classes),
         )
 

@@ -3,7 +3,8 @@
 validate (:func:`check_audit_inputs`, :func:`_resolve_seeds`,
 :func:`_resolve_arms`) -> split (:func:`_make_folds`) -> build targets
 (:func:`_build_arms`) -> fit in parallel (:func:`_fit_all`, one
-:func:`~sksoft.audit._worker.fit_one` per arm, seed and fold) -> score
+:func:`~sksoft.audit._worker.fit_one` per arm, seed and fold, or one batched
+:func:`~sksoft.audit._worker.fit_group` per fold and group of runs) -> score
 (:func:`_score_runs`) -> package (:class:`~sksoft.audit.AuditResult`).
 
 The parameters are checked once, by ``validate_params``; the body checks only
@@ -24,6 +25,7 @@ from sklearn.model_selection import (
     train_test_split,
 )
 
+from .._ensemble import ensemble_groups, ensemble_spec
 from ..sources import (
     ARM_NAMES,
     ARM_REGISTRY,
@@ -38,7 +40,7 @@ from ..targets import (
     hard_sample_mask,
     target_entropy,
 )
-from ..utils._sklearn_compat import HasMethods, Interval, validate_params
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from ._estimators import (
     TEXT_MAX_EPOCHS,
     default_estimator,
@@ -46,11 +48,12 @@ from ._estimators import (
     default_text_estimator,
     default_text_teacher,
     describe,
+    find_net,
 )
 from ._metrics import METRICS
 from ._result import AuditResult
 from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
-from ._worker import fit_one
+from ._worker import fit_group, fit_one
 
 ARMS = ARM_NAMES  # the arms in report order, as ``sksoft.audit.ARMS``
 
@@ -411,6 +414,45 @@ def _calibration(arm, human_train, options):
     return None if calibrate is None else (calibrate, human_train, options)
 
 
+#: largest batched group of runs by default (the per-run cost of the default
+#: MLP hardly falls beyond about 8 members; smaller groups spread over workers)
+BATCH_GROUP_SIZE = 8
+
+
+def _batch_plan(estimator, batch_runs):
+    """``(spec, max_members)`` to train the runs as batched groups, or None.
+
+    ``batch_runs``: ``"auto"`` batches when :func:`sksoft._ensemble.ensemble_spec`
+    can (groups of :data:`BATCH_GROUP_SIZE`); ``True`` or an int insist on it
+    (an int is the largest group); ``False`` never batches.
+    """
+    if batch_runs is False:
+        return None
+    spec = ensemble_spec(estimator)
+    if spec is not None:
+        # the batched members are seeded by the run's seed, as the plain path
+        # seeds a random_state that is None or an int (not a RandomState)
+        net, _ = find_net(estimator)
+        rs = net.random_state
+        if not (rs is None or isinstance(rs, numbers.Integral)):
+            spec = None
+    if spec is None:
+        if isinstance(batch_runs, str):  # "auto"
+            return None
+        raise ValueError(
+            f"batch_runs={batch_runs!r} asks to train the runs as batched "
+            "ensembles, but the estimator cannot be batched: that needs a "
+            "SoftLabelClassifier with the default MLP module (module=None), its "
+            "default criterion, iterators and dataset, no callbacks, an int or "
+            "None random_state, device='cpu', an element-wise optimizer (Adam, "
+            "AdamW, SGD, RMSprop, Adagrad), train_split None or a float, alone or "
+            "after y-independent sklearn scalers in a Pipeline. Use "
+            "batch_runs='auto' (batch when possible) or False."
+        )
+    size = BATCH_GROUP_SIZE if isinstance(batch_runs, (bool, str)) else batch_runs
+    return spec, int(size)
+
+
 def _fit_all(
     tasks,
     estimator,
@@ -421,37 +463,89 @@ def _fit_all(
     record_dynamics,
     n_jobs,
     progress,
+    plan=None,
     human_p=None,
     calibration_options=None,
 ):
-    """Run every ``(arm, seed, fold)`` task through joblib; outputs by task."""
-    jobs = (
-        delayed(fit_one)(
+    """Run every ``(arm, seed, fold)`` task through joblib; outputs by task.
+
+    An arm with a post-fit step (:attr:`sksoft.sources.ArmSpec.calibrate`,
+    such as ``gold_temperature``) always runs through ``fit_one``, which
+    applies the step; the other arms are batched when there is a ``plan``.
+
+    Without a batch ``plan``: one :func:`~sksoft.audit._worker.fit_one` job per
+    task. With one: the tasks of each fold, in order, cut into groups by
+    :func:`sksoft._ensemble.ensemble_groups` (a function of the task list
+    only, never of ``n_jobs`` or the backend), one
+    :func:`~sksoft.audit._worker.fit_group` job per fold and group.
+    """
+
+    def gold(f):
+        return None if gold_pos is None else gold_pos[folds[f][0]]
+
+    def calibration(arm, f):
+        if human_p is None:
+            return None
+        return _calibration(arm, human_p[folds[f][0]], calibration_options)
+
+    def plain(arm, seed, f):
+        return delayed(fit_one)(
             (arm, seed, f),
             estimator,
             X,
             targets[f][arm],
             folds[f][0],
             folds[f][1],
-            None if gold_pos is None else gold_pos[folds[f][0]],
+            gold(f),
             seed,
             record_dynamics,
-            _calibration(arm, human_p[folds[f][0]], calibration_options),
+            calibration(arm, f),
         )
-        for arm, seed, f in tasks
-    )
+
+    if plan is None:
+        jobs = [plain(arm, seed, f) for arm, seed, f in tasks]
+    else:
+        spec, max_members = plan
+        jobs = [plain(a, s, f) for a, s, f in tasks if calibration(a, f) is not None]
+        for f in range(len(folds)):
+            runs = [
+                (arm, seed)
+                for arm, seed, g in tasks
+                if g == f and calibration(arm, f) is None
+            ]
+            for group in ensemble_groups(runs, max_members=max_members):
+                jobs.append(
+                    delayed(fit_group)(
+                        [(arm, seed, f) for arm, seed in group],
+                        spec,
+                        X,
+                        [targets[f][arm] for arm, _ in group],
+                        folds[f][0],
+                        folds[f][1],
+                        gold(f),
+                        [seed for _, seed in group],
+                        record_dynamics,
+                    )
+                )
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     total = len(tasks)
     if progress is not None:
         progress({"arm": None, "seed": None, "fold": None, "done": 0, "total": total})
     outputs = {}
-    for i, (key, out) in enumerate(parallel(jobs)):
-        outputs[key] = out
-        if progress is not None:
-            arm, seed, f = key
-            progress(
-                {"arm": arm, "seed": seed, "fold": f, "done": i + 1, "total": total}
-            )
+    for finished in parallel(jobs):
+        for key, out in finished:
+            outputs[key] = out
+            if progress is not None:
+                arm, seed, f = key
+                progress(
+                    {
+                        "arm": arm,
+                        "seed": seed,
+                        "fold": f,
+                        "done": len(outputs),
+                        "total": total,
+                    }
+                )
     return outputs
 
 
@@ -548,6 +642,11 @@ def _score_matrices(runs, arms):
         "confidence": [Interval(numbers.Real, 0, 1, closed="neither")],
         "record_dynamics": ["boolean"],
         "n_jobs": [numbers.Integral, None],
+        "batch_runs": [
+            StrOptions({"auto"}),
+            "boolean",
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "random_state": ["random_state"],
         "provenance": [dict, None],
         "progress": [callable, None],
@@ -574,6 +673,7 @@ def run_audit(
     confidence=0.95,
     record_dynamics=True,
     n_jobs=None,
+    batch_runs="auto",
     random_state=0,
     provenance=None,
     progress=None,
@@ -671,9 +771,32 @@ def run_audit(
         Record training dynamics (:class:`sksoft.callbacks.TrainingDynamics`)
         when the estimator is a skorch net.
     n_jobs : int, default=None
-        Runs in parallel through joblib (any backend, e.g. Dask's). Each run
-        uses one torch thread and its own seed, so results do not depend on
-        the backend or ``n_jobs``.
+        Runs in parallel through joblib (any backend, e.g. Dask's: see
+        :ref:`scale_out`). Each run uses one torch thread and draws only from
+        generators seeded by its seed, so results do not depend on the backend
+        (processes or threads) or ``n_jobs``.
+    batch_runs : "auto", bool or int, default="auto"
+        Train runs that share an architecture as batched ensembles. The runs
+        of a :class:`sksoft.SoftLabelClassifier` with the default MLP (alone
+        or after y-independent scikit-learn scalers, as the default estimator
+        for 2-D features) can be trained together: stacked parameters, one
+        forward and backward pass over all members per batch, which removes
+        most of the per-run overhead of small fits. The runs of each fold, in
+        arm and seed order, are cut into consecutive groups of at most 8 (a
+        function of the run list only, never of ``n_jobs``), and each group is
+        one joblib task. Every member is still the plain fit of its seed: the
+        same initialisation, validation split, batch order and dropout masks,
+        its own optimizer state, loss curves and training dynamics. With
+        ``dtype="float64"`` it is the plain fit up to rounding (1e-12); in
+        float32 a member does not depend on its group (tested: group sizes 1
+        and 8 give the same probabilities), and it may differ from the plain
+        float32 fit by float32 rounding of a differently ordered computation
+        (1e-7 at most, measured on the command's default data and model).
+        ``"auto"``: batch when the estimator allows it, otherwise one plain fit per run; ``True``: batch,
+        or raise ``ValueError`` if the estimator cannot be batched; an int:
+        the same with groups of at most that many runs; ``False``: one plain
+        fit per run. A run's ``fit_time`` is then its share of its group's
+        wall time.
     random_state : int, default=0
         Seed of the data split and of the arms' construction.
     provenance : dict, default=None
@@ -778,6 +901,7 @@ def run_audit(
 
     # fit in parallel
     tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
+    plan = _batch_plan(estimator, batch_runs)
     outputs = _fit_all(
         tasks,
         estimator,
@@ -788,6 +912,7 @@ def run_audit(
         record_dynamics,
         n_jobs,
         progress,
+        plan,
         human_p=human_p,
         calibration_options={
             "calibration_cv": CALIBRATION_CV,
@@ -812,6 +937,7 @@ def run_audit(
         "teacher": "default" if teacher is None else describe(teacher),
         "max_epochs": max_epochs,
         "n_jobs": n_jobs,
+        "batch_group_size": None if plan is None else plan[1],
     }
     return AuditResult(
         arms=arms,

@@ -1,15 +1,26 @@
-"""One run of the audit: fit a clone on one arm's targets and predict (private).
+"""The audit's runs in a joblib worker: one fit, or one batched group (private).
 
-:func:`fit_one` runs in a joblib worker; it pins torch to one thread and seeds
-the estimator, so its result is the same under every backend and ``n_jobs``.
+:func:`fit_one` fits a clone of the estimator for one run; :func:`fit_group`
+trains the runs of one group together as a batched ensemble
+(:func:`sksoft._ensemble.fit_predict_ensemble`), for estimators that
+:func:`sksoft._ensemble.ensemble_spec` can batch. Both run with one torch
+thread and draw only from generators seeded by the run's seed, so their results
+are the same under every joblib backend (processes or threads), every
+``n_jobs`` and every grouping. Both return a list of ``(key, out)`` pairs.
 """
 
 import numbers
 import time
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
+import torch
 from sklearn.base import clone
 
+from .._ensemble import fit_predict_ensemble
+from ..classifier import _GLOBAL_RNG_LOCK, SoftLabelClassifier
+from ..utils._threads import one_torch_thread
 from ._estimators import DYNAMICS_CALLBACK, attach_dynamics, find_net
 
 
@@ -23,6 +34,41 @@ def _seed_estimator(est, seed):
         and (value is None or isinstance(value, numbers.Integral))
     }
     est.set_params(**seeded)
+
+
+@contextmanager
+def _seeded_global_rng(est, seed):
+    """Seed torch's global generator for a skorch net that may draw from it.
+
+    A :class:`~sksoft.SoftLabelClassifier` owns its randomness (and seeds and
+    locks the global generator itself where a module needs it); estimators
+    without a skorch net draw nothing from torch. Any other skorch net may draw
+    its initialisation and dropout from torch's global generator: it is fitted
+    with that generator forked and seeded from the run's seed, holding the
+    process-wide lock of the classifier, so that fits in threads of one process
+    run one at a time instead of interleaving their draws.
+    """
+    net, _ = find_net(est)
+    if net is None or isinstance(net, SoftLabelClassifier):
+        yield
+        return
+    if not _GLOBAL_RNG_LOCK.acquire(blocking=False):
+        warnings.warn(
+            f"the audit's {type(net).__name__} runs draw from torch's global "
+            "random generator, and another run in a thread of this process is "
+            "using it: the runs wait for each other (one at a time), which keeps "
+            "them reproducible. Use a process-based joblib backend (loky, or "
+            "Dask workers with threads_per_worker=1) to run them in parallel.",
+            UserWarning,
+            stacklevel=3,
+        )
+        _GLOBAL_RNG_LOCK.acquire()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        _GLOBAL_RNG_LOCK.release()
 
 
 def fit_one(
@@ -43,51 +89,61 @@ def fit_one(
     post-fit step (:attr:`sksoft.sources.ArmSpec.calibrate`), else None: the
     step is applied to the test probabilities after the fit.
 
-    Returns ``(key, out)`` with ``out``: ``proba`` (test probabilities),
+    Returns ``[(key, out)]`` with ``out``: ``proba`` (test probabilities),
     ``fit_time``, ``history`` (loss curves of a skorch net, else None),
     ``dynamics`` (per-sample cartography statistics, else None) and
     ``calibration`` (the post-fit step's ``info``, else None).
     """
-    import torch
-
-    prev_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         est = clone(estimator)
         _seed_estimator(est, seed)
-        # the torch generator is forked and seeded too, so that a module drawing
-        # from torch's global generator is reproducible
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with _seeded_global_rng(est, seed):
             out = _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics)
-            out["calibration"] = None
-            if calibration is not None:
-                _post_fit(
-                    out, calibration, estimator, X, Y, train_idx, gold_train, seed
-                )
-            return key, out
-    finally:
-        torch.set_num_threads(prev_threads)
+        out["calibration"] = None
+        if calibration is not None:
+            _post_fit(out, calibration, estimator, X, Y, train_idx, gold_train, seed)
+    return [(key, out)]
 
 
 def _post_fit(out, calibration, estimator, X, Y, train_idx, gold_train, seed):
     """Apply an arm's post-fit step to ``out["proba"]`` (inner fits: same seed)."""
-    import torch
-
     calibrate, human_train, options = calibration
 
     def fit_predict(train, test):
         est = clone(estimator)
         _seed_estimator(est, seed)
-        torch.manual_seed(seed)
-        est.fit(X[train_idx[train]], Y[train])
-        return np.asarray(est.predict_proba(X[train_idx[test]]), dtype=np.float64)
+        with _seeded_global_rng(est, seed):
+            est.fit(X[train_idx[train]], Y[train])
+            proba = est.predict_proba(X[train_idx[test]])
+        return np.asarray(proba, dtype=np.float64)
 
     start = time.perf_counter()
     post = calibrate(fit_predict, human_train, gold_train, options)
     out["fit_time"] += time.perf_counter() - start
     out["proba"] = np.asarray(post.apply(out["proba"]), dtype=np.float64)
     out["calibration"] = dict(post.info)
+
+
+def fit_group(keys, spec, X, targets, train_idx, test_idx, gold_train, seeds, dynamics):
+    """Train the runs ``keys`` (targets, seeds) of one fold as one batched ensemble.
+
+    Each run's output is what :func:`fit_one` returns for it (the equivalent
+    plain fit with the same seed; ``fit_time`` is the run's share of the
+    group's wall time). Returns ``[(key, out)]`` in the order of ``keys``.
+    """
+    with one_torch_thread():
+        outs = fit_predict_ensemble(
+            spec,
+            X[train_idx],
+            X[test_idx],
+            targets,
+            seeds,
+            gold=gold_train,
+            dynamics=dynamics,
+        )
+    for out in outs:
+        out["calibration"] = None
+    return list(zip(keys, outs))
 
 
 def _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics):
