@@ -327,7 +327,9 @@ def _build_parser():
     audit_parser.add_argument(
         "--arms",
         default=",".join(ARM_NAMES),
-        help=f"comma list of arms (default: all {len(ARM_NAMES)}: {','.join(ARM_NAMES)})",
+        help=(
+            f"comma list of arms (default: all {len(ARM_NAMES)}: {','.join(ARM_NAMES)})"
+        ),
     )
     seeds = audit_parser.add_mutually_exclusive_group()
     seeds.add_argument(
