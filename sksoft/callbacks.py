@@ -122,6 +122,15 @@ class TrainingDynamics(Callback):
     Calling ``partial_fit`` continues the recording; ``fit`` (re-initialising
     the net) starts it afresh.
 
+    Every epoch that finished its training batches is recorded, whatever the
+    order of the callbacks: when a callback listed before this one ends the
+    training in its ``on_epoch_end`` (skorch's ``EarlyStopping``), the last
+    epoch is recorded in ``on_train_end``. With ``mode="eval"`` that late
+    record predicts with the weights at ``on_train_end``, so list this
+    callback before an ``EarlyStopping(load_best=True)``, which restores the
+    best weights there (:func:`attach_training_dynamics` appends the
+    recorder last: move it before such a callback by hand).
+
     Cost: per batch, only the module's outputs are copied into an
     ``(n_samples, n_classes)`` buffer; the predict nonlinearity (softmax for
     :class:`sksoft.SoftLabelClassifier`) and the statistics run once per
@@ -296,10 +305,13 @@ class TrainingDynamics(Callback):
         )
 
     # ------------------------------------------------------------------
-    def on_epoch_begin(self, net, **kwargs):
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         if getattr(self, "_raw_y", None) is not None:
             self._seen[:] = False
             self._n_recorded = 0
+            # kept until the epoch is recorded: on_train_end records an epoch
+            # whose on_epoch_end an earlier callback cut short (EarlyStopping)
+            self._open_epoch = dataset_train if dataset_train is not None else True
 
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
         if not training or self.mode != "train":
@@ -318,9 +330,29 @@ class TrainingDynamics(Callback):
             idx = np.asarray(_to_numpy(idx), dtype=np.int64)
         self._record(net, idx, y_pred)
 
+    def on_train_end(self, net, **kwargs):
+        """Record the last epoch if an earlier callback stopped on_epoch_end.
+
+        skorch's ``EarlyStopping`` raises ``KeyboardInterrupt`` in its
+        ``on_epoch_end``, so the ``on_epoch_end`` of callbacks listed after it
+        never runs for the last epoch. That epoch trained completely (its
+        ``train_batch_count`` is in the history), so it is recorded here; an
+        epoch interrupted during its training batches is not.
+        """
+        pending = getattr(self, "_open_epoch", None)
+        self._open_epoch = None
+        if pending is None or getattr(self, "_raw_y", None) is None:
+            return
+        history = getattr(net, "history", None)
+        if not history or "train_batch_count" not in history[-1]:
+            return
+        dataset_train = None if pending is True else pending
+        self.on_epoch_end(net, dataset_train=dataset_train)
+
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         if getattr(self, "_raw_y", None) is None:
             return
+        self._open_epoch = None
         if self.mode == "eval":
             if dataset_train is None:
                 raise ValueError("TrainingDynamics(mode='eval'): no training data.")

@@ -396,7 +396,8 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
         ``"easy-to-learn"``, ``"ambiguous"`` or ``"hard-to-learn"``
         (``"unrecorded"`` for a row never seen in training).
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit (for ``X`` of more than two
+        dimensions, the size of its axis 1, e.g. image channels).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit (only when ``X`` has string column
         names).
@@ -510,8 +511,10 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Training data; an array of more dimensions (e.g. images
+            ``(n, channels, height, width)``) for a net whose module takes it
+            (a CNN).
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Targets in any form the net accepts (labels, soft-label rows).
         gold_labels : array-like of shape (n_samples,), default=None
@@ -529,7 +532,13 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        X = validate_data(self, X, dtype=[np.float32, np.float64], ensure_min_samples=2)
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float32, np.float64],
+            ensure_min_samples=2,
+            allow_nd=True,
+        )
         check_consistent_length(X, y)
         if not X.flags.writeable:  # e.g. a copy-on-write pandas view
             X = X.copy()

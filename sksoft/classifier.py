@@ -14,7 +14,11 @@ checked against, in :mod:`sksoft.utils._skorch_compat`.
 
 import copy
 import inspect
+import math
 import numbers
+import sys
+import threading
+import warnings
 from contextlib import contextmanager
 from types import MappingProxyType
 
@@ -55,11 +59,151 @@ from .utils._sklearn_compat import (
     validate_parameter_constraints,
 )
 
-__all__ = ["SoftLabelClassifier"]
+__all__ = ["SKOPS_TRUSTED_TYPES", "GeneratorDropout", "SoftLabelClassifier"]
+
+#: Types a fitted :class:`SoftLabelClassifier` with its default components
+#: (module, criterion, optimizer, iterators, dataset and callbacks) holds
+#: beyond what :mod:`skops.io` trusts by default: pass them as
+#: ``skops.io.load(path, trusted=SKOPS_TRUSTED_TYPES)``. Other components add
+#: their own types; ``skops.io.get_untrusted_types(file=path)`` lists them, to
+#: be checked before they are trusted.
+SKOPS_TRUSTED_TYPES = (
+    "functools.partial",
+    "skorch.callbacks.logging.EpochTimer",
+    "skorch.callbacks.scoring.EpochScoring",
+    "skorch.dataset.Dataset",
+    "skorch.history.History",
+    "skorch.setter.optimizer_setter",
+    "skorch.utils._indexing_other",
+    "skorch.utils.to_numpy",
+    "sksoft.batching.SliceBatchIterator",
+    "sksoft.classifier.SoftLabelClassifier",
+    "sksoft.classifier._PassthroughScoring",
+    "sksoft.classifier._PrintLog",
+    "sksoft.classifier._target_argmax_accuracy",
+    "sksoft.losses.SoftTargetCrossEntropyLoss",
+    "torch.optim.adam.Adam",
+)
+
+# Held while a fit seeds and draws from torch's *global* generator (module
+# construction; training of a module that may draw from it), so that fits
+# running in threads of one process cannot interleave their draws.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+class GeneratorDropout(nn.Module):
+    """Dropout whose masks come from a given :class:`torch.Generator`.
+
+    :class:`torch.nn.Dropout` draws its masks from torch's global generator,
+    which fits running in several threads of one process share. This module
+    draws them from ``generator`` instead; :class:`SoftLabelClassifier` sets
+    it to the fit's own generator during training (and back to ``None``
+    after), so dropout cannot make concurrent fits differ. With
+    ``generator=None`` it behaves like :class:`torch.nn.Dropout`.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability of zeroing an element during training; the kept elements
+        are scaled by ``1 / (1 - p)``.
+
+    Attributes
+    ----------
+    generator : torch.Generator or None
+        The source of the masks (``None``: torch's global generator).
+
+    See Also
+    --------
+    torch.nn.Dropout : The same operation on the global generator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sksoft.classifier import GeneratorDropout
+    >>> drop = GeneratorDropout(0.5)
+    >>> drop.generator = torch.Generator().manual_seed(0)
+    >>> out = drop(torch.ones(1000))
+    >>> sorted(set(out.tolist()))
+    [0.0, 2.0]
+    >>> drop.eval()(torch.ones(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    uses_global_rng = False
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability must be in [0, 1]; got {p!r}.")
+        self.p = float(p)
+        self.generator = None
+
+    def forward(self, X):
+        if not self.training or self.p == 0:
+            return X
+        if self.p == 1:
+            return torch.zeros_like(X)
+        keep = 1.0 - self.p
+        g = self.generator
+        if g is None:
+            mask = torch.empty_like(X).bernoulli_(keep)
+        else:
+            mask = torch.empty(X.shape, dtype=X.dtype, device=g.device)
+            mask = mask.bernoulli_(keep, generator=g).to(X.device)
+        return X * mask / keep
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+# torch.nn layers whose forward draws random numbers in training mode
+_RANDOM_TORCH_LAYERS = (
+    nn.modules.dropout._DropoutNd,
+    nn.RReLU,
+)
+
+
+def _global_rng_user(module):
+    """Why ``module`` may draw from torch's global generator (None if it cannot).
+
+    torch.nn layers are known: dropout layers (with ``p > 0``), ``RReLU`` and
+    ``MultiheadAttention`` with dropout draw; the others do not. A module class
+    from elsewhere has a forward of its own, which may draw, unless it declares
+    ``uses_global_rng = False`` (its children are checked all the same).
+    """
+    for name, m in module.named_modules():
+        cls = type(m)
+        where = f"{cls.__name__} ({name})" if name else cls.__name__
+        declared = getattr(cls, "uses_global_rng", None)
+        if declared is True:
+            return f"{where} declares uses_global_rng=True"
+        if declared is False:
+            continue
+        if isinstance(m, _RANDOM_TORCH_LAYERS):
+            if getattr(m, "p", 1) > 0 or isinstance(m, nn.RReLU):
+                return f"{where} draws from torch's global generator"
+            continue
+        if isinstance(m, nn.MultiheadAttention) and m.dropout > 0:
+            return f"{where} has dropout={m.dropout}"
+        if cls.__module__.startswith("torch.nn."):
+            continue
+        return (
+            f"{where} has a forward of its own (set the class attribute "
+            "uses_global_rng = False if it draws no random numbers from torch's "
+            "global generator)"
+        )
+    return None
 
 
 class _MLP(nn.Module):
-    """The default module: a multi-layer perceptron that outputs logits."""
+    """The default module: a multi-layer perceptron that outputs logits.
+
+    Its dropout draws from the fit's generator (:class:`GeneratorDropout`) and
+    :meth:`reset_parameters` initialises the weights from a given generator,
+    so it never needs torch's global generator.
+    """
+
+    uses_global_rng = False
 
     def __init__(
         self,
@@ -68,6 +212,7 @@ class _MLP(nn.Module):
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        device=None,
     ):
         super().__init__()
         activations = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -79,16 +224,86 @@ class _MLP(nn.Module):
         layers = []
         n_in = n_features
         for width in hidden_layer_sizes:
-            layers.append(nn.Linear(n_in, width))
+            layers.append(nn.Linear(n_in, width, device=device))
             layers.append(activations[activation]())
             if dropout:
-                layers.append(nn.Dropout(dropout))
+                layers.append(GeneratorDropout(dropout))
             n_in = width
-        layers.append(nn.Linear(n_in, n_classes))
+        layers.append(nn.Linear(n_in, n_classes, device=device))
         self.layers = nn.Sequential(*layers)
+
+    def reset_parameters(self, generator=None):
+        """torch.nn.Linear's default initialisation, drawn from ``generator``."""
+        for layer in self.layers:
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_uniform_(
+                    layer.weight, a=math.sqrt(5), generator=generator
+                )
+                fan_in = layer.weight.shape[1]
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     def forward(self, X):
         return self.layers(X)
+
+
+def _frame_classes(y):
+    """Column names of a 2-D pandas/polars ``y`` of several columns, else None."""
+    columns = getattr(y, "columns", None)
+    if columns is None or len(columns) < 2 or getattr(y, "ndim", 2) != 2:
+        return None
+    return np.asarray(list(columns))
+
+
+def _check_not_1d_probabilities(y):
+    """Clear error for a 1-D float ``y`` of probabilities (binary soft labels)."""
+    if y.ndim != 1 or y.dtype.kind != "f" or y.size == 0:
+        return
+    finite = y[np.isfinite(y)]
+    if finite.size and np.any(finite != np.round(finite)):
+        if finite.min() >= 0 and finite.max() <= 1:
+            raise ValueError(
+                "Unknown label type: continuous. A 1-D y holds class labels; "
+                "for binary soft labels pass the (n_samples, 2) probability "
+                "rows, e.g. np.column_stack([1 - p, p]) for p = P(classes[1])."
+            )
+
+
+def _check_frame_columns(y, classes, what):
+    """A DataFrame ``y`` whose columns are the classes in another order is an error.
+
+    Other column names (e.g. ``"p_cat"``) are read by position.
+    """
+    names = _frame_classes(y)
+    if names is None:
+        return
+    classes = np.asarray(classes)
+    try:
+        same_set = names.shape == classes.shape and set(names.tolist()) == set(
+            classes.tolist()
+        )
+    except TypeError:  # unhashable names
+        return
+    if same_set and names.tolist() != classes.tolist():
+        raise ValueError(
+            f"The columns of the y DataFrame {names.tolist()} are {what} "
+            f"{classes.tolist()} in another order; reorder the columns."
+        )
+
+
+# fragments of torch's messages for inputs of the wrong shape
+_SHAPE_ERRORS = (
+    "shapes cannot be multiplied",
+    "size mismatch",
+    "Expected input",
+    "Expected 3D",
+    "Expected 4D",
+    "expected input",
+    "input channels",
+    "must match the size",
+    "Given groups=",
+    "Kernel size can't be greater",
+)
 
 
 def _softmax_float64(logits):
@@ -105,12 +320,44 @@ def _target_argmax_accuracy(net, X, y):
 
 
 class _PrintLog(PrintLog):
-    """skorch's PrintLog that does not format the table when nothing is printed."""
+    """skorch's PrintLog that does not format the table when nothing is printed.
+
+    ``sink=None`` (the default) prints to stdout when the net is verbose, as
+    skorch's ``sink=print`` does, without storing the builtin ``print`` in the
+    fitted estimator (one type less for ``skops.io`` to trust).
+    """
+
+    def __init__(
+        self,
+        keys_ignored=None,
+        sink=None,
+        tablefmt="simple",
+        floatfmt=".4f",
+        stralign="right",
+    ):
+        super().__init__(
+            keys_ignored=keys_ignored,
+            sink=sink,
+            tablefmt=tablefmt,
+            floatfmt=floatfmt,
+            stralign=stralign,
+        )
+
+    def _prints(self):
+        return self.sink is None or self.sink is print
+
+    def _sink(self, text, verbose):
+        if not self._prints():
+            self.sink(text)
+        elif verbose:
+            print(text)
 
     def on_epoch_end(self, net, **kwargs):
-        if self.sink is print and not net.verbose:
+        if self._prints() and not net.verbose:
             return
         super().on_epoch_end(net, **kwargs)
+        if self.sink is None:
+            sys.stdout.flush()
 
 
 class _PassthroughScoring(PassthroughScoring):
@@ -186,7 +433,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         training (see :class:`~sksoft.losses.SoftTargetCrossEntropyLoss`).
     classes : array-like of shape (n_classes,), default=None
         The class labels, in the column order of a 2-D ``y``. ``None`` means the
-        sorted label set for 1-D ``y`` and ``arange(n_classes)`` for 2-D ``y``.
+        sorted label set for 1-D ``y``, the column names of a pandas DataFrame
+        ``y`` and ``arange(n_classes)`` for another 2-D ``y``. Binary soft
+        labels are 2-D too: ``np.column_stack([1 - p, p])`` (a 1-D float ``y``
+        of fractions raises an error saying so).
     counts : bool, default=False
         Read a 2-D ``y`` as vote counts (normalised per row) instead of
         probabilities. Integer matrices are never read as counts silently.
@@ -200,10 +450,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         samples without validation.
     random_state : int, RandomState instance or None, default=None
         Seeds a :class:`torch.Generator` owned by the fit, which draws the
-        weight initialisation, dropout, shuffling and the validation split. The
-        global torch random state is saved before and restored after the fit.
-        With an int, repeated fits give identical results (in the same process
-        or in a worker process with the same number of torch threads).
+        weight initialisation, dropout, shuffling and the validation split.
+        With an int, repeated fits give identical results, in the same process,
+        in worker processes (with the same number of torch threads) and in
+        concurrent threads (see *Randomness and threads* in the Notes).
     dtype : {"float32", "float64"}, default="float32"
         Floating-point type of the inputs, targets, sample weights and the
         module's parameters. ``"float64"`` costs speed and gives exactly
@@ -255,7 +505,9 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     history_ : skorch.history.History
         Per-epoch and per-batch records (also available as ``history``).
     generator_ : torch.Generator
-        The fit's random generator.
+        A copy of the fit's random generator in its final state (the
+        estimator stores only the state, so it pickles without torch types
+        other than the module's).
 
     See Also
     --------
@@ -279,6 +531,9 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     and no validation split, integer weights are equivalent to repeating samples.
 
     **Predictions.** :meth:`predict_proba` returns float64 rows summing to one,
+    :meth:`predict_log_proba` their logarithm (a float64 log-softmax),
+    :meth:`decision_function` the logits (for two classes, as sklearn, the 1-D
+    log-odds of ``classes_[1]``),
     :meth:`predict` returns ``classes_[argmax]`` (ties go to the first class) and
     :meth:`score` is the accuracy against the argmax of the targets, so it
     accepts the same ``y`` as :meth:`fit`.
@@ -287,7 +542,26 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     SciPy sparse matrix (densified batch by batch, never as a whole) or, with a
     custom module, an array of more than two dimensions (e.g. images
     ``(n, channels, height, width)``). Input, targets and weights are cast to
-    ``dtype`` (float32 by default).
+    ``dtype`` (float32 by default). Prediction requires samples of the fit's
+    shape (images stay images), and a module that cannot take the batches or
+    returns the wrong number of outputs raises a ``ValueError`` naming the
+    shapes and the module parameter to change.
+
+    **Randomness and threads.** No draw of a fit comes from torch's global
+    generator while other code may use it: the module is built (weights
+    initialised) with the global generator seeded from ``random_state`` under
+    a process-wide lock, and the default MLP's dropout
+    (:class:`GeneratorDropout`), shuffling and the validation split draw from
+    the fit's own generator. Fits in threads (joblib's ``threading`` backend,
+    Dask workers with several threads) therefore equal serial fits. A module
+    that may draw from the global generator in ``forward`` (``torch.nn.Dropout``,
+    ``RReLU``, or any module class of its own that does not declare the class
+    attribute ``uses_global_rng = False``) trains with the global generator
+    seeded and the lock held: such fits run one at a time in a process, with a
+    ``UserWarning`` when one has to wait for another, and stay reproducible
+    unless code outside sksoft draws from torch's global generator in another
+    thread at the same time. Use a process-based backend (joblib's default
+    ``loky``) to run those in parallel.
 
     **partial_fit** trains one epoch over the given samples, without an
     internal validation split, initialising the network on the first call.
@@ -483,6 +757,17 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
+        device = str(self.device) if self.device is not None else "cpu"
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r}, but CUDA is not available to this torch "
+                f"({torch.__version__}: built without CUDA, or no GPU visible); "
+                "use device='cpu'."
+            )
+        if device.startswith("mps") and not torch.backends.mps.is_available():
+            raise ValueError(
+                f"device={self.device!r}, but MPS is not available; use device='cpu'."
+            )
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
         if any(
@@ -514,7 +799,31 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         ]
 
     def initialize_module(self):
-        """Build the module: the default MLP, a new instance or a copy."""
+        """Build the module: the default MLP, a new instance or a copy.
+
+        The default MLP is initialised from a generator seeded by the fit's
+        generator. A module class is instantiated with torch's global generator
+        seeded from the fit's generator, while a process-wide lock is held, so
+        the weight initialisation depends only on ``random_state``, also when
+        fits run concurrently in threads (unless code outside sksoft seeds or
+        draws from the global generator in another thread meanwhile).
+        """
+        seed = getattr(self, "_init_seed", None)
+        if seed is None:  # e.g. initialize() or set_params() outside fit
+            seed = self._draw_seed(self._new_generator())
+        if self.module is None:  # initialised from its own generator
+            return self._build_module(seed)
+        self._acquire_global_rng(
+            f"building module={getattr(self.module, '__name__', self.module)!r} "
+            "draws its initial weights from it"
+        )
+        try:
+            with self._seeded_global_rng(seed):
+                return self._build_module(seed)
+        finally:
+            _GLOBAL_RNG_LOCK.release()
+
+    def _build_module(self, seed):
         kwargs = self.get_params_for("module")
         if self.module is None:
             if not hasattr(self, "n_features_in_") or not hasattr(self, "classes_"):
@@ -524,12 +833,16 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 )
             sizes = self.hidden_layer_sizes
             sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-            self.module_ = _MLP(
+            # built without drawing (meta device), then initialised
+            module = nn.utils.skip_init(
+                _MLP,
                 self.n_features_in_,
                 len(self.classes_),
                 hidden_layer_sizes=sizes,
                 **kwargs,
             )
+            module.reset_parameters(torch.Generator().manual_seed(seed))
+            self.module_ = module
         elif isinstance(self.module, nn.Module) and not kwargs:
             self.module_ = copy.deepcopy(self.module)
         else:
@@ -574,34 +887,129 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # randomness owned by the fit
     # ------------------------------------------------------------------
     def _new_generator(self):
+        """A torch.Generator seeded from ``random_state`` (no global RNG read)."""
         seed = self.random_state
         if seed is None:
-            seed = int(torch.randint(0, 2**62, (1,)).item())
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 2)
         elif isinstance(seed, np.random.RandomState):
             seed = int(seed.randint(np.iinfo(np.int32).max))
         generator = torch.Generator()
         generator.manual_seed(int(seed))
         return generator
 
-    def _draw_seed(self):
-        return int(torch.randint(0, 2**31 - 1, (1,), generator=self.generator_).item())
+    def _draw_seed(self, generator=None):
+        generator = self._generator if generator is None else generator
+        return int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
 
-    @contextmanager
-    def _fit_rng(self):
-        """Fork torch's global RNG and seed it from the fit's generator."""
-        seed = self._draw_seed()
+    @property
+    def generator_(self):
+        """A copy of the fit's random generator, in its state after the fit.
+
+        The fitted estimator stores the generator's state (a uint8 array), not
+        a :class:`torch.Generator`; ``partial_fit`` and ``warm_start`` fits
+        continue from it.
+        """
+        state = self.__dict__.get("_generator_state")
+        if state is None:
+            raise AttributeError(f"{type(self).__name__} has no generator_ before fit.")
+        generator = torch.Generator()
+        generator.set_state(torch.from_numpy(np.array(state, dtype=np.uint8)))
+        return generator
+
+    def _acquire_global_rng(self, why):
+        """Take the process-wide lock of torch's global generator.
+
+        Waiting means another fit in a thread of this process holds it; the
+        fits then run one at a time, which keeps them reproducible: say so.
+        """
+        if _GLOBAL_RNG_LOCK.acquire(blocking=False):
+            return
+        warnings.warn(
+            f"{type(self).__name__} needs torch's global random generator "
+            f"({why}) while another fit in a thread of this process holds it; "
+            "this fit waits for it, so such fits run one at a time (results "
+            "stay reproducible). For parallel fits use a process-based joblib "
+            "backend (loky), or a module that declares uses_global_rng = False "
+            "and draws dropout from sksoft.classifier.GeneratorDropout.",
+            UserWarning,
+            stacklevel=5,
+        )
+        _GLOBAL_RNG_LOCK.acquire()
+
+    def _seeded_global_rng(self, seed):
+        """Fork torch's global RNG and seed it (call with the lock held)."""
         cuda = str(self.device).startswith("cuda") and torch.cuda.is_available()
         devices = None if cuda else []
-        with torch.random.fork_rng(devices=devices):
-            torch.random.default_generator.manual_seed(seed)
-            if cuda:
-                torch.cuda.manual_seed_all(seed)
-            yield
+
+        @contextmanager
+        def ctx():
+            with torch.random.fork_rng(devices=devices):
+                torch.random.default_generator.manual_seed(seed)
+                if cuda:
+                    torch.cuda.manual_seed_all(seed)
+                yield
+
+        return ctx()
+
+    @contextmanager
+    def _training_rng(self, seed):
+        """The global-RNG context of the training loop.
+
+        A module that cannot draw from torch's global generator (the default
+        MLP, torch.nn layers without randomness, classes declaring
+        ``uses_global_rng = False``) trains without touching it, concurrently
+        with other fits. Any other module trains with the global generator
+        seeded from the fit's generator while the process-wide lock is held:
+        concurrent fits in threads then run one at a time (with a warning) and
+        stay reproducible.
+        """
+        for m in self.module_.modules():
+            if isinstance(m, GeneratorDropout):
+                m.generator = self._generator
+        reason = _global_rng_user(self.module_)
+        if reason is None and not (
+            isinstance(self.iterator_train, type)
+            and issubclass(self.iterator_train, SliceBatchIterator)
+        ):
+            reason = f"iterator_train={self.iterator_train!r} may draw from it"
+        try:
+            if reason is None:
+                yield
+                return
+            self._acquire_global_rng(f"the module may draw from it: {reason}")
+            try:
+                with self._seeded_global_rng(seed):
+                    yield
+            finally:
+                _GLOBAL_RNG_LOCK.release()
+        finally:
+            for m in self.module_.modules():
+                if isinstance(m, GeneratorDropout):
+                    m.generator = None
 
     # ------------------------------------------------------------------
     # validation of the training data
     # ------------------------------------------------------------------
     def _validate_X(self, X, reset):
+        raw_shape = getattr(X, "shape", None)
+        if not isinstance(raw_shape, tuple):
+            raw_shape = None
+        fitted_shape = self.__dict__.get("_sample_shape")
+        if (
+            not reset
+            and fitted_shape is not None
+            and raw_shape is not None
+            and len(raw_shape) >= 2  # 1-D X: sklearn's "Reshape your data"
+            and tuple(raw_shape[1:]) != fitted_shape
+            # 2-D against 2-D: sklearn's own n_features_in_ message
+            and not (len(raw_shape) == 2 and len(fitted_shape) == 1)
+        ):
+            raise ValueError(
+                f"X has samples of shape {tuple(raw_shape[1:])} (X of shape "
+                f"{tuple(raw_shape)}), but {type(self).__name__} was fitted on "
+                f"samples of shape {fitted_shape}; pass X in the fit's shape, "
+                f"e.g. X.reshape(-1, {', '.join(map(str, fitted_shape))})."
+            )
         X = validate_data(
             self,
             X,
@@ -615,6 +1023,8 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             X.sort_indices()
         else:
             X = np.ascontiguousarray(X, dtype=self.dtype)
+        if reset:
+            self._sample_shape = tuple(X.shape[1:])
         if self.module is None and X.ndim != 2:
             raise ValueError(
                 f"The default MLP needs 2-D X; got shape {X.shape}. Pass a module "
@@ -635,6 +1045,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
                 if y_arr.dtype.kind in "fc":
                     check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
+                _check_not_1d_probabilities(y_arr.ravel())
                 check_classification_targets(y_arr.ravel())
         if reset:
             if classes is not None and self.classes is not None:
@@ -644,7 +1055,12 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                         f"{list(self.classes)}."
                     )
             classes_arg = classes if classes is not None else self.classes
+            if classes_arg is None:  # a DataFrame's column names name the classes
+                classes_arg = _frame_classes(y)
+            else:
+                _check_frame_columns(y, classes_arg, "classes")
         else:
+            _check_frame_columns(y, self.classes_, "the fitted classes_")
             if classes is not None and not np.array_equal(
                 np.asarray(classes), self.classes_
             ):
@@ -770,14 +1186,18 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         return self
 
     def _train(self, X, Y, sw, *, reset, epochs, routing, split=True, **fit_params):
-        if reset or getattr(self, "generator_", None) is None:
-            self.generator_ = self._new_generator()
+        if reset or self.__dict__.get("_generator_state") is None:
+            self._generator = self._new_generator()
+        else:
+            self._generator = self.generator_
         self._fit_sample_weight = sw
         self._fit_use_split = split
         try:
-            with self._fit_rng():
-                if reset:
-                    self.initialize()
+            self._init_seed = self._draw_seed()
+            train_seed = self._draw_seed()
+            if reset:
+                self.initialize()
+            with self._training_rng(train_seed):
                 self.notify("on_train_begin", X=X, y=Y)
                 try:
                     self.fit_loop(
@@ -787,8 +1207,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                     pass
                 self.notify("on_train_end", X=X, y=Y)
         finally:
-            del self._fit_sample_weight
-            del self._fit_use_split
+            self._generator_state = self._generator.get_state().numpy()
+            for name in ("_generator", "_init_seed", "_fit_sample_weight"):
+                self.__dict__.pop(name, None)
+            self.__dict__.pop("_fit_use_split", None)
 
     def get_dataset(self, X, y=None):
         """Wrap ``X`` and the soft targets (and fit's sample weights)."""
@@ -846,11 +1268,11 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         if isinstance(iterator, type) and issubclass(iterator, SliceBatchIterator):
             if training:
                 kwargs.setdefault("shuffle", True)
-                kwargs.setdefault("generator", getattr(self, "generator_", None))
+                kwargs.setdefault("generator", getattr(self, "_generator", None))
             if str(self.device) != "cpu" and self.device is not None:
                 kwargs.setdefault("device", self.device)
         elif training and kwargs.get("shuffle"):
-            kwargs.setdefault("generator", getattr(self, "generator_", None))
+            kwargs.setdefault("generator", getattr(self, "_generator", None))
         return iterator(dataset, **kwargs)
 
     # ------------------------------------------------------------------
@@ -986,10 +1408,34 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return self.infer(Xi)
 
     def infer(self, x, **fit_params):
-        """Module output for one batch (tensors go straight to the module)."""
-        if isinstance(x, torch.Tensor) and not fit_params:
-            return self.module_(x)
-        return super().infer(x, **fit_params)
+        """Module output for one batch (tensors go straight to the module).
+
+        A shape error of the module (e.g. torch's ``mat1 and mat2 shapes
+        cannot be multiplied``) becomes a ``ValueError`` naming the batch shape
+        and what to change.
+        """
+        try:
+            if isinstance(x, torch.Tensor) and not fit_params:
+                return self.module_(x)
+            return super().infer(x, **fit_params)
+        except RuntimeError as exc:
+            text = str(exc)
+            if not any(key in text for key in _SHAPE_ERRORS):
+                raise
+            shape = tuple(getattr(x, "shape", ()))
+            module = self.module
+            name = (
+                "the default MLP"
+                if module is None
+                else getattr(module, "__name__", type(module).__name__)
+            )
+            raise ValueError(
+                f"The module ({name}) cannot take a batch of shape {shape}: "
+                f"{text}. Each sample of X has shape {shape[1:]}; make the "
+                "module's input size match it (e.g. the in_features or "
+                "in_channels of its first layer, set through module__<name>), "
+                "or reshape X."
+            ) from exc
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Weighted mean of the per-sample criterion values of a batch.
@@ -1016,6 +1462,15 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             y_pred = y_pred[0]
         if not isinstance(y_true, torch.Tensor):
             y_true = torch.as_tensor(np.asarray(y_true))
+        if y_pred.shape != y_true.shape and y_true.ndim == 2:
+            n_classes = y_true.shape[1]
+            raise ValueError(
+                f"The module returned outputs of shape {tuple(y_pred.shape)} for "
+                f"a batch of {y_true.shape[0]} samples; it must return logits of "
+                f"shape ({y_true.shape[0]}, {n_classes}), one per class of "
+                f"classes_ ({n_classes} classes). Set the module's number of "
+                f"outputs (e.g. module__n_classes={n_classes})."
+            )
         if y_true.is_cpu != y_pred.is_cpu:
             y_true = y_true.to(y_pred.device)
         criterion = self.criterion_
@@ -1070,6 +1525,74 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             out.append(nonlin(yp).detach().cpu().numpy())
         return np.concatenate(out, axis=0)
 
+    def _module_outputs(self, X):
+        """Module outputs (the first element of a tuple) for ``X``, batch by batch."""
+        X = self._prepare_predict_X(X)
+        self._set_training(False)
+        for yp in self.forward_iter(X, training=False):
+            yield yp[0] if isinstance(yp, tuple) else yp
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        With the default ``predict_nonlinearity="auto"`` it is the log-softmax
+        of the logits computed in float64 (finite where :meth:`predict_proba`
+        underflows to 0); otherwise ``log(predict_proba(X))``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        if self.predict_nonlinearity != "auto":
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
+        out = [
+            torch.log_softmax(yp.to(torch.float64), dim=-1).detach().cpu().numpy()
+            for yp in self._module_outputs(X)
+        ]
+        return np.concatenate(out, axis=0)
+
+    def decision_function(self, X):
+        """Logits, in scikit-learn's ``decision_function`` form.
+
+        For more than two classes the ``(n_samples, n_classes)`` logits (float64):
+        their argmax is :meth:`predict`, and their softmax is
+        :meth:`predict_proba`. For two classes, as sklearn's binary classifiers,
+        a 1-D score: the log-odds ``logit_1 - logit_0`` of ``classes_[1]``,
+        positive where :meth:`predict` gives ``classes_[1]``. With a
+        ``predict_nonlinearity`` other than ``"auto"`` the module outputs need
+        not be logits, so :meth:`predict_log_proba` takes their place.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            1-D for two classes.
+        """
+        if self.predict_nonlinearity == "auto":
+            scores = np.concatenate(
+                [
+                    yp.to(torch.float64).detach().cpu().numpy()
+                    for yp in self._module_outputs(X)
+                ],
+                axis=0,
+            )
+        else:
+            scores = self.predict_log_proba(X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
     def predict(self, X):
         """Predicted class labels, ``classes_[argmax(predict_proba(X))]``.
 
@@ -1106,6 +1629,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             most probable class.
         """
         check_is_fitted(self)
+        _check_frame_columns(y, self.classes_, "the fitted classes_")
         Y = check_soft_targets(y, classes=self.classes_, counts=self.counts)
         y_hard = self.classes_[np.argmax(Y, axis=1)]
         return float(

@@ -8,6 +8,7 @@ estimator whose ``fit`` accepts ``sample_weight``.
 """
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -31,6 +32,37 @@ from .utils._sklearn_compat import HasMethods
 from .utils._sklearn_compat import safe_indexing as _safe_indexing
 
 __all__ = ["ExpansionClassifier"]
+
+
+def _final_step(estimator):
+    """The last step of a (nested) Pipeline, or the estimator itself."""
+    while hasattr(estimator, "steps") and estimator.steps:
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def _sample_weight_route(estimator):
+    """How to pass ``sample_weight`` to ``estimator.fit``: the keyword, or None.
+
+    ``"sample_weight"`` for an estimator whose ``fit`` takes it (and for a
+    Pipeline when metadata routing is enabled: the steps' requests route it);
+    ``"<step>__sample_weight"`` (nested for nested pipelines) for a Pipeline
+    whose final step takes it; ``None`` when nothing takes it.
+    """
+    if has_fit_parameter(estimator, "sample_weight"):
+        return "sample_weight"
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return None
+    if not has_fit_parameter(_final_step(estimator), "sample_weight"):
+        return None
+    if get_config().get("enable_metadata_routing", False):
+        return "sample_weight"
+    names = []
+    while hasattr(estimator, "steps") and estimator.steps:
+        name, estimator = estimator.steps[-1]
+        names.append(name)
+    return "__".join(names + ["sample_weight"])
 
 
 def _inner_has(attr):
@@ -65,8 +97,12 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         A classifier whose ``fit`` accepts ``sample_weight`` (e.g.
         :class:`~sklearn.linear_model.LogisticRegression`,
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`,
-        :class:`~sklearn.ensemble.RandomForestClassifier`). It is cloned in
-        :meth:`fit`. ``None`` means ``LogisticRegression()``.
+        :class:`~sklearn.ensemble.RandomForestClassifier`), or a
+        :class:`~sklearn.pipeline.Pipeline` whose final step does: the weights
+        go to that step as ``<step>__sample_weight`` (with sklearn's metadata
+        routing enabled, as ``sample_weight``, routed by the steps'
+        ``set_fit_request``). It is cloned in :meth:`fit`. ``None`` means
+        ``LogisticRegression()``.
     classes : array-like of shape (n_classes,), default=None
         The class labels, in the column order of a 2-D ``y``. By default the
         sorted labels of a 1-D ``y`` or ``arange(n_classes)`` for a 2-D ``y``.
@@ -184,9 +220,14 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         base = self._base_estimator()
-        if not has_fit_parameter(base, "sample_weight"):
+        route = _sample_weight_route(base)
+        if route is None:
+            final = _final_step(base)
+            what = type(base).__name__
+            if final is not base:
+                what = f"The final step of the Pipeline, {type(final).__name__},"
             raise ValueError(
-                f"{type(base).__name__} does not accept sample_weight in fit, which "
+                f"{what} does not accept sample_weight in fit, which "
                 "ExpansionClassifier needs to weight the expanded copies."
             )
         X, y = validate_data(
@@ -211,7 +252,7 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.estimator_ = clone(base)
         self.estimator_.fit(
-            _safe_indexing(X, rows), cols, sample_weight=weights[rows, cols]
+            _safe_indexing(X, rows), cols, **{route: weights[rows, cols]}
         )
         return self
 

@@ -432,3 +432,64 @@ def test_attach_training_dynamics(data):
         attach_training_dynamics(LogisticRegression())
     with pytest.raises(InvalidParameterError, match="'recorder' parameter"):
         attach_training_dynamics(_net(None), recorder=Callback())
+
+
+def _stopper():
+    """Stops after 3 epochs: no epoch improves train_loss tenfold."""
+    from skorch.callbacks import EarlyStopping
+
+    return EarlyStopping(monitor="train_loss", patience=2, threshold=10)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("stopper_first", [True, False])
+def test_early_stopping_last_epoch_recorded_in_any_order(data, mode, stopper_first):
+    X, y = data
+    dyn = TrainingDynamics(mode=mode, storage="full")
+    ref = _ProbaPerEpoch(X)
+    callbacks = [("ref", ref), ("dyn", dyn)]
+    if stopper_first:
+        callbacks.insert(0, ("stop", _stopper()))
+    else:
+        callbacks.append(("stop", _stopper()))
+    clf = _soft_clf(callbacks, max_epochs=20, module__dropout=0.0).fit(X, y)
+    assert len(clf.history) == 3  # stopped early
+    assert dyn.n_epochs_ == 3
+    hist = dyn.history_["gold_proba"]
+    assert hist.shape == (3, 103) and not np.isnan(hist).any()
+    np.testing.assert_array_equal(dyn.get_statistics()["n_epochs"], 3)
+    if mode == "eval":
+        # the last record predicts with the final weights
+        final = clf.predict_proba(X)[np.arange(103), y]
+        np.testing.assert_allclose(hist[-1], final, atol=1e-6)
+        if not stopper_first:  # ref saw every epoch too
+            ref_p = np.stack(ref.probas_)[:, np.arange(103), y]
+            np.testing.assert_allclose(hist, ref_p, atol=1e-6)
+
+
+def test_early_stopping_orders_record_the_same_dynamics(data):
+    X, y = data
+    stats = []
+    for first in (True, False):
+        dyn = TrainingDynamics(mode="train", storage="full")
+        callbacks = [("dyn", dyn), ("stop", _stopper())]
+        _soft_clf(callbacks[::-1] if first else callbacks, max_epochs=20).fit(X, y)
+        stats.append(dyn.history_["gold_proba"])
+    np.testing.assert_array_equal(stats[0], stats[1])
+
+
+def test_interrupted_training_pass_is_not_recorded(data):
+    X, y = data
+
+    class _Interrupt(Callback):
+        def on_batch_end(self, net, training=None, **kwargs):
+            if (
+                training
+                and len(net.history) == 2
+                and len(net.history[-1, "batches"]) == 3
+            ):
+                raise KeyboardInterrupt
+
+    dyn = TrainingDynamics(mode="train", storage="full")
+    clf = _soft_clf([("dyn", dyn), ("cut", _Interrupt())], max_epochs=5).fit(X, y)
+    assert len(clf.history) == 2 and dyn.n_epochs_ == 1

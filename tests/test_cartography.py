@@ -409,6 +409,56 @@ def test_transformer_default_estimator_soft_targets_and_gold(small_X, soft_y):
     np.testing.assert_allclose(Xm[:, 4:], Xt[:, 4:], atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_transformer_with_user_early_stopping_records_every_epoch(blobs, mode):
+    from skorch.callbacks import EarlyStopping
+
+    from sksoft.classifier import SoftLabelClassifier
+
+    X, y = blobs
+    # no epoch improves train_loss tenfold: stops after 3 of 30 epochs
+    stop = EarlyStopping(monitor="train_loss", patience=2, threshold=10)
+    net = SoftLabelClassifier(max_epochs=30, callbacks=[("stop", stop)])
+    carto = CartographyTransformer(net, mode=mode, storage="full", random_state=0)
+    carto.fit(X, y)
+    assert len(carto.estimator_.history) == 3
+    assert carto.training_dynamics_.n_epochs_ == 3
+    np.testing.assert_array_equal(carto.statistics_["n_epochs"], 3)
+    hist = carto.training_dynamics_.history_["gold_proba"]
+    np.testing.assert_allclose(carto.confidence_, hist.mean(0))
+
+
+class _TinyCNN(torch.nn.Module):
+    uses_global_rng = False
+
+    def __init__(self, n_classes=2):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3)
+        self.head = torch.nn.Linear(4 * 4 * 4, n_classes)
+
+    def forward(self, X):
+        return self.head(torch.relu(self.conv(X)).flatten(1))
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_transformer_on_images_with_a_cnn(mode):
+    from sksoft.classifier import SoftLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 1, 6, 6)).astype(np.float32)
+    y = (X[:, 0, :3].mean(axis=(1, 2)) > 0).astype(np.int64)
+    net = SoftLabelClassifier(module=_TinyCNN, max_epochs=4, lr=0.01, batch_size=16)
+    carto = CartographyTransformer(net, mode=mode, storage="full", random_state=0)
+    Xt = carto.fit_transform(X, y)
+    assert Xt.shape == (60, len(STATISTICS)) and np.isfinite(Xt[:, :3]).all()
+    hist = carto.training_dynamics_.history_["gold_proba"]
+    assert hist.shape == (4, 60)
+    np.testing.assert_allclose(carto.confidence_, hist.mean(0))
+    if mode == "eval":  # the last record is the fitted CNN's prediction
+        final = carto.estimator_.predict_proba(X)[np.arange(60), y]
+        np.testing.assert_allclose(hist[-1], final, atol=1e-6)
+
+
 # ---------------------------------------------------------------------------
 # display
 # ---------------------------------------------------------------------------

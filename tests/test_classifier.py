@@ -16,7 +16,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from sksoft.batching import IndexedBatch
-from sksoft.classifier import SoftLabelClassifier
+from sksoft.classifier import GeneratorDropout, SoftLabelClassifier
 from sksoft.losses import SoftTargetCrossEntropyLoss
 from sksoft.targets import check_soft_targets
 
@@ -504,7 +504,10 @@ def test_set_params_before_and_after_fit(soft_data):
     clf.set_params(callbacks=[], module__dropout=0.3, lr=0.02)
     assert clf.get_params()["module__dropout"] == 0.3
     clf.fit(X, y)
-    assert any(isinstance(m, nn.Dropout) for m in clf.module_.modules())
+    # the default MLP's dropout draws from the fit's generator
+    assert any(
+        isinstance(m, GeneratorDropout) and m.p == 0.3 for m in clf.module_.modules()
+    )
     clf.set_params(lr=0.5)
     assert clf.optimizer_.param_groups[0]["lr"] == 0.5
     with pytest.raises(ValueError, match="Invalid parameter"):
@@ -560,3 +563,146 @@ def test_evaluation_step_switches_to_eval_mode(soft_data):
     assert not clf.module_.training
     second = clf.evaluation_step((Xt, None))
     torch.testing.assert_close(first, second)  # deterministic: no dropout
+
+
+def test_predict_log_proba_and_decision_function(soft_data):
+    from scipy.special import log_softmax, softmax
+
+    X, y = soft_data
+    clf = SoftLabelClassifier(random_state=0, **FAST).fit(X, y)
+    logits = clf.module_(torch.as_tensor(X)).detach().double().numpy()
+    np.testing.assert_allclose(clf.decision_function(X), logits, atol=1e-12)
+    np.testing.assert_allclose(clf.predict_log_proba(X), log_softmax(logits, 1))
+    np.testing.assert_allclose(
+        softmax(clf.decision_function(X), 1), clf.predict_proba(X)
+    )
+    np.testing.assert_array_equal(
+        clf.classes_[clf.decision_function(X).argmax(1)], clf.predict(X)
+    )
+    # far from the data, log_proba stays finite where proba underflows to 0
+    far = np.full((1, X.shape[1]), 1e4, np.float32)
+    assert np.isfinite(clf.predict_log_proba(far)).all()
+    # binary: 1-D log-odds of classes_[1], as sklearn's binary classifiers
+    y_bin = np.where(X[:, 0] > 0, "yes", "no")
+    binary = SoftLabelClassifier(random_state=0, **FAST).fit(X, y_bin)
+    scores = binary.decision_function(X)
+    lp = binary.predict_log_proba(X)
+    assert scores.shape == (120,)
+    np.testing.assert_allclose(scores, lp[:, 1] - lp[:, 0], atol=1e-10)
+    np.testing.assert_array_equal(np.where(scores > 0, "yes", "no"), binary.predict(X))
+    # another nonlinearity: log of its probabilities
+    other = clone(clf).set_params(predict_nonlinearity=lambda z: torch.softmax(z, -1))
+    other.fit(X, y)
+    np.testing.assert_allclose(
+        other.predict_log_proba(X), np.log(other.predict_proba(X)), atol=1e-12
+    )
+
+
+def test_cross_val_predict_log_proba(soft_data):
+    from sklearn.model_selection import KFold
+    from sklearn.model_selection import cross_val_predict as sk_cross_val_predict
+
+    from sksoft.model_selection import cross_val_predict
+
+    X, y = soft_data
+    clf = SoftLabelClassifier(random_state=0, **FAST)
+    cv = KFold(3)
+    log_p = cross_val_predict(clf, X, y, cv=cv, method="predict_log_proba")
+    proba = cross_val_predict(clf, X, y, cv=cv, method="predict_proba")
+    assert log_p.shape == (120, 3)
+    np.testing.assert_allclose(np.exp(log_p), proba, atol=1e-6)
+    y_hard = y.argmax(1)
+    sk_log_p = sk_cross_val_predict(clf, X, y_hard, cv=cv, method="predict_log_proba")
+    sk_proba = sk_cross_val_predict(clf, X, y_hard, cv=cv, method="predict_proba")
+    np.testing.assert_allclose(np.exp(sk_log_p), sk_proba, atol=1e-6)
+    sk_dec = sk_cross_val_predict(clf, X, y_hard, cv=cv, method="decision_function")
+    assert sk_dec.shape == (120, 3)
+
+
+def test_dataframe_y_column_names_are_classes(soft_data):
+    pd = pytest.importorskip("pandas")
+    X, y = soft_data
+    frame = pd.DataFrame(y, columns=["cat", "dog", "emu"])
+    clf = SoftLabelClassifier(random_state=0, **FAST).fit(X, frame)
+    np.testing.assert_array_equal(clf.classes_, ["cat", "dog", "emu"])
+    ref = SoftLabelClassifier(random_state=0, **FAST).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
+    assert clf.score(X, frame) == ref.score(X, y)
+    # the classes parameter wins; columns are read by position
+    named = SoftLabelClassifier(classes=["a", "b", "c"], random_state=0, **FAST)
+    np.testing.assert_array_equal(named.fit(X, frame).classes_, ["a", "b", "c"])
+    # the same classes in another column order is refused, never misread
+    shuffled = frame[["dog", "cat", "emu"]]
+    with pytest.raises(ValueError, match="another order"):
+        clf.score(X, shuffled)
+    with pytest.raises(ValueError, match="another order"):
+        clf.partial_fit(X, shuffled)
+    with pytest.raises(ValueError, match="another order"):
+        SoftLabelClassifier(classes=["cat", "dog", "emu"], **FAST).fit(X, shuffled)
+
+
+def test_1d_probabilities_say_how_to_pass_binary_soft_labels(small_X):
+    p = np.linspace(0.05, 0.95, 120)
+    with pytest.raises(ValueError, match=r"\(n_samples, 2\).*column_stack"):
+        SoftLabelClassifier(**FAST).fit(small_X, p)
+    # the suggested form works
+    clf = SoftLabelClassifier(random_state=0, **FAST)
+    clf.fit(small_X, np.column_stack([1 - p, p]))
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    # 1-D float labels that are whole numbers stay labels
+    clf.fit(small_X, (p > 0.5).astype(float))
+    np.testing.assert_array_equal(clf.classes_, [0.0, 1.0])
+
+
+class _FixedInputNet(nn.Module):
+    def __init__(self, n_in=4, n_classes=3):
+        super().__init__()
+        self.fc = nn.Linear(n_in, n_classes)
+
+    def forward(self, X):
+        return self.fc(X)
+
+
+def test_module_input_shape_error_names_shapes_and_parameter(soft_data):
+    X, y = soft_data  # 6 features; the module expects 4
+    clf = SoftLabelClassifier(_FixedInputNet, **FAST)
+    with pytest.raises(ValueError, match=r"batch of shape \(32, 6\).*module__") as info:
+        clf.fit(X, y)
+    assert "shapes cannot be multiplied" in str(info.value)
+    # the right input size trains
+    SoftLabelClassifier(_FixedInputNet, module__n_in=6, **FAST).fit(X, y)
+
+
+def test_module_output_shape_error_names_classes(soft_data):
+    X, y = soft_data  # 3 classes; the module returns 5 outputs
+    clf = SoftLabelClassifier(_FixedInputNet, module__n_in=6, module__n_classes=5)
+    with pytest.raises(ValueError, match=r"shape \(32, 5\).*\(32, 3\).*n_classes=3"):
+        clf.set_params(**FAST).fit(X, y)
+
+
+def test_image_classifier_refuses_flattened_input(rng):
+    X = rng.normal(size=(40, 1, 4, 4)).astype(np.float32)
+    y = rng.dirichlet(np.ones(2), size=40)
+
+    class Flat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(16, 2)
+
+        def forward(self, X):
+            return self.fc(X.flatten(1))
+
+    clf = SoftLabelClassifier(Flat, random_state=0, **FAST).fit(X, y)
+    assert clf.n_features_in_ == 1  # the channels (axis 1)
+    with pytest.raises(ValueError, match=r"samples of shape \(16,\).*\(1, 4, 4\)"):
+        clf.predict_proba(X.reshape(40, 16))
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1, 4, 4\)"):
+        clf.predict(X.reshape(40, 16))
+    assert clf.predict_proba(X).shape == (40, 2)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_device_without_cuda_is_a_clear_error(soft_data):
+    X, y = soft_data
+    with pytest.raises(ValueError, match=r"device='cuda'.*CUDA is not available"):
+        SoftLabelClassifier(device="cuda", **FAST).fit(X, y)

@@ -306,3 +306,43 @@ def test_sparse_and_dataframe_inputs():
         np.testing.assert_allclose(clf.predict_proba(df), dense.predict_proba(X))
     with pytest.warns(UserWarning, match="feature names"):
         clf.predict(X)
+
+
+def test_pipeline_inside_routes_sample_weight_to_final_step():
+    from sklearn import config_context
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    rng = np.random.default_rng(3)
+    X, T, _ = _soft_problem(rng)
+    s = rng.uniform(0.2, 3, size=X.shape[0])
+    bare = ExpansionClassifier(LogisticRegression()).fit(X, T, sample_weight=s)
+    # an identity step: the same problem, the weights must reach the final step
+    piped = ExpansionClassifier(
+        make_pipeline(FunctionTransformer(), LogisticRegression())
+    ).fit(X, T, sample_weight=s)
+    np.testing.assert_allclose(piped.predict_proba(X), bare.predict_proba(X))
+    unweighted = ExpansionClassifier(LogisticRegression()).fit(X, T)
+    assert np.abs(unweighted.predict_proba(X) - bare.predict_proba(X)).max() > 1e-3
+    # nested pipelines
+    nested = make_pipeline(
+        FunctionTransformer(),
+        make_pipeline(FunctionTransformer(), LogisticRegression()),
+    )
+    got = ExpansionClassifier(nested).fit(X, T, sample_weight=s).predict_proba(X)
+    np.testing.assert_allclose(got, bare.predict_proba(X))
+    # with metadata routing the final step's request routes the weights
+    with config_context(enable_metadata_routing=True):
+        lr = LogisticRegression().set_fit_request(sample_weight=True)
+        scaler = StandardScaler().set_fit_request(sample_weight=False)
+        scaled = make_pipeline(scaler, lr)
+        routed = ExpansionClassifier(scaled).fit(X, T, sample_weight=s)
+        ref = ExpansionClassifier(make_pipeline(StandardScaler(), LogisticRegression()))
+        with config_context(enable_metadata_routing=False):
+            ref.fit(X, T, sample_weight=s)
+        np.testing.assert_allclose(routed.predict_proba(X), ref.predict_proba(X))
+    # a final step without sample_weight is named
+    with pytest.raises(ValueError, match="final step.*KNeighborsClassifier"):
+        ExpansionClassifier(
+            make_pipeline(StandardScaler(), KNeighborsClassifier())
+        ).fit(X, T)

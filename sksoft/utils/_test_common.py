@@ -22,6 +22,12 @@ a few 1e-7. Full batches (``batch_size=-1``) without an internal validation
 split in float64 make the weighted and the repeated fit the same optimisation
 problem, which is what the check is about (sklearn checks ``MLPClassifier``
 with ``solver="lbfgs"`` for the same reason).
+
+``SoftLabelClassifier`` in ``check_methods_subset_invariance``: float32 matrix
+products round differently for different batch shapes (a few 1e-7 relative),
+and the binary ``decision_function`` (the log-odds ``logit_1 - logit_0``) is
+near 0 for uncertain samples, where that rounding exceeds the check's
+``rtol=1e-7``. In float64 the methods are invariant to that tolerance.
 """
 
 from sklearn.base import clone
@@ -41,6 +47,7 @@ PER_ESTIMATOR_CHECK_PARAMS = {
     SoftLabelClassifier: {
         "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH,
         "check_sample_weight_equivalence_on_sparse_data": _FULL_BATCH,
+        "check_methods_subset_invariance": dict(dtype="float64"),
     },
 }
 
