@@ -22,9 +22,12 @@ its best of ``--repeats`` times. Two overhead figures are printed: the
 wall-clock ``t_setup / t_baseline - 1`` (noisy on a shared machine), and
 "in hooks", the time spent inside the recorder's own hooks (per-batch copy,
 epoch-end statistics and, in eval mode, the extra forward pass) divided by the
-rest of the same fit, which noise from other processes hardly moves. The
-targets (train <= 10 %, eval <= 40 %) are judged on the latter; a quiet
-machine should show both agree. Memory is the bytes held by the
+rest of the same fit, which noise from other processes hardly moves: its
+median over the repeats (and its best) is printed. The targets (train <= 10 %,
+eval <= 15 %, issue 13) are judged on the median "in hooks"; a quiet machine
+should show both figures agree. The load average is printed before and after,
+since other processes still slow both parts of a fit unevenly. Memory is the
+bytes held by the
 recorder's arrays after the fit (targets, gold labels, per-epoch output buffer
 and running sums / history), printed in total and per sample: O(n) means the
 per-sample figure does not change with ``n`` (nor, for streaming, with the
@@ -32,6 +35,7 @@ number of epochs).
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -72,6 +76,10 @@ class TimedDynamics(TrainingDynamics):
     on_batch_end = _timed("on_batch_end")
     on_epoch_end = _timed("on_epoch_end")
     del _timed
+
+
+def _load():
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def make_data(n, n_features=32, n_classes=10, seed=0):
@@ -116,13 +124,13 @@ def main(argv=None):
 
     print(
         f"torch threads: {torch.get_num_threads()}, epochs: {args.epochs}, "
-        f"best of {args.repeats}"
+        f"best of {args.repeats}, load average {_load()}"
     )
     for n in args.n:
         X, Y = make_data(n, n_features=args.features)
         fit_once(X[:512], Y[:512], 1, None)  # warm-up
         best = dict.fromkeys(SETUPS, np.inf)
-        inside = dict.fromkeys(SETUPS, np.inf)
+        inside = {name: [] for name in SETUPS}
         nbytes = {}
         order = list(SETUPS)
         for r in range(args.repeats):
@@ -134,26 +142,27 @@ def main(argv=None):
                     nbytes[name] = recorder._state_nbytes()
                     # share of this fit spent inside the recorder's hooks
                     own = recorder.seconds_
-                    inside[name] = min(inside[name], own / (seconds - own))
-        print(f"\nn = {n:,}")
+                    inside[name].append(own / (seconds - own))
+        print(f"\nn = {n:,} (load average {_load()})")
         print(
             f"  {'set-up':<16} {'fit [s]':>8} {'overhead':>9} {'in hooks':>9} "
-            f"{'target':>8} {'state bytes':>12} {'bytes/sample':>13}"
+            f"{'(best)':>7} {'target':>9} {'state bytes':>12} {'bytes/sample':>13}"
         )
         base = best["baseline"]
         for name in SETUPS:
             overhead = best[name] / base - 1
             if name == "baseline":
-                hooks, target, mem = "", "", ""
+                hooks, low, target, mem = "", "", "", ""
             else:
-                limit = 0.10 if name.startswith("train") else 0.40
-                verdict = "ok" if inside[name] <= limit else "OVER"
-                hooks = f"{inside[name]:.1%}"
+                limit = 0.10 if name.startswith("train") else 0.15
+                median = float(np.median(inside[name]))
+                verdict = "PASS" if median <= limit else "MISS"
+                hooks, low = f"{median:.1%}", f"{min(inside[name]):.1%}"
                 target = f"{limit:.0%} {verdict}"
                 mem = f"{nbytes[name]:>12,} {nbytes[name] / n:>13.1f}"
             print(
                 f"  {name:<16} {best[name]:>8.3f} {overhead:>+9.1%} {hooks:>9} "
-                f"{target:>8} {mem}"
+                f"{low:>7} {target:>9} {mem}"
             )
 
 
