@@ -35,7 +35,8 @@ from torch import nn
 from torch.nn import functional as F
 
 # the numpy kernels of the cartography recorder (one import to change if they move)
-from .cartography import _DynamicsAccumulator, _per_sample_quantities
+from ._dynamics import DynamicsAccumulator as _DynamicsAccumulator
+from ._dynamics import per_sample_quantities as _per_sample_quantities
 from .targets import check_soft_targets
 
 __all__ = [
