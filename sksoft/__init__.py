@@ -44,7 +44,7 @@ from .targets import (
     target_entropy,
 )
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.2.0.dev0"
 
 # torch-backed names load on first access, so that numpy-only parts (e.g.
 # ``import sksoft.metrics``) never import torch (PEP 562).

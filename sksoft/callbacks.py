@@ -140,8 +140,8 @@ class TrainingDynamics(Callback):
     epoch is recorded in ``on_train_end``. With ``mode="eval"`` that late
     record predicts with the weights at ``on_train_end``, so list this
     callback before an ``EarlyStopping(load_best=True)``, which restores the
-    best weights there (:func:`attach_training_dynamics` appends the
-    recorder last: move it before such a callback by hand).
+    best weights there (:class:`sksoft.CartographyTransformer` puts its
+    recorder first).
 
     Cost: per batch, only the module's outputs are copied into an
     ``(n_samples, n_classes)`` buffer; the predict nonlinearity (softmax for
@@ -572,8 +572,10 @@ def attach_training_dynamics(net, recorder=None, *, name="training_dynamics"):
     default callback, such as the epoch timer, the loss scoring and the print
     log, is switched off with ``callbacks__<name>=None``), so the net trains
     exactly as it would without callbacks and still records its dynamics.
-    Otherwise the recorder is appended to the net's callbacks (``None``: the
-    default ones only).
+    Otherwise the recorder is put first among the net's own callbacks
+    (``None``: the default ones only), so that its ``on_epoch_end`` runs before
+    that of a user ``EarlyStopping``, which ends training by raising there (the
+    recorder also records a last epoch in ``on_train_end``, whatever the order).
 
     Examples
     --------
@@ -616,7 +618,7 @@ def attach_training_dynamics(net, recorder=None, *, name="training_dynamics"):
     taken |= {cb for cb, _ in _named(net)}
     if name in taken:
         raise ValueError(f"the net already has a callback named {name!r}.")
-    callbacks.append((name, recorder))
+    callbacks.insert(0, (name, recorder))
     net.set_params(callbacks=callbacks)
     if params:  # after the list: skorch resolves these against it
         net.set_params(**params)

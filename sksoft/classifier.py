@@ -52,6 +52,7 @@ from torch.utils.data import Subset
 from .batching import SliceBatchIterator
 from .losses import SoftTargetCrossEntropyLoss
 from .targets import check_soft_targets
+from .utils._compat import fit_loop_routing_kwargs
 from .utils._sklearn_compat import (
     Interval,
     Options,
@@ -1201,7 +1202,11 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 self.notify("on_train_begin", X=X, y=Y)
                 try:
                     self.fit_loop(
-                        X, Y, epochs=epochs, _routing_method=routing, **fit_params
+                        X,
+                        Y,
+                        epochs=epochs,
+                        **fit_loop_routing_kwargs(routing),
+                        **fit_params,
                     )
                 except KeyboardInterrupt:
                     pass

@@ -382,6 +382,7 @@ def _audit(args):
             data["human"],
             counts=data["counts"],
             classes=data["classes"],
+            groups=data.get("groups"),
             arms=arms,
             seeds=seeds,
             max_epochs=args.epochs,

@@ -20,7 +20,6 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     get_tags,
     has_fit_parameter,
@@ -29,6 +28,7 @@ from sklearn.utils.validation import (
 
 from .targets import check_soft_targets, hard_labels
 from .utils._sklearn_compat import HasMethods
+from .utils._sklearn_compat import check_sample_weight as _check_sample_weight
 from .utils._sklearn_compat import safe_indexing as _safe_indexing
 
 __all__ = ["ExpansionClassifier"]

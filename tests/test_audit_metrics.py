@@ -7,10 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import sksoft
+from sksoft import metrics as M
 from sksoft.audit import METRICS, score_predictions
 from sksoft.audit._metrics import (
+    BOOTSTRAP_KINDS,
+    CONTROL_METRICS,
     HEADLINE,
     KEY_METRICS,
     METRIC_SPECS,
@@ -18,7 +22,9 @@ from sksoft.audit._metrics import (
     reference_name,
     spread_metrics,
 )
-from sksoft.audit._score import TRAINING_METRICS
+from sksoft.audit._score import TRAINING_METRICS, item_terms
+from sksoft.audit._stats import resample_weights, weighted_values
+from sksoft.targets import target_entropy
 
 
 @pytest.fixture
@@ -39,8 +45,11 @@ def test_metrics_is_the_spec_table():
         assert spec.name.endswith(suffix[spec.reference]), spec.name
         assert METRICS[spec.name]["better"] == spec.better in ("higher", "lower")
         assert METRICS[spec.name]["text"] == spec.text
+        assert METRICS[spec.name]["descriptive"] == spec.descriptive
         if spec.subset is not None:
             assert f"_{spec.subset}_vs_" in spec.name
+    descriptive = [s.name for s in METRIC_SPECS if s.descriptive]
+    assert descriptive == ["carto_spearman_variability_vs_human"]
 
 
 def test_score_predictions_names_come_from_the_specs(one_run):
@@ -67,9 +76,76 @@ def test_empty_subset_calibration_is_nan(one_run):
 def test_report_choices_are_metrics():
     assert set(KEY_METRICS) <= set(METRICS) and HEADLINE in KEY_METRICS
     assert len(set(KEY_METRICS)) == len(KEY_METRICS)
+    # the cartography alignment is in the headline tables (issue 12.13)
+    assert set(TRAINING_METRICS) <= set(KEY_METRICS)
+    assert HEADLINE in CONTROL_METRICS and set(CONTROL_METRICS) <= set(KEY_METRICS)
+    assert all(METRICS[m]["reference"] == "human soft labels" for m in CONTROL_METRICS)
     assert spread_metrics(METRICS) == ["ece_hard_vs_human", "accuracy_vs_gold"]
     no_gold = [m for m in METRICS if not m.endswith("_vs_gold")]
     assert spread_metrics(no_gold) == ["ece_hard_vs_human", "accuracy_vs_human_mode"]
+
+
+def test_spearman_ranks_rounded_entropies_so_vote_patterns_tie():
+    # 6 votes over 3 classes: permuted vote patterns have one entropy, but
+    # the float sums differ in the last bits unless rounded
+    rng = np.random.default_rng(1)
+    counts = rng.multinomial(6, [0.5, 0.3, 0.2], size=300)
+    human = counts / 6.0
+    raw = target_entropy(human)
+    patterns = {tuple(sorted(row)) for row in counts.tolist()}
+    assert np.unique(raw).size > len(patterns)  # the float artefact
+    rounded = np.round(raw, 10)
+    assert np.unique(rounded).size == len(patterns)
+    proba = rng.dirichlet(np.ones(3), size=300)
+    s = score_predictions(proba, None, human, np.arange(300) < 60)
+    assert s["spearman_confidence_vs_human"] == pytest.approx(
+        stats.spearmanr(rounded, proba.max(1)).statistic, abs=1e-12
+    )
+    assert s["spearman_entropy_vs_human"] == pytest.approx(
+        stats.spearmanr(rounded, stats.entropy(proba.T)).statistic, abs=1e-12
+    )
+    assert s["spearman_confidence_vs_human"] != pytest.approx(
+        stats.spearmanr(raw, proba.max(1)).statistic, abs=1e-12
+    )
+
+
+def test_item_terms_reproduce_every_bootstrapped_metric(one_run):
+    # with unit weights the metric itself, with resample counts the metric
+    # with those sample weights (sksoft.metrics' own weighted definitions)
+    proba, gold, human, hard = one_run
+    scores = score_predictions(proba, gold, human, hard, n_bins=10)
+    w = resample_weights(
+        int(hard.sum()), 5, np.random.default_rng(0)
+    )  # hard subset weights
+    covered = []
+    for spec in METRIC_SPECS:
+        terms = item_terms(spec.name, proba, gold, human, hard, n_bins=10)
+        if spec.kind not in BOOTSTRAP_KINDS:
+            assert terms is None
+            continue
+        covered.append(spec.name)
+        n_items = terms.terms.size
+        value = weighted_values([terms], np.ones((1, n_items)))[0, 0]
+        assert value == pytest.approx(scores[spec.name], abs=1e-12), spec.name
+        if spec.subset == "hard" and spec.kind in ("ece", "kl"):
+            y = gold[hard] if spec.reference == "gold" else human[hard]
+            fn = {
+                "ece": lambda y, p, sw: M.expected_calibration_error(
+                    y,
+                    p,
+                    n_bins=10,
+                    sample_weight=sw,
+                    labels=np.arange(3) if y.ndim == 1 else None,
+                ),
+                "kl": lambda y, p, sw: M.kl_divergence(y, p, sample_weight=sw),
+            }[spec.kind]
+            values = weighted_values([terms], w)[:, 0]
+            for b in range(5):
+                assert values[b] == pytest.approx(
+                    fn(y, proba[hard], w[b]), abs=1e-12
+                ), spec.name
+    assert HEADLINE in covered and "accuracy_vs_human_mode" in covered
+    assert item_terms("accuracy_vs_gold", proba, None, human, hard) is None
 
 
 def test_simulated_wording():

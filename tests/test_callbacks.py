@@ -469,10 +469,11 @@ def test_attach_training_dynamics(data):
     names = [n for n, _ in plain.callbacks_]
     assert "dyn" in names and "train_loss" in names  # appended to the defaults
     assert dict(plain.callbacks_)["dyn"].n_epochs_ == 3
-    # existing callbacks are kept, the recorder goes last
+    # existing callbacks are kept, the recorder goes first (before a user
+    # EarlyStopping, which ends training by raising in its on_epoch_end)
     ref = TrainingDynamics(mode="eval", storage="full")
     net = attach_training_dynamics(_net([("ref", ref)]), TrainingDynamics("eval"))
-    assert [n for n, _ in net.callbacks] == ["ref", "training_dynamics"]
+    assert [n for n, _ in net.callbacks] == ["training_dynamics", "ref"]
     # "disable": the recorder is the only callback, the records are the same
     torch.manual_seed(0)
     on = attach_training_dynamics(_net(None), TrainingDynamics("eval")).fit(X, y)

@@ -262,9 +262,14 @@ def test_transformer_regions_follow_thresholds(blobs):
     X, y = blobs
     torch.manual_seed(0)
     carto = CartographyTransformer(
-        _net(), mode="eval", confidence_threshold=0.6, variability_threshold=0.05
+        _net(),
+        mode="eval",
+        regions="threshold",
+        confidence_threshold=0.6,
+        variability_threshold=0.05,
     ).fit(X, y)
     c, v, r = carto.confidence_, carto.variability_, carto.regions_
+    assert (carto.confidence_threshold_, carto.variability_threshold_) == (0.6, 0.05)
     np.testing.assert_array_equal(r == "ambiguous", v >= 0.05)
     np.testing.assert_array_equal(r == "easy-to-learn", (v < 0.05) & (c >= 0.6))
     np.testing.assert_array_equal(r == "hard-to-learn", (v < 0.05) & (c < 0.6))
@@ -347,13 +352,16 @@ def _flipped_digits(seed=0, flip=0.1):
 
 
 def _digits_estimator(kind, seed=0):
+    # fixed thresholds: these nets learn the clean rows well within 0.5
     if kind == "soft-label classifier, training pass":
         from sksoft.classifier import SoftLabelClassifier
 
         clf = SoftLabelClassifier(
             hidden_layer_sizes=(64,), max_epochs=10, lr=3e-2, batch_size=64
         )
-        return CartographyTransformer(clf, mode="train", random_state=seed)
+        return CartographyTransformer(
+            clf, mode="train", regions="threshold", random_state=seed
+        )
     torch.manual_seed(seed)
     net = _net(
         module=_MLP,
@@ -366,7 +374,7 @@ def _digits_estimator(kind, seed=0):
         optimizer=torch.optim.SGD,
         optimizer__momentum=0.9,
     )
-    return CartographyTransformer(net, mode="eval")
+    return CartographyTransformer(net, mode="eval", regions="threshold")
 
 
 @pytest.mark.parametrize(
@@ -522,7 +530,7 @@ def test_data_map_display_from_estimator(pyplot, blobs):
     X, y = blobs
     torch.manual_seed(0)
     carto = CartographyTransformer(
-        _net(max_epochs=3), mode="eval", variability_threshold=0.1
+        _net(max_epochs=3), mode="eval", regions="threshold", variability_threshold=0.1
     ).fit(X, y)
     disp = DataMapDisplay.from_estimator(carto)
     assert disp.variability_threshold == 0.1
@@ -532,3 +540,55 @@ def test_data_map_display_from_estimator(pyplot, blobs):
     np.testing.assert_allclose(disp_cb.scatter_.get_offsets()[:, 1], carto.confidence_)
     with pytest.raises(TypeError, match="CartographyTransformer"):
         DataMapDisplay.from_estimator(object())
+
+
+def test_quantile_regions_fit_the_run_on_flipped_digits():
+    # issue 12 item 14: a default 20-epoch fit on digits with 10% flipped
+    # labels; fixed thresholds left easy-to-learn (almost) empty and diluted
+    # the flips in hard-to-learn, the default rank-based regions do not
+    from sklearn.datasets import load_digits
+
+    from sksoft.classifier import SoftLabelClassifier
+
+    _, y_noisy, flipped = _flipped_digits()
+    X = (load_digits().data / 16.0).astype(np.float32)  # pixels in [0, 1]
+    base = flipped.mean()
+    n = len(y_noisy)
+
+    def fit(**kw):
+        clf = SoftLabelClassifier(max_epochs=20)
+        return CartographyTransformer(clf, random_state=0, **kw).fit(X, y_noisy)
+
+    carto = fit()  # regions="quantile", region_fraction=1/3
+    r, c, v = carto.regions_, carto.confidence_, carto.variability_
+    m = round(n / 3)
+    # the rank rule, by hand: top third variability, then the lowest third
+    # confidence among the others
+    amb = np.zeros(n, bool)
+    amb[np.argsort(-v, kind="stable")[:m]] = True
+    rest = np.flatnonzero(~amb)
+    hard = np.zeros(n, bool)
+    hard[rest[np.argsort(c[rest], kind="stable")[:m]]] = True
+    np.testing.assert_array_equal(r == "ambiguous", amb)
+    np.testing.assert_array_equal(r == "hard-to-learn", hard)
+    np.testing.assert_array_equal(r == "easy-to-learn", ~amb & ~hard)
+    # the cuts are thresholds the fixed rule reproduces
+    assert np.all(v[amb] >= carto.variability_threshold_)
+    assert np.all(v[~amb] < carto.variability_threshold_)
+    assert np.all(c[hard] < carto.confidence_threshold_)
+    # hard-to-learn holds (nearly) every flipped label: close to its ceiling
+    # of 3x the base rate for a third of the samples
+    enrichment = flipped[hard].mean() / base
+    assert enrichment > 2.7, enrichment
+    assert flipped[hard].sum() >= 0.9 * flipped.sum()
+    # a region of about the noise rate concentrates them further
+    small = fit(region_fraction=0.1)
+    np.testing.assert_array_equal(small.confidence_, c)  # same fit
+    hard_small = small.regions_ == "hard-to-learn"
+    assert hard_small.sum() == round(0.1 * n)
+    assert flipped[hard_small].mean() / base > 7
+    # the fixed thresholds on the same fit: more dilute, easy nearly empty
+    fixed = fit(regions="threshold")
+    hard_fixed = fixed.regions_ == "hard-to-learn"
+    assert flipped[hard_fixed].mean() / base < enrichment
+    assert (fixed.regions_ == "easy-to-learn").sum() < 0.05 * n

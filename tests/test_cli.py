@@ -516,3 +516,51 @@ def test_cv_and_arm_without_gold_in_the_list(tmp_path, capsys):
     assert header["arms"] == ["gold", "human_soft"]
     assert len(header["folds"]) == 2 and len(header["test_index"]) == 120
     assert "out-of-fold predictions, 2 folds" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("cv", [None, "3"])
+def test_default_data_split_shares_no_source_digit(tmp_path, capsys, cv):
+    # the default data's split (and every cv fold) is by source-digit group:
+    # no test item (clean or blend) is built from a digit a training item uses
+    from sksoft.datasets import make_ambiguous_digits
+
+    out = tmp_path / "r"
+    argv = ["audit", "--arms", "gold,human_soft", "--seeds", "1", "--epochs", "1"]
+    argv += ["--n-jobs", "1", "--quiet", "--no-figures", "--out", str(out)]
+    if cv is not None:
+        argv += ["--cv", cv]
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    header = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
+    digits = make_ambiguous_digits(random_state=0)  # the command's default data
+    np.testing.assert_allclose(np.array(header["human"]), digits.soft_target)
+    folds = header["folds"]
+    assert len(folds) == (1 if cv is None else 3)
+    for fold in folds:
+        train, test = np.array(fold["train"]), np.array(fold["test"])
+        assert train.size + test.size == 1500
+        sources_train = set(digits.source_index[train].ravel()) - {-1}
+        sources_test = set(digits.source_index[test].ravel()) - {-1}
+        assert len(sources_train & sources_test) == 0
+        assert not set(digits.groups[train]) & set(digits.groups[test])
+    if cv is None:  # 3 of the 10 equal groups: test_size=0.3 of the samples
+        assert len(folds[0]["test"]) == 450
+
+
+def test_mnist_panel_majority_rarely_differs_from_gold(mnist_dir):
+    # the simulated MNIST panel is plausible: its majority differs from gold
+    # on about 4% of the images (it was 16.1% with PCA + logistic regression
+    # on 2,000 images); the command's default subsample of 3,000 images
+    from sksoft.cli import load_audit_data
+
+    data = load_audit_data(
+        "mnist", data_home=str(mnist_dir.parent), max_samples=3000, download=False
+    )
+    counts, gold = data["human"], data["gold"]
+    assert counts.shape == (3000, 10) and (counts.sum(1) == 6).all()
+    majority_differs = np.mean(counts.argmax(1) != gold)  # ties: first class
+    assert 0.02 < majority_differs < 0.05
+    assert "about 4%" in data["provenance"]["labels"]
+    assert "panel" in data["provenance"]
+    # the panel still disagrees on some images (not a copy of the gold labels)
+    assert 0.02 < np.mean(counts.max(1) < 6) < 0.2

@@ -46,10 +46,6 @@ def test_numpy_only_modules_load_neither_torch_nor_matplotlib(module):
     assert not loaded & {"torch", "skorch", "matplotlib"}, loaded
 
 
-@pytest.mark.skipif(
-    not (ROOT / "audit" / "_metrics.py").exists(),
-    reason="sksoft.audit._metrics does not exist yet (the audit package, issue 9)",
-)
 def test_audit_metric_table_loads_neither_torch_nor_matplotlib():
     loaded = _loaded_after_import("sksoft.audit._metrics")
     assert not loaded & {"torch", "skorch", "matplotlib"}, loaded
@@ -185,23 +181,11 @@ def test_no_import_cycle_at_module_level():
     assert cycle is None, " -> ".join(cycle)
 
 
-# Until the audit is a package (issue 9, item 1), its five files keep their
-# cycles alive with imports inside functions.
-_AUDIT_NOT_YET_A_PACKAGE = pytest.mark.xfail(
-    not (ROOT / "audit").is_dir(),
-    reason="the audit's files import each other inside functions until the "
-    "sksoft.audit package lands (issue 9, item 1)",
-    strict=False,
-)
-
-
-@_AUDIT_NOT_YET_A_PACKAGE
 def test_no_import_cycle_with_function_level_imports():
     cycle = _find_cycle(_edges(function_level=True))
     assert cycle is None, " -> ".join(cycle)
 
 
-@_AUDIT_NOT_YET_A_PACKAGE
 def test_function_level_imports_are_for_heavy_modules_only():
     # numpy-only sksoft modules are imported at the top of the file; only the
     # heavy ones (torch, skorch, matplotlib, pandas) may wait for a function

@@ -3,10 +3,12 @@ sklearn, scipy and formulas by hand."""
 
 import numpy as np
 import pytest
+import sklearn
 from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
 from scipy.stats import entropy, pearsonr, spearmanr
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss
+from sklearn.utils.fixes import parse_version
 
 from sksoft.metrics import (
     distribution_calibration_error,
@@ -72,6 +74,10 @@ def test_soft_log_loss_soft_is_cross_entropy(data):
     )
 
 
+@pytest.mark.skipif(
+    parse_version(sklearn.__version__) < parse_version("1.7"),
+    reason="multiclass brier_score_loss (labels, scale_by_half) needs sklearn 1.7",
+)
 @pytest.mark.parametrize("scale_by_half", ["auto", True, False])
 def test_soft_brier_equals_sklearn_on_one_hot(data, scale_by_half):
     _, p, y, w = data

@@ -413,6 +413,7 @@ def test_arm_registry_drives_the_arm_constants():
     # the registry is the one place: names, gold/soft flags derive from it
     assert ARM_NAMES == (
         "gold",
+        "gold_temperature",
         "human_mode",
         "human_soft",
         "human_soft_gold_mode",
@@ -420,14 +421,60 @@ def test_arm_registry_drives_the_arm_constants():
         "teacher",
     )
     assert tuple(ARM_REGISTRY) == ARM_NAMES
-    assert GOLD_ARMS == {"gold", "human_soft_gold_mode", "smoothed", "teacher"}
+    assert GOLD_ARMS == {
+        "gold",
+        "gold_temperature",
+        "human_soft_gold_mode",
+        "smoothed",
+        "teacher",
+    }
     assert SOFT_ARMS == ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
     for name, spec in ARM_REGISTRY.items():
         assert spec.name == name and callable(spec.build)
         assert isinstance(spec.description, str) and spec.description
     assert [n for n, s in ARM_REGISTRY.items() if s.needs_X] == ["teacher"]
+    assert [n for n, s in ARM_REGISTRY.items() if s.calibrate] == ["gold_temperature"]
     with pytest.raises(TypeError):
         ARM_REGISTRY["new"] = ARM_REGISTRY["gold"]  # read-only
+
+
+def test_gold_temperature_step_fits_one_temperature_out_of_fold(rng):
+    # the arm trains on gold; its post-fit step cross-fits one temperature
+    # against the human soft labels of the training rows
+    from sksoft.calibration import fit_temperature, temperature_scale
+
+    X, gold = load_iris(return_X_y=True)
+    human = rng.dirichlet(np.ones(3), size=150)
+    arms = make_supervision_arms(human, gold, arms=["gold", "gold_temperature"])
+    np.testing.assert_array_equal(arms["gold_temperature"], arms["gold"])
+    model = LogisticRegression(C=100, max_iter=2000)
+    calls = []
+
+    def fit_predict(train, test):
+        calls.append((train, test))
+        return clone(model).fit(X[train], gold[train]).predict_proba(X[test])
+
+    spec = ARM_REGISTRY["gold_temperature"]
+    post = spec.calibrate(
+        fit_predict, human, gold, {"calibration_cv": 5, "random_state": 0}
+    )
+    # the documented rows: SoftStratifiedKFold(5, shuffle, random_state) on gold
+    folds = SoftStratifiedKFold(5, shuffle=True, random_state=0).split(X, one_hot(gold))
+    oof = np.empty((150, 3))
+    for (train, test), (c_train, c_test) in zip(folds, calls, strict=True):
+        np.testing.assert_array_equal(train, c_train)
+        np.testing.assert_array_equal(test, c_test)
+        oof[test] = clone(model).fit(X[train], gold[train]).predict_proba(X[test])
+    temperature = fit_temperature(human, oof)
+    assert post.info == {"temperature": pytest.approx(temperature), "n_folds": 5}
+    proba = model.fit(X, gold).predict_proba(X)
+    np.testing.assert_allclose(
+        post.apply(proba), temperature_scale(proba, temperature), atol=1e-12
+    )
+    with pytest.raises(ValueError, match="'gold_temperature' arm cross-fits"):
+        spec.calibrate(
+            fit_predict, human[:3], gold[:3], {"calibration_cv": 5, "random_state": 0}
+        )
 
 
 def test_make_supervision_arms_without_gold(rng):

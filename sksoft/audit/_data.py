@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
 
 from .. import datasets
 from ..sources import simulate_noisy_observer_panel
@@ -57,7 +57,31 @@ def _provenance_from_bunch(bunch, name, labels, default_licence):
     return {"dataset": name, "title": title, "licence": licence, "labels": labels}
 
 
+#: what the report states about the simulated MNIST panel and its limit
+MNIST_PANEL_NOTE = (
+    "the majority of the simulated panel differs from the gold label on about "
+    "4% of the images (people: well under 1%); it cannot be lower than the "
+    "reference classifier's own error on clean images (about 3%), because the "
+    "reference may learn only from the other half of the 10,000 test images, "
+    "disjoint from the items"
+)
+
+
+def _mnist_reference():
+    """The simulated MNIST observers' classifier: PCA to 50, then an RBF SVM.
+
+    The most accurate of the standard cheap classifiers (LeCun et al. 1998
+    list a Gaussian-kernel SVM at 1.4% test error when trained on the 60,000
+    training images, which are not read here); fitted on half of the 10,000
+    test images, its error on clean images is about 3%, which sets the floor
+    of the panel's disagreement with gold. The noise (``strength=0.25`` of
+    the pixel range, as for the default data) is not tuned to this data.
+    """
+    return make_pipeline(PCA(n_components=50, random_state=0), SVC(gamma="scale"))
+
+
 def _load_builtin(name, data_home, max_samples, random_state, download=True):
+    groups = None
     if name == "ambiguous-digits":
         bunch = datasets.make_ambiguous_digits(random_state=random_state)
         n_votes = int(np.median(bunch.counts.sum(axis=1)))
@@ -67,7 +91,12 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
             f"simulated (noisy-observer panel, {n_votes} votes per item)",
             "CC BY 4.0 (UCI digits); blends and panel BSD-3-Clause",
         )
+        prov["split"] = (
+            f"by source digit ({np.unique(bunch.groups).size} groups made before "
+            "blending): no test item shares a source digit with a training item"
+        )
         X, gold, human = bunch.data, bunch.target, bunch.counts
+        groups = bunch.groups
     elif name == "mnist":
         bunch = datasets.fetch_mnist(
             data_home=data_home, subset="test", download_if_missing=download
@@ -75,16 +104,13 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         n_all = bunch.target.shape[0]
         rng = np.random.default_rng(random_state)
         perm = rng.permutation(n_all)
-        n_ref = min(2000, n_all // 3)
+        n_ref = n_all // 2
         ref, items = np.sort(perm[:n_ref]), perm[n_ref:]
         if max_samples is not None:
             items = items[:max_samples]
         items = np.sort(items)
-        reference = make_pipeline(
-            PCA(n_components=50, random_state=0), LogisticRegression(max_iter=500)
-        ).fit(bunch.data[ref], bunch.target[ref])
         counts = simulate_noisy_observer_panel(
-            reference,
+            _mnist_reference().fit(bunch.data[ref], bunch.target[ref]),
             bunch.data[items],
             image_shape=(28, 28),
             feature_range=(0.0, 1.0),
@@ -93,11 +119,13 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         prov = _provenance_from_bunch(
             bunch,
             name,
-            "simulated (noisy-observer panel, 6 votes per image: a PCA + logistic "
-            f"regression fitted on {n_ref} disjoint MNIST test images labels "
-            "noisy copies)",
+            "simulated (noisy-observer panel, 6 votes per image: a PCA + RBF "
+            f"SVM fitted on {n_ref} disjoint MNIST test images labels noisy "
+            "copies; its majority differs from gold on about 4% of the images, "
+            "people's on well under 1%)",
             "CC BY-SA 3.0",
         )
+        prov["panel"] = MNIST_PANEL_NOTE
         prov["subsample"] = f"{items.size} of {n_all} test images"
         X, gold, human = bunch.images[items], bunch.target[items], counts
         max_samples = None
@@ -115,6 +143,7 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         "human": np.asarray(human),
         "counts": True,
         "classes": np.arange(np.asarray(human).shape[1]),
+        "groups": groups,
         "provenance": prov,
     }
     return _subsample(data, max_samples, random_state)
@@ -130,6 +159,8 @@ def _subsample(data, max_samples, random_state):
     out["X"] = data["X"][idx]
     out["human"] = data["human"][idx]
     out["gold"] = None if data["gold"] is None else data["gold"][idx]
+    if data.get("groups") is not None:
+        out["groups"] = data["groups"][idx]
     out["provenance"] = dict(data["provenance"], subsample=f"{max_samples} of {n}")
     return out
 
@@ -266,6 +297,7 @@ def _load_file(path, max_samples, random_state):
         "human": human,
         "counts": counts,
         "classes": classes,
+        "groups": None,
         "provenance": {
             "dataset": path.name,
             "title": f"user data {path.name}",
@@ -301,8 +333,11 @@ def load_audit_data(
     -------
     data : dict
         ``X``, ``gold`` (or None), ``human`` (counts or soft labels),
-        ``counts`` (bool), ``classes`` and ``provenance`` (``dataset``,
-        ``title``, ``licence``, ``labels``: human or simulated).
+        ``counts`` (bool), ``classes``, ``groups`` (the split groups of
+        ``run_audit``, or None: for ``ambiguous-digits`` the source-digit
+        groups, so that train and test share no source digit) and
+        ``provenance`` (``dataset``, ``title``, ``licence``, ``labels``: human
+        or simulated).
 
     Raises
     ------

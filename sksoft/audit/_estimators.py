@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNet
 from torch import nn
 
-from ..callbacks import TrainingDynamics
+from ..callbacks import TrainingDynamics, attach_training_dynamics
 from ..classifier import SoftLabelClassifier
 
 
@@ -176,21 +176,21 @@ DYNAMICS_CALLBACK = "audit_dynamics"
 
 
 def attach_dynamics(estimator, gold_train):
-    """Add a :class:`~sksoft.callbacks.TrainingDynamics` recorder to the net.
+    """Add the audit's :class:`~sksoft.callbacks.TrainingDynamics` recorder.
 
-    The one place the audit attaches the recorder (to be replaced by the
-    library's attach helper): ``mode="train"`` for a
-    :class:`~sksoft.SoftLabelClassifier`, ``"eval"`` for other nets; the net's
-    ``callbacks`` are kept (``None`` and ``"disable"`` read as no callbacks).
-    Returns False when ``estimator`` holds no skorch net.
+    The recorder (``mode="train"`` for a :class:`~sksoft.SoftLabelClassifier`,
+    ``"eval"`` for other nets, streaming storage, the gold labels of the
+    training rows) is attached with
+    :func:`sksoft.callbacks.attach_training_dynamics` under the name
+    :data:`DYNAMICS_CALLBACK`, so ``callbacks`` means what it means there: the
+    net's callbacks are kept, and ``callbacks="disable"`` makes the recorder
+    the net's only callback (no loss scoring, so no loss curves). Returns
+    False when ``estimator`` holds no skorch net.
     """
-    net, prefix = find_net(estimator)
+    net, _ = find_net(estimator)
     if net is None:
         return False
     mode = "train" if isinstance(net, SoftLabelClassifier) else "eval"
     recorder = TrainingDynamics(mode=mode, storage="streaming", gold_labels=gold_train)
-    callbacks = net.get_params().get("callbacks")
-    callbacks = [] if callbacks in (None, "disable") else list(callbacks)
-    callbacks.append((DYNAMICS_CALLBACK, recorder))
-    estimator.set_params(**{f"{prefix}callbacks": callbacks})
+    attach_training_dynamics(net, recorder, name=DYNAMICS_CALLBACK)
     return True

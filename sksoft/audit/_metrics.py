@@ -7,8 +7,10 @@ Everything that names a metric is derived from :data:`METRIC_SPECS`:
 - the names :func:`sksoft.audit.score_predictions` returns (``stage="test"``)
   and the cartography names (``stage="training"``), see ``_score.py``;
 - the report's choice of metrics: :data:`KEY_METRICS` (comparison and effects
-  tables, metric-spread figure), :data:`HEADLINE` (the plain reading) and
-  :func:`spread_metrics` (the stability section).
+  tables, metric-spread figure), :data:`HEADLINE` (the plain reading),
+  :data:`CONTROL_METRICS` (the comparison with the temperature control) and
+  :func:`spread_metrics` (the stability section); ``descriptive`` specs get no
+  better/worse mark.
 
 A new metric is one :class:`MetricSpec` here plus, when its ``kind`` is new, one
 scoring function in ``_score.py``. The wording of the human-label reference
@@ -54,6 +56,10 @@ class MetricSpec:
     spread : int, default=0
         Position in the stability section (0: not there). Of several specs
         with the same position the first one the audit has is used.
+    descriptive : bool, default=False
+        Reported without a better/worse mark: its differences get no verdict
+        and are not tested (``better`` is then only the direction in which
+        the quantity is read, e.g. "more aligned").
     """
 
     name: str
@@ -65,6 +71,7 @@ class MetricSpec:
     stage: str = "test"
     key: int = 0
     spread: int = 0
+    descriptive: bool = False
 
 
 def _specs():
@@ -182,9 +189,12 @@ def _specs():
             "carto_spearman_variability_vs_human",
             "higher",
             "human",
-            "Spearman(human entropy, cartography variability), training samples",
+            "Spearman(human entropy, cartography variability), training samples; "
+            "descriptive (no better or worse)",
             kind="variability",
             stage="training",
+            key=12,
+            descriptive=True,
         ),
     ]
     return tuple(specs)
@@ -195,12 +205,14 @@ METRIC_SPECS = _specs()
 #: name -> spec
 SPECS = {spec.name: spec for spec in METRIC_SPECS}
 
-#: every metric the audit records per run: direction, reference and description
+#: every metric the audit records per run: direction, reference, description
+#: and whether it is descriptive (reported without a better/worse mark)
 METRICS = {
     spec.name: {
         "better": spec.better,
         "reference": REFERENCE_NAMES[spec.reference],
         "text": spec.text,
+        "descriptive": spec.descriptive,
     }
     for spec in METRIC_SPECS
 }
@@ -211,6 +223,20 @@ KEY_METRICS = tuple(
 )
 #: the headline metric the plain reading judges calibration by
 HEADLINE = "ece_hard_vs_human"
+
+#: the metrics on which the soft arms are compared with the temperature control
+#: (``gold_temperature``): the key metrics against the human soft labels
+CONTROL_METRICS = tuple(
+    name
+    for name in KEY_METRICS
+    if SPECS[name].reference == "human"
+    and SPECS[name].stage == "test"
+    and not SPECS[name].descriptive
+)
+
+#: the spec kinds that are sums over test items, so a bootstrap over test items
+#: can recompute them from per-item terms (``_score.item_terms``)
+BOOTSTRAP_KINDS = frozenset({"accuracy", "ece", "kl", "jsd"})
 
 
 def spread_metrics(available):

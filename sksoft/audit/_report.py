@@ -14,11 +14,14 @@ with one decimal; counts as integers.
 import csv
 import json
 import math
+import numbers
 from pathlib import Path
 
 import numpy as np
 
+from ..sources import SOFT_ARMS
 from ._metrics import (
+    CONTROL_METRICS,
     HEADLINE,
     KEY_METRICS,
     METRICS,
@@ -28,6 +31,7 @@ from ._metrics import (
     spread_metrics,
 )
 from ._plots import draw_figures
+from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
 
 JSONL_VERSION = 1
 
@@ -104,7 +108,9 @@ def write_runs_jsonl(result, path):
     The header holds what every metric needs besides the predictions: the
     test rows, their gold labels (column positions) and human soft labels, the
     hard mask, every row's gold label and human labels (for the cartography
-    alignment on training rows), the folds and the settings. Floats are
+    alignment on training rows), the folds and the settings. A run line also
+    holds its post-fit calibration (per fold: the fitted temperature of
+    ``gold_temperature``, else null). Floats are
     written with ``repr`` precision, so recomputation is exact; nan is null
     (strict JSON).
     """
@@ -125,6 +131,8 @@ def write_runs_jsonl(result, path):
         "gold": result.gold,
         "human": result.human,
         "mode_shift_rate": result.mode_shift_rate,
+        "hard_share": result.hard_share,
+        "n_bootstrap": N_BOOTSTRAP,
         "folds": [{"train": tr, "test": te} for tr, te in result.folds],
         "elapsed": result.elapsed,
     }
@@ -140,6 +148,7 @@ def write_runs_jsonl(result, path):
                 "proba": run["proba"],
                 "history": run["history"],
                 "dynamics": run["dynamics"],
+                "calibration": run.get("calibration"),
             }
             fh.write(json.dumps(_jsonable(record), default=str) + "\n")
 
@@ -164,12 +173,21 @@ def write_results_csv(result, path):
 def _num(row, key):
     """A CSV number: ``repr`` precision, empty for nan or a missing value."""
     v = row.get(key, math.nan)
+    if isinstance(v, numbers.Integral):
+        return str(v)
     return repr(float(v)) if v is not None and math.isfinite(v) else ""
 
 
 def write_effects_csv(result, path):
-    """Per arm and metric: mean, std, and the paired difference to the reference."""
+    """Per arm and metric: mean, std, and the paired difference to the reference.
+
+    Also the Holm-adjusted p-value and verdict, the bootstrap interval over
+    test items, the difference to the temperature control (soft arms, the
+    metrics against the human labels) and the seed-spread statistics
+    (Pitman-Morgan ratio, interval, p-values, power figures).
+    """
     summary, effects, spreads = _tables(result)
+    controls = {(r["arm"], r["metric"]): r for r in result.controls()}
     simulated = _simulated(result)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
@@ -187,14 +205,32 @@ def write_effects_csv(result, path):
                 "ci_high",
                 "p_value",
                 "verdict",
+                "p_holm",
+                "verdict_holm",
+                "boot_ci_low",
+                "boot_ci_high",
+                "diff_vs_gold_temperature",
+                "control_ci_low",
+                "control_ci_high",
+                "control_p_value",
+                "control_p_holm",
+                "control_verdict_holm",
+                "control_boot_ci_low",
+                "control_boot_ci_high",
                 "std_ratio",
                 "std_ratio_ci_low",
                 "std_ratio_ci_high",
+                "std_corr",
+                "std_p_value",
+                "std_p_holm",
+                "std_detectable_ratio",
+                "seeds_for_half_std",
             ]
         )
         for key, row in summary.items():
             e = effects.get(key, {})
             s = spreads.get(key, {})
+            c = controls.get(key, {})
             w.writerow(
                 [
                     row["arm"],
@@ -209,9 +245,26 @@ def write_effects_csv(result, path):
                     _num(e, "ci_high"),
                     _num(e, "p_value"),
                     e.get("verdict", ""),
+                    _num(e, "p_holm"),
+                    e.get("verdict_holm", ""),
+                    _num(e, "boot_ci_low"),
+                    _num(e, "boot_ci_high"),
+                    _num(c, "diff"),
+                    _num(c, "ci_low"),
+                    _num(c, "ci_high"),
+                    _num(c, "p_value"),
+                    _num(c, "p_holm"),
+                    c.get("verdict_holm", ""),
+                    _num(c, "boot_ci_low"),
+                    _num(c, "boot_ci_high"),
                     _num(s, "ratio"),
                     _num(s, "ci_low"),
                     _num(s, "ci_high"),
+                    _num(s, "corr"),
+                    _num(s, "p_value"),
+                    _num(s, "p_holm"),
+                    _num(s, "detectable_ratio"),
+                    _num(s, "seeds_for_half"),
                 ]
             )
 
@@ -234,11 +287,200 @@ def _cell(summary, name, arm):
 def _soft_arms(result):
     """The trained soft-label arms besides the reference, in report order.
 
-    The audit's one list of soft arms (to be read from the arm registry of
-    :mod:`sksoft.sources` once it flags them).
+    Soft is the registry's flag (:data:`sksoft.sources.SOFT_ARMS`).
     """
-    soft = ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
-    return [a for a in result.arms if a in soft and a != result.reference]
+    return [a for a in result.arms if a in SOFT_ARMS and a != result.reference]
+
+
+def _holm_text(e):
+    """``Holm p = 0.012`` (or n/a) for an effect row."""
+    return f"Holm p = {fmt(e.get('p_holm', math.nan))}"
+
+
+def _family_size(result):
+    """Number of tests in the report's Holm family (effects and controls)."""
+    rows = result.effects() + result.controls()
+    return sum(1 for r in rows if math.isfinite(r.get("p_holm", math.nan)))
+
+
+def _verdict_text(e, against):
+    """How the reading states one headline effect (Holm-adjusted verdict)."""
+    verdict, raw = e["verdict_holm"], e["verdict"]
+    if verdict == "better":
+        return f"calibrates **better** than `{against}`"
+    if verdict == "worse":
+        return f"calibrates **worse** than `{against}`"
+    if verdict == "n/a":
+        return f"cannot be compared (too few seeds for an interval) with `{against}`"
+    if raw in ("better", "worse"):
+        return (
+            f"shows **no clear difference** from `{against}` after Holm's "
+            f"adjustment (unadjusted: {raw})"
+        )
+    return f"shows **no clear difference** (the interval includes 0) from `{against}`"
+
+
+def _two_intervals(e, prefix="difference "):
+    """``diff [t-interval] (seeds), [bootstrap] (test items), Holm p``."""
+    text = f"{prefix}{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}"
+    text += " over seeds"
+    if math.isfinite(e.get("boot_ci_low", math.nan)):
+        text += f", {interval(e['boot_ci_low'], e['boot_ci_high'])} over test items"
+    return text + f"; {_holm_text(e)}"
+
+
+def _temperatures(result):
+    """The fitted temperature of each seed of the control arm (mean over folds)."""
+    out = []
+    for run in result.runs:
+        if run["arm"] != result.control_arm:
+            continue
+        temps = [c["temperature"] for c in run.get("calibration") or [] if c]
+        if temps:
+            out.append(float(np.mean(temps)))
+    return out
+
+
+def _control_lines(result, summary, effects, hname):
+    """Is the soft-label benefit more than a temperature?"""
+    ctrl = result.control_arm
+    if ctrl is None or result.reference != "gold":
+        return []
+    controls = {(r["arm"], r["metric"]): r for r in result.controls()}
+    temps = _temperatures(result)
+    t_mean, t_sd = (
+        (float(np.mean(temps)), float(np.std(temps, ddof=1)))
+        if len(temps) > 1
+        else (temps[0] if temps else math.nan, math.nan)
+    )
+    e = effects[(ctrl, HEADLINE)]
+    lines = [
+        "Is the soft-label benefit more than a temperature? "
+        f"`{ctrl}` is the `gold` model with one temperature (T = {fmt(t_mean)} ± "
+        f"{fmt(t_sd)} over seeds; T > 1 softens the predictions, T < 1 sharpens "
+        "them) fitted against "
+        f"the {hname} of the training rows on out-of-fold predictions "
+        "(cross-fitted; no test row is used). It changes hard-sample ECE against "
+        f"the {hname} by {_two_intervals(e, prefix='')}. Each soft arm against it "
+        f"(`arm - {ctrl}`, paired by seed, Holm-adjusted with the effects):",
+        "",
+    ]
+    metrics = [m for m in CONTROL_METRICS if m in result.scores]
+    for arm in _soft_arms(result):
+        head = controls[(arm, HEADLINE)]
+        better = [m for m in metrics if controls[(arm, m)]["verdict_holm"] == "better"]
+        worse = [m for m in metrics if controls[(arm, m)]["verdict_holm"] == "worse"]
+        if better and not worse:
+            verdict = "is **better than the temperature control** on " + _names(better)
+        elif better:
+            verdict = (
+                f"is **better** than the temperature control on {_names(better)} "
+                f"but **worse** on {_names(worse)}"
+            )
+        elif worse:
+            verdict = "is **worse than the temperature control** on " + _names(worse)
+        else:
+            verdict = (
+                "is **not shown to differ** from the temperature control on any of "
+                f"the {len(metrics)} metrics against the {hname}"
+            )
+        m_arm = fmt(summary[(arm, HEADLINE)]["mean"])
+        m_ctrl = fmt(summary[(ctrl, HEADLINE)]["mean"])
+        lines.append(
+            f"- `{arm}` {verdict}; on hard-sample ECE {m_arm} vs {m_ctrl}, "
+            f"{_two_intervals(head)}."
+        )
+    lines.append("")
+    return lines
+
+
+def _names(items):
+    return ", ".join(f"`{n}`" for n in items)
+
+
+def _cartography_lines(result, summary, effects, hname):
+    """Do the soft arms' data maps align with human uncertainty more than gold's?"""
+    conf_m, var_m = (
+        "carto_spearman_confidence_vs_human",
+        "carto_spearman_variability_vs_human",
+    )
+    ref = result.reference
+    if conf_m not in result.scores or not np.isfinite(result.scores[conf_m]).any():
+        return [
+            "Training dynamics were not recorded (the estimator is not a skorch "
+            "net), so the data maps' alignment with human uncertainty is not "
+            "measured.",
+            "",
+        ]
+    lines = [
+        f"Data maps against human uncertainty (training rows): `{conf_m}` is the "
+        f"Spearman correlation of the {hname}' entropy with the cartography "
+        "confidence (the mean probability of the gold label over epochs); more "
+        "negative means the low-confidence region of the map holds the samples "
+        f"people disagree on. `{ref}`: {fmt(summary[(ref, conf_m)]['mean'])}.",
+        "",
+    ]
+    for arm in [*_soft_arms(result)]:
+        e = effects[(arm, conf_m)]
+        verdict = e["verdict_holm"]
+        if verdict == "better":
+            text = f"aligns **more closely** with human uncertainty than `{ref}`'s"
+        elif verdict == "worse":
+            text = f"aligns **less closely** with human uncertainty than `{ref}`'s"
+        elif verdict == "n/a":
+            text = f"cannot be compared with `{ref}`'s (too few seeds)"
+        else:
+            text = f"is **not shown to align differently** from `{ref}`'s"
+        lines.append(
+            f"- `{arm}`'s map {text}: {fmt(summary[(arm, conf_m)]['mean'])}, "
+            f"difference {fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])} "
+            f"over seeds; {_holm_text(e)}."
+        )
+    lines.append("")
+    if var_m in result.scores:
+        values = ", ".join(
+            f"`{a}` {fmt(summary[(a, var_m)]['mean'])}"
+            for a in [ref, *_soft_arms(result)]
+        )
+        lines.append(
+            f"`{var_m}` (Spearman with the cartography variability) is descriptive, "
+            "without a better or worse: high variability marks ambiguous samples, "
+            "but hard-to-learn ones (low confidence, low variability) can be "
+            f"ambiguous too, so neither sign is better. {values}."
+        )
+        lines.append("")
+    if result.control_arm is not None:
+        lines.append(
+            f"(`{result.control_arm}` trains exactly as `gold`, so its data map is "
+            "`gold`'s.)"
+        )
+        lines.append("")
+    return lines
+
+
+def _spread_text(result, s):
+    """One stability metric of one arm, in words."""
+    n = len(result.seeds)
+    text = (
+        f"ratio {fmt(s['ratio'])} {interval(s['ci_low'], s['ci_high'])}, "
+        f"Pitman-Morgan p = {fmt(s['p_value'])} (Holm {fmt(s['p_holm'])})"
+    )
+    det, need = s["detectable_ratio"], s["seeds_for_half"]
+    if math.isfinite(det) and det > 0:
+        text += (
+            f": with {n} seeds and the observed seed correlation {fmt(s['corr'])}, "
+            f"{int(100 * POWER)}% power only for a ratio below {fmt(det)} (or "
+            f"above {fmt(1 / det)})"
+        )
+        if math.isfinite(need):
+            text += f"; a ratio of {PLANNED_RATIO} needs {int(need)} seeds"
+        elif need == math.inf:
+            text += f"; a ratio of {PLANNED_RATIO} needs over 100000 seeds"
+    elif n < 3:
+        text += f"; {n} seeds are too few for the paired test (it needs 3)"
+    else:
+        text += "; the power is undefined (constant or perfectly correlated values)"
+    return text
 
 
 def _reading(result, summary, effects, spreads, curve):
@@ -248,33 +490,29 @@ def _reading(result, summary, effects, spreads, curve):
     lines = []
     soft = _soft_arms(result)
     conf = int(round(100 * result.params["confidence"]))
+    alpha = fmt(1 - result.params["confidence"])
     if not soft:
         return ["No soft-label arm was trained, so there is nothing to judge."]
     lines.append(
         f"Judged by the expected calibration error on the hard test samples "
         f"against the {hname} (`{HEADLINE}`, lower is better), paired by seed "
-        f"with {conf}% t-intervals over {len(result.seeds)} seeds:"
+        f"with {conf}% t-intervals over {len(result.seeds)} seeds (unadjusted; "
+        f"they cover the seed noise) and {conf}% paired bootstrap intervals over "
+        "the test items (they cover the sampling of the test set); a verdict "
+        f"needs a Holm-adjusted p <= {alpha} over the report's "
+        f"{_family_size(result)} tests:"
     )
     lines.append("")
     for arm in soft:
         e = effects[(arm, HEADLINE)]
         m_arm = summary[(arm, HEADLINE)]["mean"]
         m_ref = summary[(ref, HEADLINE)]["mean"]
-        verdict = e["verdict"]
-        if verdict == "better":
-            text = "calibrates **better** than"
-        elif verdict == "worse":
-            text = "calibrates **worse** than"
-        elif verdict == "n/a":
-            text = "cannot be compared (one seed: no interval) with"
-        else:
-            text = "shows **no clear difference** (the interval includes 0) from"
         lines.append(
-            f"- `{arm}` {text} `{ref}` on hard samples: {fmt(m_arm)} vs "
-            f"{fmt(m_ref)}, difference {fmt(e['diff'])} "
-            f"{interval(e['ci_low'], e['ci_high'])}."
+            f"- `{arm}` {_verdict_text(e, ref)} on hard samples: {fmt(m_arm)} vs "
+            f"{fmt(m_ref)}, {_two_intervals(e)}."
         )
     lines.append("")
+    lines += _control_lines(result, summary, effects, hname)
     # the gold reference can disagree in sign
     flips = []
     for arm in soft:
@@ -282,7 +520,7 @@ def _reading(result, summary, effects, spreads, curve):
         eg = effects.get((arm, "ece_all_vs_gold"))
         if eg is None:
             continue
-        if eh["verdict"] == "better" and eg["verdict"] == "worse":
+        if eh["verdict_holm"] == "better" and eg["verdict_holm"] == "worse":
             flips.append(arm)
     if (
         ref == "gold"
@@ -291,13 +529,18 @@ def _reading(result, summary, effects, spreads, curve):
     ):
         em = effects[("human_mode", HEADLINE)]
         eu = effects[("human_soft_gold_mode", HEADLINE)]
+        mode = result.mode_alignment()
         lines.append(
             "Mode shift or uncertainty? `human_mode` (the human majority as "
             "one-hot: the mode shift alone) changes hard-sample ECE against the "
             f"{hname} by {fmt(em['diff'])} {interval(em['ci_low'], em['ci_high'])}; "
-            "`human_soft_gold_mode` (the human uncertainty with every mode moved "
-            f"onto gold: no mode shift) by {fmt(eu['diff'])} "
-            f"{interval(eu['ci_low'], eu['ci_high'])}."
+            "`human_soft_gold_mode` (the human uncertainty with each row's mode "
+            "swapped onto gold, so that gold is a mode of every row) by "
+            f"{fmt(eu['diff'])} {interval(eu['ci_low'], eu['ci_high'])}. Gold is "
+            "a mode, not always the only one: on "
+            f"{mode['gold_second']} of the {mode['shifted']} mode-shifted rows gold "
+            "ties with another class, which the argmax rule (ties to the first "
+            "class) still ranks first."
         )
         lines.append("")
     if flips:
@@ -309,9 +552,11 @@ def _reading(result, summary, effects, spreads, curve):
             "overall against the gold labels (`ece_all_vs_gold`)."
         )
         lines.append("")
+    lines += _cartography_lines(result, summary, effects, hname)
     lines.append(
-        f"Seed spread (standard deviation over seeds, ratio to `{ref}` with a "
-        f"{conf}% F interval):"
+        f"Seed spread (standard deviation over seeds, ratio to `{ref}` with the "
+        f"{conf}% Pitman-Morgan interval and test, which account for the pairing "
+        "by seed: every arm of a seed shares its initialisation and batch order):"
     )
     lines.append("")
     for arm in soft:
@@ -319,33 +564,30 @@ def _reading(result, summary, effects, spreads, curve):
         smaller, larger = [], []
         for name in spread_metrics(result.scores):
             s = spreads[(arm, name)]
-            parts.append(
-                f"`{name}` ratio {fmt(s['ratio'])} "
-                f"{interval(s['ci_low'], s['ci_high'])}"
-            )
-            if math.isfinite(s["ci_high"]) and s["ci_high"] < 1:
+            parts.append(f"`{name}` " + _spread_text(result, s))
+            significant = math.isfinite(s["p_holm"]) and s["p_holm"] <= float(alpha)
+            if significant and s["ratio"] < 1:
                 smaller.append(name)
-            elif math.isfinite(s["ci_low"]) and s["ci_low"] > 1:
+            elif significant and s["ratio"] > 1:
                 larger.append(name)
         c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
         curve_txt = f"training-loss curve spread {fmt(c_arm)} vs {fmt(c_ref)}"
 
-        def names(items):
-            return ", ".join(f"`{n}`" for n in items)
-
         if smaller and larger:
             verdict = (
-                f"its seed spread is **smaller** for {names(smaller)} but "
-                f"**larger** for {names(larger)}"
+                f"its seed spread is **smaller** for {_names(smaller)} but "
+                f"**larger** for {_names(larger)}"
             )
         elif smaller:
-            verdict = f"its seed spread is **smaller** for {names(smaller)}"
+            verdict = f"its seed spread is **smaller** for {_names(smaller)}"
         elif larger:
-            verdict = f"its seed spread is **larger**, not smaller, for {names(larger)}"
+            verdict = (
+                f"its seed spread is **larger**, not smaller, for {_names(larger)}"
+            )
         else:
             verdict = (
-                "its seed spread is **not shown to be smaller** (every interval "
-                "includes 1)"
+                "its seed spread is **not shown to differ** (no Holm-adjusted "
+                f"Pitman-Morgan p <= {alpha})"
             )
         lines.append(f"- `{arm}`: {verdict}; " + "; ".join(parts) + f"; {curve_txt}.")
     lines.append("")
@@ -355,12 +597,116 @@ def _reading(result, summary, effects, spreads, curve):
         "sampling uncertainty of the test set or of the human labels."
     )
     lines.append("")
-    if len(result.seeds) < 5:
-        lines.append(
-            f"With {len(result.seeds)} seeds the intervals are wide; a spread "
-            "ratio in particular needs many more seeds to be shown below 1."
-        )
+    lines.append(
+        f"The bootstrap intervals ({N_BOOTSTRAP} resamples of the test items, the "
+        "same items for both arms and every seed) cover the sampling of the test "
+        "items for the trained models, not the seeds, the training rows or the "
+        "human labels."
+    )
     return lines
+
+
+def _better(metric):
+    """The "better" column: the direction, or "descriptive"."""
+    info = METRICS[metric]
+    return "descriptive" if info["descriptive"] else info["better"]
+
+
+def _effect_cell(e):
+    """``diff [t-interval] mark``: ▲/▼ after Holm, △/▽ unadjusted only."""
+    if e["descriptive"]:
+        mark = ""
+    else:
+        mark = {"better": " ▲", "worse": " ▼"}.get(e["verdict_holm"], "")
+        if not mark:
+            mark = {"better": " △", "worse": " ▽"}.get(e["verdict"], "")
+    return f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}"
+
+
+def _marks_legend(result, conf):
+    return (
+        f"Cells: mean difference over seeds and its unadjusted {conf}% t-interval "
+        "(it covers the seed noise only). ▲ = better than the reference, ▼ = "
+        f"worse, after Holm's adjustment over the report's {_family_size(result)} "
+        "tests (these effects and the comparison with the temperature control; "
+        f"Holm p <= {fmt(1 - result.params['confidence'])}); △ / ▽ = the "
+        "unadjusted interval excludes 0 but the Holm-adjusted test does not "
+        "confirm it; no mark = no clear difference. Descriptive metrics "
+        "(`carto_spearman_variability_vs_human`) get no mark."
+    )
+
+
+def _headline_table(result, effects, conf):
+    """The headline effects with both intervals, each labelled with its cover."""
+    rows = []
+    for a in result.arms:
+        if a == result.reference:
+            continue
+        e = effects[(a, HEADLINE)]
+        rows.append(_headline_row(f"`{a}` - `{result.reference}`", e))
+    for c in result.controls():
+        if c["metric"] == HEADLINE:
+            rows.append(_headline_row(f"`{c['arm']}` - `{c['control']}`", c))
+    if not rows:
+        return []
+    return [
+        f"### Headline effects: `{HEADLINE}`, two intervals",
+        "",
+        f"The t-interval ({conf}%, over seeds, unadjusted) covers seed-to-seed "
+        f"variation on the fixed test set; the bootstrap interval ({conf}%, "
+        f"{N_BOOTSTRAP} resamples of the hard test items, the same items for both "
+        "arms and every seed, then averaged over seeds) covers the sampling of the "
+        "test items for the trained models.",
+        "",
+        _md_table(
+            [
+                "difference",
+                "mean",
+                f"{conf}% t-interval over seeds",
+                "Holm p",
+                f"{conf}% bootstrap over test items",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
+def _headline_row(label, e):
+    return [
+        label,
+        fmt(e["diff"]),
+        interval(e["ci_low"], e["ci_high"]),
+        fmt(e["p_holm"]),
+        interval(e["boot_ci_low"], e["boot_ci_high"]),
+    ]
+
+
+def _control_table(result, conf):
+    """Soft arms minus the temperature control, on the human-label metrics."""
+    controls = result.controls()
+    if not controls:
+        return []
+    metrics = [m for m in CONTROL_METRICS if m in result.scores]
+    by_key = {(r["arm"], r["metric"]): r for r in controls}
+    arms = [a for a in result.soft_arms() if (a, metrics[0]) in by_key]
+    ctrl = controls[0]["control"]
+    return [
+        f"### Soft arms vs the temperature control: arm - `{ctrl}`",
+        "",
+        f"`{ctrl}` = the `gold` model with one temperature fitted against the "
+        "human soft labels of the training rows (cross-fitted). Same cells and "
+        "marks as above.",
+        "",
+        _md_table(
+            ["arm", *metrics],
+            [
+                [f"`{a}`", *[_effect_cell(by_key[(a, m)]) for m in metrics]]
+                for a in arms
+            ],
+        ),
+        "",
+    ]
 
 
 def write_report_md(result, path, figures):
@@ -408,7 +754,8 @@ def write_report_md(result, path, figures):
         (
             "test samples / hard test samples",
             f"{n_test} / {n_hard} (hard = the {pct(result.params['hard_fraction'])}"
-            f" with the highest entropy of the {hname}, ties included)",
+            f" with the highest entropy of the {hname}, ties included: "
+            f"actually {pct(result.hard_share)} of the test samples)",
         ),
         (
             "mode-shift rate (human mode != gold): all / test / hard test",
@@ -451,32 +798,30 @@ def write_report_md(result, path, figures):
     L.append("")
     L.append(f"## Effects: arm - `{ref}`, paired by seed ({conf}% t-interval)")
     L.append("")
-    rows = []
-    for a in result.arms:
-        if a == ref:
-            continue
-        cells = []
-        for m in key:
-            e = effects[(a, m)]
-            mark = {"better": " ▲", "worse": " ▼"}.get(e["verdict"], "")
-            cells.append(
-                f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}"
-            )
-        rows.append([f"`{a}`", *cells])
-    L.append(
-        "▲ = better than the reference (interval excludes 0 in the metric's good "
-        "direction), ▼ = worse; no mark = no clear difference."
-    )
+    rows = [
+        [f"`{a}`", *[_effect_cell(effects[(a, m)]) for m in key]]
+        for a in result.arms
+        if a != ref
+    ]
+    L.append(_marks_legend(result, conf))
     L.append("")
     L.append(_md_table(["arm", *key], rows))
     L.append("")
+    L += _headline_table(result, effects, conf)
+    L += _control_table(result, conf)
     L.append("## Stability over seeds")
     L.append("")
     L.append(
-        f"Standard deviation over seeds and its ratio to `{ref}` ({conf}% F "
-        "interval); training-loss curve spread = mean over epochs of the "
-        "across-seed standard deviation of the training loss (each arm's loss "
-        "against its own targets)."
+        f"Standard deviation over seeds and its ratio to `{ref}` with the {conf}% "
+        "Pitman-Morgan interval (unadjusted), which accounts for the pairing by "
+        "seed; p = the Pitman-Morgan test of equal spread (Holm-adjusted over "
+        "the table's tests in brackets); detectable = the SD ratio below which "
+        f"(or above whose inverse) the test has {int(100 * POWER)}% power with "
+        f"these {len(result.seeds)} seeds at the observed seed correlation; "
+        f"seeds for {PLANNED_RATIO} = the number of seeds that {int(100 * POWER)}% "
+        f"power at an SD ratio of {PLANNED_RATIO} would need. Training-loss curve "
+        "spread = mean over epochs of the across-seed standard deviation of the "
+        "training loss (each arm's loss against its own targets)."
     )
     L.append("")
     srows = []
@@ -485,18 +830,28 @@ def write_report_md(result, path, figures):
         for m in spread_metrics(result.scores):
             std = summary[(a, m)]["std"]
             if a == ref:
-                row += [fmt(std), "1 (reference)"]
+                row += [fmt(std), "1 (reference)", "", "", ""]
             else:
                 s = spreads[(a, m)]
+                need = s["seeds_for_half"]
                 row += [
                     fmt(std),
                     f"{fmt(s['ratio'])} {interval(s['ci_low'], s['ci_high'])}",
+                    f"{fmt(s['p_value'])} [{fmt(s['p_holm'])}]",
+                    fmt(s["detectable_ratio"]),
+                    str(int(need)) if math.isfinite(need) else "n/a",
                 ]
         row.append(fmt(curve.get(a, math.nan)))
         srows.append(row)
     sheader = ["arm"]
     for m in spread_metrics(result.scores):
-        sheader += [f"std {m}", f"ratio {m}"]
+        sheader += [
+            f"std {m}",
+            f"ratio {m}",
+            "p [Holm]",
+            "detectable",
+            f"seeds for {PLANNED_RATIO}",
+        ]
     sheader.append("train-loss curve spread")
     L.append(_md_table(sheader, srows))
     L.append("")
@@ -517,7 +872,7 @@ def write_report_md(result, path, figures):
                 [
                     f"`{m}`",
                     reference_name(m, simulated),
-                    METRICS[m]["better"],
+                    _better(m),
                     *[_cell(summary, m, a) for a in result.arms],
                 ]
                 for m in result.scores
@@ -530,7 +885,9 @@ def write_report_md(result, path, figures):
     L.append(
         "- `results.csv`: every metric of every run (arm x seed).\n"
         "- `effects.csv`: per arm and metric the mean, std, paired difference to "
-        f"`{ref}` with its interval and p-value, and the seed-spread ratio.\n"
+        f"`{ref}` with its interval, p-value, Holm-adjusted p-value and bootstrap "
+        "interval, the difference to the temperature control, and the seed-spread "
+        "ratio with its Pitman-Morgan interval, p-values and power figures.\n"
         "- `runs.jsonl`: a header line (test rows, gold labels, human soft labels, "
         "hard mask, folds, settings) and one line per run with the per-sample "
         "test probabilities, training-loss curves and cartography statistics: "

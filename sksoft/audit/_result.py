@@ -1,19 +1,51 @@
 """``AuditResult``: what :func:`~sksoft.audit.run_audit` returns (private module).
 
-The over-seed statistics (summary, effects, spreads, loss-curve spreads) are
-computed once, when the result is built, and read by the report and the
-figures; the methods return copies.
+The over-seed statistics (summary, effects with their Holm adjustment and
+test-item bootstrap, the comparison with the temperature control, spreads with
+the Pitman-Morgan test and its power, loss-curve spreads) are computed once,
+when the result is built, and read by the report and the figures; the methods
+return copies.
 """
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._metrics import METRICS
+from ..sources import SOFT_ARMS
+from ..sources._mode import align_mode
+from ..targets import hard_labels
+from ._metrics import (
+    CONTROL_METRICS,
+    KEY_METRICS,
+    METRICS,
+    SPECS,
+    spread_metrics,
+)
 from ._report import write_report
-from ._stats import curve_spread, paired_difference, seed_mean_std, spread_ratio
+from ._score import item_terms
+from ._stats import (
+    N_BOOTSTRAP,
+    PLANNED_RATIO,
+    POWER,
+    bootstrap_interval,
+    curve_spread,
+    detectable_ratio,
+    holm,
+    paired_difference,
+    pitman_morgan,
+    resample_weights,
+    seed_mean_std,
+    seeds_needed,
+    verdict_at,
+    weighted_values,
+)
 from ._stats import verdict as _verdict
+
+#: the arm the soft arms are compared with besides the reference: the gold
+#: model with a temperature fitted against the human soft labels
+CONTROL_ARM = "gold_temperature"
 
 
 @dataclass(repr=False, eq=False)
@@ -76,8 +108,19 @@ class AuditResult:
     Notes
     -----
     :meth:`summary`, :meth:`effects` (at the audit's ``confidence``),
-    :meth:`spreads` and :meth:`curve_spreads` are computed from ``scores`` and
-    ``runs`` once, when the result is built.
+    :meth:`controls`, :meth:`spreads`, :meth:`curve_spreads` and
+    :meth:`mode_alignment` are computed from ``scores`` and ``runs`` once,
+    when the result is built.
+
+    Multiplicity: the report marks the effects of the key metrics (every
+    non-reference arm, :data:`~sksoft.audit._metrics.KEY_METRICS` except the
+    descriptive ones) and the comparisons with the temperature control
+    (:meth:`controls`); these p-values form one family, adjusted by Holm's
+    step-down method (``p_holm``, ``verdict_holm``). The Pitman-Morgan tests
+    of the stability section (every non-reference arm, the stability
+    metrics) form a second family. Comparisons whose values agree seed by
+    seed (``gold_temperature``'s accuracy and data map are ``gold``'s) are
+    not tests and stay out of both families. The intervals stay unadjusted.
 
     Examples
     --------
@@ -115,14 +158,20 @@ class AuditResult:
     elapsed: float
     _summary: list = field(init=False, repr=False)
     _effects: list = field(init=False, repr=False)
+    _controls: list = field(init=False, repr=False)
     _spreads: list = field(init=False, repr=False)
     _curves: dict = field(init=False, repr=False)
+    _mode: dict = field(init=False, repr=False)
+    _boot_values: dict = field(init=False, repr=False)
 
     def __post_init__(self):
+        confidence = self.params["confidence"]
+        self._boot_values = {}
         self._summary = self._compute_summary()
-        self._effects = self._compute_effects(self.params["confidence"])
-        self._spreads = self._compute_spreads(self.params["confidence"])
+        self._effects, self._controls = self._compute_effects(confidence)
+        self._spreads = self._compute_spreads(confidence)
         self._curves = self._compute_curve_spreads()
+        self._mode = self._compute_mode_alignment()
 
     def __repr__(self):
         return (
@@ -134,6 +183,20 @@ class AuditResult:
     def mode_shift_rate(self):
         """Share of rows whose human mode differs from the gold label."""
         return float(np.mean(self.mode_shift)) if self.gold is not None else math.nan
+
+    @property
+    def hard_share(self):
+        """Actual share of hard test samples (ties make it exceed hard_fraction)."""
+        return float(np.mean(self.hard_mask)) if self.hard_mask.size else math.nan
+
+    @property
+    def control_arm(self):
+        """The temperature control arm when it was trained, else None."""
+        return CONTROL_ARM if CONTROL_ARM in self.arms else None
+
+    def soft_arms(self):
+        """The trained soft-label arms besides the reference, in report order."""
+        return [a for a in self.arms if a in SOFT_ARMS and a != self.reference]
 
     # ------------------------------------------------------------ statistics
 
@@ -161,14 +224,66 @@ class AuditResult:
         rows : list of dict
             One row per non-reference arm and metric: ``arm``, ``metric``,
             ``diff`` (mean over seeds of arm - reference), ``ci_low``,
-            ``ci_high`` (Student-t interval), ``sd``, ``n``, ``p_value``,
-            ``better`` (the metric's direction) and ``verdict``
-            (``"better"``, ``"worse"`` or ``"no clear difference"``: whether the
-            interval excludes zero, read in the metric's direction).
+            ``ci_high`` (Student-t interval, unadjusted: covers the seed
+            noise), ``sd``, ``n``, ``p_value``, ``better`` (the metric's
+            direction), ``descriptive``, ``verdict`` (``"better"``,
+            ``"worse"`` or ``"no clear difference"``: whether the unadjusted
+            interval excludes zero, read in the metric's direction;
+            ``"descriptive"`` for descriptive metrics), ``p_holm`` and
+            ``verdict_holm`` (Holm-adjusted over the report's family, see
+            Notes; nan and ``"n/a"`` outside it) and ``boot_ci_low``,
+            ``boot_ci_high`` (paired bootstrap over test items, see
+            :meth:`controls`; nan where not computed).
         """
         if confidence is None or confidence == self.params["confidence"]:
             return [dict(row) for row in self._effects]
-        return self._compute_effects(confidence)
+        return self._compute_effects(confidence)[0]
+
+    def controls(self, confidence=None):
+        """Differences of each soft arm to the temperature control arm.
+
+        ``arm - gold_temperature`` paired by seed on the key metrics against
+        the human soft labels: whether the soft-label benefit is more than a
+        temperature fitted to the same human labels.
+
+        Parameters
+        ----------
+        confidence : float, default=None
+            Interval coverage; the audit's ``confidence`` (0.95) by default.
+
+        Returns
+        -------
+        rows : list of dict
+            The keys of :meth:`effects`, plus ``control`` (the arm compared
+            with). Empty without the ``gold_temperature`` arm.
+
+        Notes
+        -----
+        ``boot_ci_low`` / ``boot_ci_high`` (here and in :meth:`effects`): a
+        paired bootstrap over the test items with 1000 resamples, for the
+        metrics that are sums over items (accuracy, binned ECE, KL, JSD): each
+        resample draws the items (within the metric's subset, the hard set
+        held fixed) once for both arms and every seed, and its statistic is
+        the mean over seeds of the difference. It covers the sampling of the
+        test items for the trained models; the t-interval covers the seeds.
+        """
+        if confidence is None or confidence == self.params["confidence"]:
+            return [dict(row) for row in self._controls]
+        return self._compute_effects(confidence)[1]
+
+    def mode_alignment(self):
+        """How far ``human_soft_gold_mode`` moves the modes onto gold.
+
+        Returns
+        -------
+        dict
+            ``shifted`` (rows whose human mode is not gold) and
+            ``gold_second`` (of those, the rows whose aligned label still
+            has another class first under the argmax rule, ties to the first
+            class: gold ties with it, so gold is *a* mode but not the
+            argmax). Both 0 without gold labels.
+        """
+        return dict(self._mode)
 
     def spreads(self, confidence=None):
         """Seed spread of each arm relative to the reference arm.
@@ -183,7 +298,15 @@ class AuditResult:
         rows : list of dict
             One row per non-reference arm and metric: ``arm``, ``metric``,
             ``ratio`` (sd over seeds of the arm / of the reference),
-            ``ci_low``, ``ci_high`` (F interval). The spread of the
+            ``ci_low``, ``ci_high`` (the Pitman-Morgan interval, paired by
+            seed), ``corr`` (correlation of the arm's and the reference's
+            per-seed values), ``statistic``, ``p_value`` (Pitman-Morgan
+            test of equal spread), ``n``, and for the stability metrics
+            (:func:`~sksoft.audit._metrics.spread_metrics`) ``p_holm``
+            (Holm-adjusted over those tests), ``detectable_ratio`` (the SD
+            ratio below which the test has 80% power with these seeds, at
+            the observed ``corr``) and ``seeds_for_half`` (seeds for 80%
+            power at an SD ratio of 0.5); nan elsewhere. The spread of the
             training-loss curves is :meth:`curve_spreads`.
         """
         if confidence is None or confidence == self.params["confidence"]:
@@ -217,41 +340,144 @@ class AuditResult:
                 )
         return rows
 
+    def _difference(self, name, arm, against, confidence):
+        mat = self.scores[name]
+        i, j = self.arms.index(arm), self.arms.index(against)
+        better = METRICS[name]["better"]
+        descriptive = METRICS[name]["descriptive"]
+        eff = paired_difference(mat[i], mat[j], confidence=confidence)
+        return {
+            "arm": arm,
+            "metric": name,
+            **eff,
+            "better": better,
+            "descriptive": descriptive,
+            "verdict": "descriptive" if descriptive else _verdict(eff, better),
+            "p_holm": math.nan,
+            "verdict_holm": "descriptive" if descriptive else "n/a",
+            "boot_ci_low": math.nan,
+            "boot_ci_high": math.nan,
+        }
+
     def _compute_effects(self, confidence):
-        ref = self.arms.index(self.reference)
-        rows = []
-        for name, mat in self.scores.items():
-            better = METRICS[name]["better"]
-            for i, arm in enumerate(self.arms):
-                if i == ref:
-                    continue
-                eff = paired_difference(mat[i], mat[ref], confidence=confidence)
-                rows.append(
-                    {
-                        "arm": arm,
-                        "metric": name,
-                        **eff,
-                        "better": better,
-                        "verdict": _verdict(eff, better),
-                    }
+        """Effects to the reference and to the control, Holm and bootstrap."""
+        effects = [
+            self._difference(name, arm, self.reference, confidence)
+            for name in self.scores
+            for arm in self.arms
+            if arm != self.reference
+        ]
+        controls = []
+        if self.control_arm is not None:
+            controls = [
+                {
+                    **self._difference(name, arm, CONTROL_ARM, confidence),
+                    "control": CONTROL_ARM,
+                }
+                for name in CONTROL_METRICS
+                if name in self.scores
+                for arm in self.soft_arms()
+            ]
+        key = set(KEY_METRICS)
+        family = [r for r in effects if r["metric"] in key] + controls
+        # descriptive metrics are not tested; nor are comparisons whose values
+        # agree seed by seed (a temperature cannot change the accuracy)
+        family = [
+            r
+            for r in family
+            if not r["descriptive"] and not (r["diff"] == 0 and r["sd"] == 0)
+        ]
+        adjusted = holm([r["p_value"] for r in family])
+        alpha = 1.0 - confidence
+        for row, p in zip(family, adjusted):
+            row["p_holm"] = float(p)
+            row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
+        self._bootstrap(
+            [r for r in effects if r["metric"] in key], self.reference, confidence
+        )
+        self._bootstrap(controls, CONTROL_ARM, confidence)
+        return effects, controls
+
+    def _bootstrap(self, rows, against, confidence):
+        """Fill ``boot_ci_low`` / ``boot_ci_high`` of ``rows`` (arm - ``against``)."""
+        seed = self.params.get("random_state", 0)
+        seed = int(seed) if isinstance(seed, numbers.Integral) else 0
+        codes = {None: 0, "all": 0, "hard": 1, "easy": 2}
+        cache = self._boot_values  # the values do not depend on the confidence
+        for row in rows:
+            name = row["metric"]
+            if name not in cache:
+                cache[name] = self._bootstrap_values(name, seed, codes)
+            values = cache[name]
+            if values is None:
+                continue
+            i, j = self.arms.index(row["arm"]), self.arms.index(against)
+            boot = bootstrap_interval(values[:, i], values[:, j], confidence=confidence)
+            row["boot_ci_low"], row["boot_ci_high"] = boot["ci_low"], boot["ci_high"]
+
+    def _bootstrap_values(self, name, seed, codes):
+        """``(1 + N_BOOTSTRAP, n_arms, n_seeds)`` values of one metric, or None."""
+        items = []
+        for arm in self.arms:
+            for run in [r for r in self.runs if r["arm"] == arm]:
+                terms = item_terms(
+                    name,
+                    run["proba"],
+                    self.gold_test,
+                    self.human_test,
+                    self.hard_mask,
+                    n_bins=self.params["n_bins"],
                 )
-        return rows
+                if terms is None:
+                    return None
+                items.append(terms)
+        n_items = items[0].terms.size
+        # the same resamples for every metric on the same subset
+        rng = np.random.default_rng([seed, codes[SPECS[name].subset]])
+        weights = resample_weights(n_items, N_BOOTSTRAP, rng)
+        values = weighted_values(items, np.vstack([np.ones(n_items), weights]))
+        return values.reshape(values.shape[0], len(self.arms), -1)
 
     def _compute_spreads(self, confidence):
         ref = self.arms.index(self.reference)
+        stable = set(spread_metrics(self.scores))
         rows = []
         for name, mat in self.scores.items():
             for i, arm in enumerate(self.arms):
                 if i == ref:
                     continue
-                rows.append(
-                    {
-                        "arm": arm,
-                        "metric": name,
-                        **spread_ratio(mat[i], mat[ref], confidence=confidence),
-                    }
-                )
+                pm = pitman_morgan(mat[i], mat[ref], confidence=confidence)
+                row = {
+                    "arm": arm,
+                    "metric": name,
+                    **pm,
+                    "p_holm": math.nan,
+                    "detectable_ratio": math.nan,
+                    "seeds_for_half": math.nan,
+                }
+                row["tested"] = name in stable and not np.array_equal(mat[i], mat[ref])
+                if name in stable:
+                    row["detectable_ratio"] = detectable_ratio(
+                        pm["n"], pm["corr"], power=POWER, confidence=confidence
+                    )
+                    row["seeds_for_half"] = seeds_needed(
+                        PLANNED_RATIO, pm["corr"], power=POWER, confidence=confidence
+                    )
+                rows.append(row)
+        family = [r for r in rows if r.pop("tested")]
+        for row, p in zip(family, holm([r["p_value"] for r in family])):
+            row["p_holm"] = float(p)
         return rows
+
+    def _compute_mode_alignment(self):
+        if self.gold is None:
+            return {"shifted": 0, "gold_second": 0}
+        aligned, _ = align_mode(self.human, self.gold)
+        second = self.mode_shift & (hard_labels(aligned) != self.gold)
+        return {
+            "shifted": int(self.mode_shift.sum()),
+            "gold_second": int(second.sum()),
+        }
 
     def _compute_curve_spreads(self):
         out = {}

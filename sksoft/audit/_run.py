@@ -17,10 +17,27 @@ from typing import NamedTuple
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    GroupShuffleSplit,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 
-from ..sources import ARM_NAMES, GOLD_ARMS, make_supervision_arms, mode_one_hot
-from ..targets import check_soft_targets, hard_labels, hard_sample_mask, target_entropy
+from ..sources import (
+    ARM_NAMES,
+    ARM_REGISTRY,
+    GOLD_ARMS,
+    make_supervision_arms,
+)
+from ..sources._arms import CALIBRATION_CV
+from ..targets import (
+    check_soft_targets,
+    encode_labels,
+    hard_labels,
+    hard_sample_mask,
+    target_entropy,
+)
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params
 from ._estimators import default_estimator, default_teacher, describe
 from ._metrics import METRICS
@@ -98,18 +115,45 @@ def check_audit_inputs(X, gold, human, counts, classes):
             raise ValueError(
                 f"gold must be 1-D labels of length {n}, got shape {gold.shape}"
             )
-        # the label -> column encoder (to be targets' one encoder)
-        lookup = {c: i for i, c in enumerate(classes.tolist())}
-        labels = gold.tolist()
-        unknown = [i for i, g in enumerate(labels) if g not in lookup]
-        if unknown:
-            i = unknown[0]
-            raise ValueError(
-                f"K mismatch: gold label {labels[i]!r} (row {i}) is not one of the "
-                f"{k} classes {classes.tolist()} of the human labels"
-            )
-        gold_pos = np.array([lookup[g] for g in labels], dtype=np.int64)
+        try:
+            gold_pos = encode_labels(
+                gold,
+                classes,
+                name="gold label",
+                classes_name=f"the {k} classes of the human labels",
+            ).astype(np.int64)
+        except ValueError as exc:
+            raise ValueError(f"K mismatch: {exc}") from None
     return X, gold_pos, human_p, classes
+
+
+def _check_groups(groups, n, cv):
+    """Group labels as codes ``0..G-1`` (or None); at least 2 groups, and ``cv``."""
+    if groups is None:
+        return None
+    groups = np.asarray(groups)
+    if groups.ndim == 2 and groups.shape[1] == 1:
+        groups = groups.ravel()
+    if groups.shape != (n,):
+        raise ValueError(
+            f"groups must be 1-D labels of length {n}, got shape {groups.shape}"
+        )
+    if groups.dtype.kind == "f" and not np.isfinite(groups).all():
+        row = int(np.flatnonzero(~np.isfinite(groups))[0])
+        raise ValueError(f"groups contains NaN or infinity (row {row})")
+    try:
+        _, codes = np.unique(groups, return_inverse=True)
+    except TypeError:  # unorderable object labels
+        codes = encode_labels(groups, list(dict.fromkeys(groups.tolist())))
+    codes = codes.astype(np.int64).ravel()
+    n_groups = int(codes.max()) + 1
+    if n_groups < 2:
+        raise ValueError("groups must hold at least 2 distinct groups to split by")
+    if isinstance(cv, numbers.Integral) and n_groups < cv:
+        raise ValueError(
+            f"cv={cv} folds need at least {cv} groups, but groups holds {n_groups}"
+        )
+    return codes
 
 
 def _resolve_seeds(seeds):
@@ -162,10 +206,15 @@ class _Split(NamedTuple):
     hard: np.ndarray  # hard test samples
 
 
-def _split(gold_pos, human_p, mode, *, test_size, cv, hard_fraction, random_state):
-    """Folds stratified on gold (the human mode without gold), and the test rows."""
+def _split(
+    gold_pos, human_p, mode, *, groups, test_size, cv, hard_fraction, random_state
+):
+    """Folds stratified on gold (the human mode without gold), and the test rows.
+
+    With ``groups``, every split keeps each group on one side.
+    """
     strat = gold_pos if gold_pos is not None else mode
-    folds = _make_folds(len(human_p), strat, test_size, cv, random_state)
+    folds = _make_folds(len(human_p), strat, groups, test_size, cv, random_state)
     test_index = np.sort(np.concatenate([te for _, te in folds]))
     human_test = human_p[test_index]
     return _Split(
@@ -177,23 +226,40 @@ def _split(gold_pos, human_p, mode, *, test_size, cv, hard_fraction, random_stat
     )
 
 
-def _make_folds(n, strat, test_size, cv, random_state):
-    """``[(train, test)]``: one stratified split, or the folds of ``cv``."""
+def _make_folds(n, strat, groups, test_size, cv, random_state):
+    """``[(train, test)]``: one (group) split, or the folds of ``cv``.
+
+    Without groups: a split stratified on ``strat``, or a shuffled
+    ``StratifiedKFold`` for an int ``cv``. With groups: a
+    ``GroupShuffleSplit`` (``test_size`` is the share of groups), or a
+    shuffled ``StratifiedGroupKFold``; a given splitter receives the groups
+    and must keep every group on one side of each fold.
+    """
     _, class_counts = np.unique(strat, return_counts=True)
+    index = np.arange(n)
     if cv is None:
+        if groups is not None:
+            splitter = GroupShuffleSplit(
+                n_splits=1, test_size=test_size, random_state=random_state
+            )
+            train, test = next(splitter.split(index, strat, groups))
+            return [(np.sort(train), np.sort(test))]
         stratify = strat if class_counts.min() >= 2 else None
         train, test = train_test_split(
-            np.arange(n),
+            index,
             test_size=test_size,
             random_state=random_state,
             stratify=stratify,
         )
         return [(np.sort(train), np.sort(test))]
     if isinstance(cv, numbers.Integral):
-        cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+        if groups is not None:
+            cv = StratifiedGroupKFold(cv, shuffle=True, random_state=random_state)
+        else:
+            cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     folds = [
         (np.sort(np.asarray(tr)), np.sort(np.asarray(te)))
-        for tr, te in cv.split(np.zeros((n, 1)), strat)
+        for tr, te in cv.split(np.zeros((n, 1)), strat, groups)
     ]
     test_all = np.concatenate([te for _, te in folds])
     if test_all.size != n or np.unique(test_all).size != n:
@@ -201,6 +267,16 @@ def _make_folds(n, strat, test_size, cv, random_state):
             "cv must put every sample in exactly one test fold (a partition, like "
             "KFold), so that every sample gets one out-of-fold prediction"
         )
+    if groups is not None:
+        for f, (tr, te) in enumerate(folds):
+            shared = np.intersect1d(groups[tr], groups[te])
+            if shared.size:
+                raise ValueError(
+                    f"cv puts samples of one group on both sides of fold {f} "
+                    f"({shared.size} groups shared); with groups, pass a "
+                    "group-aware splitter such as GroupKFold or "
+                    "StratifiedGroupKFold (or an int)"
+                )
     return folds
 
 
@@ -210,29 +286,42 @@ def _make_folds(n, strat, test_size, cv, random_state):
 def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state):
     """Targets of each arm on the training rows, from :mod:`sksoft.sources`.
 
-    The one place the audit builds targets; without gold labels only the arms
-    that need none are possible, built here until
-    :func:`~sksoft.sources.make_supervision_arms` builds them itself.
+    The one place the audit builds targets: one
+    :func:`~sksoft.sources.make_supervision_arms` call (which builds the
+    gold-free arms when ``gold_train`` is None).
     """
-    if gold_train is None:  # only the arms that need no gold label
-        built = {"human_mode": mode_one_hot(human_train), "human_soft": human_train}
-    else:
-        built = make_supervision_arms(
-            human_train,
-            gold_train,
-            X=X_train.reshape(len(X_train), -1) if "teacher" in arms else None,
-            arms=arms,
-            teacher=teacher,
-            random_state=random_state,
-        )
+    built = make_supervision_arms(
+        human_train,
+        gold_train,
+        X=X_train.reshape(len(X_train), -1) if "teacher" in arms else None,
+        arms=arms,
+        teacher=teacher,
+        random_state=random_state,
+    )
     return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
 
 
 # ---------------------------------------------------------------- fit
 
 
+def _calibration(arm, human_train, options):
+    """The worker's post-fit step of ``arm`` (None without one)."""
+    calibrate = ARM_REGISTRY[arm].calibrate
+    return None if calibrate is None else (calibrate, human_train, options)
+
+
 def _fit_all(
-    tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
+    tasks,
+    estimator,
+    X,
+    targets,
+    folds,
+    gold_pos,
+    record_dynamics,
+    n_jobs,
+    progress,
+    human_p=None,
+    calibration_options=None,
 ):
     """Run every ``(arm, seed, fold)`` task through joblib; outputs by task."""
     jobs = (
@@ -246,6 +335,7 @@ def _fit_all(
             None if gold_pos is None else gold_pos[folds[f][0]],
             seed,
             record_dynamics,
+            _calibration(arm, human_p[folds[f][0]], calibration_options),
         )
         for arm, seed, f in tasks
     )
@@ -278,7 +368,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
     for arm in arms:
         for seed in seeds:
             proba = np.empty((test_index.size, k))
-            history, dynamics, fit_time = [], [], 0.0
+            history, dynamics, calibration, fit_time = [], [], [], 0.0
             for f, (_, test) in enumerate(folds):
                 out = outputs[(arm, seed, f)]
                 if out["proba"].shape != (test.size, k):
@@ -289,6 +379,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
                 proba[pos_in_test[test]] = out["proba"]
                 history.append(out["history"])
                 dynamics.append(out["dynamics"])
+                calibration.append(out.get("calibration"))
                 fit_time += out["fit_time"]
             metrics = score_predictions(
                 proba, split.gold_test, split.human_test, split.hard, n_bins=n_bins
@@ -310,6 +401,7 @@ def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
                     "metrics": metrics,
                     "history": history,
                     "dynamics": dynamics,
+                    "calibration": calibration,
                     "fit_time": fit_time,
                 }
             )
@@ -346,6 +438,7 @@ def _score_matrices(runs, arms):
             Interval(numbers.Integral, 2, None, closed="left"),
             HasMethods(["split"]),
         ],
+        "groups": ["array-like", None],
         "counts": ["boolean", None],
         "classes": ["array-like", None],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -371,6 +464,7 @@ def run_audit(
     hard_fraction=0.2,
     test_size=0.3,
     cv=None,
+    groups=None,
     counts=None,
     classes=None,
     max_epochs=None,
@@ -412,9 +506,10 @@ def run_audit(
         a skorch net. ``None``: :func:`default_estimator` (MLP for 2-D
         features, a small CNN for images) with ``max_epochs``.
     arms : list of str, default=None
-        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all six (or the two
-        that need no gold label when ``gold`` is None). The reference arm is
-        always included.
+        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all of them
+        (or the two that need no gold label when ``gold`` is None). The
+        reference arm is always included. ``gold_temperature`` adds five
+        inner fits per seed for its cross-fitted temperature.
     seeds : int or sequence of int, default=5
         Seeds of the runs (an int ``s`` means ``range(s)``). The data split
         and the arms' targets do not depend on the seed; the model's
@@ -423,11 +518,25 @@ def run_audit(
         Share of test samples with the highest human-label entropy that are
         "hard" (:func:`sksoft.targets.hard_sample_mask`, ties included).
     test_size : float, default=0.3
-        Held-out share (stratified on the gold label) when ``cv`` is None.
+        Held-out share when ``cv`` is None: of the samples, stratified on the
+        gold label; with ``groups``, of the groups
+        (:class:`~sklearn.model_selection.GroupShuffleSplit`, not stratified),
+        so the share of samples is ``test_size`` only approximately when the
+        groups differ in size.
     cv : int or cross-validation splitter, default=None
         Instead of one split, use out-of-fold predictions of every sample: an
-        int is a shuffled :class:`~sklearn.model_selection.StratifiedKFold`;
-        a splitter must partition the samples.
+        int is a shuffled :class:`~sklearn.model_selection.StratifiedKFold`
+        (:class:`~sklearn.model_selection.StratifiedGroupKFold` with
+        ``groups``); a splitter must partition the samples, and with
+        ``groups`` it receives them and must keep every group on one side of
+        each fold (else a ``ValueError``).
+    groups : array-like of shape (n_samples,), default=None
+        Group of each sample (for instance the source digits an item is built
+        from, as ``make_ambiguous_digits(...).groups``): the split and every
+        fold keep each group on one side, so no test sample shares a group
+        with a training sample. At least 2 groups (``cv`` of them for an
+        int ``cv``). Stratification on the gold label is then approximate
+        (``cv``) or absent (one split).
     counts : bool, default=None
         Read ``human`` as vote counts; by default integer matrices are counts
         and float matrices soft labels.
@@ -505,8 +614,8 @@ def run_audit(
     ...                    seeds=2, max_epochs=3)
     >>> result.scores["ece_hard_vs_human"].shape
     (2, 2)
-    >>> sorted(result.effects()[0])[:3]
-    ['arm', 'better', 'ci_high']
+    >>> {"diff", "ci_low", "p_holm", "boot_ci_low"} <= set(result.effects()[0])
+    True
     """
     start = time.perf_counter()
     # validate
@@ -514,6 +623,7 @@ def run_audit(
     n, k = human_p.shape
     seeds = _resolve_seeds(seeds)
     arms, reference = _resolve_arms(arms, gold_pos is not None)
+    group_codes = _check_groups(groups, n, cv)
 
     # split
     mode = hard_labels(human_p)  # positions, ties to the first class
@@ -521,6 +631,7 @@ def run_audit(
         gold_pos,
         human_p,
         mode,
+        groups=group_codes,
         test_size=test_size,
         cv=cv,
         hard_fraction=hard_fraction,
@@ -552,7 +663,20 @@ def run_audit(
     # fit in parallel
     tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
     outputs = _fit_all(
-        tasks, estimator, X, targets, folds, gold_pos, record_dynamics, n_jobs, progress
+        tasks,
+        estimator,
+        X,
+        targets,
+        folds,
+        gold_pos,
+        record_dynamics,
+        n_jobs,
+        progress,
+        human_p=human_p,
+        calibration_options={
+            "calibration_cv": CALIBRATION_CV,
+            "random_state": random_state,
+        },
     )
 
     # score
@@ -564,6 +688,7 @@ def run_audit(
         "test_size": None if cv is not None else float(test_size),
         "cv": None if cv is None else repr(cv),
         "n_folds": len(folds),
+        "n_groups": None if group_codes is None else int(group_codes.max()) + 1,
         "n_bins": int(n_bins),
         "confidence": float(confidence),
         "random_state": random_state,

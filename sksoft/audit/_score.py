@@ -9,10 +9,21 @@ metric is named in one place only.
 import math
 
 import numpy as np
+from scipy import stats
 
 from .. import metrics as M
+from .._rows import entropy_rows
 from ..cartography import human_alignment_summary
-from ._metrics import METRIC_SPECS
+from ..metrics._calibration import _assign_bins, _bin_edges, _confidence_accuracy
+from ..metrics._validation import _check_pair
+from ..targets import target_entropy
+from ._metrics import BOOTSTRAP_KINDS, METRIC_SPECS, SPECS
+from ._stats import ItemTerms
+
+#: decimals to which the human-label entropies are rounded before they are
+#: ranked: rows with the same vote pattern (in any class order) then tie exactly
+#: instead of differing in the last bits of the float sum
+ENTROPY_DECIMALS = 10
 
 #: the metrics computed from the test probabilities, and from the dynamics
 TEST_SPECS = tuple(s for s in METRIC_SPECS if s.stage == "test")
@@ -41,14 +52,30 @@ def _divergence(fn):
     return score
 
 
+def label_entropy(human):
+    """Entropy of the human soft labels, rounded to :data:`ENTROPY_DECIMALS`.
+
+    What the audit's Spearman correlations rank: equal vote patterns tie.
+    """
+    return np.round(target_entropy(human), ENTROPY_DECIMALS)
+
+
 def _spearman(predicted):
+    """Spearman(rounded human entropy, model entropy or confidence).
+
+    :func:`sksoft.metrics.uncertainty_alignment` with the human entropies
+    rounded (:func:`label_entropy`); nan when either side is constant.
+    """
+
     def score(human, y_prob, n_bins, labels):
-        try:
-            return M.uncertainty_alignment(
-                human, y_prob, method="spearman", predicted=predicted
-            )
-        except ValueError:  # constant entropy or confidence: undefined
+        h = label_entropy(human)
+        if predicted == "entropy":
+            model = np.maximum(entropy_rows(y_prob), 0.0)
+        else:
+            model = y_prob.max(axis=1)
+        if h.size < 2 or np.ptp(h) == 0 or np.ptp(model) == 0:
             return math.nan
+        return float(stats.spearmanr(h, model).statistic)
 
     return score
 
@@ -126,11 +153,61 @@ def cartography_alignment(dynamics, human_entropy):
     """The ``stage="training"`` metrics of one fit.
 
     Spearman correlations of the cartography statistics (``confidence``,
-    ``variability``) with the human-label entropy of the training rows, from
+    ``variability``) with the human-label entropy of the training rows
+    (rounded to :data:`ENTROPY_DECIMALS`, so equal vote patterns tie), from
     :func:`sksoft.cartography.human_alignment_summary`.
     """
     summary = human_alignment_summary(
         {"confidence": dynamics["confidence"], "variability": dynamics["variability"]},
-        human_entropy,
+        np.round(np.asarray(human_entropy, dtype=float), ENTROPY_DECIMALS),
     )
     return {s.name: float(summary["spearman"][s.kind]) for s in TRAINING_SPECS}
+
+
+def item_terms(name, y_prob, gold, human, hard, *, n_bins=15):
+    """Metric ``name`` of one run as a sum over its test items (for the bootstrap).
+
+    Parameters
+    ----------
+    name : str
+        A metric whose spec ``kind`` is in ``BOOTSTRAP_KINDS``.
+    y_prob, gold, human, hard
+        As for :func:`score_predictions`.
+    n_bins : int, default=15
+        Bins of the calibration errors.
+
+    Returns
+    -------
+    terms : ItemTerms or None
+        Over the items of the metric's subset, in test order; with a row of
+        ones as weights :func:`~sksoft.audit._stats.weighted_values` gives the
+        metric itself, with bootstrap counts the metric with those
+        ``sample_weight``. None for other kinds, a missing reference or an
+        empty subset.
+    """
+    spec = SPECS[name]
+    if spec.kind not in BOOTSTRAP_KINDS:
+        return None
+    if spec.reference == "human_mode":
+        ref = np.argmax(human, axis=1)  # ties to the first, as score_predictions
+    else:
+        ref = gold if spec.reference == "gold" else human
+    if ref is None:
+        return None
+    mask = {None: None, "all": None, "hard": hard, "easy": ~hard}[spec.subset]
+    if mask is not None:
+        ref, y_prob = ref[mask], y_prob[mask]
+    if y_prob.shape[0] == 0:
+        return None
+    if spec.kind == "accuracy":
+        return ItemTerms((np.argmax(y_prob, axis=1) == ref).astype(float), None)
+    if spec.kind == "kl":
+        return ItemTerms(M.kl_divergence(ref, y_prob, per_sample=True), None)
+    if spec.kind == "jsd":
+        return ItemTerms(M.js_divergence(ref, y_prob, per_sample=True), None)
+    # binned calibration error: the metric's own confidence, accuracy and bins
+    labels = np.arange(y_prob.shape[1]) if ref.ndim == 1 else None
+    pair = _check_pair(ref, y_prob, labels=labels, keep_binary_column=True)
+    ((conf, acc),) = _confidence_accuracy(pair, classwise=False)
+    bins = _assign_bins(conf, _bin_edges(conf, n_bins, "uniform"), True)
+    return ItemTerms(conf - np.asarray(acc, dtype=float), bins, n_bins)

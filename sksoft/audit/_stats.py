@@ -7,19 +7,34 @@ vectors into
 * the mean and the sample standard deviation (``ddof=1``) over seeds;
 * the paired (by seed) mean difference to the reference arm with a Student-t
   confidence interval: ``d_s = m[a, s] - m[ref, s]``,
-  ``mean(d) +/- t_{(1+c)/2, S-1} * sd(d) / sqrt(S)``;
+  ``mean(d) +/- t_{(1+c)/2, S-1} * sd(d) / sqrt(S)`` (:func:`paired_difference`);
 * the ratio of seed standard deviations ``sd(m[a]) / sd(m[ref])`` with the
-  F-distribution interval of a variance ratio (arms trained independently, so
-  the two samples of ``S`` values are treated as independent).
+  Pitman-Morgan test and interval, which account for the pairing by seed
+  (every arm of a seed shares its initialisation and batch order), and the
+  power of that test (:func:`pitman_morgan`, :func:`pitman_morgan_power`,
+  :func:`detectable_ratio`, :func:`seeds_needed`); :func:`spread_ratio` is the
+  F interval of two *independent* samples, kept for comparison;
+* Holm's step-down adjustment of a family of p-values (:func:`holm`);
+* a paired bootstrap over test items of a metric difference averaged over
+  seeds (:func:`paired_bootstrap`), for metrics that are weighted sums over
+  items (:class:`ItemTerms`).
 
-All three are undefined with a single seed; they are then ``nan`` and the report
-says "n/a".
+The seed statistics are undefined with a single seed (the Pitman-Morgan ones
+with fewer than three); they are then ``nan`` and the report says "n/a".
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import integrate, optimize, sparse, special, stats
+
+#: resamples of the audit's bootstrap over test items
+N_BOOTSTRAP = 1000
+#: the power of the audit's stability statements, and the SD ratio it plans
+#: seeds for (a halved seed spread)
+POWER = 0.8
+PLANNED_RATIO = 0.5
 
 
 def seed_mean_std(values):
@@ -165,3 +180,468 @@ def verdict(effect, better):
     if hi < 0:
         return "worse"
     return "no clear difference"
+
+
+# ------------------------------------------------- paired seed spread (Pitman-Morgan)
+
+
+def _pearson(x, y):
+    """Pearson correlation; nan when either vector is constant."""
+    x = x - x.mean()
+    y = y - y.mean()
+    den = math.sqrt(float(np.dot(x, x)) * float(np.dot(y, y)))
+    if den == 0:
+        return math.nan
+    return float(np.clip(np.dot(x, y) / den, -1.0, 1.0))
+
+
+def pitman_morgan(values, reference, *, confidence=0.95):
+    r"""Pitman-Morgan test of equal seed spread for values paired by seed.
+
+    The arms of one seed share its initialisation and batch order, so the
+    per-seed values of an arm and of the reference are correlated and the F
+    test of two independent samples (:func:`spread_ratio`) does not apply.
+    With ``D = a - b`` and ``S = a + b``, ``cov(D, S) = var(a) - var(b)``:
+    equal variances are equal to a zero correlation of ``D`` and ``S``, which
+    is tested with ``t = r_{DS} \sqrt{n-2} / \sqrt{1 - r_{DS}^2}`` on
+    ``n - 2`` degrees of freedom (exact for bivariate normal pairs).
+
+    Parameters
+    ----------
+    values, reference : array-like of shape (n_seeds,)
+        The metric of the arm and of the reference arm, seed by seed; seeds
+        where either is not finite are left out.
+    confidence : float, default=0.95
+        Coverage of the interval of the standard-deviation ratio.
+
+    Returns
+    -------
+    dict
+        ``ratio`` (``sd(a) / sd(b)``, ddof=1), ``ci_low``, ``ci_high`` (the
+        interval of the ratio obtained by inverting the test), ``corr``
+        (Pearson correlation of ``a`` and ``b`` over seeds), ``statistic``
+        (``t``), ``p_value`` (two-sided) and ``n`` (pairs used). Undefined
+        entries are nan: the ratio with fewer than two pairs or a reference
+        spread of zero, the test and interval with fewer than three pairs
+        or when the arm's own spread is zero (where ``r_{DS} = -1`` exactly
+        and the test would degenerate to ``p = 0``).
+
+    Notes
+    -----
+    With ``F = s_a^2 / s_b^2``, ``r`` the correlation of ``a`` and ``b`` and
+    ``t_c`` the ``(1 + c) / 2`` quantile of Student's t with ``n - 2``
+    degrees of freedom, the values of the variance ratio the test does not
+    reject form ``F (K \pm \sqrt{K^2 - 1})`` with
+    ``K = 1 + 2 (1 - r^2) t_c^2 / (n - 2)`` (Pitman, 1939); the interval of
+    the standard-deviation ratio is its square root.
+
+    Pitman, "A note on normal correlation", Biometrika 31, 1939; Morgan, "A
+    test for the significance of the difference between the two variances in
+    a sample from a normal bivariate population", Biometrika 31, 1939.
+    """
+    a = np.asarray(values, dtype=float)
+    b = np.asarray(reference, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    n = int(a.size)
+    out = {
+        "ratio": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "corr": math.nan,
+        "statistic": math.nan,
+        "p_value": math.nan,
+        "n": n,
+    }
+    if n < 2:
+        return out
+    sa = float(np.std(a, ddof=1))
+    sb = float(np.std(b, ddof=1))
+    if sb == 0:
+        return out
+    out["ratio"] = sa / sb
+    out["corr"] = _pearson(a, b)
+    if n < 3 or sa == 0:
+        # an arm repeating one value (a discrete metric over few seeds) makes
+        # r(D, S) = -1 exactly: a degenerate "p = 0", not evidence
+        return out
+    df = n - 2
+    d, s = a - b, a + b
+    scale = max(np.ptp(a), np.ptp(b))
+    if min(np.ptp(d), np.ptp(s)) <= 1e-9 * scale:
+        # a - b (or a + b) constant up to rounding: the variances are equal
+        r_ds = 0.0
+    else:
+        r_ds = _pearson(d, s)
+    if abs(r_ds) == 1.0:
+        out["statistic"] = math.copysign(math.inf, r_ds)
+        out["p_value"] = 0.0
+    else:
+        t = r_ds * math.sqrt(df) / math.sqrt(1.0 - r_ds * r_ds)
+        out["statistic"] = t
+        out["p_value"] = float(2.0 * stats.t.sf(abs(t), df))
+    corr = out["corr"] if math.isfinite(out["corr"]) else 0.0
+    t_c = float(stats.t.ppf(0.5 + confidence / 2.0, df))
+    k = 1.0 + 2.0 * (1.0 - corr * corr) * t_c * t_c / df
+    root = math.sqrt(max(k * k - 1.0, 0.0))
+    f = out["ratio"] ** 2
+    # K - sqrt(K^2 - 1) = 1 / (K + sqrt(K^2 - 1)), without cancellation
+    out["ci_low"] = math.sqrt(f / (k + root))
+    out["ci_high"] = math.sqrt(f * (k + root))
+    return out
+
+
+def correlation_density(r, rho, n):
+    r"""Density of the sample correlation of ``n`` bivariate normal pairs.
+
+    Parameters
+    ----------
+    r : float or ndarray
+        Values in (-1, 1).
+    rho : float
+        Population correlation, in (-1, 1).
+    n : int
+        Number of pairs, at least 3.
+
+    Returns
+    -------
+    density : float or ndarray
+
+    Notes
+    -----
+    Hotelling's form of Fisher's exact density (Hotelling, "New light on the
+    correlation coefficient and its transforms", JRSS B 15, 1953):
+
+    .. math::
+
+        f(r) = \frac{(n-2)\,\Gamma(n-1)\,(1-\rho^2)^{(n-1)/2}\,
+        (1-r^2)^{(n-4)/2}}{\sqrt{2\pi}\,\Gamma(n-\tfrac12)\,
+        (1-\rho r)^{n-3/2}}\;
+        {}_2F_1\!\left(\tfrac12, \tfrac12; n-\tfrac12; \tfrac{1+\rho r}{2}\right).
+    """
+    r = np.asarray(r, dtype=float)
+    log_c = (
+        math.log(n - 2)
+        + special.gammaln(n - 1)
+        - special.gammaln(n - 0.5)
+        - 0.5 * math.log(2 * math.pi)
+        + 0.5 * (n - 1) * math.log1p(-rho * rho)
+    )
+    log_f = (
+        log_c
+        + 0.5 * (n - 4) * np.log1p(-r * r)
+        - (n - 1.5) * np.log1p(-rho * r)
+        + np.log(special.hyp2f1(0.5, 0.5, n - 0.5, (1.0 + rho * r) / 2.0))
+    )
+    return np.exp(log_f)
+
+
+def _ds_correlation(ratio, corr):
+    """corr(D, S) for sd(a) / sd(b) = ``ratio`` and corr(a, b) = ``corr``."""
+    q = ratio * ratio
+    return (q - 1.0) / math.sqrt((q + 1.0) ** 2 - 4.0 * corr * corr * q)
+
+
+def pitman_morgan_power(ratio, n, corr, *, confidence=0.95):
+    """Power of the two-sided Pitman-Morgan test at a true SD ratio.
+
+    Parameters
+    ----------
+    ratio : float > 0
+        True ratio of standard deviations ``sd(a) / sd(b)``.
+    n : int
+        Number of seed pairs (at least 3).
+    corr : float in (-1, 1)
+        True correlation of ``a`` and ``b`` over seeds.
+    confidence : float, default=0.95
+        The test rejects at level ``1 - confidence``.
+
+    Returns
+    -------
+    power : float
+        Probability that the test rejects equal spread; nan when ``n < 3``
+        or ``|corr| >= 1``.
+
+    Notes
+    -----
+    The test rejects when the sample correlation of ``D = a - b`` and
+    ``S = a + b`` exceeds ``r_c = t_c / sqrt(n - 2 + t_c^2)`` in absolute
+    value; for bivariate normal pairs ``D`` and ``S`` are bivariate normal
+    with correlation ``(R^2 - 1) / sqrt((R^2 + 1)^2 - 4 rho^2 R^2)``
+    (``R`` the SD ratio, ``rho`` the correlation of ``a`` and ``b``), so the
+    power is one minus the integral of :func:`correlation_density` over
+    ``[-r_c, r_c]`` (numerical quadrature in Fisher's ``z = atanh(r)``, exact
+    up to its tolerance).
+    """
+    if n < 3 or not math.isfinite(corr) or abs(corr) >= 1 or not ratio > 0:
+        return math.nan
+    df = n - 2
+    t_c = float(stats.t.ppf(0.5 + confidence / 2.0, df))
+    r_c = t_c / math.sqrt(df + t_c * t_c)
+    rho = _ds_correlation(ratio, corr)
+    if abs(rho) >= 1.0 - 1e-12:
+        return 1.0
+    # integrate in Fisher's z = atanh(r) (dr = (1 - r^2) dz): a smooth
+    # integrand even for n = 3, whose density is unbounded at r = +-1
+    z_c, z_rho = math.atanh(r_c), math.atanh(rho)
+
+    def integrand(z):
+        r = math.tanh(z)
+        return float(correlation_density(r, rho, n)) * (1.0 - r * r)
+
+    mass, _ = integrate.quad(
+        integrand,
+        -z_c,
+        z_c,
+        points=[z_rho] if -z_c < z_rho < z_c else None,
+        limit=200,
+        epsabs=1e-10,
+        epsrel=1e-8,
+    )
+    return float(min(max(1.0 - mass, 0.0), 1.0))
+
+
+def detectable_ratio(n, corr, *, power=0.8, confidence=0.95):
+    """Smallest SD reduction the Pitman-Morgan test detects with ``power``.
+
+    Parameters
+    ----------
+    n : int
+        Number of seed pairs.
+    corr : float
+        Correlation of the arm and the reference over seeds.
+    power : float, default=0.8
+        Required power.
+    confidence : float, default=0.95
+        The test's level is ``1 - confidence``.
+
+    Returns
+    -------
+    ratio : float
+        The SD ratio ``R < 1`` at which :func:`pitman_morgan_power` equals
+        ``power``: a true ratio below ``R`` (or, by symmetry, above ``1 / R``)
+        is detected with at least that power. nan when ``n < 3`` or ``corr``
+        is undefined or +-1.
+    """
+    if n < 3 or not math.isfinite(corr) or abs(corr) >= 1:
+        return math.nan
+
+    def gap(r):
+        return pitman_morgan_power(r, n, corr, confidence=confidence) - power
+
+    lo = 1e-3
+    while gap(lo) < 0:
+        lo /= 10.0
+        if lo < 1e-12:
+            return 0.0
+    return float(optimize.brentq(gap, lo, 1.0 - 1e-9, xtol=1e-8))
+
+
+def seeds_needed(ratio, corr, *, power=0.8, confidence=0.95, max_seeds=100_000):
+    """Smallest number of seeds at which the Pitman-Morgan test has ``power``.
+
+    Parameters
+    ----------
+    ratio : float
+        True SD ratio to detect (e.g. 0.5, a halved seed spread).
+    corr : float
+        Correlation of the arm and the reference over seeds.
+    power : float, default=0.8
+        Required power.
+    confidence : float, default=0.95
+        The test's level is ``1 - confidence``.
+    max_seeds : int, default=100000
+        Search limit.
+
+    Returns
+    -------
+    n : int or float
+        The smallest ``n >= 3`` with :func:`pitman_morgan_power` at least
+        ``power``; nan when ``corr`` is undefined or +-1, inf beyond
+        ``max_seeds``.
+    """
+    if not math.isfinite(corr) or abs(corr) >= 1 or ratio == 1:
+        return math.nan
+
+    def enough(n):
+        return pitman_morgan_power(ratio, n, corr, confidence=confidence) >= power
+
+    if enough(3):
+        return 3
+    lo, hi = 3, 6
+    while not enough(hi):
+        lo, hi = hi, 2 * hi
+        if hi > max_seeds:
+            return math.inf
+    while hi - lo > 1:  # enough(hi), not enough(lo)
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return hi
+
+
+# ---------------------------------------------------------------- multiplicity
+
+
+def holm(p_values):
+    """Holm's step-down adjusted p-values of one family of tests.
+
+    Parameters
+    ----------
+    p_values : array-like of shape (m,)
+        Unadjusted p-values; nan entries are not tests (they stay nan and do
+        not count in ``m``).
+
+    Returns
+    -------
+    adjusted : ndarray of shape (m,)
+        With the ``m'`` finite p-values sorted, ``p_(1) <= ... <= p_(m')``,
+        ``adj_(i) = max_{j <= i} min(1, (m' - j + 1) p_(j))``. Rejecting the
+        hypotheses with ``adj <= alpha`` controls the family-wise error rate
+        at ``alpha`` (Holm, "A simple sequentially rejective multiple test
+        procedure", Scand. J. Statist. 6, 1979).
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.size
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out
+
+
+def verdict_at(diff, p_value, better, *, alpha):
+    """``"better"`` / ``"worse"`` when ``p_value <= alpha``, in the metric's direction.
+
+    ``"no clear difference"`` otherwise, ``"n/a"`` without a p-value.
+    """
+    if not math.isfinite(p_value) or not math.isfinite(diff):
+        return "n/a"
+    if p_value > alpha or diff == 0:
+        return "no clear difference"
+    good = diff < 0 if better == "lower" else diff > 0
+    return "better" if good else "worse"
+
+
+# ------------------------------------------------- bootstrap over test items
+
+
+class ItemTerms(NamedTuple):
+    """A metric written as a sum over test items (for the bootstrap).
+
+    With item weights ``w`` (one bootstrap resample's counts), the metric is
+    ``sum_i w_i t_i / sum_i w_i`` when ``bins`` is None (a mean over items,
+    e.g. accuracy or a mean divergence) and
+    ``sum_b |sum_{i in b} w_i t_i| / sum_i w_i`` otherwise (a binned
+    calibration error with ``t_i = confidence_i - accuracy_i``); both equal
+    the metric at ``w = 1`` and the metric with ``sample_weight=w``.
+    """
+
+    terms: np.ndarray  # (n_items,)
+    bins: np.ndarray | None  # (n_items,) bin index, or None
+    n_bins: int = 1
+
+
+def resample_weights(n_items, n_resamples, rng):
+    """Bootstrap resamples as item counts: ``(n_resamples, n_items)`` integers."""
+    return rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=n_resamples)
+
+
+def weighted_values(items, weights):
+    """A metric under every resample, for several runs at once.
+
+    Parameters
+    ----------
+    items : list of ItemTerms
+        One per run, over the same items (same kind: all binned or all means).
+    weights : ndarray of shape (n_resamples, n_items)
+        Resample counts (:func:`resample_weights`); a row of ones gives the
+        metric itself.
+
+    Returns
+    -------
+    values : ndarray of shape (n_resamples, n_runs)
+    """
+    w = np.asarray(weights, dtype=float)
+    total = w.sum(axis=1, keepdims=True)
+    n = w.shape[1]
+    if items[0].bins is None:
+        terms = np.stack([it.terms for it in items], axis=1)  # (n, runs)
+        return (w @ terms) / total
+    # one sparse column per (run, bin): the per-bin sums of every run in one
+    # product, with one non-zero per item and run
+    n_bins = max(it.n_bins for it in items)
+    runs = len(items)
+    cols = np.concatenate([r * n_bins + it.bins for r, it in enumerate(items)])
+    mat = sparse.csc_matrix(
+        (
+            np.concatenate([it.terms for it in items]),
+            (np.tile(np.arange(n), runs), cols),
+        ),
+        shape=(n, runs * n_bins),
+    )
+    out = np.empty((w.shape[0], runs))
+    for start in range(0, w.shape[0], 256):  # bounded memory on large test sets
+        block = slice(start, start + 256)
+        sums = np.asarray((mat.T @ w[block].T).T).reshape(-1, runs, n_bins)
+        out[block] = np.abs(sums).sum(axis=2)
+    return out / total
+
+
+def paired_bootstrap(arm_items, ref_items, weights, *, confidence=0.95):
+    """Paired bootstrap interval of an arm - reference difference over seeds.
+
+    Every resample draws test items once and uses the same items for the
+    arm and the reference and for every seed; its statistic is the mean over
+    seeds of ``metric(arm, seed) - metric(reference, seed)``. The percentile
+    interval covers the sampling variation of the test items (for these
+    trained models), not the seed-to-seed variation.
+
+    Parameters
+    ----------
+    arm_items, ref_items : list of ItemTerms
+        One per seed, in the same seed order.
+    weights : ndarray of shape (n_resamples, n_items)
+        The resamples (:func:`resample_weights`).
+    confidence : float, default=0.95
+        Coverage of the percentile interval.
+
+    Returns
+    -------
+    dict
+        ``diff`` (the observed mean difference), ``ci_low``, ``ci_high`` and
+        ``n_resamples``.
+    """
+    ones = np.ones((1, weights.shape[1]))
+    values = weighted_values([*arm_items, *ref_items], np.vstack([ones, weights]))
+    s = len(arm_items)
+    return bootstrap_interval(values[:, :s], values[:, s:], confidence=confidence)
+
+
+def bootstrap_interval(arm_values, ref_values, *, confidence=0.95):
+    """The interval of :func:`paired_bootstrap` from the metric's values.
+
+    Parameters
+    ----------
+    arm_values, ref_values : ndarray of shape (1 + n_resamples, n_seeds)
+        The metric of the arm and of the reference seed by seed: first row
+        unweighted (the observed values), then one row per resample (the
+        same resample for both, :func:`weighted_values`).
+    confidence : float, default=0.95
+        Coverage of the percentile interval.
+
+    Returns
+    -------
+    dict
+        ``diff``, ``ci_low``, ``ci_high``, ``n_resamples``.
+    """
+    d = (np.asarray(arm_values) - np.asarray(ref_values)).mean(axis=1)
+    lo, hi = np.quantile(d[1:], [0.5 - confidence / 2.0, 0.5 + confidence / 2.0])
+    return {
+        "diff": float(d[0]),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "n_resamples": int(d.size - 1),
+    }

@@ -25,12 +25,28 @@ def _seed_estimator(est, seed):
     est.set_params(**seeded)
 
 
-def fit_one(key, estimator, X, Y, train_idx, test_idx, gold_train, seed, dynamics):
+def fit_one(
+    key,
+    estimator,
+    X,
+    Y,
+    train_idx,
+    test_idx,
+    gold_train,
+    seed,
+    dynamics,
+    calibration=None,
+):
     """Fit one clone on ``X[train_idx]`` with targets ``Y``; predict the test rows.
 
+    ``calibration`` is ``(calibrate, human_train, options)`` for an arm with a
+    post-fit step (:attr:`sksoft.sources.ArmSpec.calibrate`), else None: the
+    step is applied to the test probabilities after the fit.
+
     Returns ``(key, out)`` with ``out``: ``proba`` (test probabilities),
-    ``fit_time``, ``history`` (loss curves of a skorch net, else None) and
-    ``dynamics`` (per-sample cartography statistics, else None).
+    ``fit_time``, ``history`` (loss curves of a skorch net, else None),
+    ``dynamics`` (per-sample cartography statistics, else None) and
+    ``calibration`` (the post-fit step's ``info``, else None).
     """
     import torch
 
@@ -43,11 +59,35 @@ def fit_one(key, estimator, X, Y, train_idx, test_idx, gold_train, seed, dynamic
         # from torch's global generator is reproducible
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return key, _fit_predict(
-                est, X, Y, train_idx, test_idx, gold_train, dynamics
-            )
+            out = _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics)
+            out["calibration"] = None
+            if calibration is not None:
+                _post_fit(
+                    out, calibration, estimator, X, Y, train_idx, gold_train, seed
+                )
+            return key, out
     finally:
         torch.set_num_threads(prev_threads)
+
+
+def _post_fit(out, calibration, estimator, X, Y, train_idx, gold_train, seed):
+    """Apply an arm's post-fit step to ``out["proba"]`` (inner fits: same seed)."""
+    import torch
+
+    calibrate, human_train, options = calibration
+
+    def fit_predict(train, test):
+        est = clone(estimator)
+        _seed_estimator(est, seed)
+        torch.manual_seed(seed)
+        est.fit(X[train_idx[train]], Y[train])
+        return np.asarray(est.predict_proba(X[train_idx[test]]), dtype=np.float64)
+
+    start = time.perf_counter()
+    post = calibrate(fit_predict, human_train, gold_train, options)
+    out["fit_time"] += time.perf_counter() - start
+    out["proba"] = np.asarray(post.apply(out["proba"]), dtype=np.float64)
+    out["calibration"] = dict(post.info)
 
 
 def _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics):

@@ -15,10 +15,12 @@ concept (the public names all live here):
   entropy are kept exactly), :func:`mode_one_hot` is the one-hot of the human mode and
   :func:`mode_shift_mask` flags items whose human mode differs from gold;
 - **the arms of the controlled comparison** (``_arms.py``): the registry
-  :data:`ARM_REGISTRY` of the six arms ``gold``, ``human_mode``,
-  ``human_soft``, ``human_soft_gold_mode``, ``smoothed`` and ``teacher``
-  (:data:`ARM_NAMES`, :data:`GOLD_ARMS` and :data:`SOFT_ARMS` derive from it),
-  built by :func:`make_supervision_arms`;
+  :data:`ARM_REGISTRY` of the seven arms ``gold``, ``gold_temperature``,
+  ``human_mode``, ``human_soft``, ``human_soft_gold_mode``, ``smoothed`` and
+  ``teacher`` (:data:`ARM_NAMES`, :data:`GOLD_ARMS` and :data:`SOFT_ARMS` derive
+  from it), built by :func:`make_supervision_arms`; an arm's optional post-fit
+  step (``ArmSpec.calibrate``, the temperature of ``gold_temperature``) is
+  applied by the audit after fitting;
 - **simulated annotator panels** (``_panels.py``; SIMULATED, never human):
   :func:`simulate_multinomial_panel` draws votes from given probabilities and
   :func:`simulate_noisy_observer_panel` lets simulated observers label perturbed

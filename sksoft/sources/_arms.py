@@ -2,10 +2,11 @@
 
 One place per arm: :data:`ARM_REGISTRY` maps each arm name to an
 :class:`ArmSpec` (its builder, whether it needs gold labels or inputs ``X``,
-whether its targets are soft, a one-line description). :data:`ARM_NAMES`,
-:data:`GOLD_ARMS` and :data:`SOFT_ARMS` are derived from it, and
-:func:`make_supervision_arms` builds any subset of it, so adding an arm is one
-builder function and one :func:`_register` call in this file.
+whether its targets are soft, a one-line description, and an optional
+post-fit calibration step). :data:`ARM_NAMES`, :data:`GOLD_ARMS` and
+:data:`SOFT_ARMS` are derived from it, and :func:`make_supervision_arms`
+builds any subset of it, so adding an arm is one builder function and one
+:func:`_register` call in this file.
 """
 
 import numbers
@@ -16,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..calibration import fit_temperature, temperature_scale
+from ..model_selection import SoftStratifiedKFold
 from ..targets import check_soft_targets, hard_labels
 from ..utils._sklearn_compat import (
     HasMethods,
@@ -32,6 +35,7 @@ __all__ = [
     "GOLD_ARMS",
     "SOFT_ARMS",
     "ArmSpec",
+    "PostFit",
     "make_supervision_arms",
 ]
 
@@ -59,6 +63,18 @@ class ArmSpec(NamedTuple):
         One line for documentation and reports.
     needs_X : bool, default=False
         Whether the builder needs the inputs ``X``.
+    calibrate : callable or None, default=None
+        A post-fit step that the audit's worker applies after fitting the
+        model on the arm's targets:
+        ``calibrate(fit_predict, human, gold, options) -> PostFit``.
+        ``fit_predict(train, test)`` fits a fresh clone of the model (same
+        estimator, same seed) on the arm's targets of the training rows at
+        positions ``train`` and returns its probabilities on the training
+        rows at positions ``test``; ``human`` and ``gold`` are the human soft
+        labels and gold column positions of the training rows; ``options``
+        holds ``calibration_cv`` and ``random_state``. The returned
+        :class:`PostFit` maps the model's test probabilities to the arm's.
+        ``None``: the arm's probabilities are the model's own.
     """
 
     name: str
@@ -67,6 +83,23 @@ class ArmSpec(NamedTuple):
     soft: bool
     description: str
     needs_X: bool = False
+    calibrate: Callable | None = None
+
+
+class PostFit(NamedTuple):
+    """What an arm's ``calibrate`` step returns.
+
+    Attributes
+    ----------
+    apply : callable
+        ``apply(proba) -> proba``: the fitted model's probabilities to the
+        arm's probabilities (rows of the same shape).
+    info : dict
+        Fitted values recorded with the run (e.g. ``{"temperature": T}``).
+    """
+
+    apply: Callable
+    info: dict
 
 
 class _ArmInputs:
@@ -94,20 +127,81 @@ class _ArmInputs:
 _REGISTRY = {}
 
 
-def _register(name, *, needs_gold, soft, description, needs_X=False):
+def _register(name, *, needs_gold, soft, description, needs_X=False, calibrate=None):
     """Decorator: add the builder below it to the registry under ``name``."""
 
     def decorator(build):
-        _REGISTRY[name] = ArmSpec(name, build, needs_gold, soft, description, needs_X)
+        _REGISTRY[name] = ArmSpec(
+            name, build, needs_gold, soft, description, needs_X, calibrate
+        )
         return build
 
     return decorator
+
+
+#: folds of the cross-fitted temperature of ``gold_temperature`` (the default
+#: ``cv`` of :class:`~sksoft.calibration.TemperatureScalingClassifier`)
+CALIBRATION_CV = 5
+
+
+def calibration_folds(gold, n_splits, random_state):
+    """The folds of a cross-fitted calibration step over the training rows.
+
+    :class:`~sksoft.model_selection.SoftStratifiedKFold` ``(n_splits,
+    shuffle=True, random_state=random_state)`` stratified on the gold labels
+    (column positions ``gold``); the same folds as the ``teacher`` arm's
+    cross-fitting with the same ``random_state``.
+    """
+    n = len(gold)
+    if n < n_splits:
+        raise ValueError(
+            f"the 'gold_temperature' arm cross-fits its temperature over "
+            f"{n_splits} folds of the training rows but there are only {n}; use "
+            "more data or leave 'gold_temperature' out of the arms."
+        )
+    one_hot = np.zeros((n, int(np.max(gold)) + 1))
+    one_hot[np.arange(n), gold] = 1.0
+    cv = SoftStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return list(cv.split(np.zeros((n, 1)), one_hot))
+
+
+def _temperature_step(fit_predict, human, gold, options):
+    """Cross-fitted temperature against the human soft labels of the training rows.
+
+    Every training row gets an out-of-fold probability from a clone fitted
+    on the other folds (:func:`calibration_folds`); one temperature is fitted
+    on these against the rows' human soft labels
+    (:func:`~sksoft.calibration.fit_temperature`) and applied to the model
+    fitted on all training rows (:func:`~sksoft.calibration.temperature_scale`):
+    scikit-learn's ``ensemble=False`` cross-fitting. No test row is used.
+    """
+    folds = calibration_folds(gold, options["calibration_cv"], options["random_state"])
+    oof = np.empty(human.shape, dtype=np.float64)
+    for train, test in folds:
+        oof[test] = fit_predict(train, test)
+    temperature = fit_temperature(human, oof)
+    return PostFit(
+        apply=lambda proba: temperature_scale(proba, temperature),
+        info={"temperature": temperature, "n_folds": len(folds)},
+    )
 
 
 # ---------------------------------------------------------------- the arms
 # (registration order is the canonical order of ARM_NAMES)
 @_register("gold", needs_gold=True, soft=False, description="one-hot gold labels")
 def _build_gold(inputs):
+    return inputs.gold_one_hot
+
+
+@_register(
+    "gold_temperature",
+    needs_gold=True,
+    soft=False,
+    description="the gold model with a temperature fitted against the human soft "
+    "labels of the training rows (cross-fitted)",
+    calibrate=_temperature_step,
+)
+def _build_gold_temperature(inputs):
     return inputs.gold_one_hot
 
 
@@ -245,12 +339,19 @@ def make_supervision_arms(
 ):
     """Build the supervision arms of the controlled soft-label comparison.
 
-    The arms are the entries of :data:`ARM_REGISTRY` (six today). All arms
+    The arms are the entries of :data:`ARM_REGISTRY` (seven today). All arms
     are ``(n_samples, n_classes)`` probability matrices over the same rows and
     columns, so a study trains the same model on each and compares:
 
     ``gold``
         One-hot of the gold labels.
+    ``gold_temperature``
+        The gold targets again; the arm's model is then temperature-scaled by
+        its post-fit step (``ARM_REGISTRY["gold_temperature"].calibrate``,
+        which the audit applies): one temperature, cross-fitted over
+        :data:`CALIBRATION_CV` folds of the training rows against their human
+        soft labels. The control for "is the soft-label benefit more than a
+        temperature?".
     ``human_mode``
         One-hot of the human majority vote (mode of ``y_soft``, ties to the
         first class). Differs from ``gold`` on mode-shifted items.
