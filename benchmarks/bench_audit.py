@@ -1,7 +1,39 @@
-"""Training throughput of the audit: batched ensembles against one fit after another.
+"""Audit throughput: batched fits, the whole command, n_jobs, Dask and memory.
 
 Run: ``python benchmarks/bench_audit.py [--seeds 5 20] [--jobs 1 2]
-[--max-epochs 40] [--repeats 1]``
+[--max-epochs 40] [--repeats 1] [--quick] [--data-home /work/shared/data]
+[--sections paths command vader jobs dask]``
+
+One run prints every measurement of issue 13 (items 2-4), each target with
+PASS/MISS and the measured ratio, and the load average (the machine may be
+shared: ratios are measured within the run, repetitions interleaved, medians):
+
+(a) ``paths``: fits per second and seeds per minute of the audit's batched
+    ensembles against the plain sequential path (below);
+(b) ``command``: wall time of the whole ``python -m sksoft audit`` on the
+    embedded default with 20 seeds and all arms, in a subprocess (start-up,
+    teacher, scoring, report and figures included; target <= 45 s);
+(c) ``vader``: the same command on VADER (``--dataset vader --data-home
+    DIR --offline``, 10 seeds, all arms; target <= 5 min), run only when the
+    command lists ``vader`` among its data sets and ``DIR/vader`` exists
+    (otherwise the reason for the skip is printed);
+(d) ``jobs``: :func:`sksoft.audit.run_audit` as it is (whatever it trains
+    with) on the embedded default at ``n_jobs=1`` and ``n_jobs=2``: the
+    speed-up (target >= 1.7x) and the parallel efficiency;
+(e) ``dask``: the same ``run_audit`` under joblib's Dask backend on a
+    2-worker ``LocalCluster`` (``threads_per_worker=1``): the cluster's
+    start-up, the speed-up against serial (``n_jobs=1``) and the overhead
+    against the local ``n_jobs=2`` run (Dask time / loky time - 1), measured;
+(f) peak memory after every section: ``resource.getrusage`` ``ru_maxrss`` of
+    this process (``RUSAGE_SELF``) and of its waited-for children
+    (``RUSAGE_CHILDREN``: the command subprocesses; joblib's worker
+    processes count once they have exited).
+
+``--quick`` runs a small subset (2 seeds, 5 epochs, the command with 3
+seeds, no VADER): it checks that everything runs, and its PASS/MISS lines are
+marked as not the target setting.
+
+Section (a) in detail:
 
 Setting (issue 13, item 2; first version): the audit's embedded default data
 (:func:`sksoft.datasets.make_ambiguous_digits`, 1,500 items, 64 features, 10
@@ -42,9 +74,15 @@ ratios of one run, not absolute times across runs.
 """
 
 import argparse
+import os
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -179,14 +217,8 @@ def run_path(path, n_jobs, seeds, data):
     return dict(zip(runs, probas))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[5, 20])
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--max-epochs", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+def bench_paths(args):
+    """Section (a): batched ensembles against the plain sequential path."""
     data = load_default(args.max_epochs)
     print(
         f"embedded default: {len(data[0])} training rows, {len(data[1])} test rows, "
@@ -265,6 +297,227 @@ def main():
         f"max |batched - sequential| test probability, same seeds: {diff_paths:.2e}; "
         f"batched across n_jobs {jobs}: {diff_jobs:.1e}"
     )
+    if 1 in args.jobs and 2 in args.jobs:
+        seeds = args.seeds[-1]
+        ratio = results["batched", seeds, 1] / results["sequential", seeds, 1]
+        _target(args, "batched fits/s >= 4x sequential (n_jobs=1)", ratio, 4.0)
+
+
+# ---------------------------------------------------------------------------
+# sections (b)-(f)
+# ---------------------------------------------------------------------------
+def _load():
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def _target(args, what, value, limit, higher=True, unit="x"):
+    """Print one target line: PASS/MISS and the measured value."""
+    ok = value >= limit if higher else value <= limit
+    mark = "PASS" if ok else "MISS"
+    if args.quick:
+        mark += " (quick run: not the target setting)"
+    sign = ">=" if higher else "<="
+    print(f"TARGET {what}: measured {value:.2f}{unit} ({sign} {limit:g}{unit}) {mark}")
+
+
+def _memory(section):
+    """Section (f): peak resident memory so far (Linux: ru_maxrss in KiB)."""
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"peak memory after {section}: this process {me:.0f} MB, largest waited-for "
+        f"child {kids:.0f} MB (load average {_load()})",
+        flush=True,
+    )
+
+
+def _command(argv, timeout):
+    """Wall time and result of ``python -m sksoft audit ARGV`` in a subprocess."""
+    import sksoft
+
+    env = dict(os.environ)
+    root = str(Path(sksoft.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
+        cmd = [sys.executable, "-m", "sksoft", "audit", *argv]
+        cmd += ["--out", str(Path(tmp) / "report"), "--quiet"]
+        start = time.perf_counter()
+        proc = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=timeout
+        )
+        wall = time.perf_counter() - start
+    return wall, proc
+
+
+def bench_command(args):
+    """Section (b): the whole command on the embedded default."""
+    seeds = 3 if args.quick else 20
+    print(f"\n(b) python -m sksoft audit, embedded default, {seeds} seeds, all arms")
+    walls = []
+    for _ in range(args.repeats):
+        wall, proc = _command(["--seeds", str(seeds)], timeout=3600)
+        if proc.returncode != 0:
+            print(f"  command failed (exit {proc.returncode}): {proc.stderr[-500:]}")
+            return
+        walls.append(wall)
+        print(f"  wall {wall:.1f} s (load average {_load()})", flush=True)
+    wall = statistics.median(walls)
+    _target(args, f"command, {seeds} seeds, wall time", wall, 45, False, " s")
+
+
+def bench_vader(args):
+    """Section (c): the command on VADER, when it can run."""
+    from sksoft.audit._data import DATASETS
+
+    print("\n(c) python -m sksoft audit --dataset vader, 10 seeds, all arms")
+    if args.quick:
+        print("  skipped: --quick")
+        return
+    if "vader" not in DATASETS:
+        print(f"  skipped: the command has no --dataset vader (data sets: {DATASETS})")
+        return
+    home = Path(args.data_home)
+    if not (home / "vader").exists():
+        print(f"  skipped: no {home / 'vader'} (pass --data-home)")
+        return
+    argv = ["--dataset", "vader", "--data-home", str(home), "--offline"]
+    wall, proc = _command([*argv, "--seeds", "10"], timeout=7200)
+    if proc.returncode != 0:
+        print(f"  command failed (exit {proc.returncode}): {proc.stderr[-500:]}")
+        return
+    print(f"  wall {wall:.1f} s (load average {_load()})")
+    _target(args, "VADER, 10 seeds, wall time", wall / 60, 5, False, " min")
+
+
+def _audit_data():
+    from sksoft.audit._data import load_audit_data
+
+    return load_audit_data("ambiguous-digits")
+
+
+def _run_audit(data, seeds, n_jobs, max_epochs):
+    from sksoft.audit import run_audit
+
+    start = time.perf_counter()
+    run_audit(
+        data["X"],
+        data["gold"],
+        data["human"],
+        counts=data["counts"],
+        classes=data["classes"],
+        seeds=seeds,
+        max_epochs=max_epochs,
+        n_jobs=n_jobs,
+        record_dynamics=True,
+    )
+    return time.perf_counter() - start
+
+
+def bench_jobs_and_dask(args, sections):
+    """Sections (d) and (e): run_audit at n_jobs 1 and 2, and on Dask."""
+    data = _audit_data()
+    seeds = 2 if args.quick else 10
+    epochs = 5 if args.quick else None  # None: run_audit's default
+    print(
+        f"\n(d/e) run_audit, embedded default, {seeds} seeds, all arms, "
+        f"repetitions interleaved, medians of {args.repeats}"
+    )
+    _run_audit(data, 1, 1, 1)  # warm-up: imports, teacher code paths
+    times = {1: [], 2: []}
+    dask_times, start_up = [], None
+    cluster = client = None
+    if "dask" in sections:
+        try:
+            import distributed
+        except ImportError:
+            print("  Dask: skipped, dask.distributed is not installed")
+        else:
+            t0 = time.perf_counter()
+            cluster = distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+            )
+            client = distributed.Client(cluster)
+            start_up = time.perf_counter() - t0
+    try:
+        for r in range(args.repeats):
+            order = [1, 2, "dask"] if r % 2 == 0 else ["dask", 2, 1]
+            for key in order:
+                if key == "dask":
+                    if client is None:
+                        continue
+                    from joblib import parallel_config
+
+                    with parallel_config(backend="dask"):
+                        dask_times.append(_run_audit(data, seeds, 2, epochs))
+                    label = "dask 2x1"
+                    value = dask_times[-1]
+                else:
+                    times[key].append(_run_audit(data, seeds, key, epochs))
+                    label, value = f"n_jobs={key}", times[key][-1]
+                print(
+                    f"  {label:<9} {value:7.1f} s (load average {_load()})", flush=True
+                )
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    t1, t2 = statistics.median(times[1]), statistics.median(times[2])
+    fits = seeds * 6
+    print(
+        f"  n_jobs=1: {fits / t1:.2f} fits/s, {60 * seeds / t1:.1f} seeds/min; "
+        f"n_jobs=2: {fits / t2:.2f} fits/s, {60 * seeds / t2:.1f} seeds/min"
+    )
+    speedup = t1 / t2
+    print(f"  parallel efficiency at n_jobs=2: {speedup / 2:.0%}")
+    _target(args, "run_audit n_jobs=2 / n_jobs=1 speed-up", speedup, 1.7)
+    if dask_times:
+        td = statistics.median(dask_times)
+        print(
+            f"  Dask LocalCluster(2 workers x 1 thread): start-up {start_up:.1f} s "
+            f"(not counted), run {td:.1f} s; speed-up over serial {t1 / td:.2f}x, "
+            f"overhead over local n_jobs=2 {td / t2 - 1:+.0%}"
+        )
+    _memory("run_audit (d/e)")
+
+
+SECTIONS = ("paths", "command", "vader", "jobs", "dask")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=None)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--max-epochs", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="a small subset")
+    parser.add_argument("--data-home", default="/work/shared/data")
+    parser.add_argument(
+        "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS)
+    )
+    args = parser.parse_args()
+    if args.seeds is None:
+        args.seeds = [2] if args.quick else [5, 20]
+    if args.max_epochs is None:
+        args.max_epochs = 5 if args.quick else 40
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
+    torch.set_num_threads(1)
+    print(f"bench_audit: sections {args.sections}, load average {_load()}")
+    if "paths" in args.sections:
+        print("\n(a) batched ensembles against the sequential path")
+        bench_paths(args)
+        _memory("(a)")
+    if "command" in args.sections:
+        bench_command(args)
+        _memory("(b)")
+    if "vader" in args.sections:
+        bench_vader(args)
+        _memory("(c)")
+    if "jobs" in args.sections or "dask" in args.sections:
+        bench_jobs_and_dask(args, args.sections)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,12 @@ its best of ``--repeats`` times. Two overhead figures are printed: the
 wall-clock ``t_setup / t_baseline - 1`` (noisy on a shared machine), and
 "in hooks", the time spent inside the recorder's own hooks (per-batch copy,
 epoch-end statistics and, in eval mode, the extra forward pass) divided by the
-rest of the same fit, which noise from other processes hardly moves. The
-targets (train <= 10 %, eval <= 40 %) are judged on the latter; a quiet
-machine should show both agree. Memory is the bytes held by the
+rest of the same fit, which noise from other processes hardly moves: its
+median over the repeats (and its best) is printed. The targets (train <= 10 %,
+eval <= 15 %, issue 13) are judged on the median "in hooks"; a quiet machine
+should show both figures agree. The load average is printed before and after,
+since other processes still slow both parts of a fit unevenly. Memory is the
+bytes held by the
 recorder's arrays after the fit (targets, gold labels, per-epoch output buffer
 and running sums / history), printed in total and per sample: O(n) means the
 per-sample figure does not change with ``n`` (nor, for streaming, with the
@@ -32,6 +35,7 @@ number of epochs).
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -74,6 +78,27 @@ class TimedDynamics(TrainingDynamics):
     del _timed
 
 
+class TimedClassifier(SoftLabelClassifier):
+    """SoftLabelClassifier that adds up the time of its eval-mode forward passes.
+
+    ``evaluation_step`` runs only in the recorder's extra pass during ``fit``,
+    so this is the forward-pass part of the eval-mode hooks (the floor no
+    recording can go below without skipping the pass).
+    """
+
+    def evaluation_step(self, batch, training=False):
+        start = time.perf_counter()
+        try:
+            return super().evaluation_step(batch, training=training)
+        finally:
+            self.forward_seconds_ = getattr(self, "forward_seconds_", 0.0)
+            self.forward_seconds_ += time.perf_counter() - start
+
+
+def _load():
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def make_data(n, n_features=32, n_classes=10, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, n_features)).astype(np.float32)
@@ -91,7 +116,7 @@ def fit_once(X, Y, epochs, setup):
     if setup is not None:
         recorder = TimedDynamics(**setup)
         callbacks = [("dynamics", recorder)]
-    clf = SoftLabelClassifier(
+    clf = TimedClassifier(
         max_epochs=epochs,
         batch_size=128,
         lr=1e-3,
@@ -100,9 +125,13 @@ def fit_once(X, Y, epochs, setup):
         random_state=0,
         callbacks=callbacks,
     )
+    clf.forward_seconds_ = 0.0
     start = time.perf_counter()
     clf.fit(X, Y)
-    return time.perf_counter() - start, recorder
+    seconds = time.perf_counter() - start
+    if recorder is not None:
+        recorder.forward_seconds_ = clf.forward_seconds_
+    return seconds, recorder
 
 
 def main(argv=None):
@@ -116,13 +145,14 @@ def main(argv=None):
 
     print(
         f"torch threads: {torch.get_num_threads()}, epochs: {args.epochs}, "
-        f"best of {args.repeats}"
+        f"best of {args.repeats}, load average {_load()}"
     )
     for n in args.n:
         X, Y = make_data(n, n_features=args.features)
         fit_once(X[:512], Y[:512], 1, None)  # warm-up
         best = dict.fromkeys(SETUPS, np.inf)
-        inside = dict.fromkeys(SETUPS, np.inf)
+        inside = {name: [] for name in SETUPS}
+        forward = {name: [] for name in SETUPS}
         nbytes = {}
         order = list(SETUPS)
         for r in range(args.repeats):
@@ -134,26 +164,35 @@ def main(argv=None):
                     nbytes[name] = recorder._state_nbytes()
                     # share of this fit spent inside the recorder's hooks
                     own = recorder.seconds_
-                    inside[name] = min(inside[name], own / (seconds - own))
-        print(f"\nn = {n:,}")
+                    inside[name].append(own / (seconds - own))
+                    forward[name].append(recorder.forward_seconds_ / (seconds - own))
+        print(f"\nn = {n:,} (load average {_load()})")
         print(
             f"  {'set-up':<16} {'fit [s]':>8} {'overhead':>9} {'in hooks':>9} "
-            f"{'target':>8} {'state bytes':>12} {'bytes/sample':>13}"
+            f"{'(best)':>7} {'target':>9} {'state bytes':>12} {'bytes/sample':>13}"
         )
         base = best["baseline"]
         for name in SETUPS:
             overhead = best[name] / base - 1
             if name == "baseline":
-                hooks, target, mem = "", "", ""
+                hooks, low, target, mem = "", "", "", ""
             else:
-                limit = 0.10 if name.startswith("train") else 0.40
-                verdict = "ok" if inside[name] <= limit else "OVER"
-                hooks = f"{inside[name]:.1%}"
+                limit = 0.10 if name.startswith("train") else 0.15
+                median = float(np.median(inside[name]))
+                verdict = "PASS" if median <= limit else "MISS"
+                hooks, low = f"{median:.1%}", f"{min(inside[name]):.1%}"
                 target = f"{limit:.0%} {verdict}"
                 mem = f"{nbytes[name]:>12,} {nbytes[name] / n:>13.1f}"
             print(
                 f"  {name:<16} {best[name]:>8.3f} {overhead:>+9.1%} {hooks:>9} "
-                f"{target:>8} {mem}"
+                f"{low:>7} {target:>9} {mem}"
+            )
+        if forward["eval/streaming"]:
+            share = float(np.median(forward["eval/streaming"]))
+            rest = float(np.median(inside["eval/streaming"])) - share
+            print(
+                f"  eval/streaming in hooks = forward pass {share:.1%} (median, "
+                f"same fits) + recording {rest:.1%}"
             )
 
 

@@ -12,6 +12,8 @@ import numpy as np
 
 __all__ = ["entropy_rows", "js_rows", "kl_rows", "xlogy_rows"]
 
+_TINY = np.finfo(np.float64).smallest_subnormal
+
 
 def xlogy_rows(p, q):
     """sum_k p_k log q_k per row with the convention 0 log q = 0."""
@@ -29,11 +31,26 @@ def kl_rows(p, q):
     return np.maximum(out, 0.0)
 
 
+def _log_or_floor(a):
+    """``log(a)`` where ``a > 0``; a finite value where ``a == 0``.
+
+    The floor is the smallest subnormal, below every positive float, so the
+    positive entries keep their exact ``log`` while the whole array goes
+    through the vectorised ``log`` (a ``where=`` mask makes numpy loop
+    element by element).
+    """
+    return np.log(np.maximum(a, _TINY))
+
+
 def js_rows(p, q):
     """Jensen-Shannon divergence per row, natural log (bounded by log 2)."""
     m = 0.5 * (p + q)
-    out = 0.5 * kl_rows(p, m) + 0.5 * kl_rows(q, m)
-    return np.clip(out, 0.0, np.log(2.0))
+    # KL(p || m) + KL(q || m) with log m computed once: the same numbers as
+    # kl_rows (a zero p_k or q_k multiplies a finite log, adding exactly 0)
+    log_m = _log_or_floor(m)
+    kl_p = np.maximum(np.einsum("ij,ij->i", p, _log_or_floor(p) - log_m), 0.0)
+    kl_q = np.maximum(np.einsum("ij,ij->i", q, _log_or_floor(q) - log_m), 0.0)
+    return np.clip(0.5 * kl_p + 0.5 * kl_q, 0.0, np.log(2.0))
 
 
 def entropy_rows(p):

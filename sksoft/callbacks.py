@@ -9,6 +9,8 @@ statistics with :meth:`TrainingDynamics.get_statistics`.
 what :class:`sksoft.CartographyTransformer` and the audit use.
 """
 
+import numbers
+
 import numpy as np
 import torch
 from skorch.callbacks import Callback
@@ -27,6 +29,7 @@ __all__ = ["TrainingDynamics", "attach_training_dynamics"]
 
 _MODES = ("train", "eval")
 _BLOCK = 4096  # rows per block of the epoch-end statistics
+_EVAL_BATCH_FACTOR = 8  # eval_batch_size="auto": this many prediction batches
 _STORAGES = ("full", "streaming")
 
 
@@ -86,6 +89,15 @@ class TrainingDynamics(Callback):
         the first class, see :func:`sksoft.targets.hard_labels`). Pass the
         original labels to measure the dynamics against them when the soft
         label's mode differs.
+    eval_batch_size : int or "auto", default="auto"
+        Rows per batch of the extra forward pass of ``mode="eval"`` (ignored
+        with ``mode="train"``). ``"auto"`` uses 8 times the net's prediction
+        batch size (``iterator_valid__batch_size``, else ``batch_size``; the
+        whole training set for ``-1``): a forward pass without gradients
+        keeps far less in memory per row than a training step, and larger
+        batches cut the per-batch cost of the pass. Pass an int to bound the
+        memory of the pass instead. The batch size changes the recorded
+        values by float rounding only.
 
     Attributes
     ----------
@@ -165,10 +177,13 @@ class TrainingDynamics(Callback):
     ((60,), array([3, 3, 3]))
     """
 
-    def __init__(self, mode="train", storage="full", gold_labels=None):
+    def __init__(
+        self, mode="train", storage="full", gold_labels=None, eval_batch_size="auto"
+    ):
         self.mode = mode
         self.storage = storage
         self.gold_labels = gold_labels
+        self.eval_batch_size = eval_batch_size
 
     # ------------------------------------------------------------------
     def initialize(self):
@@ -180,6 +195,15 @@ class TrainingDynamics(Callback):
             raise ValueError(
                 f"TrainingDynamics: storage must be one of {_STORAGES}; "
                 f"got {self.storage!r}."
+            )
+        size = self.eval_batch_size
+        if not (
+            (isinstance(size, str) and size == "auto")
+            or (isinstance(size, numbers.Integral) and not isinstance(size, bool))
+        ) or (not isinstance(size, str) and size < 1):
+            raise ValueError(
+                "TrainingDynamics: eval_batch_size must be 'auto' or an int >= 1; "
+                f"got {size!r}."
             )
         for name in [k for k in vars(self) if k.endswith("_")]:
             delattr(self, name)
@@ -216,6 +240,7 @@ class TrainingDynamics(Callback):
         self._checked = False
         self._nonlin = None
         self._epoch_out = None
+        self._epoch_q = None
         self._seen = np.zeros(n, dtype=bool)
         self._n_recorded = 0
 
@@ -258,12 +283,10 @@ class TrainingDynamics(Callback):
             self._checked = True
         return proba
 
-    def _record(self, net, idx, y_pred):
-        """Store a batch's module outputs; statistics are updated at epoch end.
+    def _mark(self, net, idx, y_pred):
+        """Check a batch's module outputs and mark its rows seen; the outputs.
 
-        Only a copy into a preallocated ``(n_samples, n_classes)`` buffer
-        happens per batch; the nonlinearity and the statistics run once per
-        epoch on all rows, which keeps the per-batch overhead small.
+        Builds the targets on the first batch (the class count is known then).
         """
         if getattr(self, "_raw_y", None) is None:
             raise RuntimeError(
@@ -281,9 +304,6 @@ class TrainingDynamics(Callback):
             )
         if self._acc is None:
             self._setup(net, out.shape[1])
-        out = out.cpu().numpy()
-        if self._epoch_out is None:
-            self._epoch_out = np.zeros((self.n_samples_, out.shape[1]), out.dtype)
         try:
             self._seen[idx] = True
         except IndexError as exc:
@@ -294,7 +314,89 @@ class TrainingDynamics(Callback):
         # duplicates (within or across batches) are detected at epoch end:
         # fewer rows are marked seen than were recorded
         self._n_recorded += idx.size
+        return out
+
+    def _record(self, net, idx, y_pred):
+        """Store a training batch's module outputs for the epoch-end statistics.
+
+        Only a copy into a preallocated ``(n_samples, n_classes)`` buffer
+        happens per batch; the nonlinearity and the statistics run once per
+        epoch on all rows, which keeps the per-batch overhead small.
+        """
+        out = self._mark(net, idx, y_pred).cpu().numpy()
+        if self._epoch_out is None:
+            self._epoch_out = np.zeros((self.n_samples_, out.shape[1]), out.dtype)
         self._epoch_out[idx] = out
+
+    def _quantities(self, net, outputs, targets, gold):
+        """Per-sample quantities of module outputs (a tensor) and their rows."""
+        proba = self._probabilities(net, outputs)
+        if proba.shape != targets.shape:
+            raise ValueError(
+                "TrainingDynamics: the predict nonlinearity changed the shape "
+                f"of the outputs to {proba.shape}."
+            )
+        return per_sample_quantities(proba, targets, gold)
+
+    def _eval_iterator(self, net, dataset):
+        """The net's own prediction iterator, with ``eval_batch_size`` rows."""
+        size = self.eval_batch_size
+        if size == "auto":
+            base = net.get_params_for("iterator_valid").get(
+                "batch_size", net.batch_size
+            )
+            size = len(dataset) if base == -1 else _EVAL_BATCH_FACTOR * base
+        # the net builds the iterator (its class, device and other parameters);
+        # its batch size is set for this one call and restored at once
+        key, state, missing = "iterator_valid__batch_size", vars(net), object()
+        old = state.get(key, missing)
+        state[key] = max(1, min(int(size), len(dataset)))
+        try:
+            return net.get_iterator(dataset, training=False)
+        finally:
+            if old is missing:
+                del state[key]
+            else:
+                state[key] = old
+
+    def _eval_pass(self, net, dataset_train):
+        """The extra eval-mode pass: per-sample quantities computed batch by batch.
+
+        The probabilities of a batch go straight into the epoch's per-sample
+        quantities (no ``(n_samples, n_classes)`` buffer, no second pass).
+        """
+        positions = _subset_positions(dataset_train)
+        start = 0
+        with torch.no_grad():
+            for batch in self._eval_iterator(net, dataset_train):
+                y_pred = net.evaluation_step(batch, training=False)
+                idx = getattr(batch, "indices", None)
+                if idx is None:
+                    m = len(y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred)
+                    idx = positions[start : start + m]
+                    start += m
+                else:
+                    idx = np.asarray(_to_numpy(idx), dtype=np.int64)
+                self._store_quantities(net, idx, self._mark(net, idx, y_pred))
+
+    def _store_quantities(self, net, idx, out):
+        """Write the per-sample quantities of one eval batch into the epoch's."""
+        if self._epoch_q is None:
+            n = self.n_samples_
+            self._epoch_q = (
+                np.empty(n),
+                np.empty(n, dtype=bool),
+                np.empty(n),
+                np.empty(n),
+            )
+        rows = idx
+        if idx.size and idx[-1] - idx[0] == idx.size - 1:
+            # consecutive rows (the usual unshuffled batch): slices, no copies
+            if np.array_equal(idx, np.arange(idx[0], idx[-1] + 1)):
+                rows = slice(idx[0], idx[-1] + 1)
+        values = self._quantities(net, out, self.targets_[rows], self.gold_[rows])
+        for dest, value in zip(self._epoch_q, values):
+            dest[rows] = value
 
     @staticmethod
     def _raise_duplicate():
@@ -356,45 +458,36 @@ class TrainingDynamics(Callback):
         if self.mode == "eval":
             if dataset_train is None:
                 raise ValueError("TrainingDynamics(mode='eval'): no training data.")
-            positions = _subset_positions(dataset_train)
-            start = 0
-            for batch in net.get_iterator(dataset_train, training=False):
-                with torch.no_grad():
-                    y_pred = net.evaluation_step(batch, training=False)
-                idx = getattr(batch, "indices", None)
-                if idx is None:
-                    m = len(y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred)
-                    idx = positions[start : start + m]
-                    start += m
-                else:
-                    idx = np.asarray(_to_numpy(idx), dtype=np.int64)
-                self._record(net, idx, y_pred)
+            self._eval_pass(net, dataset_train)
         if self._acc is None or self._n_recorded == 0:
             return
         idx = np.flatnonzero(self._seen)
         if idx.size != self._n_recorded:
             self._raise_duplicate()
         rows = slice(None) if idx.size == self.n_samples_ else idx
-        outputs = self._epoch_out[rows]
-        targets, gold = self.targets_[rows], self.gold_[rows]
-        m = idx.size
-        q = (np.empty(m), np.empty(m, dtype=bool), np.empty(m), np.empty(m))
-        # blocks of rows that stay in cache: same numbers, less memory traffic
-        for start in range(0, m, _BLOCK):
-            block = slice(start, start + _BLOCK)
-            proba = self._probabilities(net, torch.from_numpy(outputs[block]))
-            if proba.shape != targets[block].shape:
-                raise ValueError(
-                    "TrainingDynamics: the predict nonlinearity changed the shape "
-                    f"of the outputs to {proba.shape}."
-                )
-            values = per_sample_quantities(proba, targets[block], gold[block])
-            for dest, value in zip(q, values):
-                dest[block] = value
+        if self.mode == "eval":
+            q = tuple(values[rows] for values in self._epoch_q)
+        else:
+            q = self._buffer_quantities(net, rows, idx.size)
         self._acc.begin_epoch()
         self._acc.update(rows, *q)
         self._acc.end_epoch()
         self.n_epochs_ += 1
+
+    def _buffer_quantities(self, net, rows, m):
+        """Per-sample quantities of the training pass's buffered outputs."""
+        outputs = self._epoch_out[rows]
+        targets, gold = self.targets_[rows], self.gold_[rows]
+        q = (np.empty(m), np.empty(m, dtype=bool), np.empty(m), np.empty(m))
+        # blocks of rows that stay in cache: same numbers, less memory traffic
+        for start in range(0, m, _BLOCK):
+            block = slice(start, start + _BLOCK)
+            values = self._quantities(
+                net, torch.from_numpy(outputs[block]), targets[block], gold[block]
+            )
+            for dest, value in zip(q, values):
+                dest[block] = value
+        return q
 
     @property
     def history_(self):
@@ -426,7 +519,9 @@ class TrainingDynamics(Callback):
     def _state_nbytes(self):
         """Bytes held by the recording state (targets and gold included)."""
         total = self.targets_.nbytes + self.gold_.nbytes + self._seen.nbytes
-        return total + self._epoch_out.nbytes + self._acc.nbytes()
+        for buffer in (self._epoch_out, *(self._epoch_q or ())):
+            total += 0 if buffer is None else buffer.nbytes
+        return total + self._acc.nbytes()
 
 
 @validate_params(

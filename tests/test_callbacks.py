@@ -102,6 +102,68 @@ def test_eval_mode_equals_predict_proba_history(data):
     assert net.history[-1, "epoch"] == 5
 
 
+class _SizeSpy(torch.utils.data.DataLoader):
+    """The net's prediction iterator, noting the batch size of every instance."""
+
+    sizes = []
+
+    def __init__(self, dataset, batch_size=1, **kwargs):
+        type(self).sizes.append(batch_size)
+        super().__init__(dataset, batch_size=batch_size, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "size, valid_size, expected, predict_size",
+    [
+        ("auto", None, 80, 10),
+        ("auto", 4, 32, 4),
+        ("auto", -1, 103, 103),
+        (7, None, 7, 10),
+        (1000, None, 103, 10),
+    ],
+)
+def test_eval_batch_size(data, size, valid_size, expected, predict_size):
+    X, y = data
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="eval", storage="full", eval_batch_size=size)
+    ref = _ProbaPerEpoch(X)
+    kw = {} if valid_size is None else {"iterator_valid__batch_size": valid_size}
+    _SizeSpy.sizes = []
+    net = _net(
+        [("dyn", dyn), ("ref", ref)],
+        iterator_valid=_SizeSpy,
+        iterator_train__shuffle=True,
+        **kw,
+    ).fit(X, y)
+    # one eval pass per epoch with its own size; predict_proba keeps the net's
+    assert _SizeSpy.sizes == [expected, predict_size] * 5
+    assert vars(net).get("iterator_valid__batch_size") == valid_size
+    # the batch size changes float rounding only
+    gold_p = np.stack(ref.probas_)[:, np.arange(103), y]
+    np.testing.assert_allclose(dyn.history_["gold_proba"], gold_p, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.5, True, "big"])
+def test_eval_batch_size_invalid(data, size):
+    X, y = data
+    with pytest.raises(ValueError, match="eval_batch_size must be 'auto'"):
+        _net([("dyn", TrainingDynamics(mode="eval", eval_batch_size=size))]).fit(X, y)
+
+
+def test_eval_mode_soft_label_classifier_large_batches(data):
+    # the package's iterator: batches of 8 x 10 rows give predict_proba's values
+    X, y = data
+    dyn = TrainingDynamics(mode="eval", storage="full")
+    ref = _ProbaPerEpoch(X)
+    clf = _soft_clf([("dyn", dyn), ("ref", ref)], max_epochs=3).fit(X, y)
+    gold_p = np.stack(ref.probas_)[:, np.arange(103), clf.classes_.searchsorted(y)]
+    np.testing.assert_allclose(dyn.history_["gold_proba"], gold_p, atol=1e-6)
+    stats = training_dynamics_statistics(np.stack(ref.probas_), y)
+    got = dyn.get_statistics()
+    for key in stats:
+        np.testing.assert_allclose(got[key], stats[key], atol=1e-6, err_msg=key)
+
+
 def test_eval_mode_with_internal_validation_split(data):
     X, y = data
     torch.manual_seed(0)

@@ -131,6 +131,21 @@ def test_kl_and_js_against_scipy(data):
     )
 
 
+def test_js_with_zero_and_subnormal_entries():
+    # zeros on either side and a subnormal probability: the one-log-of-m
+    # kernel gives the numbers of 0.5 KL(p||m) + 0.5 KL(q||m), and scipy's
+    tiny = np.finfo(np.float64).smallest_subnormal
+    p = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [1 - 3 * tiny, 3 * tiny, 0.0]])
+    q = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])
+    m = 0.5 * (p + q)
+    want = 0.5 * kl_divergence(p, m, per_sample=True)
+    want += 0.5 * kl_divergence(q, m, per_sample=True)
+    got = js_divergence(p, q, per_sample=True)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got, jensenshannon(p, q, axis=1) ** 2, atol=1e-15)
+    assert got[1] == 0.0 and got[0] > 0.0
+
+
 def test_kl_infinite_and_js_bounded():
     assert kl_divergence([[0.5, 0.5]], [[1.0, 0.0]]) == np.inf
     assert js_divergence([[1.0, 0.0]], [[0.0, 1.0]]) == pytest.approx(np.log(2))
