@@ -792,11 +792,10 @@ def run_audit(
         and 8 give the same probabilities), and it may differ from the plain
         float32 fit by float32 rounding of a differently ordered computation
         (1e-7 at most, measured on the command's default data and model).
-        ``"auto"``: batch when the estimator allows it, otherwise one plain
-        fit per run; ``True``: batch, or raise ``ValueError`` if the
-        estimator cannot be batched; an int: the same with groups of at most that many runs; ``False``: one plain
-        fit per run. A run's ``fit_time`` is then its share of its group's
-        wall time.
+        ``"auto"``: batch when the estimator allows it, otherwise one plain fit per run;
+        ``True``: batch, or raise ``ValueError`` if the estimator cannot be batched; an
+        int: the same with groups of at most that many runs; ``False``: one plain fit
+        per run. A run's ``fit_time`` is then its share of its group's wall time.
     random_state : int, default=0
         Seed of the data split and of the arms' construction.
     provenance : dict, default=None
