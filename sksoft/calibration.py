@@ -330,7 +330,7 @@ default="auto"
     estimators_ : list of fitted classifiers
         One per split with ``ensemble=True``, else one (fitted on all data,
         or the frozen estimator).
-    temperatures_ : ndarray of shape (len(estimators_),)
+    temperatures_ : ndarray of shape (n_estimators,)
         The fitted temperature of each estimator in ``estimators_``.
     temperature_ : float
         The fitted temperature; only when one is fitted (``ensemble=False``
@@ -339,7 +339,7 @@ default="auto"
         Whether the temperature was fitted against soft targets.
     n_features_in_ : int
         Number of features seen by the base estimator, if it records it.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen by the base estimator, if it records them.
 
     See Also
