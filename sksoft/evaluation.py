@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .audit._plots import _figure_grid
-from .audit._report import _md_table, fmt, pct
+from .audit._plots import figure_grid
+from .audit._report import fmt, md_table, pct
 from .metrics import (
     ReliabilityDisplay,
     distribution_calibration_error,
@@ -27,7 +27,7 @@ from .metrics import (
     js_divergence,
     kl_divergence,
 )
-from .metrics._soft import TIE_CONVENTIONS, _ranking_match, _top1
+from .metrics._soft import TIE_CONVENTIONS, ranking_match, top1_index
 from .sources import apply_temperature
 from .targets import check_probabilities, check_soft_targets, hard_sample_mask
 from .utils._folders import check_out_folder, write_folder
@@ -288,8 +288,10 @@ def _per_sample(p, human, gold, ties, n_bins):
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, n_bins - 1)
     means = {
-        "top1_agreement_vs_human": (_top1(human, ties) == _top1(p, ties)).astype(float),
-        "ranking_calibration_vs_human": _ranking_match(human, p, ties).astype(float),
+        "top1_agreement_vs_human": (
+            top1_index(human, ties) == top1_index(p, ties)
+        ).astype(float),
+        "ranking_calibration_vs_human": ranking_match(human, p, ties).astype(float),
         "entropy_calibration_error_vs_human": np.abs(
             entropy_calibration_error(human, p, per_sample=True)
         ),
@@ -801,7 +803,7 @@ def _reliability_figures(result, path):
         p = np.concatenate(arrays)  # seeds stacked: every seed's predictions
         human = np.tile(result.human, (len(arrays), 1))
         mask = np.tile(result.hard_mask, len(arrays))
-        fig, axes = _figure_grid(2, 2, (5.6, 4.4))
+        fig, axes = figure_grid(2, 2, (5.6, 4.4))
         ReliabilityDisplay.from_predictions(
             human, p, mask=mask, n_bins=n_bins, name=name, ax=axes[0]
         )
@@ -867,7 +869,7 @@ def _provenance_table(result):
             f"{st['n_bootstrap']} resamples, random_state={st['random_state']}",
         ),
     ]
-    return _md_table(["item", "value"], rows)
+    return md_table(["item", "value"], rows)
 
 
 def _write_report(result, path):
@@ -914,7 +916,7 @@ def _write_report(result, path):
                 for r in sel.itertuples()
             ]
             rows.append([f"`{metric}`", meta["better"]] + cells)
-        out.append(_md_table(["metric", "better"] + list(result.models), rows))
+        out.append(md_table(["metric", "better"] + list(result.models), rows))
     seeded = frame[(frame.seed != POOLED) & (frame.subset == "all")]
     if not seeded.empty:
         out += ["", "## Per seed, all samples", ""]
@@ -925,7 +927,7 @@ def _write_report(result, path):
         rows = [
             [m, s] + [_fmt(table.loc[(m, s), c]) for c in cols] for m, s in table.index
         ]
-        out.append(_md_table(["model", "seed"] + [f"`{c}`" for c in cols], rows))
+        out.append(md_table(["model", "seed"] + [f"`{c}`" for c in cols], rows))
     diffs = result.to_frame("differences")
     if not diffs.empty:
         out += [
@@ -944,7 +946,7 @@ def _write_report(result, path):
             for r in diffs.itertuples()
         ]
         out.append(
-            _md_table(["model", "baseline", "subset", "metric", "difference"], rows)
+            md_table(["model", "baseline", "subset", "metric", "difference"], rows)
         )
     figs = _reliability_figures(result, path)
     out += ["", "## Reliability diagrams (human soft labels, all vs hard)", ""]

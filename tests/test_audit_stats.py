@@ -268,12 +268,12 @@ def test_verdict_at(diff, p, better, expected):
 
 
 def _ece_terms(y, p, n_bins):
-    from sksoft.metrics._calibration import _assign_bins
+    from sksoft.metrics._calibration import assign_bins
 
     pred = p.argmax(1)
     conf = p[np.arange(len(p)), pred]
     acc = y[np.arange(len(p)), pred] if y.ndim == 2 else (pred == y).astype(float)
-    bins = _assign_bins(conf, np.linspace(0, 1, n_bins + 1), True)
+    bins = assign_bins(conf, np.linspace(0, 1, n_bins + 1), True)
     return ItemTerms(conf - acc, bins, n_bins)
 
 

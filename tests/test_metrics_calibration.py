@@ -12,7 +12,7 @@ from sksoft.metrics import (
     hard_sample_calibration_error,
     max_calibration_error,
 )
-from sksoft.metrics._calibration import _assign_bins, _calibration_bins
+from sksoft.metrics._calibration import _calibration_bins, assign_bins
 from sksoft.targets import hard_sample_mask, one_hot
 
 
@@ -253,7 +253,7 @@ def test_bin_assignment_equals_searchsorted_on_edge_values():
         )
         grid = grid[(grid >= 0) & (grid <= 1)]
         ref = np.clip(np.searchsorted(edges, grid, side="right") - 1, 0, n_bins - 1)
-        np.testing.assert_array_equal(_assign_bins(grid, edges, True), ref)
+        np.testing.assert_array_equal(assign_bins(grid, edges, True), ref)
         hist, _ = np.histogram(grid, bins=edges)
         np.testing.assert_array_equal(np.bincount(ref, minlength=n_bins), hist)
 
@@ -304,7 +304,7 @@ def test_cifar10h_sampled_labels_calibrated_within_noise(cifar10h_dir):
     y = (rng.uniform(size=(len(probs), 1)) > cum).sum(axis=1)
     y = np.minimum(y, 9)
     conf = probs.max(axis=1)
-    idx = _assign_bins(conf, np.linspace(0, 1, 16), True)
+    idx = assign_bins(conf, np.linspace(0, 1, 16), True)
     n = len(conf)
     bound = 0.0
     for m in np.unique(idx):

@@ -20,7 +20,7 @@ from ._metrics import (
 )
 
 
-def _figure_grid(n_panels, ncols, panel_size, *, layout=None, **kwargs):
+def figure_grid(n_panels, ncols, panel_size, *, layout=None, **kwargs):
     """A figure with ``n_panels`` axes in rows of ``ncols``, without pyplot.
 
     ``panel_size`` is the ``(width, height)`` of one panel in inches; axes past
@@ -96,7 +96,7 @@ def reliability_figure(result, arm, path):
     hname = _human_label(result)
     refs = [("gold labels", gold)] if gold is not None else []
     refs.append((hname, human))
-    fig, axes = _figure_grid(2 * len(refs), 2, (6, 4.6))
+    fig, axes = figure_grid(2 * len(refs), 2, (6, 4.6))
     for row, (ref_name, y_ref) in enumerate(refs):
         ReliabilityDisplay.from_predictions(
             y_ref,
@@ -141,7 +141,7 @@ def data_map_figure(result, path):
     if not arms:
         return None
     hname = _human_label(result)
-    fig, axes = _figure_grid(
+    fig, axes = figure_grid(
         len(arms), 3, (4.6, 4.0), layout="constrained", sharex=True, sharey=True
     )
     train = result.folds[0][0]
@@ -185,7 +185,7 @@ def metric_spread_figure(result, path, metrics):
     """Per metric: each seed's value per arm, with the mean and +/- 1 std."""
     metrics = [m for m in metrics if m in result.scores]
     simulated = labels_are_simulated(result.provenance)
-    fig, axes = _figure_grid(len(metrics), 3, (5.4, 3.8))
+    fig, axes = figure_grid(len(metrics), 3, (5.4, 3.8))
     x = np.arange(len(result.arms))
     for ax, name in zip(axes.flat, metrics):
         mat = result.scores[name]
@@ -262,7 +262,7 @@ def training_curves_figure(result, path):
     if not curves:
         return None
     n_seeds = max(c.shape[0] for c in curves.values())
-    fig, axes = _figure_grid(2, 2, (6.4, 4.4))
+    fig, axes = figure_grid(2, 2, (6.4, 4.4))
     level, spread = axes[0]
     for i, (arm, mat) in enumerate(curves.items()):
         color = f"C{i % 10}"

@@ -287,7 +287,7 @@ def write_effects_csv(result, path):
 # ---------------------------------------------------------------- report.md
 
 
-def _md_table(header, rows):
+def md_table(header, rows):
     lines = ["| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join("---" for _ in header) + "|")
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -680,7 +680,7 @@ def _headline_table(result, effects, conf):
         "arms and every seed, then averaged over seeds) covers the sampling of the "
         "test items for the trained models.",
         "",
-        _md_table(
+        md_table(
             [
                 "difference",
                 "mean",
@@ -720,7 +720,7 @@ def _control_table(result, conf):
         "human soft labels of the training rows (cross-fitted). Same cells and "
         "marks as above.",
         "",
-        _md_table(
+        md_table(
             ["arm", *metrics],
             [
                 [f"`{a}`", *[_effect_cell(by_key[(a, m)]) for m in metrics]]
@@ -800,7 +800,7 @@ def write_report_md(result, path, figures):
         ),
         ("estimator", f"`{' '.join(result.params['estimator'].split())}`"),
     ]
-    L.append(_md_table(["item", "value"], prov_rows))
+    L.append(md_table(["item", "value"], prov_rows))
     L.append("")
     L.append("## Reading")
     L.append("")
@@ -818,7 +818,7 @@ def write_report_md(result, path, figures):
     )
     L.append("")
     L.append(
-        _md_table(
+        md_table(
             ["arm", *key],
             [[f"`{a}`", *[_cell(summary, m, a) for m in key]] for a in result.arms],
         )
@@ -833,7 +833,7 @@ def write_report_md(result, path, figures):
     ]
     L.append(_marks_legend(result, conf))
     L.append("")
-    L.append(_md_table(["arm", *key], rows))
+    L.append(md_table(["arm", *key], rows))
     L.append("")
     L += _headline_table(result, effects, conf)
     L += _control_table(result, conf)
@@ -881,7 +881,7 @@ def write_report_md(result, path, figures):
             f"seeds for {PLANNED_RATIO}",
         ]
     sheader.append("train-loss curve spread")
-    L.append(_md_table(sheader, srows))
+    L.append(md_table(sheader, srows))
     L.append("")
     if figures:
         L.append("## Figures")
@@ -894,7 +894,7 @@ def write_report_md(result, path, figures):
     L.append("## All metrics (mean ± std over seeds)")
     L.append("")
     L.append(
-        _md_table(
+        md_table(
             ["metric", "reference", "better", *[f"`{a}`" for a in result.arms]],
             [
                 [

@@ -14,8 +14,8 @@ from scipy import stats
 from .. import metrics as M
 from .._rows import entropy_rows
 from ..cartography import human_alignment_summary
-from ..metrics._calibration import _assign_bins, _bin_edges, _confidence_accuracy
-from ..metrics._validation import _check_pair
+from ..metrics._calibration import assign_bins, bin_edges, confidence_accuracy
+from ..metrics._validation import check_pair
 from ..targets import target_entropy
 from ._metrics import BOOTSTRAP_KINDS, METRIC_SPECS, SPECS
 from ._stats import ItemTerms
@@ -207,7 +207,7 @@ def item_terms(name, y_prob, gold, human, hard, *, n_bins=15):
         return ItemTerms(M.js_divergence(ref, y_prob, per_sample=True), None)
     # binned calibration error: the metric's own confidence, accuracy and bins
     labels = np.arange(y_prob.shape[1]) if ref.ndim == 1 else None
-    pair = _check_pair(ref, y_prob, labels=labels, keep_binary_column=True)
-    ((conf, acc),) = _confidence_accuracy(pair, classwise=False)
-    bins = _assign_bins(conf, _bin_edges(conf, n_bins, "uniform"), True)
+    pair = check_pair(ref, y_prob, labels=labels, keep_binary_column=True)
+    ((conf, acc),) = confidence_accuracy(pair, classwise=False)
+    bins = assign_bins(conf, bin_edges(conf, n_bins, "uniform"), True)
     return ItemTerms(conf - np.asarray(acc, dtype=float), bins, n_bins)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..targets import hard_sample_mask, target_entropy
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
-from ._validation import _as_array, _check_pair
+from ._validation import _as_array, check_pair
 
 __all__ = [
     "expected_calibration_error",
@@ -54,7 +54,7 @@ def _argmax_rows(proba):
     return np.argmax(proba, axis=1)
 
 
-def _bin_edges(conf, n_bins, strategy):
+def bin_edges(conf, n_bins, strategy):
     if strategy == "uniform":
         return np.linspace(0.0, 1.0, n_bins + 1)
     edges = np.quantile(conf, np.linspace(0.0, 1.0, n_bins + 1))
@@ -62,7 +62,7 @@ def _bin_edges(conf, n_bins, strategy):
     return np.maximum.accumulate(edges)
 
 
-def _assign_bins(conf, edges, uniform):
+def assign_bins(conf, edges, uniform):
     """Bin index of each confidence: bins ``[e_i, e_{i+1})``, the last one closed.
 
     This is ``numpy.histogram``'s convention (and netcal's): a confidence equal
@@ -88,8 +88,8 @@ def _assign_bins(conf, edges, uniform):
 
 
 def _bin_statistics(conf, acc, weight, n_bins, strategy):
-    edges = _bin_edges(conf, n_bins, strategy)
-    idx = _assign_bins(conf, edges, strategy == "uniform")
+    edges = bin_edges(conf, n_bins, strategy)
+    idx = assign_bins(conf, edges, strategy == "uniform")
     if weight is None and acc.dtype == bool:
         # one integer bincount gives the bin sizes and the hits per bin
         split = np.bincount(2 * idx + acc, minlength=2 * n_bins).reshape(n_bins, 2)
@@ -128,7 +128,7 @@ def _reduce_bins(bins, norm, bin_weighting):
     return float(np.sqrt(np.dot(share, gap * gap)))
 
 
-def _confidence_accuracy(pair, classwise):
+def confidence_accuracy(pair, classwise):
     """Yield ``(confidence, accuracy)`` for each measured variant.
 
     One pair for the max-probability and the binary positive-class variants,
@@ -162,7 +162,7 @@ def _debiased_l2(conf, acc, n_bins, strategy, bin_weighting):
     """
     bins = _bin_statistics(conf, acc, None, n_bins, strategy)
     acc = np.asarray(acc, dtype=np.float64)
-    idx = _assign_bins(conf, bins.edges, strategy == "uniform")
+    idx = assign_bins(conf, bins.edges, strategy == "uniform")
     sq = np.bincount(idx, weights=acc * acc, minlength=n_bins)
     nonempty = bins.count > 0
     n_b = bins.count[nonempty]
@@ -192,7 +192,7 @@ def _calibration_error(
             raise ValueError("debiased=True does not support sample_weight.")
         errors = [
             _debiased_l2(conf, acc, n_bins, strategy, bin_weighting)
-            for conf, acc in _confidence_accuracy(pair, classwise)
+            for conf, acc in confidence_accuracy(pair, classwise)
         ]
         return float(np.mean(errors))
     errors = [
@@ -201,7 +201,7 @@ def _calibration_error(
             norm,
             bin_weighting,
         )
-        for conf, acc in _confidence_accuracy(pair, classwise)
+        for conf, acc in confidence_accuracy(pair, classwise)
     ]
     return float(np.mean(errors))
 
@@ -210,14 +210,14 @@ def _calibration_bins(
     y_true, y_prob, *, n_bins=15, strategy="uniform", labels=None, sample_weight=None
 ):
     """Per-bin statistics of the max-probability (or positive-class) variant."""
-    pair = _check_pair(
+    pair = check_pair(
         y_true,
         y_prob,
         labels=labels,
         sample_weight=sample_weight,
         keep_binary_column=True,
     )
-    ((conf, acc),) = _confidence_accuracy(pair, classwise=False)
+    ((conf, acc),) = confidence_accuracy(pair, classwise=False)
     return _bin_statistics(conf, acc, pair.weight, n_bins, strategy)
 
 
@@ -407,7 +407,7 @@ def expected_calibration_error(
     ...                            debiased=True)  # the gaps are within noise
     0.0
     """
-    pair = _check_pair(
+    pair = check_pair(
         y_true,
         y_prob,
         labels=labels,
@@ -481,7 +481,7 @@ def max_calibration_error(
     >>> max_calibration_error([0, 1, 1, 0], y_prob, n_bins=5)
     0.4
     """
-    pair = _check_pair(
+    pair = check_pair(
         y_true,
         y_prob,
         labels=labels,
@@ -643,7 +643,7 @@ def hard_sample_calibration_error(
     ...                               subset="easy", n_bins=5)
     0.1
     """
-    pair = _check_pair(
+    pair = check_pair(
         y_true,
         y_prob,
         labels=labels,

@@ -6,8 +6,8 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from ..utils._sklearn_compat import Interval, validate_params
-from ._calibration import _confidence_accuracy
-from ._validation import _check_pair
+from ._calibration import confidence_accuracy
+from ._validation import check_pair
 
 __all__ = ["smooth_calibration_error"]
 
@@ -211,7 +211,7 @@ def smooth_calibration_error(
     >>> bool(smooth_calibration_error(y_over, p) > 0.08)  # over-confident
     True
     """
-    pair = _check_pair(
+    pair = check_pair(
         y_true,
         y_prob,
         labels=labels,
@@ -220,7 +220,7 @@ def smooth_calibration_error(
     )
     results = [
         _smooth_ece(conf, acc, pair.weight, bandwidth)
-        for conf, acc in _confidence_accuracy(pair, classwise)
+        for conf, acc in confidence_accuracy(pair, classwise)
     ]
     error = float(np.mean([r[0] for r in results]))
     if not return_bandwidth:

@@ -5,7 +5,7 @@ from scipy.stats import rankdata
 
 from .._rows import entropy_rows, js_rows, kl_rows, xlogy_rows
 from ..utils._sklearn_compat import StrOptions, validate_params
-from ._validation import _check_pair, _weighted_mean
+from ._validation import _weighted_mean, check_pair
 
 __all__ = [
     "distribution_calibration_error",
@@ -28,7 +28,7 @@ _PAIR = {
 
 
 def _soft_pair(y_true, y_prob, labels, sample_weight):
-    pair = _check_pair(
+    pair = check_pair(
         y_true, y_prob, labels=labels, sample_weight=sample_weight, soft_only=True
     )
     return pair.y_soft, pair.proba, pair.weight
@@ -305,7 +305,7 @@ def entropy_calibration_error(
 TIE_CONVENTIONS = ("sksoft", "baan2022")
 
 
-def _ranking_match(y, p, ties="sksoft", chunk=65536):
+def ranking_match(y, p, ties="sksoft", chunk=65536):
     """Per-sample ranking match under a tie convention (see the Notes of
     :func:`ranking_calibration_score`)."""
     if ties == "baan2022":
@@ -324,7 +324,7 @@ def _ranking_match(y, p, ties="sksoft", chunk=65536):
     return out
 
 
-def _top1(a, ties="sksoft"):
+def top1_index(a, ties="sksoft"):
     """Row-wise argmax; ties to the first column, or to the last (``baan2022``)."""
     if ties == "baan2022":
         return a.shape[1] - 1 - np.argmax(a[:, ::-1], axis=1)
@@ -413,7 +413,7 @@ def ranking_calibration_score(
     0.5
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    return _weighted_mean(_ranking_match(y, p, ties), w)
+    return _weighted_mean(ranking_match(y, p, ties), w)
 
 
 @validate_params(_DIV, prefer_skip_nested_validation=True)
@@ -517,7 +517,7 @@ def top1_agreement_score(
     1.0
     """
     y, p, w = _soft_pair(y_true, y_prob, labels, sample_weight)
-    return _weighted_mean(_top1(y, ties) == _top1(p, ties), w)
+    return _weighted_mean(top1_index(y, ties) == top1_index(p, ties), w)
 
 
 def _weighted_pearson(a, b, w):

@@ -135,7 +135,7 @@ def _encode_labels(y, labels, n_classes, binary_column):
     return encode_labels(y, classes, name="y_true label")
 
 
-def _check_pair(
+def check_pair(
     y_true,
     y_prob,
     *,
