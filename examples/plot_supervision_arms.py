@@ -5,7 +5,7 @@ Six supervision arms built from one data set
 
 Do human soft labels help because they carry *uncertainty*, or only because
 the human majority sometimes corrects (or contradicts) the gold label? A
-controlled comparison trains the same model on six kinds of targets for the
+controlled comparison trains the same model on seven kinds of targets for the
 same items, the **supervision arms** of :func:`sksoft.make_supervision_arms`:
 
 ``gold``
@@ -23,7 +23,7 @@ same items, the **supervision arms** of :func:`sksoft.make_supervision_arms`:
 ``teacher``
     cross-fitted soft labels of a classifier trained on gold.
 
-This example builds the six arms from :func:`sksoft.datasets.make_ambiguous_digits`
+This example builds the arms from :func:`sksoft.datasets.make_ambiguous_digits`
 and compares their entropy and their mode-shift rate. The "human-like" labels
 of that data set are **simulated** by a noisy-observer panel, not collected
 from people.
@@ -57,9 +57,11 @@ print(
 )
 
 # %%
-# The six arms
-# ------------
-# One call builds every arm over the same rows and columns. The smoothing of
+# The arms
+# --------
+# One call builds every arm over the same rows and columns
+# (``gold_temperature`` has the gold targets: its temperature is fitted after
+# training, against the human labels of held-out training rows, by the audit). The smoothing of
 # the ``smoothed`` arm is solved for so that its mean entropy equals that of
 # ``human_soft``; the teacher is a cross-fitted logistic regression (no item
 # is labelled by a model that saw it).
