@@ -891,7 +891,9 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         """A torch.Generator seeded from ``random_state`` (no global RNG read)."""
         seed = self.random_state
         if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 2)
+            seed = int(
+                np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(2)
+            )
         elif isinstance(seed, np.random.RandomState):
             seed = int(seed.randint(np.iinfo(np.int32).max))
         generator = torch.Generator()
