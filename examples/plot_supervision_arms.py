@@ -60,11 +60,11 @@ print(
 # The arms
 # --------
 # One call builds every arm over the same rows and columns
-# (``gold_temperature`` has the gold targets: its temperature is fitted after
-# training, against the human labels of held-out training rows, by the audit). The smoothing of
-# the ``smoothed`` arm is solved for so that its mean entropy equals that of
-# ``human_soft``; the teacher is a cross-fitted logistic regression (no item
-# is labelled by a model that saw it).
+# (``gold_temperature`` has the gold targets: the audit fits its temperature
+# after training, against the human labels of held-out training rows). The
+# smoothing of the ``smoothed`` arm is solved for so that its mean entropy
+# equals that of ``human_soft``; the teacher is a cross-fitted logistic
+# regression (no item is labelled by a model that saw it).
 arms, info = make_supervision_arms(
     digits.counts,
     digits.target,
