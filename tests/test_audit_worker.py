@@ -108,6 +108,101 @@ def test_group_size_does_not_change_results(batched, digits):
     _assert_same_runs(batched, _audit(digits, batch_runs=4))
 
 
+def test_batched_temperature_control_equals_plain(digits, monkeypatch):
+    # gold_temperature's main fit and its 5 inner cross-fits are batched over
+    # the seeds; each run's temperature and test probabilities equal the plain
+    # path's (every inner fit one after another), and no inner fit is left to
+    # the plain fallback
+    from sksoft.audit import _worker
+
+    kw = dict(arms=["gold", "gold_temperature"], seeds=[0, 1, 2], cv=2)
+    plain = _audit(digits, batch_runs=False, **kw)
+    fallback = []
+    real_clone = _worker.clone
+
+    def counting_clone(est):
+        fallback.append(est)
+        return real_clone(est)
+
+    monkeypatch.setattr(_worker, "clone", counting_clone)
+    seen = []
+    batched = _audit(digits, batch_runs=True, progress=seen.append, **kw)
+    grouped = _audit(digits, batch_runs=2, **kw)
+    assert fallback == []
+    _assert_same_runs(plain, batched)
+    _assert_same_runs(batched, grouped)
+    runs = {(r["arm"], r["seed"]): r for r in batched.runs}
+    for seed in (0, 1, 2):
+        temp = runs[("gold_temperature", seed)]
+        for cal, ref in zip(
+            temp["calibration"],
+            next(r for r in plain.runs if r["seed"] == seed and r["calibration"][0])[
+                "calibration"
+            ],
+        ):
+            assert cal["n_folds"] == 5
+            assert cal["temperature"] == pytest.approx(ref["temperature"], rel=1e-5)
+        # the gold model under the temperature: not the gold arm's probabilities
+        assert np.abs(temp["proba"] - runs[("gold", seed)]["proba"]).max() > 1e-3
+        assert temp["fit_time"] > runs[("gold", seed)]["fit_time"]
+    # progress counts the runs only, not the inner fits
+    assert [e["done"] for e in seen] == list(range(0, 2 * 3 * 2 + 1))
+
+
+def test_unannounced_inner_fit_is_fitted_on_its_own(digits):
+    # post_fit serves announced inner fits from the batch and fits any other
+    # request itself (a clone with the run's seed)
+    from sksoft.audit import default_estimator
+    from sksoft.audit._worker import post_fit
+    from sksoft.sources import ARM_REGISTRY
+
+    X = digits.data.astype(np.float32)
+    gold = digits.target
+    Y = np.eye(10)[gold]
+    human = digits.counts / digits.counts.sum(1, keepdims=True)
+    est = default_estimator(X, 10, max_epochs=2)
+    train_idx = np.arange(200)
+    options = {"calibration_cv": 5, "random_state": 0}
+    step = (ARM_REGISTRY["gold_temperature"].calibrate, human[train_idx], options)
+    proba = np.full((5, 10), 0.1)
+    proba[:, 0] = 0.55
+    proba[:, 1:] = 0.05
+
+    def run(inner):
+        out = {"proba": proba.copy(), "fit_time": 1.0}
+        post_fit(out, step, est, X, Y[train_idx], train_idx, gold[train_idx], 7, inner)
+        return out
+
+    alone = run(None)
+    splits = ARM_REGISTRY["gold_temperature"].calibration_splits(
+        human[train_idx], gold[train_idx], options
+    )
+    # served predictions: 0.91 on the gold class; the temperature is the one
+    # fitted on them, the served times are added; serve all but one split:
+    # that one is refitted, so the temperature moves
+    from sksoft.calibration import fit_temperature
+
+    sharp = np.full((200, 10), 0.01)
+    sharp[np.arange(200), gold[train_idx]] = 0.91
+    served = {
+        (np.asarray(tr).tobytes(), np.asarray(te).tobytes()): (sharp[te], 2.0)
+        for tr, te in splits
+    }
+    out = run(served)
+    assert out["calibration"]["temperature"] == pytest.approx(
+        fit_temperature(human[train_idx], sharp), rel=1e-9
+    )
+    assert out["fit_time"] >= 1.0 + 5 * 2.0
+    first = next(iter(served))
+    partial = run({key: v for key, v in served.items() if key != first})
+    assert 1.0 + 4 * 2.0 <= partial["fit_time"]
+    assert alone["calibration"]["n_folds"] == 5
+    for other in (alone, partial):
+        assert other["calibration"]["temperature"] != pytest.approx(
+            out["calibration"]["temperature"], rel=1e-3
+        )
+
+
 def test_batched_progress_reports_every_run(digits):
     seen = []
     res = _audit(digits, cv=2, seeds=[0, 1], progress=seen.append)

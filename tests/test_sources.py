@@ -467,6 +467,14 @@ def test_gold_temperature_step_fits_one_temperature_out_of_fold(rng):
         oof[test] = clone(model).fit(X[train], gold[train]).predict_proba(X[test])
     temperature = fit_temperature(human, oof)
     assert post.info == {"temperature": pytest.approx(temperature), "n_folds": 5}
+    # calibration_splits announces exactly the fits that the step asks for
+    announced = spec.calibration_splits(
+        human, gold, {"calibration_cv": 5, "random_state": 0}
+    )
+    assert len(announced) == len(calls) == 5
+    for (train, test), (c_train, c_test) in zip(announced, calls, strict=True):
+        np.testing.assert_array_equal(train, c_train)
+        np.testing.assert_array_equal(test, c_test)
     proba = model.fit(X, gold).predict_proba(X)
     np.testing.assert_allclose(
         post.apply(proba), temperature_scale(proba, temperature), atol=1e-12

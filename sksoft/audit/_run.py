@@ -53,7 +53,7 @@ from ._estimators import (
 from ._metrics import METRICS
 from ._result import AuditResult
 from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
-from ._worker import fit_group, fit_one
+from ._worker import fit_group, fit_one, post_fit
 
 ARMS = ARM_NAMES  # the arms in report order, as ``sksoft.audit.ARMS``
 
@@ -469,15 +469,19 @@ def _fit_all(
 ):
     """Run every ``(arm, seed, fold)`` task through joblib; outputs by task.
 
-    An arm with a post-fit step (:attr:`sksoft.sources.ArmSpec.calibrate`,
-    such as ``gold_temperature``) always runs through ``fit_one``, which
-    applies the step; the other arms are batched when there is a ``plan``.
-
     Without a batch ``plan``: one :func:`~sksoft.audit._worker.fit_one` job per
-    task. With one: the tasks of each fold, in order, cut into groups by
+    task (which applies an arm's post-fit step,
+    :attr:`sksoft.sources.ArmSpec.calibrate`, such as ``gold_temperature``'s
+    temperature, with its inner fits one after another). With one: the tasks
+    of each fold, in order, cut into groups by
     :func:`sksoft._ensemble.ensemble_groups` (a function of the task list
     only, never of ``n_jobs`` or the backend), one
-    :func:`~sksoft.audit._worker.fit_group` job per fold and group.
+    :func:`~sksoft.audit._worker.fit_group` job per fold and group; the inner
+    fits of a post-fit step that announces them
+    (:attr:`~sksoft.sources.ArmSpec.calibration_splits`) are batched the same
+    way, one set of groups over the arm's seeds per inner split (the seeds
+    share its rows), and the step then runs here on their predictions. An arm
+    whose step does not announce them runs through ``fit_one``.
     """
 
     def gold(f):
@@ -502,38 +506,80 @@ def _fit_all(
             calibration(arm, f),
         )
 
+    def group_job(keys, rows, predict_rows, Y, seeds, gold_rows, dynamics):
+        return delayed(fit_group)(
+            keys, spec, X, Y, rows, predict_rows, gold_rows, seeds, dynamics
+        )
+
+    # inner fits of the post-fit steps announced by calibration_splits, by run:
+    # {(arm, seed, f): [(inner key, train, test), ...]}; trained below as
+    # batched groups over the seeds (one group set per split), then served to
+    # the step after the runs
+    announced = {}
     if plan is None:
         jobs = [plain(arm, seed, f) for arm, seed, f in tasks]
     else:
         spec, max_members = plan
-        jobs = [plain(a, s, f) for a, s, f in tasks if calibration(a, f) is not None]
+        jobs = []
         for f in range(len(folds)):
-            runs = [
-                (arm, seed)
-                for arm, seed, g in tasks
-                if g == f and calibration(arm, f) is None
-            ]
+            train_idx, test_idx = folds[f]
+            fold_tasks = [(arm, seed) for arm, seed, g in tasks if g == f]
+            runs = []
+            for arm, seed in fold_tasks:
+                cal = calibration(arm, f)
+                if cal is not None and ARM_REGISTRY[arm].calibration_splits is None:
+                    jobs.append(plain(arm, seed, f))  # an unannounced step
+                else:
+                    runs.append((arm, seed))
             for group in ensemble_groups(runs, max_members=max_members):
                 jobs.append(
-                    delayed(fit_group)(
+                    group_job(
                         [(arm, seed, f) for arm, seed in group],
-                        spec,
-                        X,
+                        train_idx,
+                        test_idx,
                         [targets[f][arm] for arm, _ in group],
-                        folds[f][0],
-                        folds[f][1],
-                        gold(f),
                         [seed for _, seed in group],
+                        gold(f),
                         record_dynamics,
                     )
                 )
+            for arm in dict.fromkeys(arm for arm, _ in runs):
+                cal = calibration(arm, f)
+                if cal is None:
+                    continue
+                arm_seeds = [seed for a, seed in runs if a == arm]
+                splits = ARM_REGISTRY[arm].calibration_splits(
+                    cal[1], gold(f), calibration_options
+                )
+                for j, (tr, te) in enumerate(splits):
+                    tr = np.asarray(tr, dtype=np.int64)
+                    te = np.asarray(te, dtype=np.int64)
+                    for seed in arm_seeds:
+                        announced.setdefault((arm, seed, f), []).append(
+                            ((arm, seed, f, j), tr, te)
+                        )
+                    for group in ensemble_groups(arm_seeds, max_members=max_members):
+                        jobs.append(
+                            group_job(
+                                [("inner", (arm, seed, f, j)) for seed in group],
+                                train_idx[tr],
+                                train_idx[te],
+                                [targets[f][arm][tr]] * len(group),
+                                list(group),
+                                None,
+                                False,
+                            )
+                        )
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     total = len(tasks)
     if progress is not None:
         progress({"arm": None, "seed": None, "fold": None, "done": 0, "total": total})
-    outputs = {}
+    outputs, inner = {}, {}
     for finished in parallel(jobs):
         for key, out in finished:
+            if key[0] == "inner":
+                inner[key[1]] = out
+                continue
             outputs[key] = out
             if progress is not None:
                 arm, seed, f = key
@@ -546,6 +592,25 @@ def _fit_all(
                         "total": total,
                     }
                 )
+    # the announced post-fit steps, on the batched inner fits
+    for (arm, seed, f), fits in announced.items():
+        post_fit(
+            outputs[(arm, seed, f)],
+            calibration(arm, f),
+            estimator,
+            X,
+            targets[f][arm],
+            folds[f][0],
+            gold(f),
+            seed,
+            inner={
+                (tr.tobytes(), te.tobytes()): (
+                    inner[key]["proba"],
+                    inner[key]["fit_time"],
+                )
+                for key, tr, te in fits
+            },
+        )
     return outputs
 
 

@@ -101,15 +101,31 @@ def fit_one(
             out = _fit_predict(est, X, Y, train_idx, test_idx, gold_train, dynamics)
         out["calibration"] = None
         if calibration is not None:
-            _post_fit(out, calibration, estimator, X, Y, train_idx, gold_train, seed)
+            post_fit(out, calibration, estimator, X, Y, train_idx, gold_train, seed)
     return [(key, out)]
 
 
-def _post_fit(out, calibration, estimator, X, Y, train_idx, gold_train, seed):
-    """Apply an arm's post-fit step to ``out["proba"]`` (inner fits: same seed)."""
+def post_fit(
+    out, calibration, estimator, X, Y, train_idx, gold_train, seed, inner=None
+):
+    """Apply an arm's post-fit step to ``out["proba"]`` (inner fits: same seed).
+
+    ``inner``: predictions of inner fits made in advance (batched), as
+    ``{(train.tobytes(), test.tobytes()): (proba, fit_time)}``; an inner fit
+    not in it is fitted here, a clone with the run's seed.
+    """
     calibrate, human_train, options = calibration
+    inner = {} if inner is None else inner
+    inner_time = 0.0
 
     def fit_predict(train, test):
+        nonlocal inner_time
+        train = np.asarray(train, dtype=np.int64)
+        test = np.asarray(test, dtype=np.int64)
+        done = inner.get((train.tobytes(), test.tobytes()))
+        if done is not None:
+            inner_time += done[1]
+            return done[0]
         est = clone(estimator)
         _seed_estimator(est, seed)
         with _seeded_global_rng(est, seed):
@@ -119,7 +135,7 @@ def _post_fit(out, calibration, estimator, X, Y, train_idx, gold_train, seed):
 
     start = time.perf_counter()
     post = calibrate(fit_predict, human_train, gold_train, options)
-    out["fit_time"] += time.perf_counter() - start
+    out["fit_time"] += time.perf_counter() - start + inner_time
     out["proba"] = np.asarray(post.apply(out["proba"]), dtype=np.float64)
     out["calibration"] = dict(post.info)
 

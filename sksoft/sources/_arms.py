@@ -75,6 +75,13 @@ class ArmSpec(NamedTuple):
         holds ``calibration_cv`` and ``random_state``. The returned
         :class:`PostFit` maps the model's test probabilities to the arm's.
         ``None``: the arm's probabilities are the model's own.
+    calibration_splits : callable or None, default=None
+        ``calibration_splits(human, gold, options) -> list of (train, test)``:
+        the ``fit_predict(train, test)`` calls that ``calibrate`` makes, in
+        advance, so that the audit can train those inner fits of all seeds
+        together (as batched ensembles) and serve ``calibrate`` their
+        predictions; a call it did not announce is fitted on its own. ``None``:
+        every inner fit of ``calibrate`` runs on its own.
     """
 
     name: str
@@ -84,6 +91,7 @@ class ArmSpec(NamedTuple):
     description: str
     needs_X: bool = False
     calibrate: Callable | None = None
+    calibration_splits: Callable | None = None
 
 
 class PostFit(NamedTuple):
@@ -127,12 +135,28 @@ class _ArmInputs:
 _REGISTRY = {}
 
 
-def _register(name, *, needs_gold, soft, description, needs_X=False, calibrate=None):
+def _register(
+    name,
+    *,
+    needs_gold,
+    soft,
+    description,
+    needs_X=False,
+    calibrate=None,
+    calibration_splits=None,
+):
     """Decorator: add the builder below it to the registry under ``name``."""
 
     def decorator(build):
         _REGISTRY[name] = ArmSpec(
-            name, build, needs_gold, soft, description, needs_X, calibrate
+            name,
+            build,
+            needs_gold,
+            soft,
+            description,
+            needs_X,
+            calibrate,
+            calibration_splits,
         )
         return build
 
@@ -165,6 +189,11 @@ def calibration_folds(gold, n_splits, random_state):
     return list(cv.split(np.zeros((n, 1)), one_hot))
 
 
+def _temperature_splits(human, gold, options):
+    """The inner fits of :func:`_temperature_step`: :func:`calibration_folds`."""
+    return calibration_folds(gold, options["calibration_cv"], options["random_state"])
+
+
 def _temperature_step(fit_predict, human, gold, options):
     """Cross-fitted temperature against the human soft labels of the training rows.
 
@@ -175,7 +204,7 @@ def _temperature_step(fit_predict, human, gold, options):
     fitted on all training rows (:func:`~sksoft.calibration.temperature_scale`):
     scikit-learn's ``ensemble=False`` cross-fitting. No test row is used.
     """
-    folds = calibration_folds(gold, options["calibration_cv"], options["random_state"])
+    folds = _temperature_splits(human, gold, options)
     oof = np.empty(human.shape, dtype=np.float64)
     for train, test in folds:
         oof[test] = fit_predict(train, test)
@@ -200,6 +229,7 @@ def _build_gold(inputs):
     description="the gold model with a temperature fitted against the human soft "
     "labels of the training rows (cross-fitted)",
     calibrate=_temperature_step,
+    calibration_splits=_temperature_splits,
 )
 def _build_gold_temperature(inputs):
     return inputs.gold_one_hot
