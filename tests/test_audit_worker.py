@@ -147,6 +147,16 @@ def test_batched_temperature_control_equals_plain(digits, monkeypatch):
         assert temp["fit_time"] > runs[("gold", seed)]["fit_time"]
     # progress counts the runs only, not the inner fits
     assert [e["done"] for e in seen] == list(range(0, 2 * 3 * 2 + 1))
+    # the arm's model is gold's (trained once): same loss curves and dynamics;
+    # listing the arms the other way round changes nothing
+    for seed in (0, 1, 2):
+        temp, gold = runs[("gold_temperature", seed)], runs[("gold", seed)]
+        assert temp["history"] == gold["history"]
+        for dt, dg in zip(temp["dynamics"], gold["dynamics"]):
+            for key in dt:
+                np.testing.assert_array_equal(dt[key], dg[key])
+    kw["arms"] = ["gold_temperature", "gold"]
+    _assert_same_runs(batched, _audit(digits, batch_runs=True, **kw), atol=0)
 
 
 def test_unannounced_inner_fit_is_fitted_on_its_own(digits):

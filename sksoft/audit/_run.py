@@ -11,6 +11,7 @@ The parameters are checked once, by ``validate_params``; the body checks only
 what the decorator cannot (the data, the arms, distinct seeds).
 """
 
+import copy
 import math
 import numbers
 import time
@@ -481,7 +482,9 @@ def _fit_all(
     (:attr:`~sksoft.sources.ArmSpec.calibration_splits`) are batched the same
     way, one set of groups over the arm's seeds per inner split (the seeds
     share its rows), and the step then runs here on their predictions. An arm
-    whose step does not announce them runs through ``fit_one``.
+    whose step does not announce them runs through ``fit_one``. A batched run
+    with the targets and seed of an earlier run of its fold (``gold_temperature``'s
+    model is ``gold``'s) is trained once and its outputs copied.
     """
 
     def gold(f):
@@ -515,7 +518,7 @@ def _fit_all(
     # {(arm, seed, f): [(inner key, train, test), ...]}; trained below as
     # batched groups over the seeds (one group set per split), then served to
     # the step after the runs
-    announced = {}
+    announced, twins = {}, {}
     if plan is None:
         jobs = [plain(arm, seed, f) for arm, seed, f in tasks]
     else:
@@ -524,13 +527,29 @@ def _fit_all(
         for f in range(len(folds)):
             train_idx, test_idx = folds[f]
             fold_tasks = [(arm, seed) for arm, seed, g in tasks if g == f]
-            runs = []
+            runs, twin_of = [], {}
             for arm, seed in fold_tasks:
                 cal = calibration(arm, f)
                 if cal is not None and ARM_REGISTRY[arm].calibration_splits is None:
                     jobs.append(plain(arm, seed, f))  # an unannounced step
-                else:
+                    continue
+                # a run with the targets and seed of an earlier one (such as
+                # gold_temperature's model and gold's) is the same model:
+                # trained once (batched members do not depend on the grouping)
+                twin = next(
+                    (
+                        a
+                        for a in twin_of.get(seed, ())
+                        if targets[f][a] is targets[f][arm]
+                        or np.array_equal(targets[f][a], targets[f][arm])
+                    ),
+                    None,
+                )
+                if twin is None:
                     runs.append((arm, seed))
+                    twin_of.setdefault(seed, []).append(arm)
+                else:
+                    twins[(arm, seed, f)] = (twin, seed, f)
             for group in ensemble_groups(runs, max_members=max_members):
                 jobs.append(
                     group_job(
@@ -543,11 +562,11 @@ def _fit_all(
                         record_dynamics,
                     )
                 )
-            for arm in dict.fromkeys(arm for arm, _ in runs):
+            stepped = [(a, s) for a, s in fold_tasks if calibration(a, f) is not None]
+            stepped = [r for r in stepped if ARM_REGISTRY[r[0]].calibration_splits]
+            for arm in dict.fromkeys(arm for arm, _ in stepped):
                 cal = calibration(arm, f)
-                if cal is None:
-                    continue
-                arm_seeds = [seed for a, seed in runs if a == arm]
+                arm_seeds = [seed for a, seed in stepped if a == arm]
                 splits = ARM_REGISTRY[arm].calibration_splits(
                     cal[1], gold(f), calibration_options
                 )
@@ -575,23 +594,29 @@ def _fit_all(
     if progress is not None:
         progress({"arm": None, "seed": None, "fold": None, "done": 0, "total": total})
     outputs, inner = {}, {}
+
+    def done(key, out):
+        outputs[key] = out
+        if progress is not None:
+            arm, seed, f = key
+            progress(
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "fold": f,
+                    "done": len(outputs),
+                    "total": total,
+                }
+            )
+
     for finished in parallel(jobs):
         for key, out in finished:
             if key[0] == "inner":
                 inner[key[1]] = out
-                continue
-            outputs[key] = out
-            if progress is not None:
-                arm, seed, f = key
-                progress(
-                    {
-                        "arm": arm,
-                        "seed": seed,
-                        "fold": f,
-                        "done": len(outputs),
-                        "total": total,
-                    }
-                )
+            else:
+                done(key, out)
+    for key, twin in twins.items():
+        done(key, copy.deepcopy(outputs[twin]))
     # the announced post-fit steps, on the batched inner fits
     for (arm, seed, f), fits in announced.items():
         post_fit(
