@@ -5,6 +5,7 @@ threads, Dask) and every grouping must give the same per-sample test
 probabilities (within 1e-6), loss curves and training dynamics.
 """
 
+import itertools
 import warnings
 
 import numpy as np
@@ -149,14 +150,30 @@ def test_batched_temperature_control_equals_plain(digits, monkeypatch):
     assert [e["done"] for e in seen] == list(range(0, 2 * 3 * 2 + 1))
     # the arm's model is gold's (trained once): same loss curves and dynamics;
     # listing the arms the other way round changes nothing
-    for seed in (0, 1, 2):
-        temp, gold = runs[("gold_temperature", seed)], runs[("gold", seed)]
+    plain_runs = {(r["arm"], r["seed"]): r for r in plain.runs}
+    for seed, by_run in itertools.product((0, 1, 2), (runs, plain_runs)):
+        temp, gold = by_run[("gold_temperature", seed)], by_run[("gold", seed)]
         assert temp["history"] == gold["history"]
         for dt, dg in zip(temp["dynamics"], gold["dynamics"]):
             for key in dt:
                 np.testing.assert_array_equal(dt[key], dg[key])
     kw["arms"] = ["gold_temperature", "gold"]
     _assert_same_runs(batched, _audit(digits, batch_runs=True, **kw), atol=0)
+
+
+def test_step_without_announced_splits_runs_in_its_job(digits, monkeypatch):
+    # an arm whose calibrate has no calibration_splits runs fit + step in one
+    # fit_one job (inner fits one after another): the same results
+    from sksoft.sources import _arms
+
+    kw = dict(arms=["gold", "gold_temperature"], seeds=[0, 1])
+    announced = _audit(digits, **kw)
+    spec = _arms._REGISTRY["gold_temperature"]
+    monkeypatch.setitem(
+        _arms._REGISTRY, "gold_temperature", spec._replace(calibration_splits=None)
+    )
+    for batch_runs in (False, True):
+        _assert_same_runs(announced, _audit(digits, batch_runs=batch_runs, **kw))
 
 
 def test_unannounced_inner_fit_is_fitted_on_its_own(digits):

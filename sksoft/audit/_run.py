@@ -54,7 +54,7 @@ from ._estimators import (
 from ._metrics import METRICS
 from ._result import AuditResult
 from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
-from ._worker import fit_group, fit_one, post_fit
+from ._worker import fit_group, fit_inner, fit_one, post_fit
 
 ARMS = ARM_NAMES  # the arms in report order, as ``sksoft.audit.ARMS``
 
@@ -471,20 +471,24 @@ def _fit_all(
     """Run every ``(arm, seed, fold)`` task through joblib; outputs by task.
 
     Without a batch ``plan``: one :func:`~sksoft.audit._worker.fit_one` job per
-    task (which applies an arm's post-fit step,
-    :attr:`sksoft.sources.ArmSpec.calibrate`, such as ``gold_temperature``'s
-    temperature, with its inner fits one after another). With one: the tasks
-    of each fold, in order, cut into groups by
+    run. With one: the runs of each fold, in order, cut into groups by
     :func:`sksoft._ensemble.ensemble_groups` (a function of the task list
     only, never of ``n_jobs`` or the backend), one
-    :func:`~sksoft.audit._worker.fit_group` job per fold and group; the inner
-    fits of a post-fit step that announces them
-    (:attr:`~sksoft.sources.ArmSpec.calibration_splits`) are batched the same
-    way, one set of groups over the arm's seeds per inner split (the seeds
-    share its rows), and the step then runs here on their predictions. An arm
-    whose step does not announce them runs through ``fit_one``. A batched run
-    with the targets and seed of an earlier run of its fold (``gold_temperature``'s
-    model is ``gold``'s) is trained once and its outputs copied.
+    :func:`~sksoft.audit._worker.fit_group` job per fold and group.
+
+    An arm's post-fit step (:attr:`sksoft.sources.ArmSpec.calibrate`, such as
+    ``gold_temperature``'s temperature) that announces its inner fits
+    (:attr:`~sksoft.sources.ArmSpec.calibration_splits`) has them trained as
+    jobs of their own (with a ``plan``: batched, one set of groups over the
+    arm's seeds per inner split, whose rows the seeds share; without one: one
+    :func:`~sksoft.audit._worker.fit_inner` job per seed and split); the step
+    then runs here on their predictions
+    (:func:`~sksoft.audit._worker.post_fit`). A step that does not announce
+    them runs inside the run's ``fit_one`` job, its inner fits one after
+    another. A run with the targets and seed of an earlier run of its fold
+    (``gold_temperature``'s model is ``gold``'s) is trained once and its
+    outputs copied; only estimators that the audit seeds (see
+    ``_seed_estimator``) reach here, so the two fits would be the same.
     """
 
     def gold(f):
@@ -495,100 +499,126 @@ def _fit_all(
             return None
         return _calibration(arm, human_p[folds[f][0]], calibration_options)
 
-    def plain(arm, seed, f):
-        return delayed(fit_one)(
-            (arm, seed, f),
-            estimator,
-            X,
-            targets[f][arm],
-            folds[f][0],
-            folds[f][1],
-            gold(f),
-            seed,
-            record_dynamics,
-            calibration(arm, f),
+    def announces(arm, f):
+        return (
+            calibration(arm, f) is not None
+            and ARM_REGISTRY[arm].calibration_splits is not None
         )
 
-    def group_job(keys, rows, predict_rows, Y, seeds, gold_rows, dynamics):
-        return delayed(fit_group)(
-            keys, spec, X, Y, rows, predict_rows, gold_rows, seeds, dynamics
-        )
-
-    # inner fits of the post-fit steps announced by calibration_splits, by run:
-    # {(arm, seed, f): [(inner key, train, test), ...]}; trained below as
-    # batched groups over the seeds (one group set per split), then served to
-    # the step after the runs
-    announced, twins = {}, {}
-    if plan is None:
-        jobs = [plain(arm, seed, f) for arm, seed, f in tasks]
-    else:
-        spec, max_members = plan
-        jobs = []
-        for f in range(len(folds)):
-            train_idx, test_idx = folds[f]
-            fold_tasks = [(arm, seed) for arm, seed, g in tasks if g == f]
-            runs, twin_of = [], {}
-            for arm, seed in fold_tasks:
-                cal = calibration(arm, f)
-                if cal is not None and ARM_REGISTRY[arm].calibration_splits is None:
-                    jobs.append(plain(arm, seed, f))  # an unannounced step
-                    continue
-                # a run with the targets and seed of an earlier one (such as
-                # gold_temperature's model and gold's) is the same model:
-                # trained once (batched members do not depend on the grouping)
-                twin = next(
-                    (
-                        a
-                        for a in twin_of.get(seed, ())
-                        if targets[f][a] is targets[f][arm]
-                        or np.array_equal(targets[f][a], targets[f][arm])
-                    ),
-                    None,
-                )
-                if twin is None:
-                    runs.append((arm, seed))
-                    twin_of.setdefault(seed, []).append(arm)
-                else:
-                    twins[(arm, seed, f)] = (twin, seed, f)
-            for group in ensemble_groups(runs, max_members=max_members):
+    jobs = []
+    # runs trained once for a twin: {(arm, seed, f): (twin arm, seed, f)}
+    twins = {}
+    # inner fits of the announced post-fit steps, by run:
+    # {(arm, seed, f): [(inner key, train, test), ...]}
+    announced = {}
+    for f, (train_idx, test_idx) in enumerate(folds):
+        runs, first_of_seed = [], {}
+        for arm, seed, g in tasks:
+            if g != f:
+                continue
+            if calibration(arm, f) is not None and not announces(arm, f):
+                # the step runs inside the job, after the fit
                 jobs.append(
-                    group_job(
-                        [(arm, seed, f) for arm, seed in group],
+                    delayed(fit_one)(
+                        (arm, seed, f),
+                        estimator,
+                        X,
+                        targets[f][arm],
                         train_idx,
                         test_idx,
-                        [targets[f][arm] for arm, _ in group],
-                        [seed for _, seed in group],
                         gold(f),
+                        seed,
+                        record_dynamics,
+                        calibration(arm, f),
+                    )
+                )
+                continue
+            twin = next(
+                (
+                    a
+                    for a in first_of_seed.get(seed, ())
+                    if np.array_equal(targets[f][a], targets[f][arm])
+                ),
+                None,
+            )
+            if twin is None:
+                runs.append((arm, seed))
+                first_of_seed.setdefault(seed, []).append(arm)
+            else:
+                twins[(arm, seed, f)] = (twin, seed, f)
+        if plan is None:
+            for arm, seed in runs:
+                jobs.append(
+                    delayed(fit_one)(
+                        (arm, seed, f),
+                        estimator,
+                        X,
+                        targets[f][arm],
+                        train_idx,
+                        test_idx,
+                        gold(f),
+                        seed,
                         record_dynamics,
                     )
                 )
-            stepped = [(a, s) for a, s in fold_tasks if calibration(a, f) is not None]
-            stepped = [r for r in stepped if ARM_REGISTRY[r[0]].calibration_splits]
-            for arm in dict.fromkeys(arm for arm, _ in stepped):
-                cal = calibration(arm, f)
-                arm_seeds = [seed for a, seed in stepped if a == arm]
-                splits = ARM_REGISTRY[arm].calibration_splits(
-                    cal[1], gold(f), calibration_options
+        else:
+            spec, max_members = plan
+            for group in ensemble_groups(runs, max_members=max_members):
+                jobs.append(
+                    delayed(fit_group)(
+                        [(arm, seed, f) for arm, seed in group],
+                        spec,
+                        X,
+                        [targets[f][arm] for arm, _ in group],
+                        train_idx,
+                        test_idx,
+                        gold(f),
+                        [seed for _, seed in group],
+                        record_dynamics,
+                    )
                 )
-                for j, (tr, te) in enumerate(splits):
-                    tr = np.asarray(tr, dtype=np.int64)
-                    te = np.asarray(te, dtype=np.int64)
-                    for seed in arm_seeds:
-                        announced.setdefault((arm, seed, f), []).append(
-                            ((arm, seed, f, j), tr, te)
+        stepped = [(a, s) for a, s, g in tasks if g == f and announces(a, f)]
+        for arm in dict.fromkeys(arm for arm, _ in stepped):
+            arm_seeds = [seed for a, seed in stepped if a == arm]
+            splits = ARM_REGISTRY[arm].calibration_splits(
+                calibration(arm, f)[1], gold(f), calibration_options
+            )
+            Y = targets[f][arm]
+            for j, (tr, te) in enumerate(splits):
+                tr = np.asarray(tr, dtype=np.int64)
+                te = np.asarray(te, dtype=np.int64)
+                for seed in arm_seeds:
+                    announced.setdefault((arm, seed, f), []).append(
+                        ((arm, seed, f, j), tr, te)
+                    )
+                if plan is None:
+                    jobs.extend(
+                        delayed(fit_inner)(
+                            ("inner", (arm, seed, f, j)),
+                            estimator,
+                            X,
+                            Y[tr],
+                            train_idx[tr],
+                            train_idx[te],
+                            seed,
                         )
-                    for group in ensemble_groups(arm_seeds, max_members=max_members):
-                        jobs.append(
-                            group_job(
-                                [("inner", (arm, seed, f, j)) for seed in group],
-                                train_idx[tr],
-                                train_idx[te],
-                                [targets[f][arm][tr]] * len(group),
-                                list(group),
-                                None,
-                                False,
-                            )
+                        for seed in arm_seeds
+                    )
+                    continue
+                for group in ensemble_groups(arm_seeds, max_members=max_members):
+                    jobs.append(
+                        delayed(fit_group)(
+                            [("inner", (arm, seed, f, j)) for seed in group],
+                            spec,
+                            X,
+                            [Y[tr]] * len(group),
+                            train_idx[tr],
+                            train_idx[te],
+                            None,
+                            list(group),
+                            False,
                         )
+                    )
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     total = len(tasks)
     if progress is not None:

@@ -126,18 +126,39 @@ def post_fit(
         if done is not None:
             inner_time += done[1]
             return done[0]
-        est = clone(estimator)
-        _seed_estimator(est, seed)
-        with _seeded_global_rng(est, seed):
-            est.fit(X[train_idx[train]], Y[train])
-            proba = est.predict_proba(X[train_idx[test]])
-        return np.asarray(proba, dtype=np.float64)
+        return _inner_fit_predict(
+            estimator, X, Y[train], train_idx[train], train_idx[test], seed
+        )
 
     start = time.perf_counter()
     post = calibrate(fit_predict, human_train, gold_train, options)
     out["fit_time"] += time.perf_counter() - start + inner_time
     out["proba"] = np.asarray(post.apply(out["proba"]), dtype=np.float64)
     out["calibration"] = dict(post.info)
+
+
+def _inner_fit_predict(estimator, X, Y, rows, predict_rows, seed):
+    """A clone seeded with ``seed``, fitted on ``X[rows]``, ``Y``; its probabilities."""
+    est = clone(estimator)
+    _seed_estimator(est, seed)
+    with _seeded_global_rng(est, seed):
+        est.fit(X[rows], Y)
+        proba = est.predict_proba(X[predict_rows])
+    return np.asarray(proba, dtype=np.float64)
+
+
+def fit_inner(key, estimator, X, Y, rows, predict_rows, seed):
+    """One inner fit of a post-fit step (no recorder): ``[(key, out)]``.
+
+    ``out`` holds ``proba`` (the probabilities of ``X[predict_rows]`` from a
+    clone seeded with ``seed`` and fitted on ``X[rows]``, ``Y``) and
+    ``fit_time``: what :func:`post_fit` computes for an inner fit it is not
+    served.
+    """
+    with one_torch_thread():
+        start = time.perf_counter()
+        proba = _inner_fit_predict(estimator, X, Y, rows, predict_rows, seed)
+    return [(key, {"proba": proba, "fit_time": time.perf_counter() - start})]
 
 
 def fit_group(keys, spec, X, targets, train_idx, test_idx, gold_train, seeds, dynamics):
