@@ -901,6 +901,8 @@ class DataMapDisplay:
         cls,
         statistics,
         *,
+        regions="quantile",
+        region_fraction=1 / 3,
         confidence_threshold=0.5,
         variability_threshold=0.2,
         estimator_name=None,
@@ -914,8 +916,19 @@ class DataMapDisplay:
         statistics : mapping or DataFrame
             With ``"variability"`` and ``"confidence"`` (and ``"correctness"``
             for the default colour).
+        regions : {"quantile", "threshold"}, default="quantile"
+            Where the region guides go, as in :class:`CartographyTransformer`
+            (whose default this is): ``"quantile"`` cuts by rank, the
+            ``region_fraction`` of the samples with the highest variability
+            ambiguous and as many of the lowest confidence among the others
+            hard-to-learn; ``"threshold"``: at ``confidence_threshold`` and
+            ``variability_threshold``.
+        region_fraction : float in (0, 0.5], default=1/3
+            With ``regions="quantile"``: the share of samples in each of the
+            ambiguous and hard-to-learn regions.
         confidence_threshold, variability_threshold : float
-            Region guides, see :class:`CartographyTransformer`.
+            With ``regions="threshold"``: the region guides, see
+            :class:`CartographyTransformer`.
         estimator_name : str, default=None
             Used in the title.
         ax : matplotlib Axes, default=None
@@ -931,9 +944,31 @@ class DataMapDisplay:
             has_corr = "correctness" in statistics
         except TypeError:
             has_corr = False
+        variability = _stat_array(statistics, "variability")
+        confidence = _stat_array(statistics, "confidence")
+        if regions not in ("quantile", "threshold"):
+            raise ValueError(
+                f"regions must be 'quantile' or 'threshold'; got {regions!r}."
+            )
+        if regions == "quantile":
+            if not (
+                isinstance(region_fraction, numbers.Real) and 0 < region_fraction <= 0.5
+            ):
+                raise ValueError(
+                    "region_fraction must be a float in (0, 0.5]; got "
+                    f"{region_fraction!r}."
+                )
+            if variability.shape != confidence.shape:
+                raise ValueError(
+                    "statistics: 'variability' and 'confidence' differ in length "
+                    f"({variability.size} and {confidence.size})."
+                )
+            confidence_threshold, variability_threshold = _quantile_thresholds(
+                confidence, variability, region_fraction
+            )
         disp = cls(
-            variability=_stat_array(statistics, "variability"),
-            confidence=_stat_array(statistics, "confidence"),
+            variability=variability,
+            confidence=confidence,
             correctness=_stat_array(statistics, "correctness") if has_corr else None,
             confidence_threshold=confidence_threshold,
             variability_threshold=variability_threshold,
@@ -951,7 +986,9 @@ class DataMapDisplay:
         ----------
         estimator : CartographyTransformer or TrainingDynamics
             Fitted; a transformer's region cuts (``confidence_threshold_``,
-            ``variability_threshold_``) are used for the guides.
+            ``variability_threshold_``) are used for the guides, a callback
+            gets the default ``regions="quantile"`` guides of
+            :meth:`from_statistics`.
         estimator_name : str, default=None
             Used in the title; the wrapped net's class name by default.
         ax : matplotlib Axes, default=None
@@ -967,6 +1004,7 @@ class DataMapDisplay:
             check_is_fitted(estimator)
             stats = estimator.statistics_
             thresholds = {  # the cuts its regions used
+                "regions": "threshold",
                 "confidence_threshold": estimator.confidence_threshold_,
                 "variability_threshold": estimator.variability_threshold_,
             }

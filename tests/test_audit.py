@@ -648,7 +648,9 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
                 assert row[3 + 5 * k].startswith(f"{_f(p)} [")
             checked += 2
         curves = [r["history"][0]["train_loss"] for r in runs if r["arm"] == arm]
-        assert row[-1] == _f(np.std(np.array(curves), axis=0, ddof=1).mean())
+        spread = np.std(np.array(curves), axis=0, ddof=1).mean()
+        # 3 significant digits below 0.1 (a small spread must not read 0.000)
+        assert row[-1] == (_f(spread) if spread >= 0.1 else f"{spread:.3g}")
         checked += 1
     # appendix: every metric
     full = tables["All metrics (mean ± std over seeds)"]
@@ -703,11 +705,28 @@ def test_report_states_reference_and_simulation(report_dir):
     assert "**The human labels in this audit are simulated**" in md
     assert "hard test samples against the simulated human labels" in md
     assert "seed spread" in md
+    # the data-map reading names simulated uncertainty as such
+    assert "Data maps against simulated human uncertainty" in md
+    assert "the simulated annotators disagree on" in md
+    assert "people disagree" not in md
+    assert " with human uncertainty" not in md
     for arm in ARMS:
         assert (report_dir / f"reliability_{arm}.png").exists()
         assert f"(reliability_{arm}.png)" in md
     for name in ("data_maps.png", "metric_spread.png", "training_curves.png"):
         assert (report_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_small_spreads_keep_their_digits():
+    # a loss-curve spread of 0.0004 must not read as 0.000 (seeds agreeing)
+    from sksoft.audit._report import fmt, fmt_sig
+
+    assert fmt(0.0004123) == "0.000"
+    assert fmt_sig(0.0004123) == "0.000412"
+    assert fmt_sig(0.0123) == "0.0123"
+    assert fmt_sig(0.5) == fmt(0.5) == "0.500"
+    assert fmt_sig(0.0) == "0.000"
+    assert fmt_sig(float("nan")) == fmt_sig(None) == "n/a"
 
 
 def test_results_csv(report_dir, result):

@@ -526,6 +526,40 @@ def test_data_map_display_from_statistics(pyplot):
         DataMapDisplay.from_statistics(stats, hue="bogus")
 
 
+def test_data_map_display_guides_follow_the_regions(pyplot):
+    # default: the rank cuts of CartographyTransformer's default regions (a
+    # third of the samples ambiguous, a third hard-to-learn); "threshold": the
+    # fixed guides
+    rng = np.random.default_rng(3)
+    n = 300
+    stats = {"confidence": rng.uniform(size=n), "variability": rng.uniform(0, 0.4, n)}
+    disp = DataMapDisplay.from_statistics(stats)
+    var_desc = np.sort(stats["variability"])[::-1]
+    assert disp.variability_threshold == pytest.approx(
+        (var_desc[99] + var_desc[100]) / 2
+    )
+    ambiguous = stats["variability"] >= disp.variability_threshold
+    rest = np.sort(stats["confidence"][~ambiguous])
+    assert disp.confidence_threshold == pytest.approx((rest[99] + rest[100]) / 2)
+    assert ambiguous.sum() == 100
+    assert (stats["confidence"][~ambiguous] < disp.confidence_threshold).sum() == 100
+    assert disp.ax_.lines[0].get_xdata()[0] == pytest.approx(disp.variability_threshold)
+    tenth = DataMapDisplay.from_statistics(stats, region_fraction=0.1)
+    assert (stats["variability"] >= tenth.variability_threshold).sum() == 30
+    fixed = DataMapDisplay.from_statistics(
+        stats, regions="threshold", variability_threshold=0.3
+    )
+    assert (fixed.confidence_threshold, fixed.variability_threshold) == (0.5, 0.3)
+    with pytest.raises(ValueError, match="regions must be"):
+        DataMapDisplay.from_statistics(stats, regions="rank")
+    with pytest.raises(ValueError, match="region_fraction"):
+        DataMapDisplay.from_statistics(stats, region_fraction=0.7)
+    with pytest.raises(ValueError, match="differ in length"):
+        DataMapDisplay.from_statistics(
+            {"confidence": stats["confidence"], "variability": np.ones(3)}
+        )
+
+
 def test_data_map_display_from_estimator(pyplot, blobs):
     X, y = blobs
     torch.manual_seed(0)

@@ -45,6 +45,17 @@ def fmt(x):
     return "0.000" if text == "-0.000" else text
 
 
+def fmt_sig(x):
+    """A small positive quantity (a spread) with 3 significant digits.
+
+    ``fmt`` would write a spread of 0.0004 as 0.000, as if the seeds agreed.
+    """
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    value = float(x)
+    return f"{value:.3f}" if abs(value) >= 0.1 or value == 0 else f"{value:.3g}"
+
+
 def pct(x):
     """A rate as a percentage with one decimal."""
     if x is None or not math.isfinite(float(x)):
@@ -420,28 +431,31 @@ def _cartography_lines(result, summary, effects, hname):
         "carto_spearman_variability_vs_human",
     )
     ref = result.reference
+    simulated = labels_are_simulated(result.provenance)
+    # "human uncertainty" is a claim about people: say what it is on simulations
+    unc = "simulated human uncertainty" if simulated else "human uncertainty"
+    who = "the simulated annotators" if simulated else "people"
     if conf_m not in result.scores or not np.isfinite(result.scores[conf_m]).any():
         return [
             "Training dynamics were not recorded (the estimator is not a skorch "
-            "net), so the data maps' alignment with human uncertainty is not "
-            "measured.",
+            f"net), so the data maps' alignment with {unc} is not measured.",
             "",
         ]
     lines = [
-        f"Data maps against human uncertainty (training rows): `{conf_m}` is the "
+        f"Data maps against {unc} (training rows): `{conf_m}` is the "
         f"Spearman correlation of the {hname}' entropy with the cartography "
         "confidence (the mean probability of the gold label over epochs); more "
         "negative means the low-confidence region of the map holds the samples "
-        f"people disagree on. `{ref}`: {fmt(summary[(ref, conf_m)]['mean'])}.",
+        f"{who} disagree on. `{ref}`: {fmt(summary[(ref, conf_m)]['mean'])}.",
         "",
     ]
     for arm in [*_soft_arms(result)]:
         e = effects[(arm, conf_m)]
         verdict = e["verdict_holm"]
         if verdict == "better":
-            text = f"aligns **more closely** with human uncertainty than `{ref}`'s"
+            text = f"aligns **more closely** with {unc} than `{ref}`'s"
         elif verdict == "worse":
-            text = f"aligns **less closely** with human uncertainty than `{ref}`'s"
+            text = f"aligns **less closely** with {unc} than `{ref}`'s"
         elif verdict == "n/a":
             text = f"cannot be compared with `{ref}`'s (too few seeds)"
         else:
@@ -586,7 +600,7 @@ def _reading(result, summary, effects, spreads, curve):
             elif significant and s["ratio"] > 1:
                 larger.append(name)
         c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
-        curve_txt = f"training-loss curve spread {fmt(c_arm)} vs {fmt(c_ref)}"
+        curve_txt = f"training-loss curve spread {fmt_sig(c_arm)} vs {fmt_sig(c_ref)}"
 
         if smaller and larger:
             verdict = (
@@ -869,7 +883,7 @@ def write_report_md(result, path, figures):
                     fmt(s["detectable_ratio"]),
                     str(int(need)) if math.isfinite(need) else "n/a",
                 ]
-        row.append(fmt(curve.get(a, math.nan)))
+        row.append(fmt_sig(curve.get(a, math.nan)))
         srows.append(row)
     sheader = ["arm"]
     for m in spread_metrics(result.scores):
