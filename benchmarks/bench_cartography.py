@@ -15,7 +15,15 @@ once with each recording set-up:
   training-pass mode, O(n) running sums (the default of
   :class:`sksoft.CartographyTransformer`);
 - ``train/full``: training-pass mode, full ``(epochs, n)`` history;
-- ``eval/streaming``: one extra eval-mode forward pass per epoch.
+- ``eval/streaming``: one extra eval-mode forward pass per epoch;
+- ``skorch baseline`` / ``skorch eval/streaming``: the same MLP as a plain
+  skorch ``NeuralNetClassifier`` (hard labels, Adam, shuffled torch
+  ``DataLoader`` batches), without and with the eval-mode recorder, whose
+  extra pass slices the arrays instead of the loader's per-row fetch
+  (``--no-skorch`` skips them).
+
+When the eval pass's forward alone (timed in the same fits) is above the 15 %
+target, the benchmark says so: no recording can then reach the target.
 
 Fits are interleaved (the order rotates between repeats) and each set-up keeps
 its best of ``--repeats`` times. Two overhead figures are printed: the
@@ -40,6 +48,7 @@ import time
 
 import numpy as np
 import torch
+from skorch import NeuralNetClassifier
 
 from sksoft.callbacks import TrainingDynamics
 from sksoft.classifier import SoftLabelClassifier
@@ -49,6 +58,11 @@ SETUPS = {
     "train/streaming": dict(mode="train", storage="streaming"),
     "train/full": dict(mode="train", storage="full"),
     "eval/streaming": dict(mode="eval", storage="streaming"),
+}
+# the same MLP as a plain skorch NeuralNetClassifier (torch DataLoader batches)
+SKORCH_SETUPS = {
+    "skorch baseline": None,
+    "skorch eval/streaming": dict(mode="eval", storage="streaming"),
 }
 
 
@@ -78,8 +92,8 @@ class TimedDynamics(TrainingDynamics):
     del _timed
 
 
-class TimedClassifier(SoftLabelClassifier):
-    """SoftLabelClassifier that adds up the time of its eval-mode forward passes.
+class _TimedEvaluation:
+    """Mixin: add up the time of a net's eval-mode forward passes.
 
     ``evaluation_step`` runs only in the recorder's extra pass during ``fit``,
     so this is the forward-pass part of the eval-mode hooks (the floor no
@@ -93,6 +107,29 @@ class TimedClassifier(SoftLabelClassifier):
         finally:
             self.forward_seconds_ = getattr(self, "forward_seconds_", 0.0)
             self.forward_seconds_ += time.perf_counter() - start
+
+
+class TimedClassifier(_TimedEvaluation, SoftLabelClassifier):
+    """SoftLabelClassifier that adds up the time of its eval-mode forward passes."""
+
+
+class TimedSkorch(_TimedEvaluation, NeuralNetClassifier):
+    """Plain skorch net (DataLoader batches) timing its eval-mode forward passes."""
+
+
+class _MLP(torch.nn.Module):
+    """The same MLP as SoftLabelClassifier's default, ending in a softmax."""
+
+    def __init__(self, n_in=784, n_out=10, hidden=100):
+        super().__init__()
+        self.seq = torch.nn.Sequential(
+            torch.nn.Linear(n_in, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, n_out),
+        )
+
+    def forward(self, X):
+        return torch.softmax(self.seq(X), dim=-1)
 
 
 def _load():
@@ -110,21 +147,31 @@ def make_data(n, n_features=32, n_classes=10, seed=0):
     return X, soft
 
 
-def fit_once(X, Y, epochs, setup):
+def fit_once(X, Y, epochs, setup, net="sksoft"):
     callbacks = []
     recorder = None
     if setup is not None:
         recorder = TimedDynamics(**setup)
         callbacks = [("dynamics", recorder)]
-    clf = TimedClassifier(
-        max_epochs=epochs,
-        batch_size=128,
-        lr=1e-3,
-        hidden_layer_sizes=(100,),
-        train_split=None,
-        random_state=0,
-        callbacks=callbacks,
-    )
+    common = dict(max_epochs=epochs, batch_size=128, lr=1e-3, train_split=None)
+    if net == "sksoft":
+        clf = TimedClassifier(
+            hidden_layer_sizes=(100,), random_state=0, callbacks=callbacks, **common
+        )
+    else:
+        # a plain skorch net on the hard labels: DataLoader batches, Adam
+        torch.manual_seed(0)
+        clf = TimedSkorch(
+            _MLP,
+            module__n_in=X.shape[1],
+            module__n_out=Y.shape[1],
+            optimizer=torch.optim.Adam,
+            iterator_train__shuffle=True,
+            callbacks=callbacks or None,
+            verbose=0,
+            **common,
+        )
+        Y = Y.argmax(axis=1)
     clf.forward_seconds_ = 0.0
     start = time.perf_counter()
     clf.fit(X, Y)
@@ -140,6 +187,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--features", type=int, default=784)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--no-skorch", action="store_true", help="skip the plain skorch net's set-ups"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -147,18 +197,22 @@ def main(argv=None):
         f"torch threads: {torch.get_num_threads()}, epochs: {args.epochs}, "
         f"best of {args.repeats}, load average {_load()}"
     )
+    runs = {name: ("sksoft", setup) for name, setup in SETUPS.items()}
+    if not args.no_skorch:
+        runs.update({name: ("skorch", setup) for name, setup in SKORCH_SETUPS.items()})
     for n in args.n:
         X, Y = make_data(n, n_features=args.features)
-        fit_once(X[:512], Y[:512], 1, None)  # warm-up
-        best = dict.fromkeys(SETUPS, np.inf)
-        inside = {name: [] for name in SETUPS}
-        forward = {name: [] for name in SETUPS}
+        for net in {net for net, _ in runs.values()}:
+            fit_once(X[:512], Y[:512], 1, None, net=net)  # warm-up
+        best = dict.fromkeys(runs, np.inf)
+        inside = {name: [] for name in runs}
+        forward = {name: [] for name in runs}
         nbytes = {}
-        order = list(SETUPS)
+        order = list(runs)
         for r in range(args.repeats):
             for name in order[r % len(order) :] + order[: r % len(order)]:
-                setup = SETUPS[name]
-                seconds, recorder = fit_once(X, Y, args.epochs, setup)
+                net, setup = runs[name]
+                seconds, recorder = fit_once(X, Y, args.epochs, setup, net=net)
                 best[name] = min(best[name], seconds)
                 if recorder is not None:
                     nbytes[name] = recorder._state_nbytes()
@@ -168,32 +222,41 @@ def main(argv=None):
                     forward[name].append(recorder.forward_seconds_ / (seconds - own))
         print(f"\nn = {n:,} (load average {_load()})")
         print(
-            f"  {'set-up':<16} {'fit [s]':>8} {'overhead':>9} {'in hooks':>9} "
+            f"  {'set-up':<21} {'fit [s]':>8} {'overhead':>9} {'in hooks':>9} "
             f"{'(best)':>7} {'target':>9} {'state bytes':>12} {'bytes/sample':>13}"
         )
-        base = best["baseline"]
-        for name in SETUPS:
+        for name, (net, setup) in runs.items():
+            base = best["baseline" if net == "sksoft" else "skorch baseline"]
             overhead = best[name] / base - 1
-            if name == "baseline":
+            if setup is None:
                 hooks, low, target, mem = "", "", "", ""
             else:
-                limit = 0.10 if name.startswith("train") else 0.15
+                limit = 0.10 if setup["mode"] == "train" else 0.15
                 median = float(np.median(inside[name]))
                 verdict = "PASS" if median <= limit else "MISS"
                 hooks, low = f"{median:.1%}", f"{min(inside[name]):.1%}"
                 target = f"{limit:.0%} {verdict}"
                 mem = f"{nbytes[name]:>12,} {nbytes[name] / n:>13.1f}"
             print(
-                f"  {name:<16} {best[name]:>8.3f} {overhead:>+9.1%} {hooks:>9} "
+                f"  {name:<21} {best[name]:>8.3f} {overhead:>+9.1%} {hooks:>9} "
                 f"{low:>7} {target:>9} {mem}"
             )
-        if forward["eval/streaming"]:
-            share = float(np.median(forward["eval/streaming"]))
-            rest = float(np.median(inside["eval/streaming"])) - share
+        for name, (_, setup) in runs.items():
+            if setup is None or setup["mode"] != "eval" or not forward[name]:
+                continue
+            share = float(np.median(forward[name]))
+            rest = float(np.median(inside[name])) - share
             print(
-                f"  eval/streaming in hooks = forward pass {share:.1%} (median, "
+                f"  {name} in hooks = forward pass {share:.1%} (median, "
                 f"same fits) + recording {rest:.1%}"
             )
+            if share > 0.15:
+                print(
+                    f"    the eval pass's forward alone is {share:.1%} of the rest "
+                    "of the fit: above the 15 % target whatever the recording "
+                    "costs (one forward over every training row per epoch, at "
+                    "the speed of this CPU's float32 matrix product)"
+                )
 
 
 if __name__ == "__main__":

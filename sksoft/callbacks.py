@@ -14,9 +14,12 @@ import numbers
 import numpy as np
 import torch
 from skorch.callbacks import Callback
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import get_len
+from torch.utils.data import DataLoader
 
 from ._dynamics import DynamicsAccumulator, per_sample_quantities
+from .batching import SliceBatchIterator, _unwrap_subsets
 from .targets import (
     check_probabilities,
     check_soft_targets,
@@ -45,6 +48,51 @@ def _subset_positions(dataset):
         inner = _subset_positions(dataset.dataset)
         return inner[np.asarray(dataset.indices, dtype=np.int64)]
     return np.arange(len(dataset), dtype=np.int64)
+
+
+def _is_loader(iterator):
+    return isinstance(iterator, type) and issubclass(iterator, DataLoader)
+
+
+# DataLoader parameters that change neither the rows of a batch nor their order
+_LOADER_PASSIVE = frozenset(
+    {
+        "batch_size",
+        "num_workers",
+        "pin_memory",
+        "pin_memory_device",
+        "timeout",
+        "persistent_workers",
+        "prefetch_factor",
+        "worker_init_fn",
+        "generator",
+        "multiprocessing_context",
+        "in_order",
+    }
+)
+
+
+def _sliceable(iterator, params, dataset):
+    """Whether a prediction DataLoader over ``dataset`` only collates array rows."""
+    if iterator is not DataLoader or not set(params) <= _LOADER_PASSIVE:
+        return False
+    base, _ = _unwrap_subsets(dataset)
+    kind = type(base)
+    if not (
+        isinstance(base, SkorchDataset)
+        and kind.__getitem__ is SkorchDataset.__getitem__
+        and kind.transform is SkorchDataset.transform
+    ):
+        return False
+
+    def numeric(data):
+        if isinstance(data, torch.Tensor):
+            return not data.is_sparse and data.layout == torch.strided
+        return isinstance(data, np.ndarray) and data.dtype.kind in "biuf"
+
+    # y is not used by the prediction step, but a y the loader could not
+    # collate must fail the same way on both paths
+    return numeric(base.X) and (base.y is None or numeric(base.y))
 
 
 class TrainingDynamics(Callback):
@@ -152,6 +200,16 @@ class TrainingDynamics(Callback):
     number of epochs; ``storage="full"`` adds 4 values per sample and epoch.
     Because the statistics need whole epochs, an epoch interrupted by
     ``KeyboardInterrupt`` is not recorded.
+
+    With ``mode="eval"`` the extra pass goes through the net's prediction
+    iterator, except where a plain skorch net's ``DataLoader`` would only
+    collate rows of in-memory arrays (a :class:`skorch.dataset.Dataset` of a
+    numeric array or tensor, inside any train/validation ``Subset``, without a
+    custom ``collate_fn``): those batches are sliced out of the arrays
+    (:class:`sksoft.batching.SliceBatchIterator`), the same rows in the same
+    order without the per-row fetch. The pass never draws from torch's global
+    random generator, so a shuffled plain skorch net trains exactly as it
+    would without the recorder.
 
     References
     ----------
@@ -339,25 +397,43 @@ class TrainingDynamics(Callback):
         return per_sample_quantities(proba, targets, gold)
 
     def _eval_iterator(self, net, dataset):
-        """The net's own prediction iterator, with ``eval_batch_size`` rows."""
+        """The net's own prediction iterator, with ``eval_batch_size`` rows.
+
+        A plain skorch net predicts through a :class:`torch.utils.data.DataLoader`,
+        which fetches and collates row by row and draws a seed from torch's
+        global generator each time it is iterated. When the loader would only
+        collate the rows of in-memory arrays (a :class:`skorch.dataset.Dataset`
+        of a numeric array or tensor, possibly inside ``Subset`` splits, with
+        the default collate function), the same batches are sliced out of the
+        arrays with :class:`sksoft.batching.SliceBatchIterator` instead: the
+        same rows in the same order, no per-row work and no global RNG draw.
+        """
+        params = net.get_params_for("iterator_valid")
         size = self.eval_batch_size
         if size == "auto":
-            base = net.get_params_for("iterator_valid").get(
-                "batch_size", net.batch_size
-            )
+            base = params.get("batch_size", net.batch_size)
             size = len(dataset) if base == -1 else _EVAL_BATCH_FACTOR * base
+        size = max(1, min(int(size), len(dataset)))
+        if _sliceable(net.iterator_valid, params, dataset):
+            return SliceBatchIterator(dataset, batch_size=size)
         # the net builds the iterator (its class, device and other parameters);
-        # its batch size is set for this one call and restored at once
-        key, state, missing = "iterator_valid__batch_size", vars(net), object()
-        old = state.get(key, missing)
-        state[key] = max(1, min(int(size), len(dataset)))
+        # its batch size is set for this one call and restored at once. A
+        # DataLoader gets a generator of its own, so that iterating it does not
+        # draw from torch's global one (which a shuffled net trains with).
+        overrides = {"iterator_valid__batch_size": size}
+        if _is_loader(net.iterator_valid) and "generator" not in params:
+            overrides["iterator_valid__generator"] = torch.Generator()
+        state, missing = vars(net), object()
+        saved = {key: state.get(key, missing) for key in overrides}
+        state.update(overrides)
         try:
             return net.get_iterator(dataset, training=False)
         finally:
-            if old is missing:
-                del state[key]
-            else:
-                state[key] = old
+            for key, old in saved.items():
+                if old is missing:
+                    del state[key]
+                else:
+                    state[key] = old
 
     def _eval_pass(self, net, dataset_train):
         """The extra eval-mode pass: per-sample quantities computed batch by batch.

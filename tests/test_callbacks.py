@@ -5,6 +5,7 @@ import pytest
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
+from skorch.dataset import Dataset as SkorchDataset
 
 from sksoft.batching import IndexedBatch, SliceBatchIterator
 from sksoft.callbacks import TrainingDynamics, attach_training_dynamics
@@ -100,6 +101,78 @@ def test_eval_mode_equals_predict_proba_history(data):
     np.testing.assert_allclose(dyn.history_["gold_proba"], gold_p, atol=1e-6)
     np.testing.assert_allclose(got["variability"], gold_p.std(0), atol=1e-6)
     assert net.history[-1, "epoch"] == 5
+
+
+class _ShiftedDataset(SkorchDataset):
+    """A dataset whose rows are not the array's rows: the loader must fetch them."""
+
+    def __getitem__(self, i):
+        Xi, yi = super().__getitem__(i)
+        return Xi + 1.0, yi
+
+
+def _params(net):
+    return [p.detach().clone() for p in net.module_.parameters()]
+
+
+@pytest.mark.parametrize("dataset", [SkorchDataset, _ShiftedDataset])
+def test_eval_mode_leaves_torch_global_rng_alone(data, dataset):
+    # a shuffled plain skorch net draws its batch order from torch's global
+    # generator; the recorder's extra pass must not move it
+    X, y = data
+    kw = dict(iterator_train__shuffle=True, dataset=dataset)
+    torch.manual_seed(3)
+    plain = _net(None, **kw).fit(X, y)
+    torch.manual_seed(3)
+    dyn = TrainingDynamics(mode="eval")
+    recorded = _net([("dyn", dyn)], **kw).fit(X, y)
+    assert dyn.n_epochs_ == 5
+    for a, b in zip(_params(plain), _params(recorded)):
+        assert torch.equal(a, b)
+
+
+def test_eval_pass_slices_array_datasets(data, monkeypatch):
+    # a skorch Dataset of arrays: the pass slices batches (no row fetches) and
+    # records what predict_proba gives; with train_split=None and a split
+    X, y = data
+    fetched = []
+    getitem = SkorchDataset.__getitem__
+
+    def counting(self, i):
+        fetched.append(i)
+        return getitem(self, i)
+
+    monkeypatch.setattr(SkorchDataset, "__getitem__", counting)
+    for split in (None, lambda ds, y=None: _split(ds)):
+        fetched.clear()
+        torch.manual_seed(0)
+        plain = _net(None, train_split=split).fit(X, y)
+        n_plain = len(fetched)
+        fetched.clear()
+        torch.manual_seed(0)
+        dyn = TrainingDynamics(mode="eval", storage="full")
+        _net([("dyn", dyn)], train_split=split).fit(X, y)
+        assert n_plain > 0 and len(fetched) == n_plain
+        rows = np.arange(103) if split is None else np.arange(80)
+        proba = plain.predict_proba(X)
+        np.testing.assert_allclose(
+            dyn.history_["gold_proba"][-1, rows], proba[rows, y[rows]], atol=1e-6
+        )
+
+
+def test_eval_pass_fetches_rows_of_custom_datasets(data):
+    # a dataset that changes its rows goes through the loader, so the recorded
+    # probabilities are those of the rows the net trains on
+    X, y = data
+    torch.manual_seed(0)
+    dyn = TrainingDynamics(mode="eval", storage="full")
+    ref = _ProbaPerEpoch(X)  # predict_proba goes through the dataset too
+    net = _net([("dyn", dyn), ("ref", ref)], dataset=_ShiftedDataset).fit(X, y)
+    gold_p = np.stack(ref.probas_)[:, np.arange(103), y]
+    np.testing.assert_allclose(dyn.history_["gold_proba"], gold_p, atol=1e-6)
+    with torch.no_grad():
+        unshifted = net.module_(torch.from_numpy(X)).numpy()
+    assert np.abs(unshifted[np.arange(103), y] - gold_p[-1]).max() > 1e-3
 
 
 class _SizeSpy(torch.utils.data.DataLoader):
