@@ -131,7 +131,9 @@ def test_initialisation_equals_plain_module(problem):
         got = fit_mlp_ensemble(
             X, [Ys[0]], [seed], X_predict=X, hidden_layer_sizes=(12, 5), max_epochs=0
         )[0]
-        np.testing.assert_array_equal(got["proba"], want)
+        # same initial weights; the stacked (batched) matrix product may round
+        # differently from the plain one on some CPUs (AMD EPYC: 2e-8)
+        np.testing.assert_allclose(got["proba"], want, rtol=1e-6, atol=1e-7)
         assert got["dynamics"] is None
 
 
