@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_audit.py [--seeds 5 20] [--jobs 1 2]
 [--max-epochs 40] [--repeats 1] [--quick] [--data-home /work/shared/data]
-[--sections paths command vader jobs dask]``
+[--sections paths groups command vader jobs dask]``
 
 One run prints every measurement of issue 13 (items 2-4), each target with
 PASS/MISS and the measured ratio, and the load average (the machine may be
@@ -10,6 +10,9 @@ shared: ratios are measured within the run, repetitions interleaved, medians):
 
 (a) ``paths``: fits per second and seeds per minute of the audit's batched
     ensembles against the plain sequential path (below);
+(a') ``groups``: the batched path's cost per run (ms, ``n_jobs=1``) by group
+    size, against one plain fit measured in the same run: the curve that sets
+    the default largest group (:data:`sksoft.audit._run.BATCH_GROUP_SIZE`);
 (b) ``command``: wall time of the whole ``python -m sksoft audit`` on the
     embedded default with 20 seeds and all arms, in a subprocess (start-up,
     teacher, scoring, report and figures included; target <= 45 s);
@@ -51,7 +54,7 @@ does. Two paths train the same runs:
   fitted after another (``random_state`` = the seed), through joblib when
   ``n_jobs`` > 1 (one run per task);
 - ``batched``: the runs of the fold cut into groups
-  (:func:`sksoft._ensemble.ensemble_groups`, at most 8 members, a function of
+  (:func:`sksoft._ensemble.ensemble_groups`, at most 16 members, a function of
   the run list only) and each group trained as one stacked ensemble
   (:func:`sksoft._ensemble.fit_predict_ensemble`), one group per joblib task.
 
@@ -303,6 +306,32 @@ def bench_paths(args):
         _target(args, "batched fits/s >= 4x sequential (n_jobs=1)", ratio, 4.0)
 
 
+def bench_groups(args):
+    """Section (a'): cost per run of a batched group by its size."""
+    X_train, X_test, gold, targets, estimator = load_default(args.max_epochs)
+    spec = ensemble_spec(estimator)
+    arms = list(ARM_NAMES)
+    sizes = [1, 4] if args.quick else [1, 4, 8, 12, 16, 24, 32]
+    # warm-up
+    batched_group(spec, X_train, X_test, [targets[arms[0]]] * 2, [0, 1], gold)
+    plain, per_run = [], {m: [] for m in sizes}
+    for _ in range(max(args.repeats, 2)):  # repetitions interleaved
+        t0 = time.perf_counter()
+        plain_run(estimator, X_train, X_test, targets[arms[0]], gold, 0)
+        plain.append(time.perf_counter() - t0)
+        for m in sizes:
+            group = [targets[arms[i % len(arms)]] for i in range(m)]
+            t0 = time.perf_counter()
+            batched_group(spec, X_train, X_test, group, list(range(m)), gold)
+            per_run[m].append((time.perf_counter() - t0) / m)
+    base = statistics.median(plain)
+    print(f"plain fit: {1000 * base:.0f} ms per run ({args.max_epochs} epochs)")
+    print(f"{'group size':>10} {'ms/run':>7} {'x plain':>8}")
+    for m in sizes:
+        cost = statistics.median(per_run[m])
+        print(f"{m:>10} {1000 * cost:>7.0f} {base / cost:>7.2f}x", flush=True)
+
+
 # ---------------------------------------------------------------------------
 # sections (b)-(f)
 # ---------------------------------------------------------------------------
@@ -483,7 +512,7 @@ def bench_jobs_and_dask(args, sections):
     _memory("run_audit (d/e)")
 
 
-SECTIONS = ("paths", "command", "vader", "jobs", "dask")
+SECTIONS = ("paths", "groups", "command", "vader", "jobs", "dask")
 
 
 def main():
@@ -510,6 +539,9 @@ def main():
         print("\n(a) batched ensembles against the sequential path")
         bench_paths(args)
         _memory("(a)")
+    if "groups" in args.sections:
+        print("\n(a') cost per run by batched group size")
+        bench_groups(args)
     if "command" in args.sections:
         bench_command(args)
         _memory("(b)")

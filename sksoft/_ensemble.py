@@ -462,6 +462,7 @@ def _train(
         )
         acc = DynamicsAccumulator(M * n, full=storage == "full")
         epoch_out = torch.zeros(M * n, K, dtype=dtype)
+        logits_epoch = torch.empty(M, n_train, K, dtype=dtype)  # in batch order
         seen_flat = (offsets + train_pos_t).reshape(-1).numpy()
     train_loss = np.zeros((max_epochs, M))
     valid_loss = np.zeros((max_epochs, M))
@@ -474,15 +475,17 @@ def _train(
                 for tp, (fit_gen, _) in zip(train_pos_t, streams)
             ]
         )
-        flat_order = order + offsets  # rows of the (M * n) stacked targets
+        flat_order = (order + offsets).reshape(-1)  # rows of the stacked targets
+        # the epoch's targets in batch order, gathered once (inputs per batch:
+        # all of them at once would hold M copies of X)
+        Y_epoch = Yt[flat_order].reshape(M, n_train, K)
+        W_epoch = None if Wt is None else Wt[flat_order].reshape(M, n_train)
         sums = torch.zeros(M, dtype=dtype)
         for b0 in range(0, n_train, bs):
-            idx = order[:, b0 : b0 + bs]
-            fidx = flat_order[:, b0 : b0 + bs]
-            B = idx.shape[1]
-            Xb = Xt[idx]
-            Yb = Yt[fidx]
-            wb = None if Wt is None else Wt[fidx]
+            Xb = Xt[order[:, b0 : b0 + bs]]
+            Yb = Y_epoch[:, b0 : b0 + bs]
+            wb = None if W_epoch is None else W_epoch[:, b0 : b0 + bs]
+            B = Xb.shape[1]
             masks = _dropout_masks(model, drop_gens, B, dtype) if dropout else None
             logits = model.forward(Xb, masks)
             loss = _soft_ce(logits, Yb, wb)
@@ -492,8 +495,10 @@ def _train(
             with torch.no_grad():
                 sums += loss.detach() * B
                 if record and dynamics == "train":
-                    epoch_out[fidx.reshape(-1)] = logits.detach().reshape(-1, K)
+                    logits_epoch[:, b0 : b0 + B] = logits.detach()
         train_loss[epoch] = (sums / n_train).numpy()
+        if record and dynamics == "train":
+            epoch_out[flat_order] = logits_epoch.reshape(-1, K)
         if has_valid:
             valid_loss[epoch] = _valid_losses(model, Xt, Yt, Wt, valid_pos, n, K)
         if record:
@@ -557,8 +562,12 @@ def _valid_losses(model, Xt, Yt, Wt, valid_pos, n, K):
 def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all):
     """One epoch of the cartography recorder for all members' training rows."""
     M, n, K = Y_all.shape
-    logits = epoch_out[seen_flat]
-    proba = torch.softmax(logits.to(torch.float64), dim=-1).numpy()
+    # softmax in float64 with numpy (vectorised exp; torch's CPU softmax over
+    # a short last axis is about twice as slow)
+    proba = epoch_out[seen_flat].numpy().astype(np.float64)
+    proba -= proba.max(axis=1, keepdims=True)
+    np.exp(proba, out=proba)
+    proba /= proba.sum(axis=1, keepdims=True)
     rows_m, rows_i = np.divmod(seen_flat, n)
     values = per_sample_quantities(
         proba, Y_all[rows_m, rows_i], gold_all[rows_m, rows_i]
@@ -757,20 +766,21 @@ def fit_predict_ensemble(
     ]
 
 
-def ensemble_groups(keys, *, max_members=8):
+def ensemble_groups(keys, *, max_members=16):
     """Split runs that share their training rows into batched groups.
 
     A deterministic function of ``keys`` alone (never of ``n_jobs``): the runs
     in order, cut into ``ceil(len(keys) / max_members)`` consecutive groups
     whose sizes differ by at most one. Results do not depend on the grouping;
-    smaller groups only spread better over workers (the per-run cost hardly
-    falls beyond about 8 members on the audit's default MLP).
+    smaller groups only spread better over workers (on the audit's default
+    MLP the cost per run falls by a sixth from 8 to 16 members and hardly
+    beyond: ``benchmarks/bench_audit.py``).
 
     Parameters
     ----------
     keys : sequence
         Run identifiers (e.g. ``(arm, seed)``) of one fold, in a fixed order.
-    max_members : int, default=8
+    max_members : int, default=16
         Largest group.
 
     Returns
@@ -782,6 +792,8 @@ def ensemble_groups(keys, *, max_members=8):
     --------
     >>> from sksoft._ensemble import ensemble_groups
     >>> [len(g) for g in ensemble_groups(range(30))]
+    [15, 15]
+    >>> [len(g) for g in ensemble_groups(range(30), max_members=8)]
     [8, 8, 7, 7]
     """
     keys = list(keys)

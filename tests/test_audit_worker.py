@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sksoft import SoftLabelClassifier
 from sksoft.audit import SmallCNN, run_audit
+from sksoft.audit._run import BATCH_GROUP_SIZE
 from sksoft.classifier import _global_rng_user
 from sksoft.datasets import make_ambiguous_digits
 from sksoft.utils._sklearn_compat import InvalidParameterError
@@ -73,7 +74,7 @@ def batched(digits):
 
 def test_batched_runs_equal_plain_runs(plain, batched):
     assert plain.params["batch_group_size"] is None
-    assert batched.params["batch_group_size"] == 8
+    assert batched.params["batch_group_size"] == BATCH_GROUP_SIZE == 16
     # the seeds matter, so equality below is not trivial
     p0, p1 = (r["proba"] for r in batched.runs[:2])
     assert np.abs(p0 - p1).max() > 1e-3
@@ -98,13 +99,13 @@ def test_batched_float64_runs_equal_plain_runs(digits):
     kw = dict(estimator=est, arms=["gold", "human_soft"], seeds=[4, 5])
     plain = _audit(digits, batch_runs=False, **kw)
     batched = _audit(digits, batch_runs=True, **kw)
-    assert batched.params["batch_group_size"] == 8
+    assert batched.params["batch_group_size"] == BATCH_GROUP_SIZE == 16
     _assert_same_runs(plain, batched, atol=1e-10)
     assert "valid_loss" in batched.runs[0]["history"][0]
 
 
 def test_group_size_does_not_change_results(batched, digits):
-    # groups of 1, of 4 (3 groups of 3) and of 8 (2 groups of 5 and 4 runs)
+    # groups of 1, of 4 (3 groups of 3) and the default (one group of 9 runs)
     _assert_same_runs(batched, _audit(digits, batch_runs=1))
     _assert_same_runs(batched, _audit(digits, batch_runs=4))
 

@@ -477,8 +477,8 @@ def test_groups_are_balanced_and_keep_the_order():
         groups = ensemble_groups(keys)
         assert [k for g in groups for k in g] == keys
         sizes = [len(g) for g in groups]
-        assert max(sizes) <= 8 and max(sizes) - min(sizes) <= 1
-        assert len(groups) == -(-n // 8)
+        assert max(sizes) <= 16 and max(sizes) - min(sizes) <= 1
+        assert len(groups) == -(-n // 16)
     assert [len(g) for g in ensemble_groups(range(10), max_members=3)] == [3, 3, 2, 2]
     assert ensemble_groups([]) == []
     with pytest.raises(ValueError, match="max_members"):
