@@ -770,11 +770,15 @@ def ensemble_groups(keys, *, max_members=16):
     """Split runs that share their training rows into batched groups.
 
     A deterministic function of ``keys`` alone (never of ``n_jobs``): the runs
-    in order, cut into ``ceil(len(keys) / max_members)`` consecutive groups
-    whose sizes differ by at most one. Results do not depend on the grouping;
-    smaller groups only spread better over workers (on the audit's default
-    MLP the cost per run falls by a sixth from 8 to 16 members and hardly
-    beyond: ``benchmarks/bench_audit.py``).
+    in order, cut into consecutive groups whose sizes differ by at most one,
+    as few as hold at most ``max_members`` runs each, their number rounded up
+    to an even one when more than one group is needed and there are runs
+    enough, so that two workers get equal shares (5 groups of 14 runs leave
+    one of two workers idle for a third of the wall time, 6 groups of 11 or
+    12 do not). Results do not depend on
+    the grouping; smaller groups only spread better over workers, at a higher
+    cost per run (on the audit's default MLP it falls by about a sixth from 8
+    to 16 members and little beyond: ``benchmarks/bench_audit.py``).
 
     Parameters
     ----------
@@ -793,6 +797,8 @@ def ensemble_groups(keys, *, max_members=16):
     >>> from sksoft._ensemble import ensemble_groups
     >>> [len(g) for g in ensemble_groups(range(30))]
     [15, 15]
+    >>> [len(g) for g in ensemble_groups(range(70))]
+    [12, 12, 12, 12, 11, 11]
     >>> [len(g) for g in ensemble_groups(range(30), max_members=8)]
     [8, 8, 7, 7]
     """
@@ -802,6 +808,8 @@ def ensemble_groups(keys, *, max_members=16):
     if not keys:
         return []
     n_groups = -(-len(keys) // max_members)
+    if 1 < n_groups < len(keys) and n_groups % 2:
+        n_groups += 1  # two workers get equal shares (never an empty group)
     size, extra = divmod(len(keys), n_groups)  # the first `extra` get one more
     groups, start = [], 0
     for g in range(n_groups):

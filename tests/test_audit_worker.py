@@ -105,7 +105,7 @@ def test_batched_float64_runs_equal_plain_runs(digits):
 
 
 def test_group_size_does_not_change_results(batched, digits):
-    # groups of 1, of 4 (3 groups of 3) and the default (one group of 9 runs)
+    # groups of 1, of at most 4 (4 groups: 3, 2, 2, 2) and the default (one of 9)
     _assert_same_runs(batched, _audit(digits, batch_runs=1))
     _assert_same_runs(batched, _audit(digits, batch_runs=4))
 

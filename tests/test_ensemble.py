@@ -478,8 +478,18 @@ def test_groups_are_balanced_and_keep_the_order():
         assert [k for g in groups for k in g] == keys
         sizes = [len(g) for g in groups]
         assert max(sizes) <= 16 and max(sizes) - min(sizes) <= 1
-        assert len(groups) == -(-n // 16)
+        fewest = -(-n // 16)
+        assert len(groups) == (fewest + fewest % 2 if 1 < fewest < n else fewest)
     assert [len(g) for g in ensemble_groups(range(10), max_members=3)] == [3, 3, 2, 2]
+    # an odd number of groups becomes even (two workers, equal shares)
+    assert [len(g) for g in ensemble_groups(range(9), max_members=4)] == [3, 2, 2, 2]
+    assert [len(g) for g in ensemble_groups(range(70))] == [12] * 4 + [11] * 2
+    assert [len(g) for g in ensemble_groups(range(16))] == [16]
+    # never an empty group
+    assert [len(g) for g in ensemble_groups(range(3), max_members=1)] == [1, 1, 1]
+    for n in range(1, 40):
+        for m in (1, 2, 3, 5, 16):
+            assert all(ensemble_groups(range(n), max_members=m))
     assert ensemble_groups([]) == []
     with pytest.raises(ValueError, match="max_members"):
         ensemble_groups(range(3), max_members=0)

@@ -903,15 +903,18 @@ def run_audit(
         for 2-D features) can be trained together: stacked parameters, one
         forward and backward pass over all members per batch, which removes
         most of the per-run overhead of small fits. The runs of each fold, in
-        arm and seed order, are cut into consecutive groups of at most 16 (a
-        function of the run list only, never of ``n_jobs``), and each group is
-        one joblib task. Every member is still the plain fit of its seed: the
-        same initialisation, validation split, batch order and dropout masks,
+        arm and seed order, are cut into consecutive groups of at most 16, an
+        even number of them when there is more than one
+        (:func:`sksoft._ensemble.ensemble_groups`: a function of the run list
+        only, never of ``n_jobs``), and each group is one joblib task. Every
+        member is still the plain fit of its seed: the same initialisation,
+        validation split, batch order and dropout masks,
         its own optimizer state, loss curves and training dynamics. With
         ``dtype="float64"`` it is the plain fit up to rounding (1e-12); in
-        float32 a member does not depend on its group (tested: group sizes 1
-        and 8 give the same probabilities), and it may differ from the plain
-        float32 fit by float32 rounding of a differently ordered computation
+        float32 a member does not depend on its group (tested: groups of 1,
+        of up to 4 and of up to 16 give the same probabilities), and it may
+        differ from the plain float32 fit by float32 rounding of a
+        differently ordered computation
         (measured on the command's default data and model: 1.3e-7 at most on
         an Intel Xeon, up to 2.5e-3 on an AMD EPYC, whose kernels round the
         batched products differently; across ``n_jobs`` it is identical).
