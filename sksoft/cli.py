@@ -599,7 +599,7 @@ def _audit(args):
         raise UsageError(f"{args.dataset}: {message}") from None
 
     def write(tmp):
-        result.write_report(tmp, figures=not args.no_figures)
+        result.write_report(tmp, figures=not args.no_figures, n_jobs=n_jobs)
         # the report's run time is the wall time of the whole command
         wall = time.perf_counter() - args._start
         report = tmp / "report.md"

@@ -223,3 +223,22 @@ def test_reliability_axis_labels_do_not_overlap(result, tmp_path):
     for i, a in enumerate(labels):
         for b in labels[i + 1 :]:
             assert not a.overlaps(b)
+
+
+def test_figures_do_not_depend_on_n_jobs(result, tmp_path):
+    # drawn in two joblib worker processes, the files are byte for byte those
+    # drawn in this process (and the captions the same)
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    files_one = draw_figures(result, one)
+    files_two = draw_figures(result, two, n_jobs=2)
+    assert files_one == files_two
+    for name, _, _ in files_one:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, "2", True])
+def test_write_report_rejects_bad_n_jobs(result, tmp_path, n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be None or a non-zero int"):
+        result.write_report(tmp_path, n_jobs=n_jobs)

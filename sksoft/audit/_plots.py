@@ -5,6 +5,7 @@ simulated labels, so a figure lifted out of the report still reads correctly.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -324,8 +325,47 @@ def training_curves_figure(result, path):
     )
 
 
-def draw_figures(result, folder):
-    """Draw every figure into ``folder``; return ``[(file, title, caption)]``."""
+def _draw(func, result, *args):
+    """Draw one figure in a worker; whether it drew anything (no Figure back)."""
+    return func(result, *args) is not None
+
+
+def draw_figures(result, folder, *, n_jobs=None):
+    """Draw every figure into ``folder``; return ``[(file, title, caption)]``.
+
+    ``n_jobs`` figures are drawn at a time (joblib; ``None``: one, unless a
+    ``joblib.parallel_config`` says otherwise). Each figure is drawn by the
+    same code from the same result wherever it runs, so the files do not
+    depend on ``n_jobs``.
+    """
+    from joblib import Parallel, delayed
+
+    folder = Path(folder)
+    calls = [
+        (
+            f"reliability_{arm}.png",
+            reliability_figure,
+            (arm, folder / f"reliability_{arm}.png"),
+        )
+        for arm in result.arms
+    ]
+    calls += [
+        ("data_maps.png", data_map_figure, (folder / "data_maps.png",)),
+        (
+            "metric_spread.png",
+            metric_spread_figure,
+            (folder / "metric_spread.png", KEY_METRICS),
+        ),
+        (
+            "training_curves.png",
+            training_curves_figure,
+            (folder / "training_curves.png",),
+        ),
+    ]
+    drawn = Parallel(n_jobs=n_jobs)(
+        delayed(_draw)(func, result, *args) for _, func, args in calls
+    )
+    drew = {name: ok for (name, _, _), ok in zip(calls, drawn)}
     hname = _human_label(result)
     n_seeds = len(result.seeds)
     out = []
@@ -343,7 +383,6 @@ def draw_figures(result, folder):
     )
     for arm in result.arms:
         name = f"reliability_{arm}.png"
-        reliability_figure(result, arm, folder / name)
         out.append(
             (
                 name,
@@ -353,7 +392,7 @@ def draw_figures(result, folder):
             )
         )
     gold_note = "gold label" if result.gold is not None else "human mode"
-    if data_map_figure(result, folder / "data_maps.png"):
+    if drew["data_maps.png"]:
         out.append(
             (
                 "data_maps.png",
@@ -363,7 +402,6 @@ def draw_figures(result, folder):
                 f"each training sample coloured by the entropy of its {hname}.",
             )
         )
-    metric_spread_figure(result, folder / "metric_spread.png", KEY_METRICS)
     out.append(
         (
             "metric_spread.png",
@@ -374,7 +412,7 @@ def draw_figures(result, folder):
             "names the labels it is measured against.",
         )
     )
-    if training_curves_figure(result, folder / "training_curves.png"):
+    if drew["training_curves.png"]:
         out.append(
             (
                 "training_curves.png",

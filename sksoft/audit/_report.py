@@ -945,14 +945,14 @@ def write_report_md(result, path, figures):
     Path(path).write_text("\n".join(L), encoding="utf-8")
 
 
-def write_report(result, path, *, figures=True):
+def write_report(result, path, *, figures=True, n_jobs=None):
     """Write the whole report folder; return the files written."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     written = []
     figs = []
     if figures:
-        figs = draw_figures(result, path)
+        figs = draw_figures(result, path, n_jobs=n_jobs)
         written += [path / fig[0] for fig in figs]
     write_runs_jsonl(result, path / "runs.jsonl")
     write_results_csv(result, path / "results.csv")

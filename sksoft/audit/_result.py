@@ -506,7 +506,7 @@ class AuditResult:
         rows = [{"arm": r["arm"], "seed": r["seed"], **r["metrics"]} for r in self.runs]
         return pd.DataFrame(rows)
 
-    def write_report(self, path, *, figures=True):
+    def write_report(self, path, *, figures=True, n_jobs=None):
         """Write ``report.md``, ``results.csv``, ``runs.jsonl`` and figures.
 
         Parameters
@@ -515,10 +515,20 @@ class AuditResult:
             Folder (created if missing).
         figures : bool, default=True
             Also draw the PNG figures (needs matplotlib).
+        n_jobs : int, default=None
+            Figures drawn at a time, in joblib workers (``None``: one, unless
+            a ``joblib.parallel_config`` context says otherwise; ``-1``: all
+            cores). The files do not depend on it.
 
         Returns
         -------
         files : list of pathlib.Path
             The files written.
         """
-        return write_report(self, path, figures=figures)
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool)
+            or not isinstance(n_jobs, numbers.Integral)
+            or n_jobs == 0
+        ):
+            raise ValueError(f"n_jobs must be None or a non-zero int; got {n_jobs!r}.")
+        return write_report(self, path, figures=figures, n_jobs=n_jobs)
