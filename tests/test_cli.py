@@ -231,7 +231,7 @@ def test_overwrite(tmp_path, capsys):
 def test_failure_while_writing_leaves_nothing(tmp_path, capsys, monkeypatch):
     from sksoft.audit import AuditResult
 
-    def broken(self, path, *, figures=True):
+    def broken(self, path, *, figures=True, n_jobs=None):
         (path / "report.md").write_text("half")
         raise RuntimeError("disk full")
 

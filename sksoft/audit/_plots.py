@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 
 from ..cartography import DataMapDisplay
 from ..metrics import ReliabilityDisplay
@@ -338,8 +339,6 @@ def draw_figures(result, folder, *, n_jobs=None):
     same code from the same result wherever it runs, so the files do not
     depend on ``n_jobs``.
     """
-    from joblib import Parallel, delayed
-
     folder = Path(folder)
     calls = [
         (
