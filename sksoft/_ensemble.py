@@ -775,10 +775,10 @@ def ensemble_groups(keys, *, max_members=16):
     to an even one when more than one group is needed and there are runs
     enough, so that two workers get equal shares (5 groups of 14 runs leave
     one of two workers idle for a third of the wall time, 6 groups of 11 or
-    12 do not). Results do not depend on
-    the grouping; smaller groups only spread better over workers, at a higher
-    cost per run (on the audit's default MLP it falls by about a sixth from 8
-    to 16 members and little beyond: ``benchmarks/bench_audit.py``).
+    12 do not). Results do not depend on the grouping; smaller groups only
+    spread better over workers, at a higher cost per run (on the audit's
+    default MLP it falls by about a sixth from 8 to 16 members and little
+    beyond: ``benchmarks/bench_audit.py``).
 
     Parameters
     ----------

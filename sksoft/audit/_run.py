@@ -909,13 +909,12 @@ def run_audit(
         (:func:`sksoft._ensemble.ensemble_groups`: a function of the run list
         only, never of ``n_jobs``), and each group is one joblib task. Every
         member is still the plain fit of its seed: the same initialisation,
-        validation split, batch order and dropout masks,
-        its own optimizer state, loss curves and training dynamics. With
-        ``dtype="float64"`` it is the plain fit up to rounding (1e-12); in
-        float32 a member does not depend on its group (tested: groups of 1,
-        of up to 4 and of up to 16 give the same probabilities), and it may
-        differ from the plain float32 fit by float32 rounding of a
-        differently ordered computation
+        validation split, batch order and dropout masks, its own optimizer
+        state, loss curves and training dynamics. With ``dtype="float64"`` it
+        is the plain fit up to rounding (1e-12); in float32 a member does not
+        depend on its group (tested: groups of 1, of up to 4 and of up to 16
+        give the same probabilities), and it may differ from the plain
+        float32 fit by float32 rounding of a differently ordered computation
         (measured on the command's default data and model: 1.3e-7 at most on
         an Intel Xeon, up to 2.5e-3 on an AMD EPYC, whose kernels round the
         batched products differently; across ``n_jobs`` it is identical).
