@@ -262,6 +262,56 @@ def test_batch_runs_is_validated(digits):
             _audit(digits, batch_runs=bad, seeds=1)
 
 
+@pytest.mark.parametrize("batch_runs", [False, True])
+@pytest.mark.parametrize("order", ["reversed", "shuffled"])
+def test_arrival_order_does_not_change_results(digits, monkeypatch, batch_runs, order):
+    # run_audit scores each run, applies post-fit steps and copies twins as
+    # the results arrive; any order of arrival (inner fits after or before
+    # their run, the twin's trained run last) gives the same results, and
+    # every arm and seed is scored once, only when all its folds are final
+    from sksoft.audit import _run
+
+    kw = dict(
+        arms=["gold", "gold_temperature", "human_soft"],
+        seeds=[0, 1],
+        cv=2,
+        max_epochs=2,
+        batch_runs=batch_runs,
+    )
+    expected = _audit(digits, **kw)
+    real_parallel = _run.Parallel
+
+    class Reordered:
+        def __init__(self, **kwargs):
+            self.parallel = real_parallel(**kwargs)
+
+        def __call__(self, jobs):
+            done = list(self.parallel(jobs))
+            if order == "reversed":
+                done.reverse()
+            else:
+                np.random.default_rng(3).shuffle(done)
+            # one result per yield, also splitting the batched groups
+            yield from ([item] for finished in done for item in finished[::-1])
+
+    scored = []
+    real_score = _run._score_run
+
+    def score_run(outputs, arm, seed, split, *args):
+        for f in range(len(split.folds)):
+            out = outputs[(arm, seed, f)]
+            assert out["proba"].shape[0] == split.folds[f][1].size
+            if arm == "gold_temperature":  # the step is applied already
+                assert out["calibration"]["n_folds"] == 5
+        scored.append((arm, seed))
+        return real_score(outputs, arm, seed, split, *args)
+
+    monkeypatch.setattr(_run, "Parallel", Reordered)
+    monkeypatch.setattr(_run, "_score_run", score_run)
+    _assert_same_runs(expected, _audit(digits, **kw), atol=0)
+    assert sorted(scored) == sorted((a, s) for a in kw["arms"] for s in kw["seeds"])
+
+
 # ---------------------------------------------------------------- backends
 
 

@@ -163,12 +163,15 @@ class AuditResult:
     _curves: dict = field(init=False, repr=False)
     _mode: dict = field(init=False, repr=False)
     _boot_values: dict = field(init=False, repr=False)
+    _boot_weights: dict = field(init=False, repr=False)
 
     def __post_init__(self):
         confidence = self.params["confidence"]
         self._boot_values = {}
+        self._boot_weights = {}
         self._summary = self._compute_summary()
         self._effects, self._controls = self._compute_effects(confidence)
+        self._boot_weights = {}  # (n_resamples, n_test) counts: not kept
         self._spreads = self._compute_spreads(confidence)
         self._curves = self._compute_curve_spreads()
         self._mode = self._compute_mode_alignment()
@@ -432,9 +435,12 @@ class AuditResult:
                     return None
                 items.append(terms)
         n_items = items[0].terms.size
-        # the same resamples for every metric on the same subset
-        rng = np.random.default_rng([seed, codes[SPECS[name].subset]])
-        weights = resample_weights(n_items, N_BOOTSTRAP, rng)
+        # the same resamples for every metric on the same subset (drawn once)
+        code = codes[SPECS[name].subset]
+        if (seed, code) not in self._boot_weights:
+            rng = np.random.default_rng([seed, code])
+            self._boot_weights[seed, code] = resample_weights(n_items, N_BOOTSTRAP, rng)
+        weights = self._boot_weights[seed, code]
         values = weighted_values(items, np.vstack([np.ones(n_items), weights]))
         return values.reshape(values.shape[0], len(self.arms), -1)
 

@@ -5,7 +5,8 @@ validate (:func:`check_audit_inputs`, :func:`_resolve_seeds`,
 (:func:`_build_arms`) -> fit in parallel (:func:`_fit_all`, one
 :func:`~sksoft.audit._worker.fit_one` per arm, seed and fold, or one batched
 :func:`~sksoft.audit._worker.fit_group` per fold and group of runs) -> score
-(:func:`_score_runs`) -> package (:class:`~sksoft.audit.AuditResult`).
+(:func:`_score_run`, each run as it arrives, while the others train) ->
+package (:class:`~sksoft.audit.AuditResult`).
 
 The parameters are checked once, by ``validate_params``; the body checks only
 what the decorator cannot (the data, the arms, distinct seeds).
@@ -469,6 +470,7 @@ def _fit_all(
     plan=None,
     human_p=None,
     calibration_options=None,
+    on_final=None,
 ):
     """Run every ``(arm, seed, fold)`` task through joblib; outputs by task.
 
@@ -491,6 +493,13 @@ def _fit_all(
     (``gold_temperature``'s model is ``gold``'s) is trained once and its
     outputs copied; only estimators that the audit seeds (see
     ``_seed_estimator``) reach here, so the two fits would be the same.
+
+    Results are handled as they arrive, in whatever order the backend returns
+    them: a twin's copy is taken when its trained run is in (before any step
+    of its own), a step runs once its run and all its inner fits are in, and
+    ``on_final(arm, seed, outputs)`` is called once per arm and seed, as soon
+    as every fold of it is final (trained or copied, step applied), so the
+    caller can score it while the other runs train.
     """
 
     def gold(f):
@@ -626,6 +635,42 @@ def _fit_all(
     if progress is not None:
         progress({"arm": None, "seed": None, "fold": None, "done": 0, "total": total})
     outputs, inner = {}, {}
+    copies = {}  # {trained run: [its twins]}
+    for key, twin in twins.items():
+        copies.setdefault(twin, []).append(key)
+    inner_left = {key: len(fits) for key, fits in announced.items()}
+    folds_left = {}  # {(arm, seed): folds not final yet}
+    for arm, seed, _ in tasks:
+        folds_left[(arm, seed)] = folds_left.get((arm, seed), 0) + 1
+
+    def finalize(key):
+        # a run is final once trained (or copied) and, with an announced
+        # post-fit step, once its inner fits are in and the step applied
+        if key not in outputs or inner_left.get(key, 0):
+            return
+        if key in announced:
+            arm, seed, f = key
+            post_fit(
+                outputs[key],
+                calibration(arm, f),
+                estimator,
+                X,
+                targets[f][arm],
+                folds[f][0],
+                gold(f),
+                seed,
+                inner={
+                    (tr.tobytes(), te.tobytes()): (
+                        inner[k]["proba"],
+                        inner[k]["fit_time"],
+                    )
+                    for k, tr, te in announced[key]
+                },
+            )
+        arm, seed, _ = key
+        folds_left[(arm, seed)] -= 1
+        if on_final is not None and folds_left[(arm, seed)] == 0:
+            on_final(arm, seed, outputs)
 
     def done(key, out):
         outputs[key] = out
@@ -640,89 +685,72 @@ def _fit_all(
                     "total": total,
                 }
             )
+        # the twins copy the trained output before any post-fit step of its own
+        for twin in copies.get(key, ()):
+            done(twin, copy.deepcopy(out))
+        finalize(key)
 
     for finished in parallel(jobs):
         for key, out in finished:
             if key[0] == "inner":
                 inner[key[1]] = out
+                run = key[1][:3]
+                inner_left[run] -= 1
+                finalize(run)
             else:
                 done(key, out)
-    for key, twin in twins.items():
-        done(key, copy.deepcopy(outputs[twin]))
-    # the announced post-fit steps, on the batched inner fits
-    for (arm, seed, f), fits in announced.items():
-        post_fit(
-            outputs[(arm, seed, f)],
-            calibration(arm, f),
-            estimator,
-            X,
-            targets[f][arm],
-            folds[f][0],
-            gold(f),
-            seed,
-            inner={
-                (tr.tobytes(), te.tobytes()): (
-                    inner[key]["proba"],
-                    inner[key]["fit_time"],
-                )
-                for key, tr, te in fits
-            },
-        )
     return outputs
 
 
 # ---------------------------------------------------------------- score
 
 
-def _score_runs(outputs, arms, seeds, split, human_entropy, n_bins):
-    """One record per arm and seed: folds joined, every metric of METRICS."""
+def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
+    """The record of one arm and seed: its folds joined, every metric of METRICS.
+
+    A function of that run's outputs only, so :func:`run_audit` scores each
+    run as soon as :func:`_fit_all` has it, in the main process, while the
+    other runs train: the same record whatever the order of arrival.
+    """
     folds, test_index = split.folds, split.test_index
     n = human_entropy.shape[0]
     k = split.human_test.shape[1]
     pos_in_test = np.empty(n, dtype=np.int64)
     pos_in_test[test_index] = np.arange(test_index.size)
-    runs = []
-    for arm in arms:
-        for seed in seeds:
-            proba = np.empty((test_index.size, k))
-            history, dynamics, calibration, fit_time = [], [], [], 0.0
-            for f, (_, test) in enumerate(folds):
-                out = outputs[(arm, seed, f)]
-                if out["proba"].shape != (test.size, k):
-                    raise ValueError(
-                        f"the estimator predicted probabilities of shape "
-                        f"{out['proba'].shape} for {test.size} rows and {k} classes"
-                    )
-                proba[pos_in_test[test]] = out["proba"]
-                history.append(out["history"])
-                dynamics.append(out["dynamics"])
-                calibration.append(out.get("calibration"))
-                fit_time += out["fit_time"]
-            metrics = score_predictions(
-                proba, split.gold_test, split.human_test, split.hard, n_bins=n_bins
+    proba = np.empty((test_index.size, k))
+    history, dynamics, calibration, fit_time = [], [], [], 0.0
+    for f, (_, test) in enumerate(folds):
+        out = outputs[(arm, seed, f)]
+        if out["proba"].shape != (test.size, k):
+            raise ValueError(
+                f"the estimator predicted probabilities of shape "
+                f"{out['proba'].shape} for {test.size} rows and {k} classes"
             )
-            carto = [
-                cartography_alignment(d, human_entropy[train])
-                for d, (train, _) in zip(dynamics, folds)
-                if d is not None
-            ]
-            for name in TRAINING_METRICS:
-                metrics[name] = (
-                    float(np.mean([c[name] for c in carto])) if carto else math.nan
-                )
-            runs.append(
-                {
-                    "arm": arm,
-                    "seed": seed,
-                    "proba": proba,
-                    "metrics": metrics,
-                    "history": history,
-                    "dynamics": dynamics,
-                    "calibration": calibration,
-                    "fit_time": fit_time,
-                }
-            )
-    return runs
+        proba[pos_in_test[test]] = out["proba"]
+        history.append(out["history"])
+        dynamics.append(out["dynamics"])
+        calibration.append(out.get("calibration"))
+        fit_time += out["fit_time"]
+    metrics = score_predictions(
+        proba, split.gold_test, split.human_test, split.hard, n_bins=n_bins
+    )
+    carto = [
+        cartography_alignment(d, human_entropy[train])
+        for d, (train, _) in zip(dynamics, folds)
+        if d is not None
+    ]
+    for name in TRAINING_METRICS:
+        metrics[name] = float(np.mean([c[name] for c in carto])) if carto else math.nan
+    return {
+        "arm": arm,
+        "seed": seed,
+        "proba": proba,
+        "metrics": metrics,
+        "history": history,
+        "dynamics": dynamics,
+        "calibration": calibration,
+        "fit_time": fit_time,
+    }
 
 
 def _score_matrices(runs, arms):
@@ -1028,10 +1056,19 @@ def run_audit(
             for train, _ in folds
         ]
 
-    # fit in parallel
+    # fit in parallel; score each run (in this process) as soon as it is in,
+    # so that scoring overlaps the training of the other runs
     tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
     plan = _batch_plan(estimator, batch_runs)
-    outputs = _fit_all(
+    human_entropy = target_entropy(human_p)
+    scored = {}
+
+    def score(arm, seed, outputs):
+        scored[(arm, seed)] = _score_run(
+            outputs, arm, seed, split, human_entropy, n_bins
+        )
+
+    _fit_all(
         tasks,
         estimator,
         X,
@@ -1047,10 +1084,9 @@ def run_audit(
             "calibration_cv": CALIBRATION_CV,
             "random_state": random_state,
         },
+        on_final=score,
     )
-
-    # score
-    runs = _score_runs(outputs, arms, seeds, split, target_entropy(human_p), n_bins)
+    runs = [scored[(arm, seed)] for arm in arms for seed in seeds]
 
     # package
     params = {
