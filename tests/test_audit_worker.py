@@ -312,6 +312,31 @@ def test_arrival_order_does_not_change_results(digits, monkeypatch, batch_runs, 
     assert sorted(scored) == sorted((a, s) for a in kw["arms"] for s in kw["seeds"])
 
 
+class _TwoColumns:
+    """An estimator whose probabilities have the wrong number of columns."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_wrong_probability_shape_is_refused(digits, n_jobs):
+    # each run is checked as it arrives: the error names the shapes, whatever
+    # n_jobs (the other runs are abandoned, not scored)
+    with parallel_config(backend="threading"):
+        with pytest.raises(ValueError, match=r"shape \(90, 2\) for 90 rows and 10"):
+            _audit(digits, estimator=_TwoColumns(), n_jobs=n_jobs, seeds=[0, 1])
+
+
 # ---------------------------------------------------------------- backends
 
 
