@@ -22,11 +22,15 @@ shared: ratios are measured within the run, repetitions interleaved, medians):
     (otherwise the reason for the skip is printed);
 (d) ``jobs``: :func:`sksoft.audit.run_audit` as it is (whatever it trains
     with) on the embedded default at ``n_jobs=1`` and ``n_jobs=2``: the
-    speed-up (target >= 1.7x) and the parallel efficiency;
+    speed-up (target >= 1.7x) and the parallel efficiency, with no Dask
+    cluster alive (an idle ``LocalCluster`` takes about 6 % of a core);
 (e) ``dask``: the same ``run_audit`` under joblib's Dask backend on a
-    2-worker ``LocalCluster`` (``threads_per_worker=1``): the cluster's
-    start-up, the speed-up against serial (``n_jobs=1``) and the overhead
-    against the local ``n_jobs=2`` run (Dask time / loky time - 1), measured;
+    2-worker ``LocalCluster`` (``threads_per_worker=1``), interleaved with
+    local ``n_jobs=1`` and ``n_jobs=2`` runs made beside the live cluster:
+    the cluster's start-up, the speed-up against serial and the overhead
+    against the local ``n_jobs=2`` run (Dask time / loky time - 1), measured
+    with Dask's default worker environment and with ``MALLOC_TRIM_THRESHOLD_``
+    unset, as the scale-out page recommends;
 (f) peak memory after every section: ``resource.getrusage`` ``ru_maxrss`` of
     this process (``RUSAGE_SELF``) and of its waited-for children
     (``RUSAGE_CHILDREN``: the command subprocesses; joblib's worker
@@ -457,47 +461,27 @@ def bench_jobs_and_dask(args, sections):
     t0 = time.perf_counter()
     _run_audit(data, 1, 2, 1)
     pool_start = time.perf_counter() - t0
-    times = {1: [], 2: []}
-    dask_times, start_up = [], None
-    cluster = client = None
-    if "dask" in sections:
-        try:
-            import distributed
-        except ImportError:
-            print("  Dask: skipped, dask.distributed is not installed")
-        else:
-            t0 = time.perf_counter()
-            cluster = distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-            )
-            client = distributed.Client(cluster)
-            start_up = time.perf_counter() - t0
-    try:
-        for r in range(args.repeats):
-            order = [1, 2, "dask"] if r % 2 == 0 else ["dask", 2, 1]
-            for key in order:
-                if key == "dask":
-                    if client is None:
-                        continue
-                    from joblib import parallel_config
 
-                    with parallel_config(backend="dask"):
-                        dask_times.append(_run_audit(data, seeds, 2, epochs))
-                    label = "dask 2x1"
-                    value = dask_times[-1]
-                else:
-                    times[key].append(_run_audit(data, seeds, key, epochs))
-                    label, value = f"n_jobs={key}", times[key][-1]
-                print(
-                    f"  {label:<9} {value:7.1f} s (load average {_load()})", flush=True
-                )
-    finally:
-        if client is not None:
-            client.close()
-            cluster.close()
+    def timed(key, store):
+        if key == "dask":
+            from joblib import parallel_config
+
+            with parallel_config(backend="dask"):
+                value = _run_audit(data, seeds, 2, epochs)
+            label = "dask 2x1"
+        else:
+            value = _run_audit(data, seeds, key, epochs)
+            label = f"n_jobs={key}"
+        store[key].append(value)
+        print(f"  {label:<9} {value:7.1f} s (load average {_load()})", flush=True)
+
+    # (d) n_jobs=1 against n_jobs=2 with no Dask cluster alive: an idle
+    # LocalCluster (scheduler, 2 nannies, 2 workers) takes about 6 % of a core,
+    # which slows the 2 busy workers of n_jobs=2 and hardly n_jobs=1
+    times = {1: [], 2: []}
+    for r in range(args.repeats):
+        for key in [1, 2] if r % 2 == 0 else [2, 1]:
+            timed(key, times)
     t1, t2 = statistics.median(times[1]), statistics.median(times[2])
     fits = seeds * len(ARM_NAMES)
     print(
@@ -511,12 +495,59 @@ def bench_jobs_and_dask(args, sections):
         "counted)"
     )
     _target(args, "run_audit n_jobs=2 / n_jobs=1 speed-up", speedup, 1.7)
-    if dask_times:
-        td = statistics.median(dask_times)
+
+    # (e) the Dask backend, interleaved with the local runs again, all of them
+    # now beside the live cluster
+    if "dask" not in sections:
+        _memory("run_audit (d/e)")
+        return
+    try:
+        import distributed
+    except ImportError:
+        print("  Dask: skipped, dask.distributed is not installed")
+        return
+    import dask
+
+    # Dask's nannies start every worker with MALLOC_TRIM_THRESHOLD_=65536,
+    # which fixes glibc's mmap threshold at 128 KiB: each tensor of that size
+    # or more (the batched ensemble allocates several per step) is then a
+    # fresh mmap. Measured with Dask's default and with it unset (the recipe
+    # of docs/scale_out.rst).
+    key = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+    for label, value in [
+        ("Dask's default MALLOC_TRIM_THRESHOLD_=65536", dask.config.get(key)),
+        ("MALLOC_TRIM_THRESHOLD_ unset (docs/scale_out.rst)", None),
+    ]:
+        # a LocalCluster's nannies write their pre-spawn variables into this
+        # process's os.environ (later subprocesses would inherit them): restore
+        environ = dict(os.environ)
+        with dask.config.set({key: value}):
+            t0 = time.perf_counter()
+            cluster = distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+            )
+            client = distributed.Client(cluster)
+            start_up = time.perf_counter() - t0
+        print(f"  Dask LocalCluster(2 workers x 1 thread), {label}:")
+        beside = {1: [], 2: [], "dask": []}
+        try:
+            for r in range(args.repeats):
+                for key_ in [1, 2, "dask"] if r % 2 == 0 else ["dask", 2, 1]:
+                    timed(key_, beside)
+        finally:
+            client.close()
+            cluster.close()
+            os.environ.clear()
+            os.environ.update(environ)
+        td = statistics.median(beside["dask"])
+        s1, s2 = statistics.median(beside[1]), statistics.median(beside[2])
         print(
-            f"  Dask LocalCluster(2 workers x 1 thread): start-up {start_up:.1f} s "
-            f"(not counted), run {td:.1f} s; speed-up over serial {t1 / td:.2f}x, "
-            f"overhead over local n_jobs=2 {td / t2 - 1:+.0%}"
+            f"  -> start-up {start_up:.1f} s (not counted), run {td:.1f} s; beside "
+            f"it n_jobs=1 {s1:.1f} s, n_jobs=2 {s2:.1f} s: speed-up over serial "
+            f"{s1 / td:.2f}x, overhead over local n_jobs=2 {td / s2 - 1:+.0%}"
         )
     _memory("run_audit (d/e)")
 

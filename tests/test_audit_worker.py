@@ -368,6 +368,57 @@ def _subset_seeds(result, seeds):
     return _Runs
 
 
+def _load_dask_example():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "examples" / "run_audit_on_dask.py"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (tests run outside the repository)")
+    spec = importlib.util.spec_from_file_location("run_audit_on_dask", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def restored_environ():
+    # a LocalCluster's nannies write their pre-spawn variables into os.environ
+    import os
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.mark.slow
+def test_dask_example_script(tmp_path, restored_environ):
+    # the scale-out recipe as a script: on its own LocalCluster (workers
+    # started without Dask's MALLOC_TRIM_THRESHOLD_, so no warning) it writes
+    # the report and equals the serial audit; against a cluster whose workers
+    # have Dask's default setting it warns
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    example = _load_dask_example()
+    out = tmp_path / "report"
+    with (
+        dask.config.set({example.TRIM_KEY: dask.config.get(example.TRIM_KEY)}),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("error", message=".*MALLOC_TRIM_THRESHOLD_")
+        example.main(["--seeds", "1", "--check", "--out", str(out)])
+    assert (out / "report.md").exists()
+    with (
+        dask.config.set({example.TRIM_KEY: 65536}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        with pytest.warns(UserWarning, match="MALLOC_TRIM_THRESHOLD_=65536"):
+            example.main([cluster.scheduler_address, "--seeds", "1", "--out", str(out)])
+
+
 def test_small_cnn_trains_without_the_global_generator():
     # its dropout draws from the fit's generator: no lock, no global draws
     assert _global_rng_user(SmallCNN(in_channels=1, n_classes=3)) is None
