@@ -26,6 +26,21 @@ def get_test_data_dir():
     return Path(os.environ.get("SKSOFT_TEST_DATA", DEFAULT_DATA))
 
 
+@pytest.fixture
+def restored_environ():
+    """Restore ``os.environ`` after the test.
+
+    A Dask ``LocalCluster``'s nannies write their pre-spawn variables
+    (``MALLOC_TRIM_THRESHOLD_``, ``OMP_NUM_THREADS``...) into this process's
+    environment for good; processes started later by the same test process
+    (joblib's workers) would inherit them.
+    """
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     path = get_test_data_dir()

@@ -227,7 +227,7 @@ def test_parallel_equals_serial(digits):
             assert a["metrics"][name] == pytest.approx(b["metrics"][name], abs=1e-6)
 
 
-def test_dask_backend_equals_serial(digits):
+def test_dask_backend_equals_serial(digits, restored_environ):
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
 

@@ -381,17 +381,6 @@ def _load_dask_example():
     return module
 
 
-@pytest.fixture
-def restored_environ():
-    # a LocalCluster's nannies write their pre-spawn variables into os.environ
-    import os
-
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
 @pytest.mark.slow
 def test_dask_example_script(tmp_path, restored_environ):
     # the scale-out recipe as a script: on its own LocalCluster (workers
@@ -448,7 +437,9 @@ def test_image_audit_under_threads_equals_serial():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers, threads", [(2, 1), (1, 2)])
-def test_dask_cluster_equals_serial(batched, plain, digits, workers, threads):
+def test_dask_cluster_equals_serial(
+    batched, plain, digits, workers, threads, restored_environ
+):
     distributed = pytest.importorskip("distributed")
 
     with (

@@ -172,7 +172,7 @@ def test_grid_search_threading_equals_serial(data):
         )
 
 
-def test_dask_one_worker_two_threads_equals_serial(data):
+def test_dask_one_worker_two_threads_equals_serial(data, restored_environ):
     distributed = pytest.importorskip("distributed")
     X, y = data
     serial = [_fit_proba(X, y, s) for s in SEEDS]
