@@ -553,15 +553,15 @@ def bench_jobs_and_dask(args, sections):
     # or more (the batched ensemble allocates several per step) is then a
     # fresh mmap. Measured with Dask's default and with it unset (the recipe
     # of docs/scale_out.rst).
-    key = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+    trim_key = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
     for label, value in [
-        ("Dask's default MALLOC_TRIM_THRESHOLD_=65536", dask.config.get(key)),
+        ("Dask's default MALLOC_TRIM_THRESHOLD_=65536", dask.config.get(trim_key)),
         ("MALLOC_TRIM_THRESHOLD_ unset (docs/scale_out.rst)", None),
     ]:
         # a LocalCluster's nannies write their pre-spawn variables into this
         # process's os.environ (later subprocesses would inherit them): restore
         environ = dict(os.environ)
-        with dask.config.set({key: value}):
+        with dask.config.set({trim_key: value}):
             t0 = time.perf_counter()
             cluster = distributed.LocalCluster(
                 n_workers=2,
@@ -575,8 +575,8 @@ def bench_jobs_and_dask(args, sections):
         beside = {1: [], 2: [], "dask": []}
         try:
             for r in range(args.repeats):
-                for key_ in [1, 2, "dask"] if r % 2 == 0 else ["dask", 2, 1]:
-                    timed(key_, beside)
+                for key in [1, 2, "dask"] if r % 2 == 0 else ["dask", 2, 1]:
+                    timed(key, beside)
         finally:
             client.close()
             cluster.close()

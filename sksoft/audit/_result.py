@@ -163,15 +163,12 @@ class AuditResult:
     _curves: dict = field(init=False, repr=False)
     _mode: dict = field(init=False, repr=False)
     _boot_values: dict = field(init=False, repr=False)
-    _boot_weights: dict = field(init=False, repr=False)
 
     def __post_init__(self):
         confidence = self.params["confidence"]
         self._boot_values = {}
-        self._boot_weights = {}
         self._summary = self._compute_summary()
         self._effects, self._controls = self._compute_effects(confidence)
-        self._boot_weights = {}  # (n_resamples, n_test) counts: not kept
         self._spreads = self._compute_spreads(confidence)
         self._curves = self._compute_curve_spreads()
         self._mode = self._compute_mode_alignment()
@@ -395,13 +392,19 @@ class AuditResult:
         for row, p in zip(family, adjusted):
             row["p_holm"] = float(p)
             row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
+        # the resamples of each subset, drawn once for both families and not
+        # kept: (n_resamples, n_test) counts
+        weights = {}
         self._bootstrap(
-            [r for r in effects if r["metric"] in key], self.reference, confidence
+            [r for r in effects if r["metric"] in key],
+            self.reference,
+            confidence,
+            weights,
         )
-        self._bootstrap(controls, CONTROL_ARM, confidence)
+        self._bootstrap(controls, CONTROL_ARM, confidence, weights)
         return effects, controls
 
-    def _bootstrap(self, rows, against, confidence):
+    def _bootstrap(self, rows, against, confidence, weights):
         """Fill ``boot_ci_low`` / ``boot_ci_high`` of ``rows`` (arm - ``against``)."""
         seed = self.params.get("random_state", 0)
         seed = int(seed) if isinstance(seed, numbers.Integral) else 0
@@ -410,7 +413,7 @@ class AuditResult:
         for row in rows:
             name = row["metric"]
             if name not in cache:
-                cache[name] = self._bootstrap_values(name, seed, codes)
+                cache[name] = self._bootstrap_values(name, seed, codes, weights)
             values = cache[name]
             if values is None:
                 continue
@@ -418,8 +421,11 @@ class AuditResult:
             boot = bootstrap_interval(values[:, i], values[:, j], confidence=confidence)
             row["boot_ci_low"], row["boot_ci_high"] = boot["ci_low"], boot["ci_high"]
 
-    def _bootstrap_values(self, name, seed, codes):
-        """``(1 + N_BOOTSTRAP, n_arms, n_seeds)`` values of one metric, or None."""
+    def _bootstrap_values(self, name, seed, codes, weights):
+        """``(1 + N_BOOTSTRAP, n_arms, n_seeds)`` values of one metric, or None.
+
+        ``weights``: the resamples drawn so far, by subset code (filled here).
+        """
         items = []
         for arm in self.arms:
             for run in [r for r in self.runs if r["arm"] == arm]:
@@ -435,13 +441,12 @@ class AuditResult:
                     return None
                 items.append(terms)
         n_items = items[0].terms.size
-        # the same resamples for every metric on the same subset (drawn once)
+        # the same resamples for every metric on the same subset
         code = codes[SPECS[name].subset]
-        if (seed, code) not in self._boot_weights:
+        if code not in weights:
             rng = np.random.default_rng([seed, code])
-            self._boot_weights[seed, code] = resample_weights(n_items, N_BOOTSTRAP, rng)
-        weights = self._boot_weights[seed, code]
-        values = weighted_values(items, np.vstack([np.ones(n_items), weights]))
+            weights[code] = resample_weights(n_items, N_BOOTSTRAP, rng)
+        values = weighted_values(items, np.vstack([np.ones(n_items), weights[code]]))
         return values.reshape(values.shape[0], len(self.arms), -1)
 
     def _compute_spreads(self, confidence):

@@ -16,6 +16,7 @@ import copy
 import math
 import numbers
 import time
+from collections import Counter
 from typing import NamedTuple
 
 import numpy as np
@@ -639,9 +640,7 @@ def _fit_all(
     for key, twin in twins.items():
         copies.setdefault(twin, []).append(key)
     inner_left = {key: len(fits) for key, fits in announced.items()}
-    folds_left = {}  # {(arm, seed): folds not final yet}
-    for arm, seed, _ in tasks:
-        folds_left[(arm, seed)] = folds_left.get((arm, seed), 0) + 1
+    folds_left = Counter((arm, seed) for arm, seed, _ in tasks)  # not final yet
 
     def finalize(key):
         # a run is final once trained (or copied) and, with an announced
