@@ -58,6 +58,10 @@ _ELEMENTWISE_OPTIMIZERS = (
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": F.gelu}
 _DYNAMICS = (None, "train", "eval")
 _STORAGES = ("streaming", "full")
+_QUANTITIES = ("all", "cartography")
+#: statistics and history keys that ``quantities="cartography"`` skips
+_TARGET_STATISTICS = ("target_confidence", "target_variability", "js_divergence")
+_TARGET_HISTORY = ("target_proba", "js_divergence")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _PREDICT_CHUNK = 4096  # rows per member and forward pass when predicting
 
@@ -290,6 +294,7 @@ def fit_mlp_ensemble(
     train_split=None,
     dynamics="train",
     storage="streaming",
+    quantities="all",
     dtype="float32",
 ):
     """Train one MLP per member (same architecture) as one batched ensemble.
@@ -329,6 +334,12 @@ def fit_mlp_ensemble(
         with this ``mode`` would; ``None`` records nothing.
     storage : {"streaming", "full"}, default="streaming"
         The recorder's storage; ``"full"`` also returns the per-epoch history.
+    quantities : {"all", "cartography"}, default="all"
+        What the recorder computes. ``"cartography"`` keeps the map's own
+        statistics (``confidence``, ``variability``, ``correctness``,
+        ``forgetfulness``, ``n_epochs``) and skips the expected target
+        probability and the Jensen-Shannon divergence, whose keys are then
+        absent (the divergence is most of the recorder's cost).
     dtype : {"float32", "float64"}, default="float32"
         Arithmetic of the training (the classifier's ``dtype``). On one thread
         torch's batched float32 kernels were measured to give bit-identical
@@ -369,6 +380,10 @@ def fit_mlp_ensemble(
         raise ValueError(f"dynamics must be one of {_DYNAMICS}; got {dynamics!r}.")
     if storage not in _STORAGES:
         raise ValueError(f"storage must be one of {_STORAGES}; got {storage!r}.")
+    if quantities not in _QUANTITIES:
+        raise ValueError(
+            f"quantities must be one of {_QUANTITIES}; got {quantities!r}."
+        )
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}.")
     if activation not in _ACTIVATIONS:
@@ -409,14 +424,14 @@ def fit_mlp_ensemble(
             X, Ys, seeds, X_predict, weights, golds, sizes, activation, float(dropout),
             optimizer, dict(optimizer_params or {}), float(lr), int(max_epochs),
             int(batch_size), float(label_smoothing), train_split, dynamics, storage,
-            _DTYPES[dtype],
+            quantities == "all", _DTYPES[dtype],
         )  # fmt: skip
 
 
 def _train(
     X, Ys, seeds, X_predict, weights, golds, sizes, activation, dropout, optimizer,
     optimizer_params, lr, max_epochs, batch_size, label_smoothing, train_split,
-    dynamics, storage, dtype,
+    dynamics, storage, everything, dtype,
 ):  # fmt: skip
     start = time.perf_counter()
     M, (n, d), K = len(Ys), X.shape, Ys[0].shape[1]
@@ -504,7 +519,7 @@ def _train(
         if record:
             if dynamics == "eval":
                 epoch_out = _all_logits(model, Xt, M).reshape(M * n, K)
-            _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all)
+            _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all, everything)
 
     fit_time = time.perf_counter() - start
     proba = None
@@ -521,10 +536,16 @@ def _train(
             history["valid_loss"] = valid_loss[:, m].tolist()
         dyn = None
         if stats is not None:
-            dyn = {k: np.asarray(v).reshape(M, n)[m].copy() for k, v in stats.items()}
+            dyn = {
+                k: np.asarray(v).reshape(M, n)[m].copy()
+                for k, v in stats.items()
+                if everything or k not in _TARGET_STATISTICS
+            }
             if hist_full is not None:
                 dyn["history"] = {
-                    k: v.reshape(-1, M, n)[:, m].copy() for k, v in hist_full.items()
+                    k: v.reshape(-1, M, n)[:, m].copy()
+                    for k, v in hist_full.items()
+                    if everything or k not in _TARGET_HISTORY
                 }
         members.append(
             {
@@ -559,8 +580,12 @@ def _valid_losses(model, Xt, Yt, Wt, valid_pos, n, K):
     return _soft_ce(logits, Yt[fidx], wb).numpy()
 
 
-def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all):
-    """One epoch of the cartography recorder for all members' training rows."""
+def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all, everything=True):
+    """One epoch of the cartography recorder for all members' training rows.
+
+    ``everything=False``: the gold probability and correctness only (zeros
+    stand in for the target quantities, whose statistics are dropped).
+    """
     M, n, K = Y_all.shape
     # softmax in float64 with numpy (vectorised exp; torch's CPU softmax over
     # a short last axis is about twice as slow)
@@ -569,9 +594,13 @@ def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all):
     np.exp(proba, out=proba)
     proba /= proba.sum(axis=1, keepdims=True)
     rows_m, rows_i = np.divmod(seen_flat, n)
-    values = per_sample_quantities(
-        proba, Y_all[rows_m, rows_i], gold_all[rows_m, rows_i]
-    )
+    gold = gold_all[rows_m, rows_i]
+    if everything:
+        values = per_sample_quantities(proba, Y_all[rows_m, rows_i], gold)
+    else:  # as per_sample_quantities computes them
+        zeros = np.zeros(len(gold))
+        gold_proba = proba[np.arange(len(gold)), gold]
+        values = (gold_proba, np.argmax(proba, axis=1) == gold, zeros, zeros)
     acc.begin_epoch()
     acc.update(seen_flat, *values)
     acc.end_epoch()
@@ -747,6 +776,7 @@ def fit_predict_ensemble(
         gold=gold,
         dynamics="train" if dynamics else None,
         storage="streaming",
+        quantities="cartography",
         **spec["params"],
     )
     share = (time.perf_counter() - start) / len(members)

@@ -169,6 +169,26 @@ def test_eval_mode_dynamics_equal_plain_callback(problem):
             )
 
 
+@pytest.mark.parametrize("storage, dynamics", [("streaming", "train"), ("full", "eval")])
+def test_cartography_quantities_equal_the_full_record(problem, storage, dynamics):
+    X, Ys, _ = problem
+    kw = dict(storage=storage, dynamics=dynamics, dropout=0.3, **COMMON)
+    every = fit_mlp_ensemble(X, Ys[:3], [0, 1, 2], **kw)
+    light = fit_mlp_ensemble(X, Ys[:3], [0, 1, 2], quantities="cartography", **kw)
+    skipped = {"target_confidence", "target_variability", "js_divergence"}
+    for a, b in zip(every, light):
+        assert set(b["dynamics"]) == set(a["dynamics"]) - skipped
+        for key in set(b["dynamics"]) - {"history"}:
+            np.testing.assert_array_equal(b["dynamics"][key], a["dynamics"][key])
+        if storage == "full":
+            assert set(b["dynamics"]["history"]) == {"gold_proba", "correct"}
+            for key, hist in b["dynamics"]["history"].items():
+                np.testing.assert_array_equal(hist, a["dynamics"]["history"][key])
+        np.testing.assert_array_equal(
+            b["history"]["train_loss"], a["history"]["train_loss"]
+        )
+
+
 def test_gold_labels_of_the_dynamics(problem):
     X, Ys, _ = problem
     gold = np.arange(N) % K
@@ -346,6 +366,7 @@ def test_outputs_shapes_and_probabilities(problem):
         ({"optimizer": torch.optim.LBFGS}, "element-wise"),
         ({"dynamics": "both"}, "dynamics"),
         ({"storage": "disk"}, "storage"),
+        ({"quantities": "js"}, "quantities"),
         ({"dtype": "float16"}, "dtype"),
         ({"activation": "sigmoid"}, "activation"),
         ({"dropout": 1.0}, "dropout"),
