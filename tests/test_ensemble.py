@@ -169,7 +169,9 @@ def test_eval_mode_dynamics_equal_plain_callback(problem):
             )
 
 
-@pytest.mark.parametrize("storage, dynamics", [("streaming", "train"), ("full", "eval")])
+@pytest.mark.parametrize(
+    "storage, dynamics", [("streaming", "train"), ("full", "eval")]
+)
 def test_cartography_quantities_equal_the_full_record(problem, storage, dynamics):
     X, Ys, _ = problem
     kw = dict(storage=storage, dynamics=dynamics, dropout=0.3, **COMMON)
