@@ -13,14 +13,12 @@ Every worker needs the same Python environment as this client (sksoft, torch,
 skorch, scikit-learn); start them with one thread each, e.g.
 ``OMP_NUM_THREADS=1 dask worker tcp://scheduler:8786 --nworkers 8 --nthreads 1``,
 and without Dask's ``MALLOC_TRIM_THRESHOLD_`` (it makes the batched training
-about twice as slow; the script warns when the workers have it). See the
+about twice as slow; ``run_audit`` warns when the workers have it). See the
 documentation page "Running the audit on a cluster" (docs/scale_out.rst).
 """
 
 import argparse
-import os
 import time
-import warnings
 
 import dask
 import joblib
@@ -30,11 +28,6 @@ from sksoft.audit import run_audit
 from sksoft.cli import load_audit_data
 
 TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
-
-
-def _trim_threshold():
-    """The worker's MALLOC_TRIM_THRESHOLD_ (run on each worker: its own environ)."""
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
 def main(argv=None):
@@ -66,21 +59,9 @@ def main(argv=None):
         client = Client(cluster)
     else:
         cluster, client = None, Client(args.address)
-    # the workers must run the client's versions of the packages
+    # the workers must run the client's versions of the packages; run_audit
+    # warns if they were started with Dask's MALLOC_TRIM_THRESHOLD_
     client.get_versions(check=True)
-    trimmed = {
-        worker: value
-        for worker, value in client.run(_trim_threshold).items()
-        if value is not None
-    }
-    if trimmed:
-        warnings.warn(
-            f"{len(trimmed)} worker(s) run with MALLOC_TRIM_THRESHOLD_="
-            f"{next(iter(trimmed.values()))} (Dask's default), which makes the "
-            f"audit's batched training about twice as slow; restart them with "
-            f"{TRIM_KEY}: null in their Dask configuration (docs/scale_out.rst).",
-            stacklevel=1,
-        )
     try:
         start = time.perf_counter()
         with joblib.parallel_config("dask"):

@@ -239,7 +239,11 @@ def test_dask_backend_equals_serial(digits, restored_environ):
         ) as cluster,
         distributed.Client(cluster),
     ):
-        with parallel_config(backend="dask"):
+        # a default LocalCluster's workers have Dask's MALLOC_TRIM_THRESHOLD_
+        with (
+            parallel_config(backend="dask"),
+            pytest.warns(UserWarning, match="MALLOC_TRIM_THRESHOLD_=65536"),
+        ):
             dasked = run_audit(digits.data, digits.target, digits.counts, **kwargs)
     for a, b in zip(serial.runs, dasked.runs):
         np.testing.assert_allclose(a["proba"], b["proba"], atol=1e-6, rtol=0)

@@ -408,6 +408,15 @@ def test_dask_example_script(tmp_path, restored_environ):
             example.main([cluster.scheduler_address, "--seeds", "1", "--out", str(out)])
 
 
+@pytest.mark.parametrize("backend", ["loky", "threading", "sequential"])
+def test_trim_check_is_silent_without_dask(backend):
+    from sksoft.audit._run import _warn_if_dask_workers_trim
+
+    with parallel_config(backend=backend), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _warn_if_dask_workers_trim() == 0
+
+
 def test_small_cnn_trains_without_the_global_generator():
     # its dropout draws from the fit's generator: no lock, no global draws
     assert _global_rng_user(SmallCNN(in_channels=1, n_classes=3)) is None
@@ -441,8 +450,14 @@ def test_dask_cluster_equals_serial(
     batched, plain, digits, workers, threads, restored_environ
 ):
     distributed = pytest.importorskip("distributed")
+    import dask
 
+    from sksoft.audit._run import DASK_TRIM_KEY
+
+    # workers started as the docs recommend: no MALLOC_TRIM_THRESHOLD_ warning
     with (
+        dask.config.set({DASK_TRIM_KEY: None}),
+        warnings.catch_warnings(),
         distributed.LocalCluster(
             n_workers=workers,
             threads_per_worker=threads,
@@ -452,6 +467,7 @@ def test_dask_cluster_equals_serial(
         distributed.Client(cluster),
         parallel_config(backend="dask"),
     ):
+        warnings.filterwarnings("error", message=".*MALLOC_TRIM_THRESHOLD_")
         dasked = _audit(digits, n_jobs=-1)
         dasked_plain = _audit(digits, n_jobs=-1, batch_runs=False)
     _assert_same_runs(batched, dasked)
