@@ -17,7 +17,9 @@ Every member stays an independent model:
 - its own optimizer state: the supported optimizers (Adam, AdamW, SGD,
   RMSprop, Adagrad) update every parameter element from that element's
   gradient and state only, so stepping the stacked tensors is stepping each
-  member's.
+  member's. A plain ``torch.optim.Adam`` (the audit's) steps through
+  :class:`_PlainAdam`, its CPU arithmetic without its bookkeeping; a fused
+  optimizer is refused (its rounding depends on a tensor's length).
 
 Nothing couples the members, so a run's result does not depend on which other
 runs share its group (see ``dtype`` for the rounding). This module is
@@ -271,6 +273,89 @@ def _soft_ce(logits, Yb, wb):
     return per.mean(dim=1)
 
 
+# ---------------------------------------------------------------- the optimizer
+
+#: Adam arguments :class:`_PlainAdam` accepts, with the values it accepts
+_PLAIN_ADAM_VALUES = {
+    "weight_decay": (0,),
+    "amsgrad": (False,),
+    "foreach": (None, False),
+    "maximize": (False,),
+    "capturable": (False,),
+    "differentiable": (False,),
+    "fused": (None, False),
+    "decoupled_weight_decay": (False,),
+}
+
+
+class _PlainAdam:
+    """``torch.optim.Adam``'s CPU step without its per-step bookkeeping.
+
+    The element-wise kernels of torch's single-tensor Adam (its default on the
+    CPU) without weight decay, amsgrad or maximize, called in the same order
+    with the same scalars, so the parameters are the same bit for bit
+    (``tests/test_ensemble.py`` checks it against ``torch.optim.Adam``); the
+    denominator goes to a reused buffer instead of two new tensors, and there
+    are no parameter groups, state lookups or step tensors to update. On the
+    audit's default MLP the step costs about a quarter less.
+    """
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
+        self.params = list(params)
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+        self.step_count = 0
+        self.exp_avg = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+        self._denom = [torch.empty_like(p) for p in self.params]
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        self.step_count += 1
+        step = float(self.step_count)  # torch reads its float32 step tensor
+        bias_correction1 = 1 - self.beta1**step
+        bias_correction2 = 1 - self.beta2**step
+        step_size = self.lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2**0.5
+        for p, m, v, denom in zip(
+            self.params, self.exp_avg, self.exp_avg_sq, self._denom
+        ):
+            grad = p.grad
+            m.lerp_(grad, 1 - self.beta1)
+            v.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+            torch.sqrt(v, out=denom)
+            denom.div_(bias_correction2_sqrt).add_(self.eps)
+            p.addcdiv_(m, denom, value=-step_size)
+
+
+def _make_optimizer(optimizer, params, lr, optimizer_params):
+    """:class:`_PlainAdam` for a plain ``torch.optim.Adam``, else the class."""
+    extra = dict(optimizer_params)
+    betas = tuple(extra.pop("betas", (0.9, 0.999)))
+    eps = extra.pop("eps", 1e-8)
+
+    def scalar(value):
+        return value is None or isinstance(value, (numbers.Real, bool))
+
+    plain = (
+        optimizer is torch.optim.Adam
+        and len(betas) == 2
+        and all(isinstance(b, numbers.Real) for b in (*betas, eps))
+        and all(
+            key in _PLAIN_ADAM_VALUES
+            and scalar(value)
+            and value in _PLAIN_ADAM_VALUES[key]
+            for key, value in extra.items()
+        )
+    )
+    if plain:
+        return _PlainAdam(params, lr, tuple(float(b) for b in betas), float(eps))
+    return optimizer(params, lr=lr, **optimizer_params)
+
+
 # ---------------------------------------------------------------- the trainer
 
 
@@ -468,7 +553,7 @@ def _train(
         Wt = torch.from_numpy(np.stack(weights)).to(dtype).reshape(M * n)
     offsets = (torch.arange(M) * n)[:, None]
     train_pos_t = torch.from_numpy(np.stack(train_pos))
-    opt = optimizer(model.parameters(), lr=lr, **optimizer_params)
+    opt = _make_optimizer(optimizer, model.parameters(), lr, optimizer_params)
 
     record = dynamics is not None
     if record:
@@ -698,6 +783,11 @@ def ensemble_spec(estimator):
         if prefix == "module" and name in ("activation", "dropout"):
             module_kw[name] = value
         elif prefix == "optimizer" and "__" not in name:
+            if name == "fused" and value:
+                # torch's fused kernels round a tensor's tail elements (past
+                # the last full vector) differently from the rest: a member's
+                # numbers would depend on its group's size
+                return None
             optimizer_kw[name] = value
         else:
             return None  # criterion__, iterator_*__, callbacks__, ...

@@ -314,6 +314,46 @@ def test_stacked_optimizer_step_is_each_members_step(opt, params):
         )
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"betas": (0.8, 0.99), "eps": 1e-6}, {"weight_decay": 0, "foreach": False}],
+)
+def test_plain_adam_equals_torch_adam_bit_for_bit(dtype, kw):
+    from sksoft._ensemble import _make_optimizer, _PlainAdam
+
+    gen = torch.Generator().manual_seed(0)
+    shapes = [(5, 7, 3), (5, 1, 3), (5, 3, 1)]
+    start = [torch.randn(s, generator=gen, dtype=dtype) for s in shapes]
+    ours = [p.clone().requires_grad_() for p in start]
+    theirs = [p.clone().requires_grad_() for p in start]
+    fast = _make_optimizer(torch.optim.Adam, ours, 0.01, kw)
+    assert isinstance(fast, _PlainAdam)
+    ref = torch.optim.Adam(theirs, lr=0.01, **kw)
+    for _ in range(30):
+        grads = [torch.randn(s, generator=gen, dtype=dtype) for s in shapes]
+        for params, opt in ((ours, fast), (theirs, ref)):
+            opt.zero_grad(set_to_none=True)
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            opt.step()
+        for a, b in zip(ours, theirs):
+            assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "kw", [{"weight_decay": 0.1}, {"amsgrad": True}, {"maximize": True}]
+)
+def test_other_adam_options_use_torch_adam(kw):
+    from sksoft._ensemble import _make_optimizer
+
+    params = [torch.zeros(3, requires_grad=True)]
+    assert type(_make_optimizer(torch.optim.Adam, params, 0.01, kw)) is torch.optim.Adam
+    assert (
+        type(_make_optimizer(torch.optim.AdamW, params, 0.01, {})) is torch.optim.AdamW
+    )
+
+
 def test_sgd_members_equal_plain_fits(problem):
     X, Ys, X_test = problem
     params = {"momentum": 0.9}
@@ -440,6 +480,7 @@ def spec_subset(params):
         lambda: SoftLabelClassifier(module=torch.nn.Linear, module__in_features=D),
         lambda: SoftLabelClassifier(callbacks=[TrainingDynamics()]),
         lambda: SoftLabelClassifier(optimizer=torch.optim.LBFGS),
+        lambda: SoftLabelClassifier(optimizer__fused=True),
         lambda: SoftLabelClassifier(iterator_train__drop_last=True),
         lambda: SoftLabelClassifier(criterion__label_smoothing=0.1),
         lambda: SoftLabelClassifier(train_split=lambda ds, y: (ds, None)),
