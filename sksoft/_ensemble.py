@@ -482,6 +482,12 @@ def fit_mlp_ensemble(
             f"optimizer must be one of {[o.__name__ for o in _ELEMENTWISE_OPTIMIZERS]}"
             f" (element-wise updates); got {optimizer!r}."
         )
+    if (optimizer_params or {}).get("fused"):
+        raise ValueError(
+            "optimizer_params fused=True is not supported: torch's fused kernels "
+            "round a tensor's last elements differently, so a member's numbers "
+            "would depend on the group's size."
+        )
     sizes = (
         (hidden_layer_sizes,)
         if isinstance(hidden_layer_sizes, int)

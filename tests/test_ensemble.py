@@ -406,6 +406,7 @@ def test_outputs_shapes_and_probabilities(problem):
         ({"seeds": [0]}, "one per member"),
         ({"seeds": [0, 1.5]}, "one per member"),
         ({"optimizer": torch.optim.LBFGS}, "element-wise"),
+        ({"optimizer_params": {"fused": True}}, "fused"),
         ({"dynamics": "both"}, "dynamics"),
         ({"storage": "disk"}, "storage"),
         ({"quantities": "js"}, "quantities"),
