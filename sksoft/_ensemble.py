@@ -588,7 +588,8 @@ def _train(
         W_epoch = None if Wt is None else Wt[flat_order].reshape(M, n_train)
         sums = torch.zeros(M, dtype=dtype)
         for b0 in range(0, n_train, bs):
-            Xb = Xt[order[:, b0 : b0 + bs]]
+            rows = order[:, b0 : b0 + bs]  # (M, B); index_select: ~4x a gather
+            Xb = Xt.index_select(0, rows.reshape(-1)).view(*rows.shape, d)
             Yb = Y_epoch[:, b0 : b0 + bs]
             wb = None if W_epoch is None else W_epoch[:, b0 : b0 + bs]
             B = Xb.shape[1]
