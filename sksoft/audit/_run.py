@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 from sklearn.model_selection import (
     GroupShuffleSplit,
     StratifiedGroupKFold,
@@ -479,8 +480,6 @@ def _warn_if_dask_workers_trim():
     warns; a failing check (a backend without a client, an unreachable worker)
     stays silent. Returns the number of such workers.
     """
-    from joblib.parallel import get_active_backend
-
     backend, _ = get_active_backend()
     client = getattr(backend, "client", None)
     if type(backend).__name__ != "DaskDistributedBackend" or client is None:
