@@ -316,7 +316,10 @@ def encode_labels(labels, classes, *, name="label", classes_name="the classes"):
     except TypeError:  # unorderable object labels: python-level lookup
         return _encode_by_dict(labels, classes, name, classes_name)
     pos = np.clip(pos, 0, len(classes) - 1)
-    found = np.asarray(sorted_classes[pos] == labels)
+    with warnings.catch_warnings():
+        # numpy < 2 warns (and returns a scalar) for str against int labels
+        warnings.simplefilter("ignore", FutureWarning)
+        found = np.asarray(sorted_classes[pos] == labels)
     if found.shape != labels.shape:  # e.g. str against int: no elementwise ==
         found = np.zeros(labels.shape, dtype=bool)
     if not np.all(found):
