@@ -242,9 +242,11 @@ def test_dask_backend_equals_serial(digits, restored_environ):
         # a default LocalCluster's workers have Dask's MALLOC_TRIM_THRESHOLD_
         with (
             parallel_config(backend="dask"),
-            pytest.warns(UserWarning, match="MALLOC_TRIM_THRESHOLD_=65536"),
+            pytest.warns(UserWarning, match="MALLOC_TRIM_THRESHOLD_=65536") as caught,
         ):
             dasked = run_audit(digits.data, digits.target, digits.counts, **kwargs)
+    # the warning points at the caller's line
+    assert {w.filename for w in caught} == {__file__}
     for a, b in zip(serial.runs, dasked.runs):
         np.testing.assert_allclose(a["proba"], b["proba"], atol=1e-6, rtol=0)
         for name in a["metrics"]:

@@ -499,7 +499,8 @@ def _warn_if_dask_workers_trim():
             f"{DASK_TRIM_KEY!r}: None}}) before creating a LocalCluster; see "
             "'Running the audit on a cluster' in the documentation.",
             UserWarning,
-            stacklevel=4,
+            # here < _fit_all < run_audit < validate_params' wrapper < caller
+            stacklevel=5,
         )
     return len(trimmed)
 
