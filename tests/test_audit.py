@@ -750,6 +750,11 @@ def test_results_csv(report_dir, result):
         assert row["ece_hard_vs_human"] == run["metrics"]["ece_hard_vs_human"]
     effects = pd.read_csv(report_dir / "effects.csv")
     assert len(effects) == len(result.arms) * len(result.scores)
+    # a descriptive metric has no direction in the "better" column either
+    descriptive = effects.metric == "carto_spearman_variability_vs_human"
+    assert descriptive.any()
+    assert set(effects.better[descriptive]) == {"descriptive"}
+    assert set(effects.better[~descriptive]) == {"higher", "lower"}
 
 
 # ---------------------------------------------------------------- the result

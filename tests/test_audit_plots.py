@@ -172,6 +172,22 @@ def test_metric_spread_marks_the_reference_mean(result, tmp_path):
     assert "vs gold" in fig.axes[1].get_title()
 
 
+def test_metric_spread_titles_give_the_direction_or_descriptive(result, tmp_path):
+    # a descriptive metric (no better or worse in the report) gets no direction
+    names = [
+        "ece_hard_vs_human",
+        "accuracy_vs_gold",
+        "carto_spearman_variability_vs_human",
+    ]
+    fig = metric_spread_figure(result, tmp_path / "m.png", names)
+    titles = {ax.get_title().split("\n")[0]: ax.get_title() for ax in fig.axes}
+    assert set(names) <= set(titles)
+    assert titles["ece_hard_vs_human"].endswith("; lower is better)")
+    assert titles["accuracy_vs_gold"].endswith("; higher is better)")
+    var = titles["carto_spearman_variability_vs_human"]
+    assert var.endswith("; descriptive)") and "better" not in var
+
+
 def test_reliability_titles_name_the_reference(result, one_seed, tmp_path):
     fig = reliability_figure(result, "human_soft", tmp_path / "r.png")
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]

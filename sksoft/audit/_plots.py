@@ -208,9 +208,12 @@ def metric_spread_figure(result, path, metrics):
                 markersize=5,
                 zorder=4,
             )
+        info = METRICS[name]
+        direction = (
+            "descriptive" if info["descriptive"] else f"{info['better']} is better"
+        )
         ax.set_title(
-            f"{name}\n(vs {reference_name(name, simulated)}; "
-            f"{METRICS[name]['better']} is better)",
+            f"{name}\n(vs {reference_name(name, simulated)}; {direction})",
             fontsize=9,
         )
         ref = result.arms.index(result.reference)

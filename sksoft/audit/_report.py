@@ -262,7 +262,7 @@ def write_effects_csv(result, path):
                     row["arm"],
                     row["metric"],
                     reference_name(row["metric"], simulated),
-                    METRICS[row["metric"]]["better"],
+                    _better(row["metric"]),
                     _num(row, "mean"),
                     _num(row, "std"),
                     row["n_seeds"],
