@@ -20,6 +20,12 @@ shared: ratios are measured within the run, repetitions interleaved, medians):
     DIR --offline``, 10 seeds, all arms; target <= 5 min), run only when the
     command lists ``vader`` among its data sets and ``DIR/vader`` exists
     (otherwise the reason for the skip is printed);
+(c') with (c): :func:`sksoft.audit.run_audit` on VADER (as the command runs
+    it, default text model) at ``n_jobs=1`` and ``n_jobs=2``
+    (``--vader-seeds``, default 3, one repetition each): fits per second,
+    seeds per minute, peak memory of the process tree and the speed-up; the
+    text model is not batchable, so there the audit's path is the sequential
+    path (printed, not measured twice);
 (d) ``jobs``: :func:`sksoft.audit.run_audit` as it is (whatever it trains
     with) on the embedded default at ``n_jobs=1`` and ``n_jobs=2``: the
     speed-up (target >= 1.7x) and the parallel efficiency, with no Dask
@@ -429,6 +435,45 @@ def bench_vader(args):
         return
     print(f"  wall {wall:.1f} s (load average {_load()})")
     _target(args, "VADER, 10 seeds, wall time", wall / 60, 5, False, " min")
+    bench_vader_jobs(args, home)
+
+
+def bench_vader_jobs(args, home):
+    """Section (c'): run_audit on VADER at n_jobs 1 and 2: fits/s, memory."""
+    from sksoft.audit._data import load_audit_data
+
+    data = load_audit_data("vader", data_home=str(home), download=False)
+    seeds = args.vader_seeds
+    print(
+        f"\n(c') run_audit on VADER ({len(data['gold'])} texts, default text "
+        f"model), {seeds} seeds, all arms, n_jobs 1 and 2, one repetition each"
+    )
+    times = {}
+    for n_jobs in (1, 2):
+        with PeakMemory(children=n_jobs != 1) as mem:
+            times[n_jobs] = _run_audit(data, seeds, n_jobs, None)
+        fits = seeds * len(ARM_NAMES)
+        print(
+            f"  n_jobs={n_jobs}: {times[n_jobs]:6.1f} s, {fits / times[n_jobs]:.2f} "
+            f"fits/s, {60 * seeds / times[n_jobs]:.2f} seeds/min, peak "
+            f"{mem.peak / 2**20:.0f} MB (this process and its workers; load "
+            f"average {_load()})",
+            flush=True,
+        )
+    speedup = times[1] / times[2]
+    print(
+        f"  n_jobs=2 / n_jobs=1 = {speedup:.2f}x (parallel efficiency "
+        f"{speedup / 2:.0%}; the joblib workers' start-up is counted here)"
+    )
+    params = SERIAL["params"]
+    if params["batch_group_size"] is None:
+        print(
+            f"  estimator {params['estimator']}: not batchable, so the audit fits "
+            "it the plain way and its path is the sequential path (audit / "
+            "sequential = 1.00x by construction, not measured twice)"
+        )
+    else:
+        print(f"  estimator {params['estimator']}: batched runs")
 
 
 def _audit_data():
@@ -464,6 +509,7 @@ def _run_audit(data, seeds, n_jobs, max_epochs):
     # the targets); result.elapsed stops when the result is built (after it:
     # its effects, bootstrap and spreads)
     SERIAL["last"] = (stamps[0] - start, (end - start) - result.elapsed)
+    SERIAL["params"] = result.params
     return end - start
 
 
@@ -603,6 +649,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="a small subset")
     parser.add_argument("--data-home", default="/work/shared/data")
+    parser.add_argument(
+        "--vader-seeds", type=int, default=3, help="seeds of the VADER n_jobs runs"
+    )
     parser.add_argument(
         "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS)
     )
