@@ -904,8 +904,9 @@ def ensemble_groups(keys, *, max_members=16):
     one of two workers idle for a third of the wall time, 6 groups of 11 or
     12 do not). Results do not depend on the grouping; smaller groups only
     spread better over workers, at a higher cost per run (on the audit's
-    default MLP it falls by about a sixth from 8 to 16 members and little
-    beyond: ``benchmarks/bench_audit.py``).
+    default MLP it fell by a tenth to a sixth from 8 to 16 members on the two
+    2-core machines measured, and little beyond: ``benchmarks/bench_audit.py``,
+    section (a')).
 
     Parameters
     ----------
