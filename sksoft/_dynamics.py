@@ -18,6 +18,7 @@ __all__ = [
     "DynamicsAccumulator",
     "assemble_statistics",
     "forgetting_counts",
+    "gold_quantities",
     "per_sample_quantities",
     "statistics_from_history",
 ]
@@ -26,16 +27,24 @@ __all__ = [
 HISTORY_KEYS = ("gold_proba", "correct", "target_proba", "js_divergence")
 
 
+def gold_quantities(proba, gold):
+    """Per-row gold probability and correctness (the data map's own).
+
+    ``proba`` are ``(m, K)`` probability rows, ``gold`` the ``(m,)`` gold
+    column positions. Correctness uses ``argmax`` (ties to the first class),
+    as the reference does.
+    """
+    gold_proba = proba[np.arange(proba.shape[0]), gold]
+    return gold_proba, np.argmax(proba, axis=1) == gold
+
+
 def per_sample_quantities(proba, targets, gold):
     """Per-row gold probability, correctness, expected target proba and JS.
 
     ``proba`` and ``targets`` are ``(m, K)`` probability rows, ``gold`` the
-    ``(m,)`` gold column positions. Correctness uses ``argmax`` (ties to the
-    first class), as the reference does.
+    ``(m,)`` gold column positions (see :func:`gold_quantities`).
     """
-    rows = np.arange(proba.shape[0])
-    gold_proba = proba[rows, gold]
-    correct = np.argmax(proba, axis=1) == gold
+    gold_proba, correct = gold_quantities(proba, gold)
     target_proba = np.einsum("ij,ij->i", targets, proba)
     js = js_rows(targets, proba)
     return gold_proba, correct, target_proba, js

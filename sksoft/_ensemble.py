@@ -37,7 +37,7 @@ from torch import nn
 from torch.nn import functional as F
 
 # the numpy kernels of the cartography recorder
-from ._dynamics import DynamicsAccumulator, per_sample_quantities
+from ._dynamics import DynamicsAccumulator, gold_quantities, per_sample_quantities
 from .targets import check_soft_targets
 from .utils._threads import one_torch_thread
 
@@ -338,7 +338,7 @@ def _make_optimizer(optimizer, params, lr, optimizer_params):
     eps = extra.pop("eps", 1e-8)
 
     def scalar(value):
-        return value is None or isinstance(value, (numbers.Real, bool))
+        return value is None or isinstance(value, numbers.Real)  # bools too
 
     plain = (
         optimizer is torch.optim.Adam
@@ -689,10 +689,9 @@ def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all, everything=True):
     gold = gold_all[rows_m, rows_i]
     if everything:
         values = per_sample_quantities(proba, Y_all[rows_m, rows_i], gold)
-    else:  # as per_sample_quantities computes them
+    else:
         zeros = np.zeros(len(gold))
-        gold_proba = proba[np.arange(len(gold)), gold]
-        values = (gold_proba, np.argmax(proba, axis=1) == gold, zeros, zeros)
+        values = (*gold_quantities(proba, gold), zeros, zeros)
     acc.begin_epoch()
     acc.update(seen_flat, *values)
     acc.end_epoch()
