@@ -46,6 +46,7 @@ __all__ = [
     "ensemble_spec",
     "fit_mlp_ensemble",
     "fit_predict_ensemble",
+    "fit_predict_ensemble_rows",
 ]
 
 #: optimizers whose update of a parameter element reads only that element's
@@ -135,9 +136,10 @@ def _check_matrix(name, A, ndim):
     return A
 
 
-def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold):
-    X = _check_matrix("X", X, 2)
-    n, d = X.shape
+def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold, member_inputs):
+    X = np.asarray(X)
+    X = _check_matrix("X", X, 3 if X.ndim == 3 else 2)
+    n, d = X.shape[-2:]
     if n == 0 or d == 0:
         raise ValueError(f"X must have at least one row and one column; got {X.shape}.")
     if isinstance(targets, np.ndarray) and targets.ndim == 2:
@@ -149,6 +151,32 @@ def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold):
     if not Ys:
         raise ValueError("targets is empty: give at least one member.")
     K = Ys[0].shape[1]
+    inputs = None
+    if member_inputs is not None:
+        if X.ndim != 3:
+            raise ValueError(
+                "member_inputs needs X of shape (n_matrices, n_samples, "
+                f"n_features); got X of shape {X.shape}."
+            )
+        inputs = np.asarray(member_inputs)
+        if (
+            inputs.shape != (len(Ys),)
+            or inputs.dtype.kind not in "iu"
+            or (inputs < 0).any()
+            or (inputs >= X.shape[0]).any()
+        ):
+            raise ValueError(
+                f"member_inputs must give each of the {len(Ys)} members a matrix "
+                f"of X in [0, {X.shape[0]}); got {member_inputs!r}."
+            )
+        inputs = inputs.astype(np.int64)
+    elif X.ndim == 3:
+        if X.shape[0] != len(Ys):
+            raise ValueError(
+                f"X of shape {X.shape} gives inputs for {X.shape[0]} members; "
+                f"targets has {len(Ys)} (or give member_inputs)."
+            )
+        inputs = np.arange(len(Ys), dtype=np.int64)
     for m, Y in enumerate(Ys):
         if Y.shape != (n, K):
             raise ValueError(
@@ -166,9 +194,20 @@ def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold):
             f"seeds must be {len(Ys)} integers, one per member; got {seeds!r}."
         )
     if X_predict is not None:
-        X_predict = _check_matrix("X_predict", X_predict, 2)
-        if X_predict.shape[1] != d:
-            raise ValueError(f"X_predict has {X_predict.shape[1]} features; X has {d}.")
+        X_predict = np.asarray(X_predict)
+        X_predict = _check_matrix(
+            "X_predict", X_predict, 3 if X_predict.ndim == 3 else 2
+        )
+        if X_predict.shape[-1] != d:
+            raise ValueError(
+                f"X_predict has {X_predict.shape[-1]} features; X has {d}."
+            )
+        want = len(Ys) if X.ndim == 2 else X.shape[0]
+        if X_predict.ndim == 3 and X_predict.shape[0] != want:
+            raise ValueError(
+                f"X_predict of shape {X_predict.shape} gives rows for "
+                f"{X_predict.shape[0]} members or matrices of X; expected {want}."
+            )
     weights = None
     if sample_weight is not None:
         sws = list(sample_weight)
@@ -206,7 +245,7 @@ def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold):
                     "for all members or one per member)."
                 )
         golds = [np.asarray(g, dtype=np.int64) for g in golds]
-    return X, Ys, [int(s) for s in seeds], X_predict, weights, golds
+    return X, Ys, [int(s) for s in seeds], X_predict, weights, golds, inputs
 
 
 # ---------------------------------------------------------------- the model
@@ -365,6 +404,7 @@ def fit_mlp_ensemble(
     seeds,
     *,
     X_predict=None,
+    member_inputs=None,
     sample_weight=None,
     gold=None,
     hidden_layer_sizes=(100,),
@@ -391,14 +431,23 @@ def fit_mlp_ensemble(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Training inputs, shared by all members (already preprocessed).
+    X : ndarray of shape (n_samples, n_features) or (S, n_samples, n_features)
+        Training inputs (already preprocessed), shared by all members, or
+        ``S`` matrices of as many rows, one for each set of members that
+        trains on other rows (such as the inner splits of a cross-fitted
+        post-fit step); see ``member_inputs``.
     targets : sequence of M ndarrays of shape (n_samples, n_classes)
         Probability rows of each member.
     seeds : sequence of M int
         Each member's seed (``random_state`` of the equivalent plain fit).
-    X_predict : ndarray of shape (n_predict, n_features), default=None
-        Rows to predict with every trained member.
+    X_predict : ndarray of shape (n_predict, n_features) or \
+            (S, n_predict, n_features), default=None
+        Rows to predict with every trained member, or one matrix per matrix
+        of a 3-D ``X`` (with a 2-D ``X``: one per member).
+    member_inputs : sequence of M int, default=None
+        With a 3-D ``X``: member ``m`` trains on ``X[member_inputs[m]]`` (and
+        predicts ``X_predict[member_inputs[m]]``). Default: ``X[m]`` (then
+        ``S`` must be ``M``).
     sample_weight : sequence of M (ndarray of shape (n_samples,) or None), default=None
         Per-member sample weights (divided by their mean, as the classifier does).
     gold : ndarray of shape (n_samples,) or (M, n_samples), default=None
@@ -458,8 +507,8 @@ def fit_mlp_ensemble(
     >>> sorted(group[0]["dynamics"])[:3]
     ['confidence', 'correctness', 'forgetfulness']
     """
-    X, Ys, seeds, X_predict, weights, golds = _check_inputs(
-        X, targets, seeds, X_predict, sample_weight, gold
+    X, Ys, seeds, X_predict, weights, golds, inputs = _check_inputs(
+        X, targets, seeds, X_predict, sample_weight, gold, member_inputs
     )
     if dynamics not in _DYNAMICS:
         raise ValueError(f"dynamics must be one of {_DYNAMICS}; got {dynamics!r}.")
@@ -512,7 +561,8 @@ def fit_mlp_ensemble(
 
     with one_torch_thread():  # the same arithmetic in every worker
         return _train(
-            X, Ys, seeds, X_predict, weights, golds, sizes, activation, float(dropout),
+            X, inputs, Ys, seeds, X_predict, weights, golds, sizes, activation,
+            float(dropout),
             optimizer, dict(optimizer_params or {}), float(lr), int(max_epochs),
             int(batch_size), float(label_smoothing), train_split, dynamics, storage,
             quantities == "all", _DTYPES[dtype],
@@ -520,12 +570,14 @@ def fit_mlp_ensemble(
 
 
 def _train(
-    X, Ys, seeds, X_predict, weights, golds, sizes, activation, dropout, optimizer,
-    optimizer_params, lr, max_epochs, batch_size, label_smoothing, train_split,
-    dynamics, storage, everything, dtype,
+    X, inputs, Ys, seeds, X_predict, weights, golds, sizes, activation, dropout,
+    optimizer, optimizer_params, lr, max_epochs, batch_size, label_smoothing,
+    train_split, dynamics, storage, everything, dtype,
 ):  # fmt: skip
     start = time.perf_counter()
-    M, (n, d), K = len(Ys), X.shape, Ys[0].shape[1]
+    M, (n, d), K = len(Ys), X.shape[-2:], Ys[0].shape[1]
+    # inputs: None (X shared) or each member's matrix of a 3-D X
+    index = None if inputs is None else torch.from_numpy(inputs)
     streams = [_member_generators(s) for s in seeds]
     # float32 draws as in the plain (float32) module, then cast
     model = _StackedMLP(
@@ -550,7 +602,9 @@ def _train(
 
     # inputs, targets and weights in the model dtype, as the plain path casts
     # them; targets are smoothed as the criterion smooths them
-    Xt = torch.from_numpy(X).to(dtype)
+    # a 3-D X is stacked as the targets are: member m's rows start at
+    # x_offsets[m] = inputs[m] * n
+    Xt = torch.from_numpy(X.reshape(-1, d)).to(dtype)
     Y_all = np.stack(Ys)
     Yt = torch.from_numpy(Y_all).to(dtype)
     Yt = (Yt * (1 - label_smoothing) + label_smoothing / K).reshape(M * n, K)
@@ -558,6 +612,7 @@ def _train(
     if weights is not None:
         Wt = torch.from_numpy(np.stack(weights)).to(dtype).reshape(M * n)
     offsets = (torch.arange(M) * n)[:, None]
+    x_offsets = None if index is None else (index * n)[:, None]
     train_pos_t = torch.from_numpy(np.stack(train_pos))
     opt = _make_optimizer(optimizer, model.parameters(), lr, optimizer_params)
 
@@ -588,7 +643,10 @@ def _train(
         W_epoch = None if Wt is None else Wt[flat_order].reshape(M, n_train)
         sums = torch.zeros(M, dtype=dtype)
         for b0 in range(0, n_train, bs):
-            rows = order[:, b0 : b0 + bs]  # (M, B); index_select: ~4x a gather
+            rows = order[:, b0 : b0 + bs]  # (M, B)
+            if x_offsets is not None:
+                rows = rows + x_offsets
+            # index_select: ~4x a gather
             Xb = Xt.index_select(0, rows.reshape(-1)).view(*rows.shape, d)
             Yb = Y_epoch[:, b0 : b0 + bs]
             wb = None if W_epoch is None else W_epoch[:, b0 : b0 + bs]
@@ -607,17 +665,24 @@ def _train(
         if record and dynamics == "train":
             epoch_out[flat_order] = logits_epoch.reshape(-1, K)
         if has_valid:
-            valid_loss[epoch] = _valid_losses(model, Xt, Yt, Wt, valid_pos, n, K)
+            valid_loss[epoch] = _valid_losses(
+                model, Xt, Yt, Wt, valid_pos, n, K, x_offsets
+            )
         if record:
             if dynamics == "eval":
-                epoch_out = _all_logits(model, Xt, M).reshape(M * n, K)
+                inputs_t = Xt if index is None else Xt.view(-1, n, d)
+                epoch_out = _all_logits(model, inputs_t, M, index)
+                epoch_out = epoch_out.reshape(M * n, K)
             _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all, everything)
 
     fit_time = time.perf_counter() - start
     proba = None
     if X_predict is not None:
         Xp = torch.from_numpy(X_predict).to(dtype)
-        logits = _all_logits(model, Xp, M)
+        p_index = None
+        if Xp.dim() == 3:  # one matrix per member (2-D X) or per matrix of X
+            p_index = torch.arange(M) if index is None else index
+        logits = _all_logits(model, Xp, M, p_index)
         proba = torch.softmax(logits.to(torch.float64), dim=-1).numpy()
     stats = acc.statistics() if record and max_epochs > 0 else None
     hist_full = acc.history() if record and storage == "full" else None
@@ -652,22 +717,33 @@ def _train(
 
 
 @torch.no_grad()
-def _all_logits(model, Xt, M):
-    """Eval-mode logits ``(M, n, K)`` of every member on all rows of ``Xt``."""
+def _all_logits(model, Xt, M, index=None):
+    """Eval-mode logits ``(M, n, K)`` of every member on all rows of ``Xt``.
+
+    ``Xt``: rows ``(n, d)`` shared by the members, or ``(S, n, d)`` with
+    ``index`` ``(M,)``: member ``m``'s rows are ``Xt[index[m]]``.
+    """
     out = []
-    for c0 in range(0, Xt.shape[0], _PREDICT_CHUNK):
-        chunk = Xt[c0 : c0 + _PREDICT_CHUNK]
-        out.append(model.forward(chunk.expand(M, *chunk.shape)))
+    for c0 in range(0, Xt.shape[-2], _PREDICT_CHUNK):
+        if Xt.dim() == 3:
+            chunk = Xt[:, c0 : c0 + _PREDICT_CHUNK].index_select(0, index)
+            out.append(model.forward(chunk))
+        else:
+            chunk = Xt[c0 : c0 + _PREDICT_CHUNK]
+            out.append(model.forward(chunk.expand(M, *chunk.shape)))
     return torch.cat(out, dim=1)
 
 
 @torch.no_grad()
-def _valid_losses(model, Xt, Yt, Wt, valid_pos, n, K):
-    """Each member's mean (weighted) loss on its hold-out rows, eval mode."""
+def _valid_losses(model, Xt, Yt, Wt, valid_pos, n, K, x_offsets=None):
+    """Each member's mean (weighted) loss on its hold-out rows, eval mode.
+
+    ``x_offsets``: with a 3-D input, where each member's rows start in ``Xt``.
+    """
     M = len(valid_pos)
     idx = torch.from_numpy(np.stack(valid_pos))
     fidx = idx + (torch.arange(M) * n)[:, None]
-    logits = model.forward(Xt[idx])
+    logits = model.forward(Xt[idx if x_offsets is None else idx + x_offsets])
     wb = None if Wt is None else Wt[fidx]
     return _soft_ce(logits, Yt[fidx], wb).numpy()
 
@@ -889,6 +965,100 @@ def fit_predict_ensemble(
             },
         }
         for m in members
+    ]
+
+
+def fit_predict_ensemble_rows(spec, X, train_rows, predict_rows, targets, seeds):
+    """Train runs on rows of their own as one batched group, and predict.
+
+    For every member ``m``, the equivalent of the audit's plain inner fit
+    (:func:`sksoft.audit._worker.fit_inner`): a clone seeded with
+    ``seeds[m]``, fitted on ``X[train_rows[m]]``, ``targets[m]`` (no
+    recorder), predicting ``X[predict_rows[m]]``. The members may come from
+    different splits (the inner splits of a cross-fitted post-fit step): each
+    set of training rows gets its own fit of the preprocessor of ``spec``
+    (which ignores ``y``), shared by the members that train on it. All
+    members need the same number of training rows (the same batches).
+
+    Parameters
+    ----------
+    spec : dict
+        From :func:`ensemble_spec`.
+    X : ndarray of shape (n_samples, n_features)
+        All rows.
+    train_rows : sequence of M int arrays, all of one length
+        Each member's training rows (positions in ``X``).
+    predict_rows : sequence of M int arrays
+        Each member's rows to predict.
+    targets : sequence of M ndarrays of shape (len(train_rows[m]), n_classes)
+        Each member's soft targets.
+    seeds : sequence of M int
+        Each member's seed.
+
+    Returns
+    -------
+    outputs : list of M dict
+        ``"proba"`` (float64 ``(len(predict_rows[m]), n_classes)``) and
+        ``"fit_time"`` (share of the group's wall time, preprocessing
+        included).
+    """
+    from sklearn.base import clone
+
+    start = time.perf_counter()
+    M = len(seeds)
+    if not len(train_rows) == len(predict_rows) == len(targets) == M:
+        raise ValueError(
+            "train_rows, predict_rows, targets and seeds must have one entry per "
+            f"member; got {len(train_rows)}, {len(predict_rows)}, {len(targets)} "
+            f"and {M}."
+        )
+    train_rows = [np.asarray(r, dtype=np.int64) for r in train_rows]
+    predict_rows = [np.asarray(r, dtype=np.int64) for r in predict_rows]
+    if len({len(r) for r in train_rows}) > 1:
+        raise ValueError(
+            "every member needs the same number of training rows; got "
+            f"{sorted({len(r) for r in train_rows})}."
+        )
+    dtype = spec["params"]["dtype"]
+    # one matrix per distinct pair of training and predicted rows (its own
+    # preprocessor fit), shared by the members that use it
+    slots, X_fit, X_pred, inputs = {}, [], [], []
+    for tr, te in zip(train_rows, predict_rows):
+        key = (tr.tobytes(), te.tobytes())
+        if key not in slots:
+            slots[key] = len(X_fit)
+            Xtr, Xte = X[tr], X[te]
+            if spec["preprocessor"] is not None:
+                pre = clone(spec["preprocessor"]).fit(Xtr)
+                Xtr = pre.transform(Xtr)
+                Xte = pre.transform(Xte) if len(te) else Xte
+            X_fit.append(np.asarray(Xtr, dtype=dtype))
+            X_pred.append(np.asarray(Xte, dtype=dtype))
+        inputs.append(slots[key])
+    p = max(len(x) for x in X_pred)
+    Xp = None
+    if p:
+        # zero-padded to the longest: rows are predicted independently
+        Xp = np.zeros((len(X_pred), p, X_fit[0].shape[1]), dtype=dtype)
+        for j, x in enumerate(X_pred):
+            Xp[j, : len(x)] = x
+    members = fit_mlp_ensemble(
+        np.stack(X_fit),
+        targets,
+        seeds,
+        X_predict=Xp,
+        member_inputs=inputs,
+        dynamics=None,
+        **spec["params"],
+    )
+    share = (time.perf_counter() - start) / M
+    K = np.shape(targets[0])[1]
+    return [
+        {
+            "proba": np.empty((0, K)) if Xp is None else m["proba"][: len(te)],
+            "fit_time": share,
+        }
+        for m, te in zip(members, predict_rows)
     ]
 
 

@@ -162,6 +162,38 @@ def test_batched_temperature_control_equals_plain(digits, monkeypatch):
     _assert_same_runs(batched, _audit(digits, batch_runs=True, **kw), atol=0)
 
 
+def test_inner_fits_are_batched_across_their_splits(monkeypatch):
+    # 302 samples, cv=2: outer training folds of 151 rows, whose 5 inner
+    # splits train on 120 or 121 rows. The inner fits of one size are
+    # batched together across splits (groups of one training size, never
+    # one group per split), and the results are the plain path's.
+    from sksoft.audit import _run
+
+    digits = make_ambiguous_digits(n_samples=302, random_state=1)
+    kw = dict(arms=["gold", "gold_temperature"], seeds=[0, 1, 2], cv=2)
+    plain = _audit(digits, batch_runs=False, **kw)
+    groups = []
+    real = _run.fit_inner_group
+
+    def recording(keys, spec, X, train_rows, predict_rows, targets, seeds):
+        groups.append(
+            ([key[1][3] for key in keys], {len(r) for r in train_rows}, len(keys))
+        )
+        return real(keys, spec, X, train_rows, predict_rows, targets, seeds)
+
+    monkeypatch.setattr(_run, "fit_inner_group", recording)
+    for batch_runs, size in ((True, 16), (8, 8)):
+        groups.clear()
+        batched = _audit(digits, batch_runs=batch_runs, **kw)
+        _assert_same_runs(plain, batched)
+        assert all(len(sizes) == 1 for _, sizes, _ in groups)
+        assert {s for _, sizes, _ in groups for s in sizes} == {120, 121}
+        assert sum(n for *_, n in groups) == 2 * 5 * 3  # folds x splits x seeds
+        assert max(n for *_, n in groups) <= size
+        # some group holds the fits of more than one split
+        assert any(len(set(splits)) > 1 for splits, _, _ in groups)
+
+
 def test_step_without_announced_splits_runs_in_its_job(digits, monkeypatch):
     # an arm whose calibrate has no calibration_splits runs fit + step in one
     # fit_one job (inner fits one after another): the same results

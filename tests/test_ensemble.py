@@ -15,6 +15,7 @@ from sksoft._ensemble import (
     ensemble_spec,
     fit_mlp_ensemble,
     fit_predict_ensemble,
+    fit_predict_ensemble_rows,
 )
 from sksoft.callbacks import TrainingDynamics
 
@@ -260,6 +261,86 @@ def test_results_do_not_depend_on_the_grouping(problem, kw):
                     )
 
 
+@pytest.mark.parametrize("indexed", [False, True])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"dropout": 0.2, "train_split": 0.2, "dynamics": "eval"},
+        {"dtype": "float64", "storage": "full"},
+    ],
+)
+def test_members_with_inputs_of_their_own_equal_solo_fits(problem, kw, indexed):
+    # X of shape (S, n, d): member m trains on X[member_inputs[m]] (default
+    # X[m]) and predicts X_predict[member_inputs[m]], as a fit on its own 2-D
+    # inputs would (the inner splits of a post-fit step)
+    X, Ys, X_test = problem
+    rng = np.random.default_rng(3)
+    M, n = 4, 120
+    inputs = [0, 1, 2, 0] if indexed else list(range(M))
+    S = max(inputs) + 1
+    rows = [rng.choice(N, size=n, replace=False) for _ in range(S)]
+    X_own = np.stack([X[r] * (1 + j) for j, r in enumerate(rows)])
+    X_pred = np.stack([X_test + j for j in range(S)])
+    targets = [Ys[m][rows[j]] for m, j in enumerate(inputs)]
+    seeds = [11, 12, 11, 13]
+    extra = {"member_inputs": inputs} if indexed else {}
+    group = _fit_group(X_own, X_pred, list(zip(targets, seeds)), **kw, **extra)
+    for m, j in enumerate(inputs):
+        solo = _fit_group(X_own[j], X_pred[j], [(targets[m], seeds[m])], **kw)[0]
+        assert np.abs(group[m]["proba"] - solo["proba"]).max() <= 1e-6
+        assert sorted(group[m]["history"]) == sorted(solo["history"])
+        for key, curve in solo["history"].items():
+            np.testing.assert_allclose(group[m]["history"][key], curve, rtol=1e-6)
+        for key in ("confidence", "variability", "correctness"):
+            np.testing.assert_allclose(
+                group[m]["dynamics"][key], solo["dynamics"][key], atol=1e-6
+            )
+    # the inputs matter: members 0 and 2 share a seed, not their rows
+    assert np.abs(group[0]["proba"] - group[2]["proba"]).max() > 1e-3
+
+
+def _inner_fit(est, X, Y, rows, predict_rows, seed):
+    # the audit's plain inner fit (sksoft.audit._worker._inner_fit_predict)
+    run = clone(est).set_params(softlabelclassifier__random_state=seed)
+    return run.fit(X[rows], Y).predict_proba(X[predict_rows])
+
+
+def test_fit_predict_ensemble_rows_equals_plain_inner_fits(problem):
+    # members from three splits of equal training size and unequal test
+    # sizes, each split's scaler fitted on its own rows
+    X, Ys, _ = problem
+    est = _audit_estimator(D, K, max_epochs=4)
+    spec = ensemble_spec(est)
+    rng = np.random.default_rng(5)
+    splits = []
+    for size in (30, 31, 29):
+        perm = rng.permutation(N)
+        splits.append((perm[:120], perm[120 : 120 + size]))
+    members = [(j, seed) for j in range(3) for seed in (0, 4)]
+    out = fit_predict_ensemble_rows(
+        spec,
+        X,
+        [splits[j][0] for j, _ in members],
+        [splits[j][1] for j, _ in members],
+        [Ys[j][splits[j][0]] for j, _ in members],
+        [seed for _, seed in members],
+    )
+    for (j, seed), got in zip(members, out):
+        tr, te = splits[j]
+        want = _inner_fit(est, X, Ys[j][tr], tr, te, seed)
+        assert got["proba"].shape == (len(te), K)
+        assert np.abs(got["proba"] - want).max() <= 1e-6
+        assert got["fit_time"] > 0
+    with pytest.raises(ValueError, match="same number of training rows"):
+        fit_predict_ensemble_rows(
+            spec, X, [np.arange(10), np.arange(11)], [[0], [1]],
+            [Ys[0][:10], Ys[0][:11]], [0, 1],
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="one entry per member"):
+        fit_predict_ensemble_rows(spec, X, [np.arange(10)], [[0]], [Ys[0][:10]], [0, 1])
+
+
 def test_results_do_not_depend_on_n_jobs_or_backend(problem):
     X, X_test, runs = _runs(problem, 8)
     groups = [runs[:3], runs[3:5], runs[5:]]
@@ -417,6 +498,20 @@ def test_outputs_shapes_and_probabilities(problem):
         ({"batch_size": 0}, "batch_size"),
         ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
         ({"X_predict": np.zeros((2, D + 1))}, "features"),
+        ({"X": np.zeros((3, N, D))}, "inputs for 3 members"),
+        ({"X": np.zeros((2, 1, N, D))}, "must be 2-D"),
+        ({"X_predict": np.zeros((3, 5, D))}, "rows for 3 members"),
+        ({"member_inputs": [0, 0]}, "needs X of shape"),
+        ({"X": np.zeros((2, N, D)), "member_inputs": [0, 2]}, "a matrix of X in"),
+        ({"X": np.zeros((2, N, D)), "member_inputs": [0]}, "a matrix of X in"),
+        (
+            {
+                "X": np.zeros((1, N, D)),
+                "member_inputs": [0, 0],
+                "X_predict": np.zeros((2, 5, D)),
+            },
+            "expected 1",
+        ),
         ({"sample_weight": [np.ones(N), -np.ones(N)]}, "non-negative"),
         ({"gold": np.full(N, K)}, "column positions"),
     ],

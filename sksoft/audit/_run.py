@@ -60,7 +60,7 @@ from ._estimators import (
 from ._metrics import METRICS
 from ._result import AuditResult
 from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
-from ._worker import fit_group, fit_inner, fit_one, post_fit
+from ._worker import fit_group, fit_inner, fit_inner_group, fit_one, post_fit
 
 ARMS = ARM_NAMES  # the arms in report order, as ``sksoft.audit.ARMS``
 
@@ -531,9 +531,11 @@ def _fit_all(
     An arm's post-fit step (:attr:`sksoft.sources.ArmSpec.calibrate`, such as
     ``gold_temperature``'s temperature) that announces its inner fits
     (:attr:`~sksoft.sources.ArmSpec.calibration_splits`) has them trained as
-    jobs of their own (with a ``plan``: batched, one set of groups over the
-    arm's seeds per inner split, whose rows the seeds share; without one: one
-    :func:`~sksoft.audit._worker.fit_inner` job per seed and split); the step
+    jobs of their own (with a ``plan``: batched across the inner splits, one
+    set of :func:`~sksoft._ensemble.ensemble_groups` over the arm's fits of
+    each training size, split after split and seed after seed, one
+    :func:`~sksoft.audit._worker.fit_inner_group` job per group; without one:
+    one :func:`~sksoft.audit._worker.fit_inner` job per seed and split); the step
     then runs here on their predictions
     (:func:`~sksoft.audit._worker.post_fit`). A step that does not announce
     them runs inside the run's ``fit_one`` job, its inner fits one after
@@ -643,13 +645,16 @@ def _fit_all(
                 calibration(arm, f)[1], gold(f), calibration_options
             )
             Y = targets[f][arm]
+            # the arm's inner fits, split after split, seed after seed,
+            # batched by their number of training rows
+            by_size = {}
             for j, (tr, te) in enumerate(splits):
                 tr = np.asarray(tr, dtype=np.int64)
                 te = np.asarray(te, dtype=np.int64)
                 for seed in arm_seeds:
-                    announced.setdefault((arm, seed, f), []).append(
-                        ((arm, seed, f, j), tr, te)
-                    )
+                    key = (arm, seed, f, j)
+                    announced.setdefault((arm, seed, f), []).append((key, tr, te))
+                    by_size.setdefault(len(tr), []).append((key, tr, te, seed))
                 if plan is None:
                     jobs.extend(
                         delayed(fit_inner)(
@@ -663,19 +668,20 @@ def _fit_all(
                         )
                         for seed in arm_seeds
                     )
-                    continue
-                for group in ensemble_groups(arm_seeds, max_members=max_members):
+            if plan is None:
+                continue
+            spec, max_members = plan
+            for fits in by_size.values():
+                for group in ensemble_groups(fits, max_members=max_members):
                     jobs.append(
-                        delayed(fit_group)(
-                            [("inner", (arm, seed, f, j)) for seed in group],
+                        delayed(fit_inner_group)(
+                            [("inner", key) for key, _, _, _ in group],
                             spec,
                             X,
-                            [Y[tr]] * len(group),
-                            train_idx[tr],
-                            train_idx[te],
-                            None,
-                            list(group),
-                            False,
+                            [train_idx[tr] for _, tr, _, _ in group],
+                            [train_idx[te] for _, _, te, _ in group],
+                            [Y[tr] for _, tr, _, _ in group],
+                            [seed for _, _, _, seed in group],
                         )
                     )
     if plan is not None:
@@ -983,14 +989,18 @@ def run_audit(
         arm and seed order, are cut into consecutive groups of at most 16, an
         even number of them when there is more than one
         (:func:`sksoft._ensemble.ensemble_groups`: a function of the run list
-        only, never of ``n_jobs``), and each group is one joblib task. Every
-        member is still the plain fit of its seed: the same initialisation,
-        validation split, batch order and dropout masks, its own optimizer
-        state, loss curves and training dynamics. With ``dtype="float64"`` it
-        is the plain fit up to rounding (1e-12); in float32 a member does not
-        depend on its group (tested: groups of 1, of up to 4 and of up to 16
-        give the same probabilities), and it may differ from the plain
-        float32 fit by float32 rounding of a differently ordered computation
+        only, never of ``n_jobs``), and each group is one joblib task; the
+        inner fits of an arm's post-fit step (``gold_temperature``'s 5 per
+        run) are grouped the same way across the inner splits (the fits of
+        each training size, split after split, seed after seed), each split
+        with its own scaler. Every member is still the plain fit of its seed:
+        the same initialisation, validation split, batch order and dropout
+        masks, its own optimizer state, loss curves and training dynamics.
+        With ``dtype="float64"`` it is the plain fit up to rounding (1e-12);
+        in float32 a member does not depend on its group (tested: groups of
+        1, of up to 4 and of up to 16 give the same probabilities), and it
+        may differ from the plain float32 fit by float32 rounding of a
+        differently ordered computation
         (measured on the command's default data and model: 1.3e-7 at most on
         an Intel Xeon, up to 2.5e-3 on an AMD EPYC, whose kernels round the
         batched products differently; across ``n_jobs`` it is identical).

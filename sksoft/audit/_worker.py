@@ -3,10 +3,12 @@
 :func:`fit_one` fits a clone of the estimator for one run; :func:`fit_group`
 trains the runs of one group together as a batched ensemble
 (:func:`sksoft._ensemble.fit_predict_ensemble`), for estimators that
-:func:`sksoft._ensemble.ensemble_spec` can batch. Both run with one torch
-thread and draw only from generators seeded by the run's seed, so their results
-are the same under every joblib backend (processes or threads), every
-``n_jobs`` and every grouping. Both return a list of ``(key, out)`` pairs.
+:func:`sksoft._ensemble.ensemble_spec` can batch; :func:`fit_inner` and
+:func:`fit_inner_group` do the same for the inner fits of a post-fit step. All
+run with one torch thread and draw only from generators seeded by the run's
+seed, so their results are the same under every joblib backend (processes or
+threads), every ``n_jobs`` and every grouping. All return a list of
+``(key, out)`` pairs.
 """
 
 import numbers
@@ -18,7 +20,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
-from .._ensemble import fit_predict_ensemble
+from .._ensemble import fit_predict_ensemble, fit_predict_ensemble_rows
 from ..classifier import _GLOBAL_RNG_LOCK, SoftLabelClassifier
 from ..utils._threads import one_torch_thread
 from ._estimators import DYNAMICS_CALLBACK, attach_dynamics, find_net
@@ -180,6 +182,22 @@ def fit_group(keys, spec, X, targets, train_idx, test_idx, gold_train, seeds, dy
         )
     for out in outs:
         out["calibration"] = None
+    return list(zip(keys, outs))
+
+
+def fit_inner_group(keys, spec, X, train_rows, predict_rows, targets, seeds):
+    """Train the inner fits ``keys`` (rows of their own) as one batched ensemble.
+
+    Each fit's output is what :func:`fit_inner` returns for it (the
+    equivalent plain fit with the same seed, on ``X[train_rows[m]]``,
+    predicting ``X[predict_rows[m]]``); the fits may come from different inner
+    splits (:func:`sksoft._ensemble.fit_predict_ensemble_rows`). Returns
+    ``[(key, out)]`` in the order of ``keys``.
+    """
+    with one_torch_thread():
+        outs = fit_predict_ensemble_rows(
+            spec, X, train_rows, predict_rows, targets, seeds
+        )
     return list(zip(keys, outs))
 
 
