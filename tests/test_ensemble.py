@@ -306,12 +306,16 @@ def _inner_fit(est, X, Y, rows, predict_rows, seed):
     return run.fit(X[rows], Y).predict_proba(X[predict_rows])
 
 
-def test_fit_predict_ensemble_rows_equals_plain_inner_fits(problem):
+@pytest.mark.parametrize("scaled", [True, False])
+def test_fit_predict_ensemble_rows_equals_plain_inner_fits(problem, scaled):
     # members from three splits of equal training size and unequal test
-    # sizes, each split's scaler fitted on its own rows
+    # sizes, each split's scaler (if any) fitted on its own rows
     X, Ys, _ = problem
     est = _audit_estimator(D, K, max_epochs=4)
+    if not scaled:
+        est = make_pipeline(est[-1])  # no preprocessor
     spec = ensemble_spec(est)
+    assert (spec["preprocessor"] is None) is not scaled
     rng = np.random.default_rng(5)
     splits = []
     for size in (30, 31, 29):
