@@ -138,7 +138,12 @@ def _check_matrix(name, A, ndim):
 
 def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold, member_inputs):
     X = np.asarray(X)
-    X = _check_matrix("X", X, 3 if X.ndim == 3 else 2)
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            "X must be 2-D (n_samples, n_features), or 3-D with one matrix per "
+            f"set of members (see member_inputs); got shape {X.shape}."
+        )
+    X = _check_matrix("X", X, X.ndim)
     n, d = X.shape[-2:]
     if n == 0 or d == 0:
         raise ValueError(f"X must have at least one row and one column; got {X.shape}.")
@@ -1006,6 +1011,8 @@ def fit_predict_ensemble_rows(spec, X, train_rows, predict_rows, targets, seeds)
 
     start = time.perf_counter()
     M = len(seeds)
+    if M == 0:
+        raise ValueError("seeds is empty: give at least one member.")
     if not len(train_rows) == len(predict_rows) == len(targets) == M:
         raise ValueError(
             "train_rows, predict_rows, targets and seeds must have one entry per "

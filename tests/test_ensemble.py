@@ -341,6 +341,8 @@ def test_fit_predict_ensemble_rows_equals_plain_inner_fits(problem, scaled):
             spec, X, [np.arange(10), np.arange(11)], [[0], [1]],
             [Ys[0][:10], Ys[0][:11]], [0, 1],
         )  # fmt: skip
+    with pytest.raises(ValueError, match="at least one member"):
+        fit_predict_ensemble_rows(spec, X, [], [], [], [])
     with pytest.raises(ValueError, match="one entry per member"):
         fit_predict_ensemble_rows(spec, X, [np.arange(10)], [[0]], [Ys[0][:10]], [0, 1])
 
