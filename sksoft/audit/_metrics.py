@@ -271,6 +271,13 @@ def human_labels_name(simulated, *, soft=False):
     return "simulated " + text if simulated else text
 
 
+def metric_direction(metric):
+    """Which way ``metric`` is better (``METRICS[metric]["better"]``), or
+    ``"descriptive"`` for a metric that gets no better/worse mark."""
+    info = METRICS[metric]
+    return "descriptive" if info["descriptive"] else info["better"]
+
+
 def reference_name(metric, simulated):
     """The reference of ``metric`` as the report writes it (simulated flagged)."""
     ref = METRICS[metric]["reference"]

@@ -15,9 +15,9 @@ from ..metrics import ReliabilityDisplay
 from ..targets import target_entropy
 from ._metrics import (
     KEY_METRICS,
-    METRICS,
     human_labels_name,
     labels_are_simulated,
+    metric_direction,
     reference_name,
 )
 
@@ -208,10 +208,9 @@ def metric_spread_figure(result, path, metrics):
                 markersize=5,
                 zorder=4,
             )
-        info = METRICS[name]
-        direction = (
-            "descriptive" if info["descriptive"] else f"{info['better']} is better"
-        )
+        direction = metric_direction(name)
+        if direction != "descriptive":
+            direction += " is better"
         ax.set_title(
             f"{name}\n(vs {reference_name(name, simulated)}; {direction})",
             fontsize=9,

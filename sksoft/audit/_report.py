@@ -24,9 +24,9 @@ from ._metrics import (
     CONTROL_METRICS,
     HEADLINE,
     KEY_METRICS,
-    METRICS,
     human_labels_name,
     labels_are_simulated,
+    metric_direction,
     reference_name,
     spread_metrics,
 )
@@ -262,7 +262,7 @@ def write_effects_csv(result, path):
                     row["arm"],
                     row["metric"],
                     reference_name(row["metric"], simulated),
-                    _better(row["metric"]),
+                    metric_direction(row["metric"]),
                     _num(row, "mean"),
                     _num(row, "std"),
                     row["n_seeds"],
@@ -642,12 +642,6 @@ def _reading(result, summary, effects, spreads, curve):
     return lines
 
 
-def _better(metric):
-    """The "better" column: the direction, or "descriptive"."""
-    info = METRICS[metric]
-    return "descriptive" if info["descriptive"] else info["better"]
-
-
 def _effect_cell(e):
     """``diff [t-interval] mark``: ▲/▼ after Holm, △/▽ unadjusted only."""
     if e["descriptive"]:
@@ -914,7 +908,7 @@ def write_report_md(result, path, figures):
                 [
                     f"`{m}`",
                     reference_name(m, simulated),
-                    _better(m),
+                    metric_direction(m),
                     *[_cell(summary, m, a) for a in result.arms],
                 ]
                 for m in result.scores
