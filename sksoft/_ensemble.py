@@ -124,26 +124,36 @@ def _holdout_split(y_hard, valid_size, generator):
 # ---------------------------------------------------------------- validation
 
 
-def _check_matrix(name, A, ndim):
+def _check_matrix(name, A, ndim, dtype=np.float64):
+    """``A`` as a finite ``dtype`` array of ``ndim`` dimensions (no copy if it is)."""
     A = np.asarray(A)
     if A.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric; got dtype {A.dtype}.")
     if A.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D; got shape {A.shape}.")
-    A = A.astype(np.float64, copy=False)
+    A = A.astype(dtype, copy=False)
+    if not A.flags.writeable:  # torch.from_numpy warns on read-only memory
+        A = A.copy()
     if not np.isfinite(A).all():
         raise ValueError(f"{name} contains NaN or infinity.")
     return A
 
 
-def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold, member_inputs):
+def _check_inputs(
+    X, targets, seeds, X_predict, sample_weight, gold, member_inputs, dtype
+):
+    """Validated inputs; ``X`` and ``X_predict`` in the training ``dtype``.
+
+    The inputs are converted once, to the arithmetic's own dtype (the values
+    the training would cast them to), so a float32 ``X`` is not copied.
+    """
     X = np.asarray(X)
     if X.ndim not in (2, 3):
         raise ValueError(
             "X must be 2-D (n_samples, n_features), or 3-D with one matrix per "
             f"set of members (see member_inputs); got shape {X.shape}."
         )
-    X = _check_matrix("X", X, X.ndim)
+    X = _check_matrix("X", X, X.ndim, dtype)
     n, d = X.shape[-2:]
     if n == 0 or d == 0:
         raise ValueError(f"X must have at least one row and one column; got {X.shape}.")
@@ -201,7 +211,7 @@ def _check_inputs(X, targets, seeds, X_predict, sample_weight, gold, member_inpu
     if X_predict is not None:
         X_predict = np.asarray(X_predict)
         X_predict = _check_matrix(
-            "X_predict", X_predict, 3 if X_predict.ndim == 3 else 2
+            "X_predict", X_predict, 3 if X_predict.ndim == 3 else 2, dtype
         )
         if X_predict.shape[-1] != d:
             raise ValueError(
@@ -512,8 +522,10 @@ def fit_mlp_ensemble(
     >>> sorted(group[0]["dynamics"])[:3]
     ['confidence', 'correctness', 'forgetfulness']
     """
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}.")
     X, Ys, seeds, X_predict, weights, golds, inputs = _check_inputs(
-        X, targets, seeds, X_predict, sample_weight, gold, member_inputs
+        X, targets, seeds, X_predict, sample_weight, gold, member_inputs, dtype
     )
     if dynamics not in _DYNAMICS:
         raise ValueError(f"dynamics must be one of {_DYNAMICS}; got {dynamics!r}.")
@@ -523,8 +535,6 @@ def fit_mlp_ensemble(
         raise ValueError(
             f"quantities must be one of {_QUANTITIES}; got {quantities!r}."
         )
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}.")
     if activation not in _ACTIVATIONS:
         raise ValueError(
             f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}."
@@ -608,8 +618,8 @@ def _train(
     # inputs, targets and weights in the model dtype, as the plain path casts
     # them; targets are smoothed as the criterion smooths them
     # a 3-D X is stacked as the targets are: member m's rows start at
-    # x_offsets[m] = inputs[m] * n
-    Xt = torch.from_numpy(X.reshape(-1, d)).to(dtype)
+    # x_offsets[m] = inputs[m] * n (X is in the model dtype already)
+    Xt = torch.from_numpy(X.reshape(-1, d))
     Y_all = np.stack(Ys)
     Yt = torch.from_numpy(Y_all).to(dtype)
     Yt = (Yt * (1 - label_smoothing) + label_smoothing / K).reshape(M * n, K)
@@ -683,7 +693,7 @@ def _train(
     fit_time = time.perf_counter() - start
     proba = None
     if X_predict is not None:
-        Xp = torch.from_numpy(X_predict).to(dtype)
+        Xp = torch.from_numpy(X_predict)
         p_index = None
         if Xp.dim() == 3:  # one matrix per member (2-D X) or per matrix of X
             p_index = torch.arange(M) if index is None else index
@@ -898,6 +908,21 @@ def ensemble_spec(estimator):
     }
 
 
+def _preprocess(spec, X_train, X_test):
+    """``spec``'s preprocessor fitted on ``X_train``; both sets transformed.
+
+    In the training dtype; without a preprocessor, the rows as they are.
+    """
+    dtype = spec["params"]["dtype"]
+    if spec["preprocessor"] is not None:
+        from sklearn.base import clone
+
+        pre = clone(spec["preprocessor"]).fit(X_train)
+        X_train = pre.transform(X_train)
+        X_test = pre.transform(X_test) if len(X_test) else X_test
+    return np.asarray(X_train, dtype=dtype), np.asarray(X_test, dtype=dtype)
+
+
 def fit_predict_ensemble(
     spec, X_train, X_test, targets, seeds, *, gold=None, dynamics=True
 ):
@@ -936,15 +961,7 @@ def fit_predict_ensemble(
         float64 ``(n_train,)``, or None).
     """
     start = time.perf_counter()
-    Xtr, Xte = X_train, X_test
-    if spec["preprocessor"] is not None:
-        from sklearn.base import clone
-
-        pre = clone(spec["preprocessor"]).fit(X_train)
-        Xtr, Xte = pre.transform(X_train), pre.transform(X_test)
-    dtype = spec["params"]["dtype"]
-    Xtr = np.asarray(Xtr, dtype=dtype)
-    Xte = np.asarray(Xte, dtype=dtype)
+    Xtr, Xte = _preprocess(spec, X_train, X_test)
     members = fit_mlp_ensemble(
         Xtr,
         targets,
@@ -1007,8 +1024,6 @@ def fit_predict_ensemble_rows(spec, X, train_rows, predict_rows, targets, seeds)
         ``"fit_time"`` (share of the group's wall time, preprocessing
         included).
     """
-    from sklearn.base import clone
-
     start = time.perf_counter()
     M = len(seeds)
     if M == 0:
@@ -1034,13 +1049,9 @@ def fit_predict_ensemble_rows(spec, X, train_rows, predict_rows, targets, seeds)
         key = (tr.tobytes(), te.tobytes())
         if key not in slots:
             slots[key] = len(X_fit)
-            Xtr, Xte = X[tr], X[te]
-            if spec["preprocessor"] is not None:
-                pre = clone(spec["preprocessor"]).fit(Xtr)
-                Xtr = pre.transform(Xtr)
-                Xte = pre.transform(Xte) if len(te) else Xte
-            X_fit.append(np.asarray(Xtr, dtype=dtype))
-            X_pred.append(np.asarray(Xte, dtype=dtype))
+            Xtr, Xte = _preprocess(spec, X[tr], X[te])
+            X_fit.append(Xtr)
+            X_pred.append(Xte)
         inputs.append(slots[key])
     p = max(len(x) for x in X_pred)
     Xp = None

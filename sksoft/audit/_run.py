@@ -651,19 +651,22 @@ def _fit_all(
             for j, (tr, te) in enumerate(splits):
                 tr = np.asarray(tr, dtype=np.int64)
                 te = np.asarray(te, dtype=np.int64)
+                # the split's training and predicted rows and targets, one
+                # object for all its seeds (pickled once per batched job)
+                rows = (train_idx[tr], train_idx[te], Y[tr])
                 for seed in arm_seeds:
                     key = (arm, seed, f, j)
                     announced.setdefault((arm, seed, f), []).append((key, tr, te))
-                    by_size.setdefault(len(tr), []).append((key, tr, te, seed))
+                    by_size.setdefault(len(tr), []).append((key, rows, seed))
                 if plan is None:
                     jobs.extend(
                         delayed(fit_inner)(
                             ("inner", (arm, seed, f, j)),
                             estimator,
                             X,
-                            Y[tr],
-                            train_idx[tr],
-                            train_idx[te],
+                            rows[2],
+                            rows[0],
+                            rows[1],
                             seed,
                         )
                         for seed in arm_seeds
@@ -675,13 +678,13 @@ def _fit_all(
                 for group in ensemble_groups(fits, max_members=max_members):
                     jobs.append(
                         delayed(fit_inner_group)(
-                            [("inner", key) for key, _, _, _ in group],
+                            [("inner", key) for key, _, _ in group],
                             spec,
                             X,
-                            [train_idx[tr] for _, tr, _, _ in group],
-                            [train_idx[te] for _, _, te, _ in group],
-                            [Y[tr] for _, tr, _, _ in group],
-                            [seed for _, _, _, seed in group],
+                            [rows[0] for _, rows, _ in group],
+                            [rows[1] for _, rows, _ in group],
+                            [rows[2] for _, rows, _ in group],
+                            [seed for _, _, seed in group],
                         )
                     )
     if plan is not None:
