@@ -404,7 +404,7 @@ def _load_dask_example():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parents[1] / "examples" / "run_audit_on_dask.py"
+    path = Path(__file__).parents[2] / "examples" / "run_audit_on_dask.py"
     if not path.exists():
         pytest.skip(f"{path} is not there (tests run outside the repository)")
     spec = importlib.util.spec_from_file_location("run_audit_on_dask", path)
