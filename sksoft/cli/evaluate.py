@@ -217,10 +217,19 @@ def evaluate_main(argv=None):
 
     Examples
     --------
-    >>> from sksoft.cli.evaluate import evaluate_main
-    >>> evaluate_main(["--probs", "m=missing.npy", "--counts", "c.npy",
-    ...                "--out", "report"])  # the message goes to stderr
-    2
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> from sksoft.evaluation import evaluate_main
+    >>> d = tempfile.mkdtemp()
+    >>> rng = np.random.default_rng(0)
+    >>> np.save(os.path.join(d, "p.npy"), rng.dirichlet(np.ones(3), size=60))
+    >>> np.save(os.path.join(d, "c.npy"), rng.multinomial(5, [0.5, 0.3, 0.2], 60))
+    >>> evaluate_main(["--probs", "m=" + os.path.join(d, "p.npy"), "--counts",
+    ...                os.path.join(d, "c.npy"), "--n-bootstrap", "20",
+    ...                "--out", os.path.join(d, "report")])
+    0
+    >>> sorted(os.listdir(os.path.join(d, "report")))[:3]
+    ['differences.csv', 'reliability_00.png', 'report.md']
     """
     parser = standalone(
         PROG, description=DESCRIPTION, epilog=FILE_FORMATS, add_arguments=add_arguments

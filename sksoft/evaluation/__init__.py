@@ -27,6 +27,8 @@ the shared core the audit imports (``sksoft.audit`` may import this package,
 never its private modules).
 """
 
+from importlib import import_module
+
 from ._bootstrap import (
     ItemTerms,  # noqa: F401
     bootstrap_interval,  # noqa: F401
@@ -53,40 +55,14 @@ METRICS = {
 }
 
 
-def evaluate_main(argv=None):
-    """Command-line entry of ``python -m sksoft evaluate``.
+def __getattr__(name):
+    # ``evaluate_main`` is the command line's (sksoft.cli.evaluate, the layer
+    # above); the old name keeps working, resolved on first access only (the
+    # layout test lists this one alias in its allow-list)
+    if name == "evaluate_main":
+        return import_module("sksoft.cli.evaluate").evaluate_main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    Kept for callers of ``sksoft.evaluation.evaluate_main``; the command lives in
-    :mod:`sksoft.cli` (:func:`sksoft.cli.evaluate.evaluate_main`), the layer
-    above, which is imported here on call only.
 
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments (``sys.argv[1:]`` when None).
-
-    Returns
-    -------
-    status : int
-        0 on success, 2 on bad input (a one-line error on stderr, nothing
-        written).
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> import numpy as np
-    >>> from sksoft.evaluation import evaluate_main
-    >>> d = tempfile.mkdtemp()
-    >>> rng = np.random.default_rng(0)
-    >>> np.save(os.path.join(d, "p.npy"), rng.dirichlet(np.ones(3), size=60))
-    >>> np.save(os.path.join(d, "c.npy"), rng.multinomial(5, [0.5, 0.3, 0.2], 60))
-    >>> evaluate_main(["--probs", "m=" + os.path.join(d, "p.npy"), "--counts",
-    ...                os.path.join(d, "c.npy"), "--n-bootstrap", "20",
-    ...                "--out", os.path.join(d, "report")])
-    0
-    >>> sorted(os.listdir(os.path.join(d, "report")))[:3]
-    ['differences.csv', 'reliability_00.png', 'report.md']
-    """
-    from ..cli.evaluate import evaluate_main as main  # the layer above, on call
-
-    return main(argv)
+def __dir__():
+    return sorted(set(globals()) | {"evaluate_main"})

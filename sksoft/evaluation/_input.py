@@ -177,8 +177,7 @@ def _map_gold(values, classes, k):
             "names."
         )
     raise ValueError(
-        f"gold label {bad!r} is not one of classes nor a column position "
-        f"0..{k - 1}."
+        f"gold label {bad!r} is not one of classes nor a column position 0..{k - 1}."
     )
 
 
