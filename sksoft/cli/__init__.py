@@ -79,7 +79,7 @@ from .audit import (  # noqa: F401  (names of the former sksoft/cli.py)
     _parse_seeds,
 )
 
-__all__ = ["ProgressBar", "main"]
+__all__ = ["main"]
 
 #: the sub-commands: name -> module with HELP, DESCRIPTION, FILE_FORMATS,
 #: add_arguments and run(args, prog)

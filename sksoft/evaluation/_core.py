@@ -325,9 +325,15 @@ def evaluate_predictions(
 
     Notes
     -----
-    Every metric is named by its reference: ``*_vs_human`` against the human
-    soft labels, ``ece_vs_human_mode`` against the human majority label (the
-    ECE of Baan et al., 2022), ``*_vs_gold`` against the gold labels.
+    The metrics are those of the one metric registry
+    (:data:`sksoft.evaluation.METRIC_SPECS`) that need no training dynamics:
+    the metrics of the audit (:data:`sksoft.audit.METRICS`) and a few of this
+    function's own. Every metric is named by its reference: ``*_vs_human``
+    against the human soft labels, ``*_vs_human_mode`` against the human
+    majority label (``ece_vs_human_mode`` is the ECE of Baan et al., 2022),
+    ``*_vs_gold`` against the gold labels. A metric whose name holds a subset
+    (``ece_hard_vs_gold``) is reported for that subset only; the others on
+    all, hard and easy items.
     The ``"pooled"`` value of a model is the mean of its per-seed values.
 
     The intervals resample the items with replacement (``n_bootstrap``
@@ -337,7 +343,11 @@ def evaluate_predictions(
     another sample of items from the same population, not how much they vary
     over training seeds (the per-seed rows show that). The hard samples are
     fixed on the full data; a resample's hard subset is its resampled hard
-    items.
+    items. Metrics that are not sums over items (the MCE, the Spearman
+    correlations) get no interval (``nan``).
+
+    ``temperature="fit"`` uses :func:`sksoft.calibration.fit_temperature`
+    (the audit's temperature fit; temperatures in :math:`[e^{-10}, e^{10}]`).
 
     Examples
     --------
