@@ -69,7 +69,7 @@ from . import audit as _audit_command
 from . import evaluate as _evaluate_command
 from ._errors import cli_terms
 from ._parser import OneLineParser, add_command, parse
-from ._progress import ProgressBar
+from ._progress import ProgressBar  # noqa: F401  (sksoft.cli.ProgressBar)
 from .audit import (  # noqa: F401  (names of the former sksoft/cli.py)
     DEFAULT_SEEDS,
     DEFAULT_SEEDS_OTHER,
