@@ -154,7 +154,9 @@ def _check_texts(X, n_columns, who):
     try:
         arr = np.asarray(X, dtype=object)
     except ValueError as exc:
-        raise ValueError(f"{who} could not read X as an array of texts: {exc}") from None
+        raise ValueError(
+            f"{who} could not read X as an array of texts: {exc}"
+        ) from None
     if arr.ndim == 1 and n_columns == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[1] != n_columns:
@@ -294,7 +296,9 @@ class _EmbedderBase(TransformerMixin, BaseEstimator):
         """Embeddings of a 1-D list of texts, from the cache where possible."""
         memory = check_memory(self.memory)
         location = getattr(memory, "location", None)
-        unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        unique, inverse = np.unique(
+            np.asarray(texts, dtype=object), return_inverse=True
+        )
         unique = [str(t) for t in unique]
         keys = _text_keys(unique, self.model_identity_, self.normalize_embeddings)
         store = _EmbeddingStore(location) if location is not None else None

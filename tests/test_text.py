@@ -85,7 +85,9 @@ def test_import_sksoft_does_not_import_sentence_transformers():
     assert out.stdout.split() == ["False", "False"]
 
 
-@pytest.mark.parametrize("Estimator", [SentenceEmbeddingTransformer, SentencePairTransformer])
+@pytest.mark.parametrize(
+    "Estimator", [SentenceEmbeddingTransformer, SentencePairTransformer]
+)
 def test_missing_extra_gives_one_line(monkeypatch, Estimator):
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     X = [["a", "b"]] if Estimator is SentencePairTransformer else ["a"]
@@ -293,9 +295,7 @@ def test_column_transformer_two_text_columns(model_dir, reference):
     ).fit(df)
     got = pairs.transform(df)
     u, v = reference(TEXTS[:8]), reference(TEXTS[8:16])
-    np.testing.assert_allclose(
-        got, np.hstack([u, v, np.abs(u - v), u * v]), atol=1e-5
-    )
+    np.testing.assert_allclose(got, np.hstack([u, v, np.abs(u - v), u * v]), atol=1e-5)
     pair_names = pairs.get_feature_names_out()
     assert pair_names.shape == (4 * 384,)
     assert [pair_names[k * 384] for k in range(4)] == [
@@ -317,9 +317,9 @@ def test_deterministic_batch_and_threads(model_dir):
     b = SentenceEmbeddingTransformer(model_dir).fit_transform(TEXTS)
     np.testing.assert_array_equal(a, b)
     before = torch.get_num_threads()
-    c = SentenceEmbeddingTransformer(model_dir, batch_size=5, n_threads=2).fit_transform(
-        TEXTS
-    )
+    c = SentenceEmbeddingTransformer(
+        model_dir, batch_size=5, n_threads=2
+    ).fit_transform(TEXTS)
     assert torch.get_num_threads() == before  # restored
     np.testing.assert_allclose(a, c, atol=1e-5)
 

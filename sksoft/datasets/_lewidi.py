@@ -62,15 +62,33 @@ _ALIASES = {name.lower(): name for name in _SETS}
 
 # sha256 of the files at commit 45d7b06 (the shared read-only copy).
 _SHA256 = {
-    "ArMIS_dev.json": "482112222496c64a704ea22f710bf184196beee848f5109406e3ca6196502526",
-    "ArMIS_test.json": "95498bb854fe476ee33a88cfecb3b05f26e0e1baef6c1083072a56b61586c06a",
-    "ArMIS_train.json": "549dcd92484fa916e4b8076476fba451cda09b8dca0ba501e70cf5a72c1397f7",
-    "ConvAbuse_dev.json": "d95f9e740b07076e070ed47a8e010894d7cdbacb3246c89a000c26a17c61a04e",
-    "ConvAbuse_test.json": "4a88c6cf2530eb3610bd1e9e7291916ad7fdaedc01dca4e68bcc3e846310afd9",
-    "ConvAbuse_train.json": "f68d9c1e234afaf7e582103daac4e0f362da6418be3ff38e6cce76cfa3b674fc",
-    "HS-Brexit_dev.json": "77c17f95985cbb6db47ffcda637e717a9074f2660e15b5c0c1f9006f50da60a7",
-    "HS-Brexit_test.json": "24e5e1615818ff6e3b96e50245cfe10636ef8ec0ea51f2c2a60acb68858fd195",
-    "HS-Brexit_train.json": "d204d83c7b1a73f037b3aff36aac61357c08a96f96292a37ac7655eb562d81fb",
+    "ArMIS_dev.json": (
+        "482112222496c64a704ea22f710bf184196beee848f5109406e3ca6196502526"
+    ),
+    "ArMIS_test.json": (
+        "95498bb854fe476ee33a88cfecb3b05f26e0e1baef6c1083072a56b61586c06a"
+    ),
+    "ArMIS_train.json": (
+        "549dcd92484fa916e4b8076476fba451cda09b8dca0ba501e70cf5a72c1397f7"
+    ),
+    "ConvAbuse_dev.json": (
+        "d95f9e740b07076e070ed47a8e010894d7cdbacb3246c89a000c26a17c61a04e"
+    ),
+    "ConvAbuse_test.json": (
+        "4a88c6cf2530eb3610bd1e9e7291916ad7fdaedc01dca4e68bcc3e846310afd9"
+    ),
+    "ConvAbuse_train.json": (
+        "f68d9c1e234afaf7e582103daac4e0f362da6418be3ff38e6cce76cfa3b674fc"
+    ),
+    "HS-Brexit_dev.json": (
+        "77c17f95985cbb6db47ffcda637e717a9074f2660e15b5c0c1f9006f50da60a7"
+    ),
+    "HS-Brexit_test.json": (
+        "24e5e1615818ff6e3b96e50245cfe10636ef8ec0ea51f2c2a60acb68858fd195"
+    ),
+    "HS-Brexit_train.json": (
+        "d204d83c7b1a73f037b3aff36aac61357c08a96f96292a37ac7655eb562d81fb"
+    ),
     "MD-Agreement_dev.json": (
         "b42b6b54015589504de259241e14c17ff605baab4eb146effcb17a95fbfd69f5"
     ),
@@ -111,25 +129,25 @@ _PARAPHRASE_LEVELS = np.arange(-5, 6)
 _NLI_LABELS = ("contradiction", "entailment", "neutral")
 
 _CITATIONS = {
-    "MD-Agreement": 'E. Leonardelli, S. Menini, A. Palmero Aprosio, M. Guerini and '
+    "MD-Agreement": "E. Leonardelli, S. Menini, A. Palmero Aprosio, M. Guerini and "
     'S. Tonelli, "Agreeing to Disagree: Annotating Offensive Language Datasets '
-    'with Annotators\' Disagreement", EMNLP 2021.',
+    "with Annotators' Disagreement\", EMNLP 2021.",
     "HS-Brexit": 'S. Akhtar, V. Basile and V. Patti, "Whose Opinions Matter? '
-    'Perspective-aware Models to Identify Opinions of Hate Speech Victims in '
+    "Perspective-aware Models to Identify Opinions of Hate Speech Victims in "
     'Abusive Language Detection", arXiv:2106.15896, 2021.',
     "ConvAbuse": 'A. Cercas Curry, G. Abercrombie and V. Rieser, "ConvAbuse: '
-    'Data, Analysis, and Benchmarks for Nuanced Abuse Detection in '
+    "Data, Analysis, and Benchmarks for Nuanced Abuse Detection in "
     'Conversational AI", EMNLP 2021.',
     "ArMIS": 'D. Almanea and M. Poesio, "ArMIS - The Arabic Misogyny and Sexism '
     'Corpus with Annotator Subjective Disagreements", LREC 2022.',
     "Paraphrase": "The Le-Wi-Di 2025 Paraphrase set (question pairs), shared task "
     "of the 4th Workshop on Perspectivist Approaches to NLP (NLPerspectives 2025).",
-    "VariErrNLI": 'L. Weber-Genzel, S. Peng, M.-C. de Marneffe and B. Plank, '
+    "VariErrNLI": "L. Weber-Genzel, S. Peng, M.-C. de Marneffe and B. Plank, "
     '"VariErr NLI: Separating Annotation Error from Human Label Variation", '
     "ACL 2024.",
 }
 _TASK_CITATION = (
-    'E. Leonardelli, A. Uma, G. Abercrombie, D. Almanea, V. Basile, T. Fornaciari, '
+    "E. Leonardelli, A. Uma, G. Abercrombie, D. Almanea, V. Basile, T. Fornaciari, "
     'B. Plank, V. Rieser and M. Poesio, "SemEval-2023 Task 11: Learning With '
     'Disagreements (LeWiDi)", SemEval 2023.'
 )
@@ -152,17 +170,20 @@ ids, so per-annotator ("perspectivist") models can be trained.
 
 **Soft labels: HUMAN** (the real individual annotations, not simulated).
 
-| name | task | train / dev / test | labels per item | disagreement |
-|---|---|---|---|---|
-| MD-Agreement | offensive tweet, binary; 819 crowd annotators | 6,592 / 1,104 / 3,057 | 5 | 57.8% |
-| HS-Brexit | hate speech, binary; 6 annotators | 784 / 168 / 168 | 6 | 30.8% |
-| ConvAbuse | abuse in dialogues, severity -3..1; 8 experts | 2,398 / 812 / 840 | 2-8 | 13.8% |
-| ArMIS | misogyny in Arabic tweets, binary; 3 annotators | 657 / 141 / 145 | 3 | 34.6% |
-| Paraphrase | question pairs, ordinal -5..5; 4 annotators | 400 / 50 / 50 | 4 | |
-| VariErrNLI | NLI, several labels per annotator; 4 annotators | 388 / 50 / 50 | 1-4 | |
+======================  ========================  ==================  ======  ========
+name                    labels; annotators        train / dev / test  labels  disagree
+======================  ========================  ==================  ======  ========
+MD-Agreement            offensive, binary; 819    6,592/1,104/3,057   5       57.8%
+HS-Brexit               hate speech, binary; 6    784 / 168 / 168     6       30.8%
+ConvAbuse               abuse severity -3..1; 8   2,398 / 812 / 840   2-8     13.8%
+ArMIS                   misogyny, binary; 3       657 / 141 / 145     3       34.6%
+Paraphrase              ordinal -5..5; 4          400 / 50 / 50       4
+VariErrNLI              NLI, multi-label; 4       388 / 50 / 50       1-6
+======================  ========================  ==================  ======  ========
 
-(disagreement: share of all items whose binary annotations are not unanimous;
-per split, and so in some summaries, the figures differ slightly: HS-Brexit
+(labels: labels per item; disagree: share of all items whose binary
+annotations are not unanimous. Per split the figures differ slightly, and the
+test split's are those some summaries quote: HS-Brexit
 30.7 / 31.0 / 31.0%, ConvAbuse 13.6 / 14.5 / 13.5%, ArMIS 34.1 / 34.8 / 36.6%.)
 
 What the loader returns, and how:
@@ -272,9 +293,7 @@ def _read_2023(name, record, path, key, fields):
     """(texts, raw text, annotators, labels, hard label, published p) of one item."""
     annotators = _split_list(record["annotators"], path, key)
     labels = [int(v) for v in _split_list(record["annotations"], path, key)]
-    if len(labels) != len(annotators) or len(labels) != record[
-        "number of annotations"
-    ]:
+    if len(labels) != len(annotators) or len(labels) != record["number of annotations"]:
         raise OSError(
             f"{path}, item {key!r}: {len(labels)} annotations, "
             f"{len(annotators)} annotators, 'number of annotations' "

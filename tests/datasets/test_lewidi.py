@@ -273,15 +273,19 @@ def test_download_checks_sha256(lewidi_home, tmp_path, monkeypatch):
     b = fetch_lewidi(tmp_path, name="ArMIS")
     assert len(b.ids) == 943 and len(seen) == 3
     assert all(
-        u.startswith("https://raw.githubusercontent.com/Le-Wi-Di/le-wi-di.github.io/"
-                     "45d7b06/LeWiDi_2-2023/ArMIS_dataset/")
+        u.startswith(
+            "https://raw.githubusercontent.com/Le-Wi-Di/le-wi-di.github.io/"
+            "45d7b06/LeWiDi_2-2023/ArMIS_dataset/"
+        )
         for u in seen
     )
     assert (tmp_path / "lewidi" / FOLDERS["ArMIS"] / "ArMIS_dev.json").is_file()
 
     # a corrupted download is refused and leaves nothing behind
     other = tmp_path / "other"
-    monkeypatch.setattr(_base, "urlopen", lambda url, timeout=None: _FakeResponse(b"{}"))
+    monkeypatch.setattr(
+        _base, "urlopen", lambda url, timeout=None: _FakeResponse(b"{}")
+    )
     with pytest.raises(OSError, match="wrong checksum"):
         fetch_lewidi(other, name="ArMIS")
     assert not list(other.rglob("*.json"))
