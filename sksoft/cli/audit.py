@@ -22,6 +22,8 @@ from ..utils._extras import INSTALL, has
 from ..utils._folders import check_out_folder, write_folder
 from ._progress import ProgressBar
 
+__all__ = []  # the command's parts; the entry point is sksoft.cli.main
+
 PROG = "sksoft audit"
 #: the ``--help`` line and the description of the sub-command
 HELP = "train every supervision arm over several seeds and write a report"

@@ -13,6 +13,8 @@ from ..utils._folders import FolderError, check_out_folder, write_folder
 from ._errors import cli_terms
 from ._parser import parse, standalone
 
+__all__ = ["evaluate_main"]
+
 PROG = "sksoft evaluate"
 #: the ``--help`` line of the sub-command
 HELP = "evaluate given predicted probabilities against human labels"
