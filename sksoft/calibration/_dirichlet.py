@@ -90,7 +90,7 @@ def _fit_map(x, target, weight, reg_lambda, reg_mu, diagonal, max_iter):
             "L-BFGS iterations; increase max_iter or the regularisation.",
             ConvergenceWarning,
         )
-    return _unpack(res.x, k, diagonal)
+    return (*_unpack(res.x, k, diagonal), max(int(res.nit), 1))
 
 
 def _grid(value):
@@ -116,7 +116,7 @@ def _select_and_fit(x, target, weight, lambdas, mus, diagonal, max_iter):
         for mu in mus:
             total = 0.0
             for train, test in folds:
-                W, b = _fit_map(
+                W, b, _ = _fit_map(
                     x[train], target[train], w[train], lam, mu, diagonal, max_iter
                 )
                 logq = log_softmax(x[test] @ W.T + b, axis=1)
@@ -241,9 +241,10 @@ def fit_dirichlet(
     weight = _check_weight(sample_weight, n)
     lambdas = _check_reg(reg_lambda, "reg_lambda")
     mus = _check_reg(reg_mu, "reg_mu")
-    return _select_and_fit(
+    W, b, _ = _select_and_fit(
         _proba_to_logits(proba), target, weight, lambdas, mus, diagonal, max_iter
     )
+    return W, b
 
 
 class DirichletCalibrationClassifier(_BaseLogitCalibrator):
@@ -306,6 +307,9 @@ default="auto"
         ``W`` when one map is fitted (``ensemble=False`` or frozen).
     intercept_ : ndarray of shape (n_classes,)
         ``b`` when one map is fitted.
+    n_iter_ : ndarray of shape (n_estimators,)
+        L-BFGS iterations of each map (of its final fit when a grid is
+        searched).
     soft_target_fit_ : bool
         Whether the map was fitted against soft targets.
     n_features_in_ : int
@@ -405,8 +409,9 @@ default="auto"
         return logits @ W.T + b
 
     def _store_maps(self, maps):
-        self.coefs_ = np.stack([W for W, _ in maps])
-        self.intercepts_ = np.stack([b for _, b in maps])
+        self.coefs_ = np.stack([W for W, _, _ in maps])
+        self.intercepts_ = np.stack([b for _, b, _ in maps])
+        self.n_iter_ = np.array([nit for _, _, nit in maps])
         for attr in ("coef_", "intercept_"):
             if hasattr(self, attr):
                 delattr(self, attr)
@@ -462,6 +467,9 @@ default="auto"
         ``diag(v)`` when one map is fitted.
     intercept_ : ndarray of shape (n_classes,)
         ``b`` when one map is fitted.
+    n_iter_ : ndarray of shape (n_estimators,)
+        L-BFGS iterations of each map (of its final fit when a grid is
+        searched).
     soft_target_fit_ : bool
         Whether the map was fitted against soft targets.
     n_features_in_ : int
