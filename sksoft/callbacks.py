@@ -217,7 +217,12 @@ class TrainingDynamics(Callback):
     plus 9 running sums with ``storage="streaming"``, independent of the
     number of epochs; ``storage="full"`` adds 4 values per sample and epoch.
     Because the statistics need whole epochs, an epoch interrupted by
-    ``KeyboardInterrupt`` is not recorded.
+    ``KeyboardInterrupt`` is not recorded. With ``mode="eval"`` nothing at
+    all happens per batch; the extra pass (about a sixth of a
+    :class:`sksoft.SoftLabelClassifier` fit of the default MLP on 784
+    features) is the cost, and it cannot reuse the training pass's outputs:
+    those are predicted before each batch's update, the eval pass after the
+    whole epoch.
 
     With ``mode="eval"`` the extra pass goes through the net's prediction
     iterator, except where a plain skorch net's ``DataLoader`` would only
