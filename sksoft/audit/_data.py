@@ -209,70 +209,28 @@ _SIMULATED_COMMENT = re.compile(r"#\s*simulated\b\s*:?\s*(.*)", re.IGNORECASE)
 
 
 def _read_csv(path):
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            lines = fh.readlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    # comment lines ("# ...") before the header; "# simulated: how" flags
-    # simulated labels
-    n_comments, simulated = 0, None
-    while n_comments < len(lines) and lines[n_comments].lstrip().startswith("#"):
-        match = _SIMULATED_COMMENT.match(lines[n_comments].strip())
-        if match:
-            simulated = match.group(1).strip() or True
-        n_comments += 1
+    lines = _csv_lines(path)
+    n_comments, simulated = _csv_comments(lines)
     rows = list(csv.reader(lines[n_comments:]))
     if len(rows) < 2:
         raise UsageError(f"{path} has no data rows")
     first = n_comments + 2  # the file's line number of the first data row
     header = [h.strip() for h in rows[0]]
     body = rows[1:]
-    bad = [i for i, r in enumerate(body) if len(r) != len(header)]
-    if bad:
-        raise UsageError(
-            f"{path}: row {bad[0] + first} has {len(body[bad[0]])} fields, "
-            f"the header has {len(header)}"
-        )
-    count_cols = [i for i, h in enumerate(header) if h.startswith("count_")]
-    soft_cols = [i for i, h in enumerate(header) if h.startswith("soft_")]
-    if count_cols and soft_cols:
-        raise UsageError(f"{path} has both count_* and soft_* columns; keep one kind")
-    label_cols = count_cols or soft_cols
-    if not label_cols:
-        raise UsageError(
-            f"{path} has no human-label columns: add count_<class> or "
-            "soft_<class> columns"
-        )
-    prefix = "count_" if count_cols else "soft_"
+    _check_row_lengths(path, header, body, first)
+    label_cols, prefix = _label_columns(path, header)
     classes = _as_classes([header[i][len(prefix) :] for i in label_cols])
     gold_col = header.index("target") if "target" in header else None
     feat_cols = [i for i in range(len(header)) if i not in label_cols and i != gold_col]
     if not feat_cols:
         raise UsageError(f"{path} has no feature columns")
     text_cols = _text_columns(path, header, feat_cols)
-
-    def numeric(cols, what):
-        try:
-            return np.array([[float(r[i]) for i in cols] for r in body])
-        except ValueError:
-            for ri, r in enumerate(body):
-                for i in cols:
-                    try:
-                        float(r[i])
-                    except ValueError:
-                        raise UsageError(
-                            f"{path}: {what} column {header[i]!r} row {ri + first} is "
-                            f"not a number: {r[i]!r}"
-                        ) from None
-            raise  # pragma: no cover
-
     if text_cols is not None:
         X = np.array([[r[i] for i in text_cols] for r in body], dtype=object)
         X = X[:, 0] if header[text_cols[0]] == "text" else X
     else:
-        X = numeric(feat_cols, "feature")
-    human = numeric(label_cols, "label")
+        X = _csv_numbers(path, header, body, feat_cols, "feature", first)
+    human = _csv_numbers(path, header, body, label_cols, "label", first)
     gold = None
     if gold_col is not None:
         gold = _as_classes([r[gold_col].strip() for r in body])
@@ -282,12 +240,73 @@ def _read_csv(path):
         "X": X,
         "gold": gold,
         "human": human,
-        "counts": bool(count_cols),
+        "counts": prefix == "count_",
         "classes": classes,
         "feature_names": [header[i] for i in feat_cols],
         "first_row": first,
         "simulated": simulated,
     }
+
+
+def _csv_lines(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return fh.readlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+
+
+def _csv_comments(lines):
+    """The number of comment lines (``# ...``) before the header, and the
+    simulated flag of a ``# simulated: how`` line among them (None without)."""
+    n_comments, simulated = 0, None
+    while n_comments < len(lines) and lines[n_comments].lstrip().startswith("#"):
+        match = _SIMULATED_COMMENT.match(lines[n_comments].strip())
+        if match:
+            simulated = match.group(1).strip() or True
+        n_comments += 1
+    return n_comments, simulated
+
+
+def _check_row_lengths(path, header, body, first):
+    bad = [i for i, r in enumerate(body) if len(r) != len(header)]
+    if bad:
+        raise UsageError(
+            f"{path}: row {bad[0] + first} has {len(body[bad[0]])} fields, "
+            f"the header has {len(header)}"
+        )
+
+
+def _label_columns(path, header):
+    """The human-label columns (``count_*`` or ``soft_*``) and their prefix."""
+    count_cols = [i for i, h in enumerate(header) if h.startswith("count_")]
+    soft_cols = [i for i, h in enumerate(header) if h.startswith("soft_")]
+    if count_cols and soft_cols:
+        raise UsageError(f"{path} has both count_* and soft_* columns; keep one kind")
+    if not (count_cols or soft_cols):
+        raise UsageError(
+            f"{path} has no human-label columns: add count_<class> or "
+            "soft_<class> columns"
+        )
+    return (count_cols, "count_") if count_cols else (soft_cols, "soft_")
+
+
+def _csv_numbers(path, header, body, cols, what, first):
+    """The columns ``cols`` as floats; else an error naming column and row."""
+    try:
+        return np.array([[float(r[i]) for i in cols] for r in body])
+    except ValueError:
+        pass
+    for ri, r in enumerate(body):
+        for i in cols:
+            try:
+                float(r[i])
+            except ValueError:
+                raise UsageError(
+                    f"{path}: {what} column {header[i]!r} row {ri + first} is "
+                    f"not a number: {r[i]!r}"
+                ) from None
+    raise AssertionError("unreachable: a value failed to parse")  # pragma: no cover
 
 
 _TEXT_COLUMN = re.compile(r"text_([0-9]+)$")
