@@ -101,6 +101,8 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         "groups": items["groups"],
         "provenance": prov,
     }
+    if spec.split == "official":  # the data set's own train/test split
+        data["split"] = np.asarray(bunch.split)
     if text:
         data["gold"] = data["classes"][data["gold"]]
     if items["subsampled"]:
@@ -118,8 +120,9 @@ def _subsample(data, max_samples, random_state):
     out["X"] = data["X"][idx]
     out["human"] = data["human"][idx]
     out["gold"] = None if data["gold"] is None else data["gold"][idx]
-    if data.get("groups") is not None:
-        out["groups"] = data["groups"][idx]
+    for key in ("groups", "split"):
+        if data.get(key) is not None:
+            out[key] = data[key][idx]
     out["provenance"] = dict(data["provenance"], subsample=f"{max_samples} of {n}")
     return out
 

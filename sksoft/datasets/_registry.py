@@ -94,7 +94,9 @@ class DatasetSpec:
         What the report's mode-shift rate compares (None: its default).
     split : {"random", "official"}, default="random"
         ``"random"``: the audit's own split; ``"official"``: the data set
-        comes with a train/test split (the loader's ``split`` field).
+        comes with a train/test split, the loader's ``split`` field, which
+        :func:`~sksoft.audit._data.load_audit_data` returns as ``split`` (one
+        entry per item; ``run_audit`` does not use it yet).
     docs : str or None, default=None
         The docs page (``docs/<docs>.rst``), None when listed elsewhere.
     items : callable or None, default=None
