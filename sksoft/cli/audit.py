@@ -16,7 +16,8 @@ import numpy as np
 import sklearn
 
 from .. import __version__, audit
-from ..audit import DATASETS, MODELS, UsageError, load_audit_data, run_time_line
+from ..audit import MODELS, UsageError, load_audit_data, run_time_line
+from ..datasets._registry import dataset_help, dataset_names, get_dataset_spec
 from ..sources import ARM_NAMES
 from ..utils._extras import INSTALL, has
 from ..utils._folders import check_out_folder, write_folder
@@ -38,29 +39,17 @@ DESCRIPTION = (
 
 
 def builtin_datasets():
-    """The names ``--dataset`` knows (anything else is a file path)."""
-    return DATASETS
+    """The names ``--dataset`` knows (anything else is a file path): the
+    data-set registry's (:mod:`sksoft.datasets`)."""
+    return dataset_names()
 
 
 def dataset_option():
-    """The ``--dataset`` option: default and help, from the built-in data sets.
+    """The ``--dataset`` option: default and help, from the data-set registry.
 
     The one spot that names the built-in data sets on the command line.
     """
-    notes = {
-        "ambiguous-digits": "embedded, simulated labels; default",
-        "mnist": "simulated panel",
-        "cifar10h": "human labels",
-        "chaosnli-alphanli": "texts, human labels",
-    }
-    names = ", ".join(
-        f"{name} ({notes[name]})" if name in notes else name
-        for name in builtin_datasets()
-    )
-    return {
-        "default": "ambiguous-digits",
-        "help": f"{names}, or a path to a .npz/.csv file (format below)",
-    }
+    return {"default": "ambiguous-digits", "help": dataset_help()}
 
 
 # ---------------------------------------------------------------- arguments
@@ -160,13 +149,18 @@ DEFAULT_SEEDS_OTHER = 10
 def _default_seed_count(dataset):
     """The command's default number of seeds for ``--dataset``.
 
+    A registered data set's ``seeds`` (:mod:`sksoft.datasets._registry`), else
+    :data:`DEFAULT_SEEDS_OTHER` (a user file).
+
     Examples
     --------
     >>> from sksoft.cli import _default_seed_count
     >>> _default_seed_count("ambiguous-digits"), _default_seed_count("cifar10h")
     (20, 10)
     """
-    return DEFAULT_SEEDS if dataset == "ambiguous-digits" else DEFAULT_SEEDS_OTHER
+    if dataset in dataset_names():
+        return get_dataset_spec(dataset).seeds
+    return DEFAULT_SEEDS_OTHER
 
 
 def add_arguments(p):
@@ -435,8 +429,8 @@ def run(args, prog=PROG):
     """Run the parsed ``audit`` command: the exit status."""
     arms, seeds, out = _check_args(args, prog)
     max_samples = args.max_samples
-    if max_samples is None and args.dataset in ("mnist", "cifar10h"):
-        max_samples = 3000
+    if max_samples is None and args.dataset in dataset_names():
+        max_samples = get_dataset_spec(args.dataset).max_samples
     data = load_audit_data(
         args.dataset,
         data_home=args.data_home,
