@@ -280,8 +280,15 @@ PRIVATE_ALLOWED = {
     ("sksoft.evaluation._metrics", "sksoft.metrics._validation"): (
         "check_pair for the ECE's per-item terms"
     ),
-    ("sksoft.audit._result", "sksoft.sources._mode"): "align_mode (not mine)",
-    ("sksoft.audit._run", "sksoft.sources._arms"): "CALIBRATION_CV (not mine)",
+    ("sksoft.audit._result", "sksoft.sources._mode"): "align_mode",
+    ("sksoft.audit._run", "sksoft.sources._arms"): "CALIBRATION_CV",
+    ("sksoft.audit._data", "sksoft.datasets._registry"): (
+        "the data-set registry (dataset_names, get_dataset_spec): expose them "
+        "from sksoft.datasets to drop these two"
+    ),
+    ("sksoft.cli.audit", "sksoft.datasets._registry"): (
+        "--dataset's names and help (dataset_names, dataset_help) in its one spot"
+    ),
 }
 
 
