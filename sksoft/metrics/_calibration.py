@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..targets import hard_sample_mask, target_entropy
+from ..targets import HARD_DEFINITIONS, hard_sample_mask, target_entropy
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._validation import _as_array, check_pair
 
@@ -491,7 +491,7 @@ def max_calibration_error(
     return _calibration_error(pair, n_bins, strategy, "max", "size", classwise)
 
 
-def _hardness_mask(y_true, soft_target, mask, hard_fraction, n):
+def _hardness_mask(y_true, soft_target, mask, hard_fraction, n, hard="top_fraction"):
     """Hard-sample mask from an explicit mask, routed soft targets or soft y_true."""
     if mask is not None:
         m = _as_array(mask)
@@ -532,7 +532,7 @@ def _hardness_mask(y_true, soft_target, mask, hard_fraction, n):
             f"{name} has zero entropy on every sample (one-hot rows): there is "
             "no human disagreement to define hard samples with."
         )
-    return hard_sample_mask(source, hard_fraction=hard_fraction)
+    return hard_sample_mask(source, hard_fraction=hard_fraction, hard=hard)
 
 
 @validate_params(
@@ -540,6 +540,7 @@ def _hardness_mask(y_true, soft_target, mask, hard_fraction, n):
         **_ECE_CONSTRAINTS,
         "soft_target": ["array-like", None],
         "hard_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "hard": [StrOptions(set(HARD_DEFINITIONS))],
         "subset": [StrOptions({"hard", "easy"})],
         "mask": ["array-like", None],
     },
@@ -551,6 +552,7 @@ def hard_sample_calibration_error(
     *,
     soft_target=None,
     hard_fraction=0.2,
+    hard="top_fraction",
     subset="hard",
     mask=None,
     n_bins=15,
@@ -566,7 +568,8 @@ def hard_sample_calibration_error(
 
     The hard samples are the ``hard_fraction`` share with the highest human
     target entropy (:func:`sksoft.targets.hard_sample_mask`, ties at the cut
-    included), or an explicit ``mask``. The error is
+    included), with ``hard="disagreement"`` every sample on which the humans
+    disagree at all (entropy > 0), or an explicit ``mask``. The error is
     :func:`expected_calibration_error` restricted to them (``subset="hard"``)
     or to the easy complement (``subset="easy"``).
 
@@ -582,7 +585,14 @@ def hard_sample_calibration_error(
         (gold) labels, e.g. routed to a scorer as metadata. The calibration
         reference stays ``y_true``.
     hard_fraction : float in (0, 1), default=0.2
-        Target share of hard samples (see :func:`sksoft.targets.hard_sample_mask`).
+        Target share of hard samples (see :func:`sksoft.targets.hard_sample_mask`);
+        ignored with ``hard="disagreement"``.
+    hard : {"top_fraction", "disagreement"}, default="top_fraction"
+        Hard samples: the ``hard_fraction`` share with the highest human
+        entropy, or every sample with any disagreement (entropy > 0, the
+        "any disagreement" subset). Disagreement is counted on the classes
+        the soft labels are given over (for ordinal ratings collapsed to
+        classes, on the collapsed classes).
     subset : {"hard", "easy"}, default="hard"
         Measure the hard samples or their complement.
     mask : array-like of bool of shape (n_samples,), default=None
@@ -642,6 +652,9 @@ def hard_sample_calibration_error(
     >>> hard_sample_calibration_error(soft, y_prob, hard_fraction=0.5,
     ...                               subset="easy", n_bins=5)
     0.1
+    >>> round(hard_sample_calibration_error(soft, y_prob, hard="disagreement",
+    ...                                     n_bins=5), 4)  # rows 1, 2, 3
+    0.1333
     """
     pair = check_pair(
         y_true,
@@ -651,7 +664,7 @@ def hard_sample_calibration_error(
         keep_binary_column=True,
     )
     n = pair.proba.shape[0]
-    hard = _hardness_mask(y_true, soft_target, mask, hard_fraction, n)
+    hard = _hardness_mask(y_true, soft_target, mask, hard_fraction, n, hard)
     sel = hard if subset == "hard" else ~hard
     if not sel.any():
         raise ValueError(
