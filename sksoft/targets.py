@@ -201,7 +201,7 @@ def check_probabilities(y_prob, *, n_classes=None, atol=None, input_name="y_prob
     >>> check_probabilities(np.array([[0.2, 0.7]]))
     Traceback (most recent call last):
         ...
-    ValueError: y_prob rows must sum to 1 (within atol=1e-06; ...); row 0 sums to 0.9. ...
+    ValueError: y_prob rows must sum to 1 (within atol=1e-06; ...); row 0 sums to 0.9...
     """
     arr = _as_2d_numeric(y_prob, input_name)
     if arr.ndim != 2:
@@ -708,10 +708,10 @@ def hard_sample_mask(
     classes, and two annotators rating 7 and 9 agree; pass the distribution
     over the raw scale points to count disagreement on the raw scale.
 
-    For ``"top_fraction"``, let ``m = ceil(hard_fraction * n_samples)`` and let ``h`` be the ``m``-th
-    largest target entropy. A sample is hard when its entropy is at least ``h``
-    (within a relative tolerance ``tie_rtol``, so that permuted but otherwise
-    identical rows tie). **Ties at the cut are included**, so the selected share
+    For ``"top_fraction"``, let ``m = ceil(hard_fraction * n_samples)`` and let
+    ``h`` be the ``m``-th largest target entropy. A sample is hard when its
+    entropy is at least ``h`` (within a relative tolerance ``tie_rtol``, so
+    that permuted but otherwise identical rows tie). **Ties at the cut are included**, so the selected share
     can exceed ``hard_fraction``: on CIFAR-10H 44% of rows have entropy 0, so
     any ``hard_fraction`` above 0.56 selects every sample. With
     ``ties="exclude"`` samples tied at the cut are dropped instead (the share
