@@ -710,14 +710,14 @@ def hard_sample_mask(
 
     For ``"top_fraction"``, let ``m = ceil(hard_fraction * n_samples)`` and let
     ``h`` be the ``m``-th largest target entropy. A sample is hard when its
-    entropy is at least ``h`` (within a relative tolerance ``tie_rtol``, so
-    that permuted but otherwise identical rows tie). **Ties at the cut are included**, so the selected share
-    can exceed ``hard_fraction``: on CIFAR-10H 44% of rows have entropy 0, so
-    any ``hard_fraction`` above 0.56 selects every sample. With
-    ``ties="exclude"`` samples tied at the cut are dropped instead (the share
-    can then fall below ``hard_fraction``), except that at least the samples
-    with entropy strictly above the cut are kept. Samples with zero entropy are
-    never hard unless the cut itself is zero.
+    entropy is at least ``h`` (within a relative tolerance ``tie_rtol``, so that
+    permuted but otherwise identical rows tie). **Ties at the cut are
+    included**, so the selected share can exceed ``hard_fraction``: on CIFAR-10H
+    44% of rows have entropy 0, so any ``hard_fraction`` above 0.56 selects
+    every sample. With ``ties="exclude"`` samples tied at the cut are dropped
+    instead (the share can then fall below ``hard_fraction``), except that at
+    least the samples with entropy strictly above the cut are kept. Samples with
+    zero entropy are never hard unless the cut itself is zero.
 
     Parameters
     ----------
