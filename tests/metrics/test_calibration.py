@@ -521,3 +521,60 @@ def test_debiased_needs_l2_and_no_weights(problem):
         expected_calibration_error(
             y, p, norm="l2", debiased=True, sample_weight=np.ones(len(y))
         )
+
+
+# ------------------------------------------------ hard="disagreement" subsets
+
+
+def test_disagreement_subset_by_hand():
+    soft = np.array(
+        [[1.0, 0.0], [0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.0, 1.0], [0.3, 0.7]]
+    )
+    p = np.array(
+        [[0.9, 0.1], [0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6], [0.1, 0.9]]
+    )
+    # disagreement rows 1, 2, 3, 5; n_bins=5: conf 0.9, 0.8, 0.7, 0.9
+    # bin [0.8, 1]: rows 1, 2, 5: conf (0.9 + 0.8 + 0.9) / 3, acc (0.5 + 0.9 + 0.7) / 3
+    # bin [0.6, 0.8): row 3: conf 0.7, acc 0.6
+    gap_hi = abs((0.9 + 0.8 + 0.9) / 3 - (0.5 + 0.9 + 0.7) / 3)
+    expected = 3 / 4 * gap_hi + 1 / 4 * 0.1
+    got = hard_sample_calibration_error(soft, p, hard="disagreement", n_bins=5)
+    assert got == pytest.approx(expected)
+    # easy = unanimous rows 0 and 4: conf 0.9 (acc 1) and 0.6 (acc 1)
+    easy = hard_sample_calibration_error(
+        soft, p, hard="disagreement", subset="easy", n_bins=5
+    )
+    assert easy == pytest.approx(0.5 * 0.1 + 0.5 * 0.4)
+    # routed soft labels with gold y_true: same subset, gold reference
+    gold = np.array([0, 1, 0, 0, 1, 1])
+    routed = hard_sample_calibration_error(
+        gold, p, soft_target=soft, hard="disagreement", n_bins=5
+    )
+    sel = [1, 2, 3, 5]
+    assert routed == pytest.approx(
+        expected_calibration_error(gold[sel], p[sel], n_bins=5)
+    )
+    with pytest.raises(ValueError, match="hard"):
+        hard_sample_calibration_error(soft, p, hard="top")
+
+
+def test_disagreement_scorer():
+    from sklearn.linear_model import LogisticRegression
+
+    from sksoft.metrics import get_scorer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = (X[:, 0] > 0).astype(int)
+    votes = rng.integers(0, 3, size=80)  # 0, 1 or 2 dissenting votes out of 5
+    soft = np.where(y[:, None] == 1, [[0, 1.0]], [[1.0, 0]])
+    soft = soft * (5 - votes[:, None]) / 5 + (1 - soft) * votes[:, None] / 5
+    clf = LogisticRegression().fit(X, y)
+    scorer = get_scorer("neg_hard_sample_calibration_error", hard="disagreement")
+    expected = hard_sample_calibration_error(
+        soft, clf.predict_proba(X), hard="disagreement"
+    )
+    assert scorer(clf, X, soft) == pytest.approx(-expected)
+    assert expected == pytest.approx(
+        expected_calibration_error(soft[votes > 0], clf.predict_proba(X)[votes > 0])
+    )
