@@ -152,6 +152,114 @@ def confidence_accuracy(pair, classwise):
     yield conf, acc
 
 
+_BLOCK_VALUES = 1 << 16
+"""Values per row block of the chunked kernel (512 KiB of float64: the block,
+its transposed copy and the per-row temporaries stay in the L2 cache)."""
+
+
+def _block_rows(n_classes):
+    return max(256, _BLOCK_VALUES // n_classes)
+
+
+def _uniform_bins(conf, n_bins, lower, upper):
+    """Bin index of each confidence on uniform edges (as :func:`assign_bins`)."""
+    idx = np.multiply(conf, n_bins).astype(np.intp)
+    idx -= conf < lower[idx]
+    idx += conf >= upper[idx]
+    return idx
+
+
+def _chunked_bin_sums(pair, n_bins, classwise):
+    """Per-bin sums of the uniform-bin ECE in one chunked pass over the rows.
+
+    Returns ``(count, weight, sum_conf, sum_acc)``, each ``(V, n_bins)`` for
+    ``V`` measured variants (1 for the top label, ``K`` classwise). For the
+    top label a row block gives its argmax and confidences; for the classwise
+    variant the block is transposed once, so each class's column is
+    contiguous. The confidences, accuracies and bins of a block are computed
+    while it is in cache and accumulated with
+    :func:`numpy.bincount`, so the extra memory is a few blocks, not
+    ``O(n)``. Same sums as :func:`_bin_statistics` up to the order of
+    floating-point additions.
+    """
+    proba, y_idx, y_soft, weight = pair.proba, pair.y_idx, pair.y_soft, pair.weight
+    n, k = proba.shape
+    n_var = k if classwise else 1
+    size = n_var * n_bins
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    lower = np.append(edges[:-1], np.inf)
+    upper = np.append(edges[1:-1], [np.inf, np.inf])
+    count = np.zeros(size)
+    hits = np.zeros(size)
+    wsum = np.zeros(size) if weight is not None else None
+    sconf = np.zeros(size)
+    sacc = np.zeros(size) if (y_soft is not None or weight is not None) else None
+    offset = (np.arange(n_var, dtype=np.intp) * n_bins)[:, None]
+    step = _block_rows(k)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        if classwise:
+            conf = np.ascontiguousarray(proba[start:stop].T)  # (K, B)
+            if y_soft is None:
+                acc = y_idx[start:stop][None, :] == np.arange(k)[:, None]
+            else:
+                acc = np.ascontiguousarray(y_soft[start:stop].T)
+        else:
+            block = proba[start:stop]
+            pred = _argmax_rows(block)
+            if y_soft is None:
+                acc = pred == y_idx[start:stop]
+            else:
+                acc = _gather_rows(y_soft[start:stop], pred)
+            conf = _gather_rows(block, pred, overwrite_col=True)
+            conf, acc = conf[None, :], acc[None, :]
+        idx = _uniform_bins(conf, n_bins, lower, upper)
+        idx += offset
+        idx = idx.ravel()
+        conf = conf.ravel()
+        acc = acc.ravel()
+        if weight is None:
+            sconf += np.bincount(idx, weights=conf, minlength=size)
+            if acc.dtype == bool:
+                split = np.bincount(2 * idx + acc, minlength=2 * size)
+                count += split[0::2]
+                count += split[1::2]
+                hits += split[1::2]
+            else:
+                count += np.bincount(idx, minlength=size)
+                sacc += np.bincount(idx, weights=acc, minlength=size)
+        else:
+            w = np.broadcast_to(weight[start:stop], (n_var, stop - start)).ravel()
+            count += np.bincount(idx, minlength=size)
+            wsum += np.bincount(idx, weights=w, minlength=size)
+            sconf += np.bincount(idx, weights=conf * w, minlength=size)
+            sacc += np.bincount(idx, weights=acc * w, minlength=size)
+    if sacc is None:
+        sacc = hits
+    if wsum is None:
+        wsum = count
+    shape = (n_var, n_bins)
+    return (
+        edges,
+        count.reshape(shape),
+        wsum.reshape(shape),
+        sconf.reshape(shape),
+        sacc.reshape(shape),
+    )
+
+
+def _chunked_bins(pair, n_bins, classwise):
+    """:class:`_Bins` of each variant from :func:`_chunked_bin_sums`."""
+    edges, count, wsum, sconf, sacc = _chunked_bin_sums(pair, n_bins, classwise)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mconf = np.where(wsum > 0, sconf / wsum, np.nan)
+        macc = np.where(wsum > 0, sacc / wsum, np.nan)
+    return [
+        _Bins(edges, count[v], wsum[v], mconf[v], macc[v])
+        for v in range(count.shape[0])
+    ]
+
+
 def _debiased_l2(conf, acc, n_bins, strategy, bin_weighting):
     """Kumar et al. (2019)'s debiased L2 calibration error of one variant.
 
@@ -195,14 +303,14 @@ def _calibration_error(
             for conf, acc in confidence_accuracy(pair, classwise)
         ]
         return float(np.mean(errors))
-    errors = [
-        _reduce_bins(
-            _bin_statistics(conf, acc, pair.weight, n_bins, strategy),
-            norm,
-            bin_weighting,
-        )
-        for conf, acc in confidence_accuracy(pair, classwise)
-    ]
+    if strategy == "uniform" and pair.proba.ndim == 2:
+        bins = _chunked_bins(pair, n_bins, classwise)
+    else:
+        bins = [
+            _bin_statistics(conf, acc, pair.weight, n_bins, strategy)
+            for conf, acc in confidence_accuracy(pair, classwise)
+        ]
+    errors = [_reduce_bins(b, norm, bin_weighting) for b in bins]
     return float(np.mean(errors))
 
 
