@@ -169,7 +169,7 @@ def _uniform_bins(conf, n_bins, lower, upper):
     return idx
 
 
-def _chunked_bin_sums(pair, n_bins, classwise):
+def _chunked_bin_sums(pair, n_bins, classwise, rows=None):
     """Per-bin sums of the uniform-bin ECE in one chunked pass over the rows.
 
     Returns ``(count, weight, sum_conf, sum_acc)``, each ``(V, n_bins)`` for
@@ -180,7 +180,8 @@ def _chunked_bin_sums(pair, n_bins, classwise):
     while it is in cache and accumulated with
     :func:`numpy.bincount`, so the extra memory is a few blocks, not
     ``O(n)``. Same sums as :func:`_bin_statistics` up to the order of
-    floating-point additions.
+    floating-point additions. ``rows`` (a boolean mask) restricts the sums
+    to a subset without copying it.
     """
     proba, y_idx, y_soft, weight = pair.proba, pair.y_idx, pair.y_soft, pair.weight
     n, k = proba.shape
@@ -197,20 +198,28 @@ def _chunked_bin_sums(pair, n_bins, classwise):
     offset = (np.arange(n_var, dtype=np.intp) * n_bins)[:, None]
     step = _block_rows(k)
     for start in range(0, n, step):
-        stop = min(start + step, n)
+        part = slice(start, min(start + step, n))
+        block = proba[part]
+        y_b = None if y_idx is None else y_idx[part]
+        s_b = None if y_soft is None else y_soft[part]
+        w_b = None if weight is None else weight[part]
+        if rows is not None:  # a subset (hard samples): filtered block by block
+            keep = rows[part]
+            if not keep.any():
+                continue
+            block = block[keep]
+            y_b = None if y_b is None else y_b[keep]
+            s_b = None if s_b is None else s_b[keep]
+            w_b = None if w_b is None else w_b[keep]
         if classwise:
-            conf = np.ascontiguousarray(proba[start:stop].T)  # (K, B)
-            if y_soft is None:
-                acc = y_idx[start:stop][None, :] == np.arange(k)[:, None]
+            conf = np.ascontiguousarray(block.T)  # (K, B)
+            if s_b is None:
+                acc = y_b[None, :] == np.arange(k)[:, None]
             else:
-                acc = np.ascontiguousarray(y_soft[start:stop].T)
+                acc = np.ascontiguousarray(s_b.T)
         else:
-            block = proba[start:stop]
             pred = _argmax_rows(block)
-            if y_soft is None:
-                acc = pred == y_idx[start:stop]
-            else:
-                acc = _gather_rows(y_soft[start:stop], pred)
+            acc = pred == y_b if s_b is None else _gather_rows(s_b, pred)
             conf = _gather_rows(block, pred, overwrite_col=True)
             conf, acc = conf[None, :], acc[None, :]
         idx = _uniform_bins(conf, n_bins, lower, upper)
@@ -229,7 +238,7 @@ def _chunked_bin_sums(pair, n_bins, classwise):
                 count += np.bincount(idx, minlength=size)
                 sacc += np.bincount(idx, weights=acc, minlength=size)
         else:
-            w = np.broadcast_to(weight[start:stop], (n_var, stop - start)).ravel()
+            w = np.broadcast_to(w_b, (n_var, w_b.shape[0])).ravel()
             count += np.bincount(idx, minlength=size)
             wsum += np.bincount(idx, weights=w, minlength=size)
             sconf += np.bincount(idx, weights=conf * w, minlength=size)
@@ -248,9 +257,9 @@ def _chunked_bin_sums(pair, n_bins, classwise):
     )
 
 
-def _chunked_bins(pair, n_bins, classwise):
+def _chunked_bins(pair, n_bins, classwise, rows=None):
     """:class:`_Bins` of each variant from :func:`_chunked_bin_sums`."""
-    edges, count, wsum, sconf, sacc = _chunked_bin_sums(pair, n_bins, classwise)
+    edges, count, wsum, sconf, sacc = _chunked_bin_sums(pair, n_bins, classwise, rows)
     with np.errstate(invalid="ignore", divide="ignore"):
         mconf = np.where(wsum > 0, sconf / wsum, np.nan)
         macc = np.where(wsum > 0, sacc / wsum, np.nan)
@@ -286,9 +295,22 @@ def _debiased_l2(conf, acc, n_bins, strategy, bin_weighting):
     return float(np.sqrt(max(float(np.dot(share, gap2 - correction)), 0.0)))
 
 
+def _subset(pair, rows):
+    return pair._replace(
+        proba=pair.proba[rows],
+        y_idx=None if pair.y_idx is None else pair.y_idx[rows],
+        y_soft=None if pair.y_soft is None else pair.y_soft[rows],
+        weight=None if pair.weight is None else pair.weight[rows],
+    )
+
+
 def _calibration_error(
-    pair, n_bins, strategy, norm, bin_weighting, classwise, debiased=False
+    pair, n_bins, strategy, norm, bin_weighting, classwise, debiased=False, rows=None
 ):
+    """The binned error of a validated pair, on the ``rows`` subset if given."""
+    chunked = strategy == "uniform" and pair.proba.ndim == 2 and not debiased
+    if rows is not None and not chunked:
+        pair, rows = _subset(pair, rows), None
     if debiased:
         if norm != "l2":
             raise ValueError(
@@ -303,8 +325,8 @@ def _calibration_error(
             for conf, acc in confidence_accuracy(pair, classwise)
         ]
         return float(np.mean(errors))
-    if strategy == "uniform" and pair.proba.ndim == 2:
-        bins = _chunked_bins(pair, n_bins, classwise)
+    if chunked:
+        bins = _chunked_bins(pair, n_bins, classwise, rows)
     else:
         bins = [
             _bin_statistics(conf, acc, pair.weight, n_bins, strategy)
@@ -779,14 +801,8 @@ def hard_sample_calibration_error(
             f"The {subset} subset is empty ({int(hard.sum())} of {n} samples are "
             "hard); there is nothing to measure."
         )
-    sub = pair._replace(
-        proba=pair.proba[sel],
-        y_idx=None if pair.y_idx is None else pair.y_idx[sel],
-        y_soft=None if pair.y_soft is None else pair.y_soft[sel],
-        weight=None if pair.weight is None else pair.weight[sel],
-    )
-    if sub.weight is not None and not sub.weight.sum() > 0:
+    if pair.weight is not None and not pair.weight[sel].sum() > 0:
         raise ValueError(f"All sample weights of the {subset} subset are 0.")
     return _calibration_error(
-        sub, n_bins, strategy, norm, bin_weighting, classwise, debiased
+        pair, n_bins, strategy, norm, bin_weighting, classwise, debiased, rows=sel
     )

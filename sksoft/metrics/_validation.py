@@ -38,7 +38,7 @@ def _as_array(a):
 
 
 def _check_proba_fast(y_prob, *, atol=None):
-    """Validate a 2-D probability matrix in two passes (row sums and minimum).
+    """Validate a 2-D probability matrix in one chunked pass (sums and minimum).
 
     Falls back to :func:`sksoft.targets.check_probabilities` (which names the
     first bad row) only when something is wrong.
@@ -47,10 +47,14 @@ def _check_proba_fast(y_prob, *, atol=None):
     if arr.ndim != 2 or arr.dtype.kind != "f" or arr.shape[0] == 0 or arr.shape[1] == 0:
         return check_probabilities(arr, atol=atol)
     tol = (1e-6 if arr.dtype.itemsize >= 8 else 1e-4) if atol is None else atol
-    sums = np.einsum("ij->i", arr)  # NaN/inf propagate into the sums
-    # min/max comparisons are False for NaN, which sends NaN to the fallback
-    if not (sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol) or arr.min() < 0:
-        return check_probabilities(arr, atol=atol)
+    step = max(256, (1 << 16) // arr.shape[1])
+    # row blocks: the sums and the minimum of a block in one pass over memory
+    for start in range(0, arr.shape[0], step):
+        block = arr[start : start + step]
+        sums = np.einsum("ij->i", block)  # NaN/inf propagate into the sums
+        # min/max comparisons are False for NaN, which sends NaN to the fallback
+        if not (sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol) or block.min() < 0:
+            return check_probabilities(arr, atol=atol)
     return arr
 
 
