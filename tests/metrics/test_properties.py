@@ -190,7 +190,10 @@ def test_rounded_probabilities_accepted_like_renormalised(pq, decimals):
     t, p = pq
     pr = np.round(p, decimals)
     gap = np.abs(pr.sum(axis=1) - 1).max()
-    assume(gap <= 1e-4 and (pr > 0).any(axis=1).all())
+    assume(gap <= 0.9e-4 and (pr > 0).any(axis=1).all())
+    # sums computed in another order differ in the last bits: stay off the
+    # tolerance boundaries
+    assume(not 0.9e-6 <= gap <= 1.1e-6)
     with np.errstate(all="ignore"):
         ref = pr / pr.sum(axis=1, keepdims=True)
     with pytest.warns(UserWarning) if gap > 1e-6 else _no_warning():
