@@ -37,11 +37,25 @@ def _task_round(values):
     return np.array([round(v, _TASK_DECIMALS) for v in np.ravel(values).tolist()])
 
 
-def _mean(values, weight, task_rounding, round_mean=True):
+def _sequential_sum(values):
+    """Sums over the last axis, adding the entries left to right.
+
+    That is the order of Python's ``sum`` in the task's code; numpy's pairwise
+    summation can differ in the last bit, which matters next to a rounding
+    boundary.
+    """
+    out = values[..., 0].copy()
+    for k in range(1, values.shape[-1]):
+        out += values[..., k]
+    return out
+
+
+def _mean(values, weight, task_rounding):
+    """Mean over items; with ``task_rounding`` as the task: ``round(sum / n, 5)``."""
+    if task_rounding and weight is None:
+        return round(sum(np.ravel(values).tolist()) / np.size(values), _TASK_DECIMALS)
     out = _weighted_mean(values, weight)
-    if task_rounding and round_mean:
-        out = round(out, _TASK_DECIMALS)
-    return float(out)
+    return float(round(out, _TASK_DECIMALS) if task_rounding else out)
 
 
 _SOFT = {
@@ -75,7 +89,8 @@ def average_manhattan_distance(
         Sample weights of the mean (the task weighs every item equally).
     task_rounding : bool, default=False
         Round as the task's code does: every item's distance to 5 decimals,
-        then the mean to 5 decimals.
+        then the mean to 5 decimals (sums added in the task's order, so the
+        result is the task's to the last digit).
 
     Returns
     -------
@@ -106,7 +121,7 @@ def average_manhattan_distance(
     pair = check_pair(
         y_true, y_prob, labels=labels, sample_weight=sample_weight, soft_only=True
     )
-    dist = np.abs(pair.proba - pair.y_soft).sum(axis=1)
+    dist = _sequential_sum(np.abs(pair.proba - pair.y_soft))
     if task_rounding:
         dist = _task_round(dist)
     return _mean(dist, pair.weight, task_rounding)
@@ -216,10 +231,10 @@ shape (n_samples, n_values)
             f"{p.shape[2]}; they must match."
         )
     weight = _check_sample_weight(sample_weight, t.shape[0])
-    per_label = np.abs(p - t).sum(axis=2)
+    per_label = _sequential_sum(np.abs(p - t))
     if task_rounding:
         per_label = _task_round(per_label).reshape(t.shape[:2])
-        per_item = _task_round(per_label.mean(axis=1))
+        per_item = _task_round(_sequential_sum(per_label) / t.shape[1])
     else:
         per_item = per_label.mean(axis=1)
     return _mean(per_item, weight, task_rounding)
@@ -487,5 +502,5 @@ def normalized_absolute_distance(y_true, y_pred, *, scale_size):
             f"ratings; got shape {t.shape}."
         )
     gap = np.where(present, np.abs(np.where(present, t, 0.0) - p), 0.0)
-    per_item = gap.sum(axis=1) / present.sum(axis=1) / scale_size
+    per_item = _sequential_sum(gap) / present.sum(axis=1) / scale_size
     return float(np.mean(per_item))

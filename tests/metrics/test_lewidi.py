@@ -313,3 +313,64 @@ def test_one_line_errors(func, args, match):
 def test_scale_size_validated():
     with pytest.raises(ValueError, match="scale_size"):
         normalized_absolute_distance([[1]], [[1]], scale_size=0)
+
+
+# --- real data: the task's Paraphrase and VariErrNLI sets -----------------------
+
+
+@pytest.fixture(scope="module")
+def lewidi(data_dir):
+    from sksoft.datasets import fetch_lewidi
+
+    if not (data_dir / "lewidi" / "LeWiDi_3-2025" / "Paraphrase").exists():
+        pytest.skip(f"Le-Wi-Di 2025 files not found under {data_dir / 'lewidi'}")
+    return {
+        name: fetch_lewidi(data_dir, name=name, download_if_missing=False)
+        for name in ("Paraphrase", "VariErrNLI")
+    }
+
+
+def test_real_paraphrase_equals_task_scoring(lewidi):
+    b = lewidi["Paraphrase"]
+    train, dev = b.split == "train", b.split == "dev"
+    human = b.soft_target[dev]
+    baseline = np.tile(b.soft_target[train].mean(axis=0), (dev.sum(), 1))
+    ours = ordinal_wasserstein_distance(human, baseline, task_rounding=True)
+    assert ours == task_average_ws(human, baseline)
+    points = np.arange(len(b.classes))
+    ref = np.mean(
+        [
+            wasserstein_distance(points, points, u_weights=t, v_weights=p)
+            for t, p in zip(human, baseline)
+        ]
+    )
+    assert ordinal_wasserstein_distance(human, baseline) == pytest.approx(
+        ref, abs=1e-12
+    )
+    assert average_manhattan_distance(
+        human, baseline, task_rounding=True
+    ) == task_average_md(human.tolist(), baseline.tolist())
+    # per annotator: the dev items' ratings, ragged (each item its annotators),
+    # against predicting the rounded training mean rating for everyone
+    ann = b.annotations
+    rows = np.flatnonzero(dev)
+    ratings = [
+        [float(v) for v in np.asarray(ann.label)[np.asarray(ann.item) == i]]
+        for i in rows
+    ]
+    mean_rating = float(np.round(b.soft_target[train].mean(axis=0) @ b.classes))
+    pred = [[mean_rating] * len(r) for r in ratings]
+    assert normalized_absolute_distance(ratings, pred, scale_size=11) == (
+        pytest.approx(task_absolute_distance(ratings, pred, 11), abs=1e-15)
+    )
+
+
+def test_real_varierrnli_multilabel_equals_task_scoring(lewidi):
+    b = lewidi["VariErrNLI"]
+    train, dev = b.split == "train", b.split == "dev"
+    shares = b.soft_target[dev]  # per-label shares (rows need not sum to 1)
+    baseline = np.tile(b.soft_target[train].mean(axis=0), (dev.sum(), 1))
+    as_dists = lambda s: np.stack([1 - s, s], axis=2).tolist()  # noqa: E731
+    assert multilabel_manhattan_distance(
+        shares, baseline, task_rounding=True
+    ) == task_multilabel_md(as_dists(shares), as_dists(baseline))
