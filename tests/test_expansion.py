@@ -346,3 +346,33 @@ def test_pipeline_inside_routes_sample_weight_to_final_step():
         ExpansionClassifier(
             make_pipeline(StandardScaler(), KNeighborsClassifier())
         ).fit(X, T)
+
+
+def test_dataframe_columns_name_the_classes():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(9)
+    X, T, _ = _soft_problem(rng, n=60)
+    names = ["cat", "dog", "emu"][: T.shape[1]]
+    frame = pd.DataFrame(T, columns=names)
+    clf = ExpansionClassifier().fit(X, frame)
+    assert clf.classes_.tolist() == names
+    ref = ExpansionClassifier(classes=names).fit(X, T)
+    np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict(X), ref.predict(X))
+    assert set(clf.predict(X)) <= set(names)
+    assert clf.score(X, frame) == ref.score(X, T)
+    # the same classes in another column order are an error, not a silent swap
+    shuffled = frame[names[::-1]]
+    with pytest.raises(ValueError, match="in another order"):
+        ExpansionClassifier(classes=names).fit(X, shuffled)
+    with pytest.raises(ValueError, match="in another order"):
+        clf.score(X, shuffled)
+    # other column names are read by position; classes= still names them
+    other = pd.DataFrame(T, columns=[f"p_{n}" for n in names])
+    assert ExpansionClassifier(classes=names).fit(X, other).classes_.tolist() == names
+    # a one-column frame of labels is not a frame of probability columns
+    labels = pd.DataFrame({"label": np.array(names)[T.argmax(axis=1)]})
+    with pytest.warns(Warning):  # sklearn's column-vector y warning
+        assert sorted(ExpansionClassifier().fit(X, labels).classes_) == sorted(
+            set(labels["label"])
+        )

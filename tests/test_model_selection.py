@@ -618,3 +618,49 @@ def test_splitter_properties(seed, n, k, n_splits, entropy_bins, n_votes, shuffl
         bins = _entropy_bins(y, entropy_bins)
         assert _spread(hard * entropy_bins + bins, fold, n_splits) <= 1
         assert _spread(bins, fold, n_splits) <= 2
+
+
+def test_cross_val_predict_dataframe_columns_name_the_classes():
+    pd = pytest.importorskip("pandas")
+    from sksoft.classifier import SoftLabelClassifier
+
+    X, y = _soft_data(3, n=60)
+    names = ["cat", "dog", "emu"]
+    frame = pd.DataFrame(y, columns=names)
+    cv = SoftStratifiedKFold(3, shuffle=True, random_state=0)
+    net = SoftLabelClassifier(
+        max_epochs=3, lr=0.01, batch_size=32, random_state=0, verbose=0
+    )
+    out = cross_val_predict(net, X.astype(np.float32), frame, cv=cv)
+    ref = cross_val_predict(
+        net, X.astype(np.float32), frame, cv=cv, classes=np.array(names)
+    )
+    np.testing.assert_array_equal(out, ref)
+    labels = cross_val_predict(
+        net, X.astype(np.float32), frame, cv=cv, method="predict"
+    )
+    assert set(labels) <= set(names)
+    # ExpansionClassifier names its classes the same way
+    est = ExpansionClassifier()
+    np.testing.assert_array_equal(
+        cross_val_predict(est, X, frame, cv=cv), cross_val_predict(est, X, y, cv=cv)
+    )
+
+    class Positional(ClassifierMixin, BaseEstimator):
+        """Reads a 2-D y by column position: classes_ = arange(n_classes)."""
+
+        def fit(self, X, y):
+            y = np.asarray(y)
+            self.classes_ = np.arange(y.shape[1])
+            self.mean_ = y.mean(axis=0)
+            return self
+
+        def predict_proba(self, X):
+            return np.tile(self.mean_, (len(X), 1))
+
+    manual = np.empty_like(y)
+    for train, test in cv.split(X, y):
+        manual[test] = y[train].mean(axis=0)
+    np.testing.assert_allclose(cross_val_predict(Positional(), X, frame, cv=cv), manual)
+    with pytest.raises(ValueError, match="in another order"):
+        cross_val_predict(est, X, frame[names[::-1]], cv=cv, classes=names)
