@@ -39,7 +39,7 @@ def check_frame_columns(y, classes, what):
     >>> check_frame_columns(y, ["cat", "dog"], "classes")
     Traceback (most recent call last):
     ...
-    ValueError: The columns of the y DataFrame ['dog', 'cat'] are classes ['cat', 'dog'] in another order; reorder the columns.
+    ValueError: The columns of the y DataFrame ['dog', 'cat'] are classes ...
     """
     names = frame_classes(y)
     if names is None:
