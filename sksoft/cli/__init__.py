@@ -65,6 +65,7 @@ import time
 from .. import __version__
 from ..audit import DATASETS, MODELS, UsageError, load_audit_data  # noqa: F401
 from ..utils._folders import FolderError
+from ..utils._signals import sigterm_as_interrupt
 from . import audit as _audit_command
 from . import evaluate as _evaluate_command
 from ._errors import cli_terms
@@ -138,7 +139,8 @@ def main(argv=None):
     args._start = start
     prog = f"sksoft {args.command}"
     try:
-        return COMMANDS[args.command].run(args, prog)
+        with sigterm_as_interrupt():  # a kill or a job timeout cleans up like Ctrl-C
+            return COMMANDS[args.command].run(args, prog)
     except (UsageError, FolderError) as exc:
         print(f"{prog}: error: {cli_terms(exc)}", file=sys.stderr)
         return 2
