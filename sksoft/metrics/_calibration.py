@@ -330,18 +330,25 @@ def _chunked_bin_sums(pair, n_bins, classwise, rows=None):
     n_var = k if classwise else 1
     size = n_var * n_bins
     edges = bin_edges(None, n_bins, "uniform")
-    step = _block_rows(k, n)
-    scratch = _BinScratch(step * (k if classwise else 1), n_bins)
+    step, cap = _block_rows(k, n), None
+    if rows is not None:
+        # blocks of the full rows that hold about `step` selected rows each;
+        # the buffers hold the largest such block after filtering
+        share = max(np.count_nonzero(rows) / n, 1.0 / 1024)
+        step = min(n, max(step, int(step / share)))
+        cap = int(np.add.reduceat(rows, np.arange(0, n, step), dtype=np.intp).max())
+    cap = step if cap is None else max(cap, 1)
+    scratch = _BinScratch(cap * (k if classwise else 1), n_bins)
     layout = None if classwise else _argmax_layout(k, proba.dtype)
-    top = None if layout is None else _TopLabelScratch(step, k, layout)
+    top = None if layout is None else _TopLabelScratch(cap, k, layout)
     count = np.zeros(size)
     wsum = np.zeros(size)
     sconf = np.zeros(size)
     sacc = np.zeros(size)
     # bincount key: 2 * (class * n_bins + bin) + hit (hard top label), else
     # class * n_bins + bin; one buffer of float keys, cast once per block
-    key = np.empty(step * n_var, dtype=np.intp)
-    cls = np.tile(np.arange(k, dtype=np.float64) * n_bins, step) if classwise else None
+    key = np.empty(cap * n_var, dtype=np.intp)
+    cls = np.tile(np.arange(k, dtype=np.float64) * n_bins, cap) if classwise else None
     for start in range(0, n, step):
         part = slice(start, min(start + step, n))
         block = proba[part]

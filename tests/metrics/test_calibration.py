@@ -759,3 +759,17 @@ def test_chunked_top_label_across_blocks_and_fallbacks(k, monkeypatch):
     p32 /= p32.sum(axis=1, keepdims=True)
     ref32 = _slow_ece(y, None, p32.astype(np.float64), 15, None, False)
     assert expected_calibration_error(y, p32) == pytest.approx(ref32, abs=1e-12)
+    for share in (0.3, 0.001):  # the subset: blocks of about 64 selected rows
+        mask = rng.uniform(size=n) < share
+        mask[n // 2] = True
+        for classwise in (False, True):
+            got = hard_sample_calibration_error(y, p, mask=mask, classwise=classwise)
+            ref = _slow_ece(
+                y[mask],
+                None,
+                check_probabilities_quiet(p)[mask],
+                15,
+                None,
+                classwise,
+            )
+            assert got == pytest.approx(ref, abs=1e-12, rel=0)
