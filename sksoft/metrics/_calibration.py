@@ -272,6 +272,14 @@ class _TopLabelScratch:
         self.addend = np.tile(np.array(addend, dtype=np.int64), (rows, 1))
         self.best = np.empty(rows, dtype=np.int64)
         self.pred = np.empty(rows, dtype=np.intp)
+        # the maxima of adjacent entries (one contiguous SIMD pass), then of
+        # the pairs that start at even columns (plus column K - 2 for odd K,
+        # overlapping is harmless for a maximum): K // 2 strided columns
+        # instead of K (1M x 10: 22-26 instead of 28-32 ms of CPU)
+        self.pairs = np.empty(max(rows * n_classes - 1, 1), dtype=np.int64)
+        self.starts = list(range(0, n_classes - 1, 2))
+        if n_classes % 2:
+            self.starts.append(n_classes - 2)
 
     def argmax_max(self, block):
         """``(argmax, max)`` of each row (argmax's first-maximum rule), or None.
@@ -285,9 +293,16 @@ class _TopLabelScratch:
         np.left_shift(keys, self.shift, out=keys)
         np.add(keys, self.addend[:m], out=keys)
         best = self.best[:m]
-        np.maximum(keys[:, 0], keys[:, 1], out=best)
-        for j in range(2, k):
-            np.maximum(best, keys[:, j], out=best)
+        flat = keys.reshape(-1)
+        pairs = self.pairs[: m * k - 1]
+        np.maximum(flat[:-1], flat[1:], out=pairs)
+        starts = self.starts
+        if len(starts) == 1:  # K = 2
+            np.copyto(best, pairs[0::k])
+        else:
+            np.maximum(pairs[starts[0] :: k], pairs[starts[1] :: k], out=best)
+        for j in starts[2:]:
+            np.maximum(best, pairs[j::k], out=best)
         if best.min() <= self.low:
             return None
         pred = self.pred[:m]
