@@ -161,7 +161,9 @@ out of the cache."""
 
 
 def _block_rows(n_classes, n_rows):
-    return min(n_rows, max(512, _BLOCK_VALUES // n_classes))
+    """Rows per block: ``_BLOCK_VALUES`` values, but at most n / 32 rows (so
+    that the block buffers stay a small share of the input) and at least 512."""
+    return min(n_rows, max(512, min(_BLOCK_VALUES // n_classes, n_rows // 32)))
 
 
 def _edge_step(n_bins):
