@@ -14,7 +14,6 @@ checked against, in :mod:`sksoft.utils._skorch_compat`.
 
 import copy
 import inspect
-import math
 import numbers
 import sys
 import threading
@@ -49,6 +48,11 @@ from skorch.utils import TeeGenerator, is_dataset
 from torch import nn
 from torch.utils.data import Subset
 
+from ._engine._modules import MLP as _MLP
+from ._engine._modules import GeneratorDropout
+from ._engine._optim import make_optimizer
+from ._engine._random import draw_fit_seeds, draw_seed, new_generator
+from ._engine._split import holdout_split
 from .batching import SliceBatchIterator
 from .losses import SoftTargetCrossEntropyLoss
 from .targets import check_soft_targets
@@ -83,6 +87,7 @@ SKOPS_TRUSTED_TYPES = (
     "sksoft.classifier._PrintLog",
     "sksoft.classifier._target_argmax_accuracy",
     "sksoft.losses.SoftTargetCrossEntropyLoss",
+    "sksoft._engine._optim.LeanAdam",
     "torch.optim.adam.Adam",
 )
 
@@ -90,71 +95,6 @@ SKOPS_TRUSTED_TYPES = (
 # construction; training of a module that may draw from it), so that fits
 # running in threads of one process cannot interleave their draws.
 _GLOBAL_RNG_LOCK = threading.RLock()
-
-
-class GeneratorDropout(nn.Module):
-    """Dropout whose masks come from a given :class:`torch.Generator`.
-
-    :class:`torch.nn.Dropout` draws its masks from torch's global generator,
-    which fits running in several threads of one process share. This module
-    draws them from ``generator`` instead; :class:`SoftLabelClassifier` sets
-    it to the fit's own generator during training (and back to ``None``
-    after), so dropout cannot make concurrent fits differ. With
-    ``generator=None`` it behaves like :class:`torch.nn.Dropout`.
-
-    Parameters
-    ----------
-    p : float, default=0.5
-        Probability of zeroing an element during training; the kept elements
-        are scaled by ``1 / (1 - p)``.
-
-    Attributes
-    ----------
-    generator : torch.Generator or None
-        The source of the masks (``None``: torch's global generator).
-
-    See Also
-    --------
-    torch.nn.Dropout : The same operation on the global generator.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sksoft.classifier import GeneratorDropout
-    >>> drop = GeneratorDropout(0.5)
-    >>> drop.generator = torch.Generator().manual_seed(0)
-    >>> out = drop(torch.ones(1000))
-    >>> sorted(set(out.tolist()))
-    [0.0, 2.0]
-    >>> drop.eval()(torch.ones(3)).tolist()
-    [1.0, 1.0, 1.0]
-    """
-
-    uses_global_rng = False
-
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-            raise ValueError(f"dropout probability must be in [0, 1]; got {p!r}.")
-        self.p = float(p)
-        self.generator = None
-
-    def forward(self, X):
-        if not self.training or self.p == 0:
-            return X
-        if self.p == 1:
-            return torch.zeros_like(X)
-        keep = 1.0 - self.p
-        g = self.generator
-        if g is None:
-            mask = torch.empty_like(X).bernoulli_(keep)
-        else:
-            mask = torch.empty(X.shape, dtype=X.dtype, device=g.device)
-            mask = mask.bernoulli_(keep, generator=g).to(X.device)
-        return X * mask / keep
-
-    def extra_repr(self):
-        return f"p={self.p}"
 
 
 # torch.nn layers whose forward draws random numbers in training mode
@@ -194,58 +134,6 @@ def _global_rng_user(module):
             "global generator)"
         )
     return None
-
-
-class _MLP(nn.Module):
-    """The default module: a multi-layer perceptron that outputs logits.
-
-    Its dropout draws from the fit's generator (:class:`GeneratorDropout`) and
-    :meth:`reset_parameters` initialises the weights from a given generator,
-    so it never needs torch's global generator.
-    """
-
-    uses_global_rng = False
-
-    def __init__(
-        self,
-        n_features,
-        n_classes,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        dropout=0.0,
-        device=None,
-    ):
-        super().__init__()
-        activations = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
-        if activation not in activations:
-            raise ValueError(
-                f"module__activation must be one of {sorted(activations)}; got "
-                f"{activation!r}."
-            )
-        layers = []
-        n_in = n_features
-        for width in hidden_layer_sizes:
-            layers.append(nn.Linear(n_in, width, device=device))
-            layers.append(activations[activation]())
-            if dropout:
-                layers.append(GeneratorDropout(dropout))
-            n_in = width
-        layers.append(nn.Linear(n_in, n_classes, device=device))
-        self.layers = nn.Sequential(*layers)
-
-    def reset_parameters(self, generator=None):
-        """torch.nn.Linear's default initialisation, drawn from ``generator``."""
-        for layer in self.layers:
-            if isinstance(layer, nn.Linear):
-                nn.init.kaiming_uniform_(
-                    layer.weight, a=math.sqrt(5), generator=generator
-                )
-                fan_in = layer.weight.shape[1]
-                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-
-    def forward(self, X):
-        return self.layers(X)
 
 
 def _frame_classes(y):
@@ -290,6 +178,20 @@ def _check_frame_columns(y, classes, what):
             f"The columns of the y DataFrame {names.tolist()} are {what} "
             f"{classes.tolist()} in another order; reorder the columns."
         )
+
+
+def _check_label_vector(y):
+    """``y`` as an array; a 1-D (or one-column) ``y`` checked as class labels."""
+    y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
+    if sparse.issparse(y_arr):
+        return y_arr
+    y_arr = np.asarray(y_arr)
+    if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
+        if y_arr.dtype.kind in "fc":
+            check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
+        _check_not_1d_probabilities(y_arr.ravel())
+        check_classification_targets(y_arr.ravel())
+    return y_arr
 
 
 # fragments of torch's messages for inputs of the wrong shape
@@ -873,6 +775,21 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self.criterion_ = self.initialized_instance(criterion, kwargs)
         return self
 
+    def initialize_optimizer(self, triggered_directly=None):
+        """Build the optimizer through the engine (``make_optimizer``).
+
+        Overrides skorch: a plain ``torch.optim.Adam`` becomes the engine's
+        ``LeanAdam`` (a ``torch.optim.Adam``; the batched ensemble's Adam
+        arithmetic, and no ``torch._dynamo`` import in a worker); any other
+        optimizer is built as skorch builds it.
+        """
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.get_all_learnable_params()
+        )
+        lr = kwargs.pop("lr", self.lr)
+        self.optimizer_ = make_optimizer(self.optimizer, *args, lr, kwargs)
+        return self
+
     def _get_predict_nonlinearity(self):
         self.check_is_fitted()
         nonlin = self.predict_nonlinearity
@@ -889,20 +806,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------
     def _new_generator(self):
         """A torch.Generator seeded from ``random_state`` (no global RNG read)."""
-        seed = self.random_state
-        if seed is None:
-            seed = int(
-                np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(2)
-            )
-        elif isinstance(seed, np.random.RandomState):
-            seed = int(seed.randint(np.iinfo(np.int32).max))
-        generator = torch.Generator()
-        generator.manual_seed(int(seed))
-        return generator
+        return new_generator(self.random_state)
 
     def _draw_seed(self, generator=None):
-        generator = self._generator if generator is None else generator
-        return int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
+        return draw_seed(self._generator if generator is None else generator)
 
     @property
     def generator_(self):
@@ -1042,58 +949,63 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 "is None."
             )
         X = self._validate_X(X, reset)
-        y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
-        if not sparse.issparse(y_arr):
-            y_arr = np.asarray(y_arr)
-            if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
-                if y_arr.dtype.kind in "fc":
-                    check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
-                _check_not_1d_probabilities(y_arr.ravel())
-                check_classification_targets(y_arr.ravel())
-        if reset:
-            if classes is not None and self.classes is not None:
-                if not np.array_equal(np.asarray(classes), np.asarray(self.classes)):
-                    raise ValueError(
-                        f"classes={list(classes)} differs from the classes parameter "
-                        f"{list(self.classes)}."
-                    )
-            classes_arg = classes if classes is not None else self.classes
-            if classes_arg is None:  # a DataFrame's column names name the classes
-                classes_arg = _frame_classes(y)
-            else:
-                _check_frame_columns(y, classes_arg, "classes")
-        else:
-            _check_frame_columns(y, self.classes_, "the fitted classes_")
-            if classes is not None and not np.array_equal(
-                np.asarray(classes), self.classes_
-            ):
-                raise ValueError(
-                    f"classes={list(classes)} differs from the fitted classes_ "
-                    f"{self.classes_.tolist()}."
-                )
-            classes_arg = self.classes_
+        y_arr = _check_label_vector(y)
+        classes_arg = (
+            self._classes_to_fit(y, classes)
+            if reset
+            else self._fitted_classes(y, classes)
+        )
         Y, classes_out = check_soft_targets(
             y_arr, classes=classes_arg, counts=self.counts, return_classes=True
         )
         check_consistent_length(X, Y)
-
         sw = None
         if sample_weight is not None:
             sw = self._check_sample_weight(sample_weight, Y.shape[0])
         if reset:
-            mass = Y.sum(axis=0) if sw is None else sw @ Y
-            present = np.flatnonzero(mass > 0)
-            if present.size < 2:
-                what = "sample-weighted target mass" if sw is not None else "samples"
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes with {what}; "
-                    f"got 1 class ({classes_out[present].tolist()}; classes: "
-                    f"{np.asarray(classes_out).tolist()})."
-                )
+            self._check_two_classes(Y, sw, classes_out)
             self.classes_ = np.asarray(classes_out)
         if sw is not None:
             sw = (sw / sw.mean()).astype(self.dtype)
         return X, Y.astype(self.dtype), sw
+
+    def _classes_to_fit(self, y, classes):
+        """The classes of a first fit: ``classes``, the parameter or y's columns."""
+        if classes is not None and self.classes is not None:
+            if not np.array_equal(np.asarray(classes), np.asarray(self.classes)):
+                raise ValueError(
+                    f"classes={list(classes)} differs from the classes parameter "
+                    f"{list(self.classes)}."
+                )
+        classes_arg = classes if classes is not None else self.classes
+        if classes_arg is None:  # a DataFrame's column names name the classes
+            return _frame_classes(y)
+        _check_frame_columns(y, classes_arg, "classes")
+        return classes_arg
+
+    def _fitted_classes(self, y, classes):
+        """``classes_``, after checking that ``y`` and ``classes`` agree with it."""
+        _check_frame_columns(y, self.classes_, "the fitted classes_")
+        if classes is not None and not np.array_equal(
+            np.asarray(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={list(classes)} differs from the fitted classes_ "
+                f"{self.classes_.tolist()}."
+            )
+        return self.classes_
+
+    def _check_two_classes(self, Y, sw, classes_out):
+        """At least two classes carry (weighted) target mass."""
+        mass = Y.sum(axis=0) if sw is None else sw @ Y
+        present = np.flatnonzero(mass > 0)
+        if present.size < 2:
+            what = "sample-weighted target mass" if sw is not None else "samples"
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes with {what}; "
+                f"got 1 class ({classes_out[present].tolist()}; classes: "
+                f"{np.asarray(classes_out).tolist()})."
+            )
 
     @staticmethod
     def _check_sample_weight(sample_weight, n_samples):
@@ -1196,8 +1108,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self._fit_sample_weight = sw
         self._fit_use_split = split
         try:
-            self._init_seed = self._draw_seed()
-            train_seed = self._draw_seed()
+            self._init_seed, train_seed = draw_fit_seeds(self._generator)
             if reset:
                 self.initialize()
             with self._training_rng(train_seed):
@@ -1235,31 +1146,11 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return dataset, None
         y_hard = np.argmax(np.asarray(y), axis=1)
         if isinstance(split, numbers.Real):
-            idx_train, idx_valid = self._holdout_split(y_hard, float(split))
+            idx_train, idx_valid = holdout_split(y_hard, float(split), self._generator)
             if idx_valid is None:
                 return dataset, None
             return Subset(dataset, idx_train), Subset(dataset, idx_valid)
         return split(dataset, y_hard, **fit_params)
-
-    def _holdout_split(self, y_hard, valid_size):
-        from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-
-        n = len(y_hard)
-        n_valid = int(np.ceil(valid_size * n))
-        if n < 2 or n_valid < 1 or n - n_valid < 1:
-            return np.arange(n), None
-        seed = self._draw_seed()
-        _, class_counts = np.unique(y_hard, return_counts=True)
-        n_present = len(class_counts)
-        stratify = (
-            class_counts.min() >= 2
-            and n_valid >= n_present
-            and n - n_valid >= n_present
-        )
-        cv_cls = StratifiedShuffleSplit if stratify else ShuffleSplit
-        cv = cv_cls(n_splits=1, test_size=n_valid, random_state=seed)
-        idx_train, idx_valid = next(cv.split(np.zeros((n, 1)), y_hard))
-        return np.sort(idx_train), np.sort(idx_valid)
 
     def get_iterator(self, dataset, training=False):
         """Batch iterator; the training iterator shuffles with the fit's generator."""
