@@ -525,6 +525,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     history_ = None
     virtual_params_ = MappingProxyType({})  # read-only; replaced in initialize
 
+    # overrides skorch: sklearn's protocol: explicit parameters, stored only
     def __init__(
         self,
         module=None,
@@ -596,6 +597,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             cls._init_param_names_cache = names
         return names
 
+    # overrides skorch: parameters (even a module instance) are stored as given
     def __setattr__(self, name, attr):
         # Parameters (e.g. a module *instance*) are stored as given; skorch's
         # registration of torch components only concerns fitted attributes.
@@ -606,6 +608,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         else:
             super().__setattr__(name, attr)
 
+    # overrides skorch: get_params lists __init__ and prefix__name arguments
     def _get_param_names(self):
         names = set(self._init_param_names())
         names.update(
@@ -613,6 +616,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         )
         return sorted(names)
 
+    # overrides skorch: sklearn semantics before the first fit (store, check at fit)
     def set_params(self, **params):
         """Set parameters (sklearn semantics; skorch's once initialised).
 
@@ -686,6 +690,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------
     # components
     # ------------------------------------------------------------------
+    # overrides skorch: scores against the target argmax; silent, lean logs
     @property
     def _default_callbacks(self):
         return [
@@ -701,6 +706,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             ("print_log", _PrintLog()),
         ]
 
+    # overrides skorch: the default MLP from the data; weights from the fit's seed
     def initialize_module(self):
         """Build the module: the default MLP, a new instance or a copy.
 
@@ -754,6 +760,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             self.module_ = self.module_.to(getattr(torch, self.dtype))
         return self
 
+    # overrides skorch: per-sample reduction (sample weights), label_smoothing
     def initialize_criterion(self):
         """Build the criterion (per-sample reduction so weights can be applied)."""
         kwargs = self.get_params_for("criterion")
@@ -775,6 +782,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self.criterion_ = self.initialized_instance(criterion, kwargs)
         return self
 
+    # overrides skorch: the engine's optimizer path (one Adam kernel)
     def initialize_optimizer(self, triggered_directly=None):
         """Build the optimizer through the engine (``make_optimizer``).
 
@@ -790,6 +798,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self.optimizer_ = make_optimizer(self.optimizer, *args, lr, kwargs)
         return self
 
+    # overrides skorch: 'auto' is a float64 softmax
     def _get_predict_nonlinearity(self):
         self.check_is_fitted()
         nonlin = self.predict_nonlinearity
@@ -1033,6 +1042,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
+    # overrides skorch: checks soft targets and weights; owns the fit's generator
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Initialise the network and train it for ``max_epochs`` epochs.
 
@@ -1060,6 +1070,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self._train(X, Y, sw, reset=reset, epochs=None, routing="fit", **fit_params)
         return self
 
+    # overrides skorch: as fit, one epoch, with the classes argument
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train one epoch over the given samples, initialising on first call.
 
@@ -1130,6 +1141,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 self.__dict__.pop(name, None)
             self.__dict__.pop("_fit_use_split", None)
 
+    # overrides skorch: attaches the fit's sample weights to the dataset
     def get_dataset(self, X, y=None):
         """Wrap ``X`` and the soft targets (and fit's sample weights)."""
         dataset = super().get_dataset(X, y)
@@ -1138,6 +1150,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             dataset.sample_weight = sw
         return dataset
 
+    # overrides skorch: the engine's hold-out split, stratified on the argmax
     def get_split_datasets(self, X, y=None, **fit_params):
         """Split off the validation set, stratified on the target argmax."""
         dataset = self.get_dataset(X, y)
@@ -1152,6 +1165,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return Subset(dataset, idx_train), Subset(dataset, idx_valid)
         return split(dataset, y_hard, **fit_params)
 
+    # overrides skorch: the training iterator shuffles with the fit's generator
     def get_iterator(self, dataset, training=False):
         """Batch iterator; the training iterator shuffles with the fit's generator."""
         if training:
@@ -1198,6 +1212,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             hooks.insert(0, self)
         return hooks
 
+    # overrides skorch: fewer callback calls per batch; records once an epoch
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one training or validation epoch over ``iterator``.
 
@@ -1250,6 +1265,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             optimizers = None
         return optimizers, self._batch_hooks("on_grad_computed")
 
+    # overrides skorch: no closure unless the optimizer needs one
     def train_step(self, batch, **fit_params):
         """One optimisation step (no closure unless the optimizer needs one)."""
         plan = getattr(self, "_plan", None) or self._step_plan()
@@ -1270,6 +1286,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             opt.step()
         return step
 
+    # overrides skorch: passes the batch's sample weights to get_loss
     def train_step_single(self, batch, **fit_params):
         """Forward, loss and backward for one batch (modules already in train mode)."""
         Xi, yi = batch
@@ -1284,6 +1301,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
+    # overrides skorch: passes the batch's sample weights to get_loss
     def validation_step(self, batch, **fit_params):
         """Forward and loss for one validation batch, without gradients."""
         Xi, yi = batch
@@ -1298,6 +1316,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             )
         return {"loss": loss, "y_pred": y_pred}
 
+    # overrides skorch: eval mode and no gradients in one place, tensors as given
     def evaluation_step(self, batch, training=False):
         """Module output for one prediction batch (eval mode unless ``training``)."""
         Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -1305,6 +1324,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         with torch.set_grad_enabled(training):
             return self.infer(Xi)
 
+    # overrides skorch: tensors straight to the module; a clear error for wrong shapes
     def infer(self, x, **fit_params):
         """Module output for one batch (tensors go straight to the module).
 
@@ -1335,6 +1355,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 "or reshape X."
             ) from exc
 
+    # overrides skorch: weighted mean of per-sample soft losses; output-shape error
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Weighted mean of the per-sample criterion values of a batch.
 
@@ -1400,6 +1421,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return X
         return self._validate_X(X, reset=False)
 
+    # overrides skorch: float64 rows from the module outputs, batch by batch
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -1491,6 +1513,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return scores[:, 1] - scores[:, 0]
         return scores
 
+    # overrides skorch: classes_[argmax] (skorch's NeuralNet returns the probabilities)
     def predict(self, X):
         """Predicted class labels, ``classes_[argmax(predict_proba(X))]``.
 
@@ -1507,6 +1530,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    # overrides skorch: accuracy against the argmax of soft targets
     def score(self, X, y, sample_weight=None):
         """Accuracy of :meth:`predict` against the argmax of the targets.
 
@@ -1534,10 +1558,12 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             accuracy_score(y_hard, self.predict(X), sample_weight=sample_weight)
         )
 
+    # overrides skorch: sklearn's repr (changed parameters), not skorch's module dump
     def __repr__(self):
         # sklearn's repr (changed parameters only), not skorch's module dump
         return BaseEstimator.__repr__(self)
 
+    # overrides skorch: sparse X, single-output y, y required
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
