@@ -36,13 +36,15 @@ import time
 import numpy as np
 import torch
 
-from ._engine._checks import (
+from ._engine import (
+    ELEMENTWISE_OPTIMIZERS,
+    TrainOptions,
     check_dtype,
     check_ensemble_inputs,
     check_ensemble_options,
+    make_optimizer,
+    train_ensemble,
 )
-from ._engine._loop import TrainOptions, train_ensemble
-from ._engine._optim import ELEMENTWISE_OPTIMIZERS, make_optimizer
 from .utils._threads import one_torch_thread
 
 __all__ = [

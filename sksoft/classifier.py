@@ -48,11 +48,15 @@ from skorch.utils import TeeGenerator, is_dataset
 from torch import nn
 from torch.utils.data import Subset
 
-from ._engine._modules import MLP as _MLP
-from ._engine._modules import GeneratorDropout
-from ._engine._optim import make_optimizer
-from ._engine._random import draw_fit_seeds, draw_seed, new_generator
-from ._engine._split import holdout_split
+from ._engine import MLP as _MLP
+from ._engine import (
+    GeneratorDropout,
+    draw_fit_seeds,
+    draw_seed,
+    holdout_split,
+    make_optimizer,
+    new_generator,
+)
 from .batching import SliceBatchIterator
 from .losses import SoftTargetCrossEntropyLoss
 from .targets import check_soft_targets
@@ -1141,19 +1145,18 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 self.__dict__.pop(name, None)
             self.__dict__.pop("_fit_use_split", None)
 
-    # overrides skorch: attaches the fit's sample weights to the dataset
-    def get_dataset(self, X, y=None):
-        """Wrap ``X`` and the soft targets (and fit's sample weights)."""
-        dataset = super().get_dataset(X, y)
+    # overrides skorch: the fit's sample weights on the dataset; the engine's
+    # hold-out split, stratified on the argmax
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """The fit's dataset (with its sample weights) and its validation split.
+
+        A float ``train_split`` is the engine's stratified hold-out split
+        (:func:`sksoft._engine._split.holdout_split`) on the target argmax.
+        """
+        dataset = self.get_dataset(X, y)
         sw = getattr(self, "_fit_sample_weight", None)
         if y is not None and sw is not None and not is_dataset(X):
             dataset.sample_weight = sw
-        return dataset
-
-    # overrides skorch: the engine's hold-out split, stratified on the argmax
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """Split off the validation set, stratified on the target argmax."""
-        dataset = self.get_dataset(X, y)
         split = self.train_split
         if split is None or not getattr(self, "_fit_use_split", True) or y is None:
             return dataset, None

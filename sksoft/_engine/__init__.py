@@ -18,3 +18,27 @@ Private: nothing here is public API. No module of this package imports
 ``torch._dynamo`` (torch's own optimizers import it at their first
 ``add_param_group``); see :class:`._optim.LeanAdam`.
 """
+
+from ._checks import check_dtype, check_ensemble_inputs, check_ensemble_options
+from ._loop import TrainOptions, train_ensemble
+from ._modules import MLP, GeneratorDropout
+from ._optim import ELEMENTWISE_OPTIMIZERS, LeanAdam, make_optimizer
+from ._random import draw_fit_seeds, draw_seed, new_generator
+from ._split import holdout_split
+
+__all__ = [
+    "ELEMENTWISE_OPTIMIZERS",
+    "MLP",
+    "GeneratorDropout",
+    "LeanAdam",
+    "TrainOptions",
+    "check_dtype",
+    "check_ensemble_inputs",
+    "check_ensemble_options",
+    "draw_fit_seeds",
+    "draw_seed",
+    "holdout_split",
+    "make_optimizer",
+    "new_generator",
+    "train_ensemble",
+]
