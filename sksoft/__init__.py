@@ -43,6 +43,11 @@ from .targets import (
     one_hot,
     target_entropy,
 )
+from .text import (
+    SentenceEmbeddingTransformer,
+    SentencePairTransformer,
+    pair_features,
+)
 
 __version__ = "0.2.0.dev0"
 
@@ -78,6 +83,8 @@ __all__ = [
     "EvaluationResult",
     "ExpansionClassifier",
     "ReliabilityDisplay",
+    "SentenceEmbeddingTransformer",
+    "SentencePairTransformer",
     "SoftLabelClassifier",
     "SoftStratifiedKFold",
     "SoftTargetCrossEntropyLoss",
@@ -103,6 +110,7 @@ __all__ = [
     "mode_one_hot",
     "mode_shift_mask",
     "one_hot",
+    "pair_features",
     "run_audit",
     "simulate_multinomial_panel",
     "simulate_noisy_observer_panel",

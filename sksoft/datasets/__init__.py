@@ -7,6 +7,9 @@
   new *human* labels each and their original labels, downloaded and cached.
 - :func:`fetch_vader_sentiment`: the VADER sentiment corpora, 23,703 short
   texts with 15 to 99 raw *human* ratings each, downloaded and cached.
+- :func:`fetch_lewidi`: the Le-Wi-Di shared-task sets (MD-Agreement,
+  HS-Brexit, ConvAbuse, ArMIS, Paraphrase, VariErrNLI): texts, official
+  splits, individual *human* labels with annotator ids; downloaded and cached.
 - :func:`make_ambiguous_digits`: clean and blended digits with *simulated*
   noisy-observer soft labels; no download.
 
@@ -17,12 +20,14 @@ from ._ambiguous_digits import make_ambiguous_digits
 from ._base import get_data_home
 from ._chaosnli import fetch_chaosnli
 from ._cifar10h import fetch_cifar10h
+from ._lewidi import fetch_lewidi
 from ._mnist import fetch_mnist
 from ._vader import fetch_vader_sentiment
 
 __all__ = [
     "fetch_chaosnli",
     "fetch_cifar10h",
+    "fetch_lewidi",
     "fetch_mnist",
     "fetch_vader_sentiment",
     "get_data_home",
