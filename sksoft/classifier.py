@@ -91,7 +91,6 @@ SKOPS_TRUSTED_TYPES = (
     "sksoft.classifier._PrintLog",
     "sksoft.classifier._target_argmax_accuracy",
     "sksoft.losses.SoftTargetCrossEntropyLoss",
-    "sksoft._engine._optim.LeanAdam",
     "torch.optim.adam.Adam",
 )
 
