@@ -33,6 +33,9 @@ __all__ = ["TrainingDynamics", "attach_training_dynamics"]
 _MODES = ("train", "eval")
 _BLOCK = 4096  # rows per block of the epoch-end statistics
 _EVAL_BATCH_FACTOR = 8  # eval_batch_size="auto": this many prediction batches
+# ... or up to this many while the batch's input stays within _EVAL_BATCH_BYTES
+_EVAL_BATCH_FACTOR_MAX = 32
+_EVAL_BATCH_BYTES = 16 * 2**20
 _STORAGES = ("full", "streaming")
 
 
@@ -48,6 +51,17 @@ def _subset_positions(dataset):
         inner = _subset_positions(dataset.dataset)
         return inner[np.asarray(dataset.indices, dtype=np.int64)]
     return np.arange(len(dataset), dtype=np.int64)
+
+
+def _auto_eval_size(base, dataset):
+    """``eval_batch_size="auto"``: 8 prediction batches, up to 32 of small rows."""
+    size = _EVAL_BATCH_FACTOR * base
+    X = getattr(_unwrap_subsets(dataset)[0], "X", None)
+    if isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim >= 1 and len(X):
+        row = X[0].nbytes
+        fits = _EVAL_BATCH_BYTES // max(row, 1)
+        size = max(size, min(_EVAL_BATCH_FACTOR_MAX * base, fits))
+    return size
 
 
 def _is_loader(iterator):
@@ -141,11 +155,15 @@ class TrainingDynamics(Callback):
         Rows per batch of the extra forward pass of ``mode="eval"`` (ignored
         with ``mode="train"``). ``"auto"`` uses 8 times the net's prediction
         batch size (``iterator_valid__batch_size``, else ``batch_size``; the
-        whole training set for ``-1``): a forward pass without gradients
-        keeps far less in memory per row than a training step, and larger
-        batches cut the per-batch cost of the pass. Pass an int to bound the
-        memory of the pass instead. The batch size changes the recorded
-        values by float rounding only.
+        whole training set for ``-1``), and up to 32 times while a batch of
+        the training array's rows stays within 16 MiB (small rows, as in
+        an MLP on tabular or flattened-image features): a forward pass
+        without gradients keeps far less in memory per row than a training
+        step, and larger batches cut the per-batch cost of the pass. Pass an
+        int to bound the memory of the pass instead. The batch size changes
+        the recorded values by float rounding only (on the CPU tested, not
+        at all: the module's outputs are the same bits for every batch
+        size).
 
     Attributes
     ----------
@@ -199,7 +217,12 @@ class TrainingDynamics(Callback):
     plus 9 running sums with ``storage="streaming"``, independent of the
     number of epochs; ``storage="full"`` adds 4 values per sample and epoch.
     Because the statistics need whole epochs, an epoch interrupted by
-    ``KeyboardInterrupt`` is not recorded.
+    ``KeyboardInterrupt`` is not recorded. With ``mode="eval"`` nothing at
+    all happens per batch; the extra pass (about a sixth of a
+    :class:`sksoft.SoftLabelClassifier` fit of the default MLP on 784
+    features) is the cost, and it cannot reuse the training pass's outputs:
+    those are predicted before each batch's update, the eval pass after the
+    whole epoch.
 
     With ``mode="eval"`` the extra pass goes through the net's prediction
     iterator, except where a plain skorch net's ``DataLoader`` would only
@@ -412,7 +435,7 @@ class TrainingDynamics(Callback):
         size = self.eval_batch_size
         if size == "auto":
             base = params.get("batch_size", net.batch_size)
-            size = len(dataset) if base == -1 else _EVAL_BATCH_FACTOR * base
+            size = len(dataset) if base == -1 else _auto_eval_size(base, dataset)
         size = max(1, min(int(size), len(dataset)))
         if _sliceable(net.iterator_valid, params, dataset):
             return SliceBatchIterator(dataset, batch_size=size)
@@ -490,6 +513,20 @@ class TrainingDynamics(Callback):
             # kept until the epoch is recorded: on_train_end records an epoch
             # whose on_epoch_end an earlier callback cut short (EarlyStopping)
             self._open_epoch = dataset_train if dataset_train is not None else True
+
+    def _batch_hook_wanted(self, name, training):
+        """Whether the training loop needs to call batch hook ``name`` at all.
+
+        Only ``mode="train"`` reads batches, in the ``on_batch_end`` of
+        training batches; ``mode="eval"`` does nothing per batch. A training
+        loop that asks this before calling a batch hook can skip the call, and
+        when no callback wants a batch hook it can write the per-batch history
+        records once per epoch (the lean path of
+        :class:`sksoft.SoftLabelClassifier`).
+        """
+        if name != "on_batch_end":
+            return True
+        return training is None or (bool(training) and self.mode == "train")
 
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
         if not training or self.mode != "train":

@@ -73,6 +73,7 @@ import sklearn
 from . import __version__, audit, evaluation
 from .audit._data import DATASETS, MODELS, UsageError, load_audit_data  # noqa: F401
 from .audit._report import run_time_line
+from .datasets._registry import dataset_help, dataset_names, get_dataset_spec
 from .sources import ARM_NAMES
 from .utils._folders import FolderError, check_out_folder, write_folder
 
@@ -270,13 +271,18 @@ DEFAULT_SEEDS_OTHER = 10
 def _default_seed_count(dataset):
     """The command's default number of seeds for ``--dataset``.
 
+    A registered data set's ``seeds`` (:mod:`sksoft.datasets._registry`), else
+    :data:`DEFAULT_SEEDS_OTHER` (a user file).
+
     Examples
     --------
     >>> from sksoft.cli import _default_seed_count
     >>> _default_seed_count("ambiguous-digits"), _default_seed_count("cifar10h")
     (20, 10)
     """
-    return DEFAULT_SEEDS if dataset == "ambiguous-digits" else DEFAULT_SEEDS_OTHER
+    if dataset in dataset_names():
+        return get_dataset_spec(dataset).seeds
+    return DEFAULT_SEEDS_OTHER
 
 
 def _build_parser():
@@ -303,12 +309,7 @@ def _build_parser():
     audit_parser.add_argument(
         "--dataset",
         default="ambiguous-digits",
-        help=(
-            "ambiguous-digits (embedded, simulated labels; default), mnist "
-            "(simulated panel), cifar10h (human labels), vader, chaosnli-snli, "
-            "chaosnli-mnli, chaosnli-alphanli (texts, human labels), or a path to "
-            "a .npz/.csv file (format below)"
-        ),
+        help=dataset_help(),
     )
     audit_parser.add_argument("--data-home", default=None, help="download/cache folder")
     audit_parser.add_argument(
@@ -460,7 +461,7 @@ def _check_args(args):
             raise UsageError(
                 f"--width sets the cnn's channels, not --model {args.model}"
             )
-    if args.simulated_labels and args.dataset in DATASETS:
+    if args.simulated_labels and args.dataset in dataset_names():
         raise UsageError(
             f"--simulated-labels is for your own files; {args.dataset} states "
             "its labels' kind itself"
@@ -557,8 +558,8 @@ def _estimator(args, data):
 def _audit(args):
     arms, seeds, out = _check_args(args)
     max_samples = args.max_samples
-    if max_samples is None and args.dataset in ("mnist", "cifar10h"):
-        max_samples = 3000
+    if max_samples is None and args.dataset in dataset_names():
+        max_samples = get_dataset_spec(args.dataset).max_samples
     data = load_audit_data(
         args.dataset,
         data_home=args.data_home,

@@ -188,8 +188,9 @@ class _SizeSpy(torch.utils.data.DataLoader):
 @pytest.mark.parametrize(
     "size, valid_size, expected, predict_size",
     [
-        ("auto", None, 80, 10),
-        ("auto", 4, 32, 4),
+        # rows of 20 bytes: 32 prediction batches, at most all 103 rows
+        ("auto", None, 103, 10),
+        ("auto", 2, 64, 2),
         ("auto", -1, 103, 103),
         (7, None, 7, 10),
         (1000, None, 103, 10),
@@ -214,6 +215,27 @@ def test_eval_batch_size(data, size, valid_size, expected, predict_size):
     # the batch size changes float rounding only
     gold_p = np.stack(ref.probas_)[:, np.arange(103), y]
     np.testing.assert_allclose(dyn.history_["gold_proba"], gold_p, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "row_bytes, expected",
+    [
+        (20, 32 * 128),  # small rows: 32 prediction batches
+        (16 * 2**20 // (10 * 128), 10 * 128),  # 16 MiB hold 10 batches
+        (2**20, 8 * 128),  # large rows: never below 8 batches
+    ],
+)
+def test_auto_eval_batch_size_grows_with_small_rows(row_bytes, expected):
+    from sksoft.callbacks import _auto_eval_size
+
+    X = np.zeros((5000, row_bytes // 4), dtype=np.float32)
+    ds = SkorchDataset(X, np.zeros(5000, dtype=np.int64))
+    sub = torch.utils.data.Subset(ds, np.arange(0, 5000, 2))
+    assert _auto_eval_size(128, ds) == expected
+    assert _auto_eval_size(128, sub) == expected  # the base array's rows
+    assert _auto_eval_size(128, torch.utils.data.TensorDataset(torch.zeros(9))) == (
+        8 * 128  # no array X to measure
+    )
 
 
 @pytest.mark.parametrize("size", [0, -1, 2.5, True, "big"])
@@ -629,3 +651,106 @@ def test_interrupted_training_pass_is_not_recorded(data):
     dyn = TrainingDynamics(mode="train", storage="full")
     clf = _soft_clf([("dyn", dyn), ("cut", _Interrupt())], max_epochs=5).fit(X, y)
     assert len(clf.history) == 2 and dyn.n_epochs_ == 1
+
+
+def _hooked_soft_clf(callbacks, **kw):
+    """SoftLabelClassifier whose loop skips batch hooks a callback does not want.
+
+    The training-loop side of ``TrainingDynamics._batch_hook_wanted`` (issue
+    28), as the training engine is to implement it.
+    """
+    from sksoft.classifier import SoftLabelClassifier
+
+    class _Hooked(SoftLabelClassifier):
+        def _batch_hooks(self, name, training=None):
+            return [
+                cb
+                for cb in super()._batch_hooks(name, training)
+                if cb is self
+                or not hasattr(cb, "_batch_hook_wanted")
+                or cb._batch_hook_wanted(name, training)
+            ]
+
+    clf = _soft_clf(callbacks, **kw)
+    return _Hooked(**clf.get_params(deep=False))
+
+
+def test_batch_hook_wanted():
+    train, ev = TrainingDynamics(mode="train"), TrainingDynamics(mode="eval")
+    assert train._batch_hook_wanted("on_batch_end", True)
+    assert not train._batch_hook_wanted("on_batch_end", False)  # validation
+    assert not ev._batch_hook_wanted("on_batch_end", True)
+    assert not ev._batch_hook_wanted("on_batch_end", False)
+    # unknown phase: call it (the hook decides)
+    assert train._batch_hook_wanted("on_batch_end", None)
+    assert ev._batch_hook_wanted("on_batch_end", None)
+    assert ev._batch_hook_wanted("on_batch_begin", True)
+
+
+def _recorded(dyn):
+    out = dict(dyn.get_statistics())
+    if dyn.storage == "full":
+        out.update({"history_" + k: v for k, v in dyn.history_.items()})
+    return out
+
+
+@pytest.mark.parametrize("storage", ["full", "streaming"])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_issue28_paths_record_identical_values(data, mode, storage):
+    # round 2: eval batches of 8 prediction batches (80 rows), every callback
+    # called on every batch; now: 'auto' batches (all 103 rows here) and a
+    # loop that skips the eval recorder's batch hook. The hook changes no bit
+    # (nor the training: same losses); the batch size changes the float32
+    # logits of a few rows in their last bits (MKL's kernels for the tail rows
+    # of a batch), exactly as the round-2 path's own eval_batch_size does.
+    X, y = data
+    rng = np.random.default_rng(3)
+    soft = rng.dirichlet(np.ones(3), size=103)
+    kw = dict(max_epochs=4, module__dropout=0.3, train_split=0.2)
+    runs = {}
+    for name, size, build in [
+        ("old", 80, _soft_clf),
+        ("hooked", 80, _hooked_soft_clf),
+        ("new", "auto", _hooked_soft_clf),
+        ("old_size_7", 7, _soft_clf),
+    ]:
+        dyn = TrainingDynamics(mode=mode, storage=storage, eval_batch_size=size)
+        clf = build([("dyn", dyn)], **kw).fit(X, soft)
+        runs[name] = (_recorded(dyn), clf.history[:, "train_loss"])
+    old, losses = runs["old"]
+    seen = ~np.isnan(old["confidence"])
+    assert 0 < seen.sum() < 103  # validation rows unrecorded
+    for name, (got, got_losses) in runs.items():
+        assert got_losses == losses, name
+        assert set(got) == set(old)
+        for key in old:
+            if name == "hooked" or mode == "train" or "correct" in key:
+                np.testing.assert_array_equal(got[key], old[key], err_msg=key)
+            else:  # the float32 rounding of the logits, at most
+                np.testing.assert_allclose(
+                    got[key], old[key], rtol=1e-6, atol=1e-7, err_msg=key
+                )
+    if mode == "eval":
+        # the round-2 path across its own batch sizes: the same tolerance
+        diff = np.nanmax(
+            np.abs(runs["old_size_7"][0]["confidence"] - old["confidence"])
+        )
+        assert diff < 1e-7
+
+
+def test_hooked_loop_skips_only_the_eval_recorder(data):
+    X, y = data
+    calls = []
+
+    class _Spy(TrainingDynamics):
+        def on_batch_end(self, net, **kwargs):
+            calls.append((self.mode, kwargs.get("training")))
+            super().on_batch_end(net, **kwargs)
+
+    clf = _hooked_soft_clf(
+        [("t", _Spy(mode="train")), ("e", _Spy(mode="eval"))],
+        max_epochs=2,
+        train_split=0.2,
+    ).fit(X, y)
+    n_train = sum(clf.history[:, "train_batch_count"])
+    assert calls == [("train", True)] * n_train

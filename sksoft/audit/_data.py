@@ -8,9 +8,10 @@ names the file's key or column and row in the command's terms; classes and
 gold labels against the classes are checked by :func:`sksoft.audit.run_audit`
 (which checks the values again, in the library's terms, for API users).
 
-A new built-in data set is a loader in :mod:`sksoft.datasets`, a branch of
-:func:`_load_builtin` here and its name in :data:`DATASETS` (the command's
-``--dataset`` choices).
+A new built-in data set is a loader in :mod:`sksoft.datasets` and one entry
+of its registry (:mod:`sksoft.datasets._registry`): :data:`DATASETS` (the
+command's ``--dataset`` choices), the data set's defaults and its provenance
+are read from there.
 
 File formats (``--dataset PATH``): a ``.npz`` (``numpy.savez``) with the keys
 ``data`` (features ``(n, n_features)`` or images ``(n, H, W)`` /
@@ -34,29 +35,21 @@ import re
 from pathlib import Path
 
 import numpy as np
-from sklearn.decomposition import PCA
-from sklearn.pipeline import make_pipeline
-from sklearn.svm import SVC
 
-from .. import datasets
-from ..sources import simulate_noisy_observer_panel
+from ..datasets._registry import (
+    MNIST_PANEL_NOTE,  # noqa: F401 - the report's note, kept importable here
+    _standard_items,
+    dataset_names,
+    dataset_provenance,
+    get_dataset_spec,
+)
 from ..targets import check_soft_targets
 
-#: the built-in data sets of ``--dataset``
-DATASETS = (
-    "ambiguous-digits",
-    "mnist",
-    "cifar10h",
-    "vader",
-    "chaosnli-snli",
-    "chaosnli-mnli",
-    "chaosnli-alphanli",
-)
+#: the built-in data sets of ``--dataset`` (the names of the data-set registry)
+DATASETS = dataset_names()
 
 #: the text data sets among :data:`DATASETS` (real human labels, texts as X)
-TEXT_DATASETS = ("vader", "chaosnli-snli", "chaosnli-mnli", "chaosnli-alphanli")
-
-_CHAOSNLI_ORIGINAL = {"snli": "SNLI", "mnli": "MultiNLI", "alphanli": "alphaNLI"}
+TEXT_DATASETS = dataset_names("text")
 
 #: the estimator families of ``--model``, built by
 #: :func:`sksoft.audit.default_estimator` (here, so the command needs no torch)
@@ -88,176 +81,32 @@ def cli_terms(message):
     return message
 
 
-def _provenance_from_bunch(bunch, name, labels, default_licence):
-    """Data set, licence and label kind for the report, from a loader's Bunch."""
-    descr = str(bunch.get("DESCR", "") or "")
-    licence = default_licence
-    lines = descr.splitlines()
-    for i, line in enumerate(lines):
-        if line.strip().lower().startswith((":licence:", ":license:")):
-            parts = [line.split(":", 2)[2].strip()]
-            for cont in lines[i + 1 :]:  # indented continuation lines
-                if not cont.startswith((" ", "\t")) or not cont.strip():
-                    break
-                parts.append(cont.strip())
-            licence = " ".join(parts)
-            break
-    title = descr.strip().splitlines()[0].strip(" .=-") if descr.strip() else name
-    return {"dataset": name, "title": title, "licence": licence, "labels": labels}
-
-
-#: what the report states about the simulated MNIST panel and its limit
-MNIST_PANEL_NOTE = (
-    "the majority of the simulated panel differs from the gold label on about "
-    "4% of the images (people: well under 1%); it cannot be lower than the "
-    "reference classifier's own error on clean images (about 3%), because the "
-    "reference may learn only from the other half of the 10,000 test images, "
-    "disjoint from the items"
-)
-
-
-def _mnist_reference():
-    """The simulated MNIST observers' classifier: PCA to 50, then an RBF SVM.
-
-    The most accurate of the standard cheap classifiers (LeCun et al. 1998
-    list a Gaussian-kernel SVM at 1.4% test error when trained on the 60,000
-    training images, which are not read here); fitted on half of the 10,000
-    test images, its error on clean images is about 3%, which sets the floor
-    of the panel's disagreement with gold. The noise (``strength=0.25`` of
-    the pixel range, as for the default data) is not tuned to this data.
-    """
-    return make_pipeline(PCA(n_components=50, random_state=0), SVC(gamma="scale"))
-
-
-def _text_provenance(bunch, name, labels, gold, mode_shift):
-    """Provenance of a text loader's Bunch: its licence, source and citation."""
-    if getattr(bunch, "soft_labels", None) != "human":  # pragma: no cover
-        raise ValueError(f"{name}: the loader does not mark its labels as human")
-    prov = _provenance_from_bunch(bunch, name, labels, bunch.licence)
-    prov.update(
-        licence=bunch.licence,
-        source=bunch.source_url,
-        citation=bunch.citation,
-        gold=gold,
-        mode_shift=mode_shift,
-    )
-    return prov
-
-
-def _load_text(name, data_home, download):
-    """VADER or a ChaosNLI subset: texts, gold names, counts and provenance."""
-    if name == "vader":
-        bunch = datasets.fetch_vader_sentiment(
-            data_home=data_home, download_if_missing=download
-        )
-        lo, hi = int(bunch.n_annotations.min()), int(bunch.n_annotations.max())
-        prov = _text_provenance(
-            bunch,
-            name,
-            f"human labels ({lo} to {hi} raters per text, ratings -4..+4 collapsed to "
-            "negative / neutral / positive: 0 is neutral)",
-            "the class of the corpus's published mean rating (positive >= 0.5, "
-            "negative <= -0.5, neutral between)",
-            "majority of the raw ratings != class of the published mean rating",
-        )
-        X = bunch.data
-    else:
-        subset = name.split("-", 1)[1]
-        bunch = datasets.fetch_chaosnli(
-            data_home=data_home, subset=subset, download_if_missing=download
-        )
-        original = _CHAOSNLI_ORIGINAL[subset]
-        fields = " / ".join(bunch.feature_names)
-        prov = _text_provenance(
-            bunch,
-            name,
-            f"human labels (100 new ChaosNLI annotators per item; texts: {fields})",
-            f"the original {original} label (not the new majority)",
-            f"new ChaosNLI majority != original {original} label",
-        )
-        X = bunch.data
-    names = np.asarray(bunch.target_names)
-    return X, names[bunch.target], bunch.counts, names, prov
-
-
 def _load_builtin(name, data_home, max_samples, random_state, download=True):
-    if name in TEXT_DATASETS:
-        X, gold, human, classes, prov = _load_text(name, data_home, download)
-        data = {
-            "X": np.asarray(X, dtype=object),
-            "gold": np.asarray(gold),
-            "human": np.asarray(human),
-            "counts": True,
-            "classes": classes,
-            "groups": None,
-            "provenance": prov,
-        }
-        return _subsample(data, max_samples, random_state)
-    groups = None
-    if name == "ambiguous-digits":
-        bunch = datasets.make_ambiguous_digits(random_state=random_state)
-        n_votes = int(np.median(bunch.counts.sum(axis=1)))
-        prov = _provenance_from_bunch(
-            bunch,
-            name,
-            f"simulated (noisy-observer panel, {n_votes} votes per item)",
-            "CC BY 4.0 (UCI digits); blends and panel BSD-3-Clause",
-        )
-        prov["split"] = (
-            f"by source digit ({np.unique(bunch.groups).size} groups made before "
-            "blending): no test item shares a source digit with a training item"
-        )
-        X, gold, human = bunch.data, bunch.target, bunch.counts
-        groups = bunch.groups
-    elif name == "mnist":
-        bunch = datasets.fetch_mnist(
-            data_home=data_home, subset="test", download_if_missing=download
-        )
-        n_all = bunch.target.shape[0]
-        rng = np.random.default_rng(random_state)
-        perm = rng.permutation(n_all)
-        n_ref = n_all // 2
-        ref, items = np.sort(perm[:n_ref]), perm[n_ref:]
-        if max_samples is not None:
-            items = items[:max_samples]
-        items = np.sort(items)
-        counts = simulate_noisy_observer_panel(
-            _mnist_reference().fit(bunch.data[ref], bunch.target[ref]),
-            bunch.data[items],
-            image_shape=(28, 28),
-            feature_range=(0.0, 1.0),
-            random_state=random_state,
-        )
-        prov = _provenance_from_bunch(
-            bunch,
-            name,
-            "simulated (noisy-observer panel, 6 votes per image: a PCA + RBF "
-            f"SVM fitted on {n_ref} disjoint MNIST test images labels noisy "
-            "copies; its majority differs from gold on about 4% of the images, "
-            "people's on well under 1%)",
-            "CC BY-SA 3.0",
-        )
-        prov["panel"] = MNIST_PANEL_NOTE
-        prov["subsample"] = f"{items.size} of {n_all} test images"
-        X, gold, human = bunch.images[items], bunch.target[items], counts
-        max_samples = None
-    else:  # cifar10h
-        bunch = datasets.fetch_cifar10h(
-            data_home=data_home, images=True, download_if_missing=download
-        )
-        prov = _provenance_from_bunch(
-            bunch, name, "human (CIFAR-10H annotators)", "CC BY-NC-SA 4.0"
-        )
-        X, gold, human = bunch.images, bunch.target, bunch.counts
+    """A registered data set: its loader, its items and its provenance."""
+    spec = get_dataset_spec(name)
+    bunch = spec.loader(data_home, download, random_state)
+    items = (spec.items or _standard_items)(spec, bunch, random_state, max_samples)
+    prov = dataset_provenance(spec, bunch)
+    prov.update(items["provenance"])
+    text = spec.kind == "text"
+    human = np.asarray(items["human"])
     data = {
-        "X": np.asarray(X),
-        "gold": np.asarray(gold),
-        "human": np.asarray(human),
+        "X": np.asarray(items["X"], dtype=object if text else None),
+        "gold": np.asarray(items["gold"]),
+        "human": human,
         "counts": True,
-        "classes": np.arange(np.asarray(human).shape[1]),
-        "groups": groups,
+        "classes": np.asarray(bunch.target_names)
+        if text
+        else np.arange(human.shape[1]),
+        "groups": items["groups"],
         "provenance": prov,
     }
+    if spec.split == "official":  # the data set's own train/test split
+        data["split"] = np.asarray(bunch.split)
+    if text:
+        data["gold"] = data["classes"][data["gold"]]
+    if items["subsampled"]:
+        return data
     return _subsample(data, max_samples, random_state)
 
 
@@ -271,8 +120,9 @@ def _subsample(data, max_samples, random_state):
     out["X"] = data["X"][idx]
     out["human"] = data["human"][idx]
     out["gold"] = None if data["gold"] is None else data["gold"][idx]
-    if data.get("groups") is not None:
-        out["groups"] = data["groups"][idx]
+    for key in ("groups", "split"):
+        if data.get(key) is not None:
+            out[key] = data[key][idx]
     out["provenance"] = dict(data["provenance"], subsample=f"{max_samples} of {n}")
     return out
 
@@ -362,70 +212,28 @@ _SIMULATED_COMMENT = re.compile(r"#\s*simulated\b\s*:?\s*(.*)", re.IGNORECASE)
 
 
 def _read_csv(path):
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            lines = fh.readlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    # comment lines ("# ...") before the header; "# simulated: how" flags
-    # simulated labels
-    n_comments, simulated = 0, None
-    while n_comments < len(lines) and lines[n_comments].lstrip().startswith("#"):
-        match = _SIMULATED_COMMENT.match(lines[n_comments].strip())
-        if match:
-            simulated = match.group(1).strip() or True
-        n_comments += 1
+    lines = _csv_lines(path)
+    n_comments, simulated = _csv_comments(lines)
     rows = list(csv.reader(lines[n_comments:]))
     if len(rows) < 2:
         raise UsageError(f"{path} has no data rows")
     first = n_comments + 2  # the file's line number of the first data row
     header = [h.strip() for h in rows[0]]
     body = rows[1:]
-    bad = [i for i, r in enumerate(body) if len(r) != len(header)]
-    if bad:
-        raise UsageError(
-            f"{path}: row {bad[0] + first} has {len(body[bad[0]])} fields, "
-            f"the header has {len(header)}"
-        )
-    count_cols = [i for i, h in enumerate(header) if h.startswith("count_")]
-    soft_cols = [i for i, h in enumerate(header) if h.startswith("soft_")]
-    if count_cols and soft_cols:
-        raise UsageError(f"{path} has both count_* and soft_* columns; keep one kind")
-    label_cols = count_cols or soft_cols
-    if not label_cols:
-        raise UsageError(
-            f"{path} has no human-label columns: add count_<class> or "
-            "soft_<class> columns"
-        )
-    prefix = "count_" if count_cols else "soft_"
+    _check_row_lengths(path, header, body, first)
+    label_cols, prefix = _label_columns(path, header)
     classes = _as_classes([header[i][len(prefix) :] for i in label_cols])
     gold_col = header.index("target") if "target" in header else None
     feat_cols = [i for i in range(len(header)) if i not in label_cols and i != gold_col]
     if not feat_cols:
         raise UsageError(f"{path} has no feature columns")
     text_cols = _text_columns(path, header, feat_cols)
-
-    def numeric(cols, what):
-        try:
-            return np.array([[float(r[i]) for i in cols] for r in body])
-        except ValueError:
-            for ri, r in enumerate(body):
-                for i in cols:
-                    try:
-                        float(r[i])
-                    except ValueError:
-                        raise UsageError(
-                            f"{path}: {what} column {header[i]!r} row {ri + first} is "
-                            f"not a number: {r[i]!r}"
-                        ) from None
-            raise  # pragma: no cover
-
     if text_cols is not None:
         X = np.array([[r[i] for i in text_cols] for r in body], dtype=object)
         X = X[:, 0] if header[text_cols[0]] == "text" else X
     else:
-        X = numeric(feat_cols, "feature")
-    human = numeric(label_cols, "label")
+        X = _csv_numbers(path, header, body, feat_cols, "feature", first)
+    human = _csv_numbers(path, header, body, label_cols, "label", first)
     gold = None
     if gold_col is not None:
         gold = _as_classes([r[gold_col].strip() for r in body])
@@ -435,12 +243,73 @@ def _read_csv(path):
         "X": X,
         "gold": gold,
         "human": human,
-        "counts": bool(count_cols),
+        "counts": prefix == "count_",
         "classes": classes,
         "feature_names": [header[i] for i in feat_cols],
         "first_row": first,
         "simulated": simulated,
     }
+
+
+def _csv_lines(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return fh.readlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+
+
+def _csv_comments(lines):
+    """The number of comment lines (``# ...``) before the header, and the
+    simulated flag of a ``# simulated: how`` line among them (None without)."""
+    n_comments, simulated = 0, None
+    while n_comments < len(lines) and lines[n_comments].lstrip().startswith("#"):
+        match = _SIMULATED_COMMENT.match(lines[n_comments].strip())
+        if match:
+            simulated = match.group(1).strip() or True
+        n_comments += 1
+    return n_comments, simulated
+
+
+def _check_row_lengths(path, header, body, first):
+    bad = [i for i, r in enumerate(body) if len(r) != len(header)]
+    if bad:
+        raise UsageError(
+            f"{path}: row {bad[0] + first} has {len(body[bad[0]])} fields, "
+            f"the header has {len(header)}"
+        )
+
+
+def _label_columns(path, header):
+    """The human-label columns (``count_*`` or ``soft_*``) and their prefix."""
+    count_cols = [i for i, h in enumerate(header) if h.startswith("count_")]
+    soft_cols = [i for i, h in enumerate(header) if h.startswith("soft_")]
+    if count_cols and soft_cols:
+        raise UsageError(f"{path} has both count_* and soft_* columns; keep one kind")
+    if not (count_cols or soft_cols):
+        raise UsageError(
+            f"{path} has no human-label columns: add count_<class> or "
+            "soft_<class> columns"
+        )
+    return (count_cols, "count_") if count_cols else (soft_cols, "soft_")
+
+
+def _csv_numbers(path, header, body, cols, what, first):
+    """The columns ``cols`` as floats; else an error naming column and row."""
+    try:
+        return np.array([[float(r[i]) for i in cols] for r in body])
+    except ValueError:
+        pass
+    for ri, r in enumerate(body):
+        for i in cols:
+            try:
+                float(r[i])
+            except ValueError:
+                raise UsageError(
+                    f"{path}: {what} column {header[i]!r} row {ri + first} is "
+                    f"not a number: {r[i]!r}"
+                ) from None
+    raise AssertionError("unreachable: a value failed to parse")  # pragma: no cover
 
 
 _TEXT_COLUMN = re.compile(r"text_([0-9]+)$")
@@ -565,7 +434,7 @@ def _load_file(path, max_samples, random_state, simulated=None):
     path = Path(path)
     if not path.exists():
         raise UsageError(
-            f"--dataset {str(path)!r} is neither one of {', '.join(DATASETS)} "
+            f"--dataset {str(path)!r} is neither one of {', '.join(dataset_names())} "
             "nor an existing file"
         )
     suffix = path.suffix.lower()
@@ -626,8 +495,9 @@ def load_audit_data(
     Parameters
     ----------
     dataset : str
+        A name of the data-set registry (:data:`DATASETS`:
         ``"ambiguous-digits"``, ``"mnist"``, ``"cifar10h"``, ``"vader"``,
-        ``"chaosnli-snli"``, ``"chaosnli-mnli"``, ``"chaosnli-alphanli"`` or
+        ``"chaosnli-snli"``, ``"chaosnli-mnli"``, ``"chaosnli-alphanli"``) or
         the path of a ``.npz`` / ``.csv`` file in the format of the module
         docstring.
     data_home : str, default=None
@@ -652,7 +522,8 @@ def load_audit_data(
         ``run_audit``, or None: for ``ambiguous-digits`` the source-digit
         groups, so that train and test share no source digit) and
         ``provenance`` (``dataset``, ``title``, ``licence``, ``labels``: human
-        or simulated; for the text data sets also ``source``, ``citation``,
+        or simulated; for a built-in data set also ``source`` and
+        ``citation``, read from its loader, and for the text data sets
         ``gold`` and ``mode_shift``, what gold is and what a mode shift
         compares). ``X`` of a text data set is an object array of texts
         (``(n,)``, or ``(n, n_fields)`` for ChaosNLI).
@@ -669,7 +540,7 @@ def load_audit_data(
     >>> data["X"].shape, data["human"].shape, data["provenance"]["labels"]
     ((200, 64), (200, 10), 'simulated (noisy-observer panel, 6 votes per item)')
     """
-    if dataset in DATASETS:
+    if dataset in dataset_names():
         if simulated:
             raise UsageError(
                 f"{dataset} states its labels' kind itself; the simulated flag is "

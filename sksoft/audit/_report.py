@@ -512,6 +512,81 @@ def _spread_text(result, s):
     return text
 
 
+def _reference_flips(soft, effects):
+    """The soft arms better on hard samples against the humans but worse
+    overall against gold (the gold reference can disagree in sign)."""
+    flips = []
+    for arm in soft:
+        eh = effects[(arm, HEADLINE)]
+        eg = effects.get((arm, "ece_all_vs_gold"))
+        if eg is None:
+            continue
+        if eh["verdict_holm"] == "better" and eg["verdict_holm"] == "worse":
+            flips.append(arm)
+    return flips
+
+
+def _mode_or_uncertainty_lines(result, effects, hname):
+    """Mode shift or uncertainty: ``human_mode`` against
+    ``human_soft_gold_mode`` (with gold as the reference)."""
+    ref = result.reference
+    if (
+        ref == "gold"
+        and "human_mode" in result.arms
+        and "human_soft_gold_mode" in result.arms
+    ):
+        em = effects[("human_mode", HEADLINE)]
+        eu = effects[("human_soft_gold_mode", HEADLINE)]
+        mode = result.mode_alignment()
+        return [
+            "Mode shift or uncertainty? `human_mode` (the human majority as "
+            "one-hot: the mode shift alone) changes hard-sample ECE against the "
+            f"{hname} by {fmt(em['diff'])} {interval(em['ci_low'], em['ci_high'])}; "
+            "`human_soft_gold_mode` (the human uncertainty with each row's mode "
+            "swapped onto gold, so that gold is a mode of every row) by "
+            f"{fmt(eu['diff'])} {interval(eu['ci_low'], eu['ci_high'])}. Gold is "
+            "a mode, not always the only one: on "
+            f"{mode['gold_second']} of the {mode['shifted']} mode-shifted rows gold "
+            "ties with another class, which the argmax rule (ties to the first "
+            "class) still ranks first.",
+            "",
+        ]
+    return []
+
+
+def _spread_line(result, arm, spreads, curve, alpha):
+    """The reading's seed-spread line of one soft arm."""
+    ref = result.reference
+    parts = []
+    smaller, larger = [], []
+    for name in spread_metrics(result.scores):
+        s = spreads[(arm, name)]
+        parts.append(f"`{name}` " + _spread_text(result, s))
+        significant = math.isfinite(s["p_holm"]) and s["p_holm"] <= float(alpha)
+        if significant and s["ratio"] < 1:
+            smaller.append(name)
+        elif significant and s["ratio"] > 1:
+            larger.append(name)
+    c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
+    curve_txt = f"training-loss curve spread {fmt_sig(c_arm)} vs {fmt_sig(c_ref)}"
+
+    if smaller and larger:
+        verdict = (
+            f"its seed spread is **smaller** for {_names(smaller)} but "
+            f"**larger** for {_names(larger)}"
+        )
+    elif smaller:
+        verdict = f"its seed spread is **smaller** for {_names(smaller)}"
+    elif larger:
+        verdict = f"its seed spread is **larger**, not smaller, for {_names(larger)}"
+    else:
+        verdict = (
+            "its seed spread is **not shown to differ** (no Holm-adjusted "
+            f"Pitman-Morgan p <= {alpha})"
+        )
+    return f"- `{arm}`: {verdict}; " + "; ".join(parts) + f"; {curve_txt}."
+
+
 def _reading(result, summary, effects, spreads, curve):
     """The plain reading: calibration on hard samples and seed spread."""
     ref = result.reference
@@ -542,36 +617,8 @@ def _reading(result, summary, effects, spreads, curve):
         )
     lines.append("")
     lines += _control_lines(result, summary, effects, hname)
-    # the gold reference can disagree in sign
-    flips = []
-    for arm in soft:
-        eh = effects[(arm, HEADLINE)]
-        eg = effects.get((arm, "ece_all_vs_gold"))
-        if eg is None:
-            continue
-        if eh["verdict_holm"] == "better" and eg["verdict_holm"] == "worse":
-            flips.append(arm)
-    if (
-        ref == "gold"
-        and "human_mode" in result.arms
-        and "human_soft_gold_mode" in result.arms
-    ):
-        em = effects[("human_mode", HEADLINE)]
-        eu = effects[("human_soft_gold_mode", HEADLINE)]
-        mode = result.mode_alignment()
-        lines.append(
-            "Mode shift or uncertainty? `human_mode` (the human majority as "
-            "one-hot: the mode shift alone) changes hard-sample ECE against the "
-            f"{hname} by {fmt(em['diff'])} {interval(em['ci_low'], em['ci_high'])}; "
-            "`human_soft_gold_mode` (the human uncertainty with each row's mode "
-            "swapped onto gold, so that gold is a mode of every row) by "
-            f"{fmt(eu['diff'])} {interval(eu['ci_low'], eu['ci_high'])}. Gold is "
-            "a mode, not always the only one: on "
-            f"{mode['gold_second']} of the {mode['shifted']} mode-shifted rows gold "
-            "ties with another class, which the argmax rule (ties to the first "
-            "class) still ranks first."
-        )
-        lines.append("")
+    flips = _reference_flips(soft, effects)
+    lines += _mode_or_uncertainty_lines(result, effects, hname)
     if flips:
         lines.append(
             "The reference matters: "
@@ -588,37 +635,7 @@ def _reading(result, summary, effects, spreads, curve):
         "by seed: every arm of a seed shares its initialisation and batch order):"
     )
     lines.append("")
-    for arm in soft:
-        parts = []
-        smaller, larger = [], []
-        for name in spread_metrics(result.scores):
-            s = spreads[(arm, name)]
-            parts.append(f"`{name}` " + _spread_text(result, s))
-            significant = math.isfinite(s["p_holm"]) and s["p_holm"] <= float(alpha)
-            if significant and s["ratio"] < 1:
-                smaller.append(name)
-            elif significant and s["ratio"] > 1:
-                larger.append(name)
-        c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
-        curve_txt = f"training-loss curve spread {fmt_sig(c_arm)} vs {fmt_sig(c_ref)}"
-
-        if smaller and larger:
-            verdict = (
-                f"its seed spread is **smaller** for {_names(smaller)} but "
-                f"**larger** for {_names(larger)}"
-            )
-        elif smaller:
-            verdict = f"its seed spread is **smaller** for {_names(smaller)}"
-        elif larger:
-            verdict = (
-                f"its seed spread is **larger**, not smaller, for {_names(larger)}"
-            )
-        else:
-            verdict = (
-                "its seed spread is **not shown to differ** (no Holm-adjusted "
-                f"Pitman-Morgan p <= {alpha})"
-            )
-        lines.append(f"- `{arm}`: {verdict}; " + "; ".join(parts) + f"; {curve_txt}.")
+    lines += [_spread_line(result, arm, spreads, curve, alpha) for arm in soft]
     lines.append("")
     n_folds = result.params["n_folds"]
     design = (
@@ -739,29 +756,11 @@ def _control_table(result, conf):
     ]
 
 
-def write_report_md(result, path, figures):
-    prov = result.provenance
-    ref = result.reference
-    simulated = _simulated(result)
-    hname = human_labels_name(simulated)
-    summary, effects, spreads = _tables(result)
-    curve = result.curve_spreads()
+def _provenance_rows(result, prov, hname):
+    """The report's provenance table: the data, the split, the runs."""
     n = len(result.human)
     n_test = len(result.test_index)
     n_hard = int(result.hard_mask.sum())
-    conf = int(round(100 * result.params["confidence"]))
-    L = []
-    L.append(f"# Soft-label audit: {prov.get('dataset', 'data')}")
-    L.append("")
-    if simulated:
-        L.append(
-            "> **The human labels in this audit are simulated**: "
-            f'{prov.get("labels")}. Read "human" below as "simulated '
-            'human-like annotators".'
-        )
-        L.append("")
-    L.append("## Provenance")
-    L.append("")
     mode_test = (
         float(np.mean(result.mode_shift[result.test_index]))
         if result.gold is not None
@@ -808,6 +807,75 @@ def write_report_md(result, path, figures):
         ),
         ("estimator", f"`{' '.join(result.params['estimator'].split())}`"),
     ]
+    return prov_rows
+
+
+def _stability_table(result, summary, spreads, curve):
+    """The seed-spread table: per arm and metric, the std and its ratio."""
+    ref = result.reference
+    srows = []
+    for a in result.arms:
+        row = [f"`{a}`"]
+        for m in spread_metrics(result.scores):
+            std = summary[(a, m)]["std"]
+            if a == ref:
+                row += [fmt(std), "1 (reference)", "", "", ""]
+            else:
+                s = spreads[(a, m)]
+                need = s["seeds_for_half"]
+                row += [
+                    fmt(std),
+                    f"{fmt(s['ratio'])} {interval(s['ci_low'], s['ci_high'])}",
+                    f"{fmt(s['p_value'])} [{fmt(s['p_holm'])}]",
+                    fmt(s["detectable_ratio"]),
+                    str(int(need)) if math.isfinite(need) else "n/a",
+                ]
+        row.append(fmt_sig(curve.get(a, math.nan)))
+        srows.append(row)
+    sheader = ["arm"]
+    for m in spread_metrics(result.scores):
+        sheader += [
+            f"std {m}",
+            f"ratio {m}",
+            "p [Holm]",
+            "detectable",
+            f"seeds for {PLANNED_RATIO}",
+        ]
+    sheader.append("train-loss curve spread")
+    return md_table(sheader, srows)
+
+
+def _figure_lines(figures):
+    """The figures section (nothing without figures)."""
+    if not figures:
+        return []
+    L = ["## Figures", ""]
+    for name, title, caption in figures:
+        L += [f"![{title}]({name})", "", f"*{caption}*", ""]
+    return L
+
+
+def write_report_md(result, path, figures):
+    prov = result.provenance
+    ref = result.reference
+    simulated = _simulated(result)
+    hname = human_labels_name(simulated)
+    summary, effects, spreads = _tables(result)
+    curve = result.curve_spreads()
+    conf = int(round(100 * result.params["confidence"]))
+    L = []
+    L.append(f"# Soft-label audit: {prov.get('dataset', 'data')}")
+    L.append("")
+    if simulated:
+        L.append(
+            "> **The human labels in this audit are simulated**: "
+            f'{prov.get("labels")}. Read "human" below as "simulated '
+            'human-like annotators".'
+        )
+        L.append("")
+    L.append("## Provenance")
+    L.append("")
+    prov_rows = _provenance_rows(result, prov, hname)
     L.append(md_table(["item", "value"], prov_rows))
     L.append("")
     L.append("## Reading")
@@ -860,45 +928,9 @@ def write_report_md(result, path, figures):
         "training loss (each arm's loss against its own targets)."
     )
     L.append("")
-    srows = []
-    for a in result.arms:
-        row = [f"`{a}`"]
-        for m in spread_metrics(result.scores):
-            std = summary[(a, m)]["std"]
-            if a == ref:
-                row += [fmt(std), "1 (reference)", "", "", ""]
-            else:
-                s = spreads[(a, m)]
-                need = s["seeds_for_half"]
-                row += [
-                    fmt(std),
-                    f"{fmt(s['ratio'])} {interval(s['ci_low'], s['ci_high'])}",
-                    f"{fmt(s['p_value'])} [{fmt(s['p_holm'])}]",
-                    fmt(s["detectable_ratio"]),
-                    str(int(need)) if math.isfinite(need) else "n/a",
-                ]
-        row.append(fmt_sig(curve.get(a, math.nan)))
-        srows.append(row)
-    sheader = ["arm"]
-    for m in spread_metrics(result.scores):
-        sheader += [
-            f"std {m}",
-            f"ratio {m}",
-            "p [Holm]",
-            "detectable",
-            f"seeds for {PLANNED_RATIO}",
-        ]
-    sheader.append("train-loss curve spread")
-    L.append(md_table(sheader, srows))
+    L.append(_stability_table(result, summary, spreads, curve))
     L.append("")
-    if figures:
-        L.append("## Figures")
-        L.append("")
-        for name, title, caption in figures:
-            L.append(f"![{title}]({name})")
-            L.append("")
-            L.append(f"*{caption}*")
-            L.append("")
+    L += _figure_lines(figures)
     L.append("## All metrics (mean ± std over seeds)")
     L.append("")
     L.append(

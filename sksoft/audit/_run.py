@@ -51,6 +51,7 @@ from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_p
 from ._estimators import (
     TEXT_MAX_EPOCHS,
     default_estimator,
+    default_max_epochs,
     default_teacher,
     default_text_estimator,
     default_text_teacher,
@@ -283,25 +284,29 @@ def _resolve_arms(arms, has_gold):
     if arms is None:
         arms = list(ARMS) if has_gold else [a for a in ARMS if a not in GOLD_ARMS]
     arms = [str(a) for a in arms]
-    unknown = [a for a in arms if a not in ARMS]
-    if unknown:
-        raise ValueError(f"unknown arm {unknown[0]!r}; choose from {list(ARMS)}")
-    if len(set(arms)) != len(arms):
-        raise ValueError("arms lists an arm twice")
-    if not has_gold:
-        needs = [a for a in arms if a in GOLD_ARMS]
-        if needs:
-            free = ", ".join(a for a in ARMS if a not in GOLD_ARMS)
-            raise ValueError(
-                f"arm {needs[0]!r} needs gold labels, which were not given; "
-                f"choose arms among {free}"
-            )
+    _check_arm_names(arms, has_gold)
     if reference not in arms:
         arms = [reference, *arms]
     arms = [a for a in ARMS if a in arms]
     if len(arms) < 2:
         raise ValueError("the audit needs at least one arm besides the reference")
     return arms, reference
+
+
+def _check_arm_names(arms, has_gold):
+    """Known arms, each once, and none that needs gold labels without them."""
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        raise ValueError(f"unknown arm {unknown[0]!r}; choose from {list(ARMS)}")
+    if len(set(arms)) != len(arms):
+        raise ValueError("arms lists an arm twice")
+    needs = [] if has_gold else [a for a in arms if a in GOLD_ARMS]
+    if needs:
+        free = ", ".join(a for a in ARMS if a not in GOLD_ARMS)
+        raise ValueError(
+            f"arm {needs[0]!r} needs gold labels, which were not given; "
+            f"choose arms among {free}"
+        )
 
 
 # ---------------------------------------------------------------- split
@@ -412,6 +417,51 @@ def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state
     return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
 
 
+def _default_model(X, n_classes, estimator, max_epochs):
+    """``(estimator, max_epochs)``: the given estimator, or the default for ``X``.
+
+    Texts: :func:`default_text_estimator` (``TEXT_MAX_EPOCHS``); features or
+    images: :func:`default_estimator` (:func:`default_max_epochs` of ``X``).
+    """
+    if estimator is not None:
+        return estimator, max_epochs
+    if X.dtype == object:
+        epochs = TEXT_MAX_EPOCHS if max_epochs is None else max_epochs
+        return default_text_estimator(X, n_classes, max_epochs=epochs), epochs
+    epochs = default_max_epochs(X) if max_epochs is None else max_epochs
+    return default_estimator(X, n_classes, max_epochs=epochs), epochs
+
+
+def _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state):
+    """Each fold's ``{arm: targets}`` on its training rows.
+
+    The teacher's fits use one BLAS thread, as the workers do: on the audit's
+    small dense problems a second OpenBLAS thread made the default teacher 9x
+    slower (1.7 s against 0.19 s on 1,050 x 64, measured on a 2-core machine).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return [
+            _build_arms(
+                arms,
+                X[train],
+                None if gold_pos is None else gold_pos[train],
+                human_p[train],
+                teacher=teacher,
+                random_state=random_state,
+            )
+            for train, _ in folds
+        ]
+
+
+def _n_groups(group_codes):
+    return None if group_codes is None else int(group_codes.max()) + 1
+
+
+def _mode_shift(mode, gold_pos):
+    """Where the human mode differs from gold (nowhere without gold)."""
+    return np.zeros(mode.shape[0], bool) if gold_pos is None else (mode != gold_pos)
+
+
 # ---------------------------------------------------------------- fit
 
 
@@ -505,6 +555,285 @@ def _warn_if_dask_workers_trim():
     return len(trimmed)
 
 
+class _FitContext(NamedTuple):
+    """What every job of one audit shares: the model, the data, the targets."""
+
+    estimator: object
+    X: np.ndarray
+    targets: list  # per fold: {arm: (n_train, K) targets}
+    folds: list  # [(train_index, test_index)]
+    gold_pos: np.ndarray | None
+    record_dynamics: bool
+    batch: tuple | None  # ``_batch_plan``'s (spec, max_members), or None
+    human_p: np.ndarray | None
+    calibration_options: dict | None
+
+    def gold(self, f):
+        """Gold positions of fold ``f``'s training rows (None without gold)."""
+        return None if self.gold_pos is None else self.gold_pos[self.folds[f][0]]
+
+    def calibration(self, arm, f):
+        """The post-fit step of ``arm`` on fold ``f`` (None without one)."""
+        if self.human_p is None:
+            return None
+        return _calibration(
+            arm, self.human_p[self.folds[f][0]], self.calibration_options
+        )
+
+    def announces(self, arm, f):
+        """Whether ``arm``'s post-fit step has its inner fits run as own jobs."""
+        return (
+            self.calibration(arm, f) is not None
+            and ARM_REGISTRY[arm].calibration_splits is not None
+        )
+
+
+class _FitPlan(NamedTuple):
+    """The jobs of :func:`_fit_all` and what collecting their outputs needs."""
+
+    jobs: list  # joblib delayed calls
+    # runs trained once for a twin: {(arm, seed, f): (twin arm, seed, f)}
+    twins: dict
+    # inner fits of the announced post-fit steps, by run:
+    # {(arm, seed, f): [(inner key, train, test), ...]}
+    announced: dict
+
+
+def _plan_fits(ctx, tasks):
+    """Every job, fold after fold: the runs (plain or batched), then inner fits."""
+    plan = _FitPlan(jobs=[], twins={}, announced={})
+    for f in range(len(ctx.folds)):
+        runs = _plan_fold_runs(ctx, tasks, f, plan)
+        plan.jobs.extend(_run_jobs(ctx, runs, f))
+        _plan_inner_fits(ctx, tasks, f, plan)
+    return plan
+
+
+def _plan_fold_runs(ctx, tasks, f, plan):
+    """Fold ``f``'s runs to train in their own (or grouped) jobs.
+
+    A run whose post-fit step is not announced becomes one ``fit_one`` job
+    with its step; a run with the targets and seed of an earlier one of the
+    fold becomes that run's twin (``plan.twins``); the others are returned.
+    """
+    train_idx, test_idx = ctx.folds[f]
+    targets = ctx.targets[f]
+    runs, first_of_seed = [], {}
+    for arm, seed, g in tasks:
+        if g != f:
+            continue
+        step = ctx.calibration(arm, f)
+        if step is not None and not ctx.announces(arm, f):
+            # the step runs inside the job, after the fit
+            plan.jobs.append(
+                delayed(fit_one)(
+                    (arm, seed, f),
+                    ctx.estimator,
+                    ctx.X,
+                    targets[arm],
+                    train_idx,
+                    test_idx,
+                    ctx.gold(f),
+                    seed,
+                    ctx.record_dynamics,
+                    step,
+                )
+            )
+            continue
+        same = (
+            a
+            for a in first_of_seed.get(seed, ())
+            if np.array_equal(targets[a], targets[arm])
+        )
+        twin = next(same, None)
+        if twin is None:
+            runs.append((arm, seed))
+            first_of_seed.setdefault(seed, []).append(arm)
+        else:
+            plan.twins[(arm, seed, f)] = (twin, seed, f)
+    return runs
+
+
+def _run_jobs(ctx, runs, f):
+    """The jobs training ``runs`` of fold ``f``: one per run, or per group."""
+    train_idx, test_idx = ctx.folds[f]
+    targets = ctx.targets[f]
+    if ctx.batch is None:
+        return [
+            delayed(fit_one)(
+                (arm, seed, f),
+                ctx.estimator,
+                ctx.X,
+                targets[arm],
+                train_idx,
+                test_idx,
+                ctx.gold(f),
+                seed,
+                ctx.record_dynamics,
+            )
+            for arm, seed in runs
+        ]
+    spec, max_members = ctx.batch
+    return [
+        delayed(fit_group)(
+            [(arm, seed, f) for arm, seed in group],
+            spec,
+            ctx.X,
+            [targets[arm] for arm, _ in group],
+            train_idx,
+            test_idx,
+            ctx.gold(f),
+            [seed for _, seed in group],
+            ctx.record_dynamics,
+        )
+        for group in ensemble_groups(runs, max_members=max_members)
+    ]
+
+
+def _plan_inner_fits(ctx, tasks, f, plan):
+    """The inner fits of fold ``f``'s announced post-fit steps, arm by arm.
+
+    Plain: one ``fit_inner`` job per fit; batched: the arm's fits grouped by
+    their number of training rows, one ``fit_inner_group`` job per group.
+    """
+    stepped = [(a, s) for a, s, g in tasks if g == f and ctx.announces(a, f)]
+    for arm in dict.fromkeys(arm for arm, _ in stepped):
+        arm_seeds = [seed for a, seed in stepped if a == arm]
+        fits = _inner_fits(ctx, arm, arm_seeds, f, plan.announced)
+        if ctx.batch is None:
+            plan.jobs.extend(
+                delayed(fit_inner)(
+                    ("inner", key), ctx.estimator, ctx.X, Y, train, test, seed
+                )
+                for key, (train, test, Y), seed in fits
+            )
+            continue
+        spec, max_members = ctx.batch
+        by_size = {}
+        for fit in fits:
+            by_size.setdefault(len(fit[1][0]), []).append(fit)
+        plan.jobs.extend(
+            delayed(fit_inner_group)(
+                [("inner", key) for key, _, _ in group],
+                spec,
+                ctx.X,
+                [rows[0] for _, rows, _ in group],
+                [rows[1] for _, rows, _ in group],
+                [rows[2] for _, rows, _ in group],
+                [seed for _, _, seed in group],
+            )
+            for same_size in by_size.values()
+            for group in ensemble_groups(same_size, max_members=max_members)
+        )
+
+
+def _inner_fits(ctx, arm, arm_seeds, f, announced):
+    """``arm``'s inner fits on fold ``f``, split after split, seed after seed.
+
+    Each is ``(key, rows, seed)`` with ``rows = (training rows, predicted
+    rows, targets)``, one object for all seeds of a split (pickled once per
+    batched job). Records each run's inner fits in ``announced``.
+    """
+    train_idx = ctx.folds[f][0]
+    splits = ARM_REGISTRY[arm].calibration_splits(
+        ctx.calibration(arm, f)[1], ctx.gold(f), ctx.calibration_options
+    )
+    Y = ctx.targets[f][arm]
+    fits = []
+    for j, (tr, te) in enumerate(splits):
+        tr = np.asarray(tr, dtype=np.int64)
+        te = np.asarray(te, dtype=np.int64)
+        rows = (train_idx[tr], train_idx[te], Y[tr])
+        for seed in arm_seeds:
+            key = (arm, seed, f, j)
+            announced.setdefault((arm, seed, f), []).append((key, tr, te))
+            fits.append((key, rows, seed))
+    return fits
+
+
+class _Collector:
+    """Outputs of :func:`_fit_all`'s jobs, handled in whatever order they arrive.
+
+    A twin's copy is taken when its trained run is in (before any step of its
+    own), an announced post-fit step runs once its run and all its inner fits
+    are in, and ``on_final(arm, seed, outputs)`` is called once per arm and
+    seed, as soon as every fold of it is final.
+    """
+
+    def __init__(self, ctx, tasks, plan, progress, on_final):
+        self.ctx, self.announced = ctx, plan.announced
+        self.progress, self.on_final = progress, on_final
+        self.total = len(tasks)
+        self.outputs, self.inner = {}, {}
+        self.copies = {}  # {trained run: [its twins]}
+        for key, twin in plan.twins.items():
+            self.copies.setdefault(twin, []).append(key)
+        self.inner_left = {key: len(fits) for key, fits in plan.announced.items()}
+        # folds of each arm and seed not final yet
+        self.folds_left = Counter((arm, seed) for arm, seed, _ in tasks)
+
+    def start(self):
+        self._report(None, None, None)
+
+    def add(self, key, out):
+        """One job output: a run's (``(arm, seed, f)``) or an inner fit's."""
+        if key[0] == "inner":
+            self.inner[key[1]] = out
+            run = key[1][:3]
+            self.inner_left[run] -= 1
+            self._finalize(run)
+        else:
+            self._done(key, out)
+
+    def _report(self, arm, seed, f):
+        if self.progress is not None:
+            done = len(self.outputs)
+            self.progress(
+                {"arm": arm, "seed": seed, "fold": f, "done": done, "total": self.total}
+            )
+
+    def _done(self, key, out):
+        self.outputs[key] = out
+        self._report(*key)
+        # the twins copy the trained output before any post-fit step of its own
+        for twin in self.copies.get(key, ()):
+            self._done(twin, copy.deepcopy(out))
+        self._finalize(key)
+
+    def _finalize(self, key):
+        # a run is final once trained (or copied) and, with an announced
+        # post-fit step, once its inner fits are in and the step applied
+        if key not in self.outputs or self.inner_left.get(key, 0):
+            return
+        if key in self.announced:
+            self._post_fit(key)
+        arm, seed, _ = key
+        self.folds_left[(arm, seed)] -= 1
+        if self.on_final is not None and self.folds_left[(arm, seed)] == 0:
+            self.on_final(arm, seed, self.outputs)
+
+    def _post_fit(self, key):
+        ctx, (arm, seed, f) = self.ctx, key
+        inner = {
+            (tr.tobytes(), te.tobytes()): (
+                self.inner[k]["proba"],
+                self.inner[k]["fit_time"],
+            )
+            for k, tr, te in self.announced[key]
+        }
+        post_fit(
+            self.outputs[key],
+            ctx.calibration(arm, f),
+            ctx.estimator,
+            ctx.X,
+            ctx.targets[f][arm],
+            ctx.folds[f][0],
+            ctx.gold(f),
+            seed,
+            inner=inner,
+        )
+
+
 def _fit_all(
     tasks,
     estimator,
@@ -550,213 +879,32 @@ def _fit_all(
     ``on_final(arm, seed, outputs)`` is called once per arm and seed, as soon
     as every fold of it is final (trained or copied, step applied), so the
     caller can score it while the other runs train.
+
+    Two steps: plan (:func:`_plan_fits`: every job, the twins and the
+    announced inner fits, a function of the tasks only) and collect
+    (:class:`_Collector`).
     """
-
-    def gold(f):
-        return None if gold_pos is None else gold_pos[folds[f][0]]
-
-    def calibration(arm, f):
-        if human_p is None:
-            return None
-        return _calibration(arm, human_p[folds[f][0]], calibration_options)
-
-    def announces(arm, f):
-        return (
-            calibration(arm, f) is not None
-            and ARM_REGISTRY[arm].calibration_splits is not None
-        )
-
-    jobs = []
-    # runs trained once for a twin: {(arm, seed, f): (twin arm, seed, f)}
-    twins = {}
-    # inner fits of the announced post-fit steps, by run:
-    # {(arm, seed, f): [(inner key, train, test), ...]}
-    announced = {}
-    for f, (train_idx, test_idx) in enumerate(folds):
-        runs, first_of_seed = [], {}
-        for arm, seed, g in tasks:
-            if g != f:
-                continue
-            if calibration(arm, f) is not None and not announces(arm, f):
-                # the step runs inside the job, after the fit
-                jobs.append(
-                    delayed(fit_one)(
-                        (arm, seed, f),
-                        estimator,
-                        X,
-                        targets[f][arm],
-                        train_idx,
-                        test_idx,
-                        gold(f),
-                        seed,
-                        record_dynamics,
-                        calibration(arm, f),
-                    )
-                )
-                continue
-            twin = next(
-                (
-                    a
-                    for a in first_of_seed.get(seed, ())
-                    if np.array_equal(targets[f][a], targets[f][arm])
-                ),
-                None,
-            )
-            if twin is None:
-                runs.append((arm, seed))
-                first_of_seed.setdefault(seed, []).append(arm)
-            else:
-                twins[(arm, seed, f)] = (twin, seed, f)
-        if plan is None:
-            for arm, seed in runs:
-                jobs.append(
-                    delayed(fit_one)(
-                        (arm, seed, f),
-                        estimator,
-                        X,
-                        targets[f][arm],
-                        train_idx,
-                        test_idx,
-                        gold(f),
-                        seed,
-                        record_dynamics,
-                    )
-                )
-        else:
-            spec, max_members = plan
-            for group in ensemble_groups(runs, max_members=max_members):
-                jobs.append(
-                    delayed(fit_group)(
-                        [(arm, seed, f) for arm, seed in group],
-                        spec,
-                        X,
-                        [targets[f][arm] for arm, _ in group],
-                        train_idx,
-                        test_idx,
-                        gold(f),
-                        [seed for _, seed in group],
-                        record_dynamics,
-                    )
-                )
-        stepped = [(a, s) for a, s, g in tasks if g == f and announces(a, f)]
-        for arm in dict.fromkeys(arm for arm, _ in stepped):
-            arm_seeds = [seed for a, seed in stepped if a == arm]
-            splits = ARM_REGISTRY[arm].calibration_splits(
-                calibration(arm, f)[1], gold(f), calibration_options
-            )
-            Y = targets[f][arm]
-            # the arm's inner fits, split after split, seed after seed,
-            # batched by their number of training rows
-            by_size = {}
-            for j, (tr, te) in enumerate(splits):
-                tr = np.asarray(tr, dtype=np.int64)
-                te = np.asarray(te, dtype=np.int64)
-                # the split's training and predicted rows and targets, one
-                # object for all its seeds (pickled once per batched job)
-                rows = (train_idx[tr], train_idx[te], Y[tr])
-                for seed in arm_seeds:
-                    key = (arm, seed, f, j)
-                    announced.setdefault((arm, seed, f), []).append((key, tr, te))
-                    by_size.setdefault(len(tr), []).append((key, rows, seed))
-                if plan is None:
-                    jobs.extend(
-                        delayed(fit_inner)(
-                            ("inner", (arm, seed, f, j)),
-                            estimator,
-                            X,
-                            rows[2],
-                            rows[0],
-                            rows[1],
-                            seed,
-                        )
-                        for seed in arm_seeds
-                    )
-            if plan is None:
-                continue
-            spec, max_members = plan
-            for fits in by_size.values():
-                for group in ensemble_groups(fits, max_members=max_members):
-                    jobs.append(
-                        delayed(fit_inner_group)(
-                            [("inner", key) for key, _, _ in group],
-                            spec,
-                            X,
-                            [rows[0] for _, rows, _ in group],
-                            [rows[1] for _, rows, _ in group],
-                            [rows[2] for _, rows, _ in group],
-                            [seed for _, _, seed in group],
-                        )
-                    )
+    ctx = _FitContext(
+        estimator,
+        X,
+        targets,
+        folds,
+        gold_pos,
+        record_dynamics,
+        plan,
+        human_p,
+        calibration_options,
+    )
+    fit_plan = _plan_fits(ctx, tasks)
     if plan is not None:
         _warn_if_dask_workers_trim()
+    collector = _Collector(ctx, tasks, fit_plan, progress, on_final)
+    collector.start()
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    total = len(tasks)
-    if progress is not None:
-        progress({"arm": None, "seed": None, "fold": None, "done": 0, "total": total})
-    outputs, inner = {}, {}
-    copies = {}  # {trained run: [its twins]}
-    for key, twin in twins.items():
-        copies.setdefault(twin, []).append(key)
-    inner_left = {key: len(fits) for key, fits in announced.items()}
-    folds_left = Counter((arm, seed) for arm, seed, _ in tasks)  # not final yet
-
-    def finalize(key):
-        # a run is final once trained (or copied) and, with an announced
-        # post-fit step, once its inner fits are in and the step applied
-        if key not in outputs or inner_left.get(key, 0):
-            return
-        if key in announced:
-            arm, seed, f = key
-            post_fit(
-                outputs[key],
-                calibration(arm, f),
-                estimator,
-                X,
-                targets[f][arm],
-                folds[f][0],
-                gold(f),
-                seed,
-                inner={
-                    (tr.tobytes(), te.tobytes()): (
-                        inner[k]["proba"],
-                        inner[k]["fit_time"],
-                    )
-                    for k, tr, te in announced[key]
-                },
-            )
-        arm, seed, _ = key
-        folds_left[(arm, seed)] -= 1
-        if on_final is not None and folds_left[(arm, seed)] == 0:
-            on_final(arm, seed, outputs)
-
-    def done(key, out):
-        outputs[key] = out
-        if progress is not None:
-            arm, seed, f = key
-            progress(
-                {
-                    "arm": arm,
-                    "seed": seed,
-                    "fold": f,
-                    "done": len(outputs),
-                    "total": total,
-                }
-            )
-        # the twins copy the trained output before any post-fit step of its own
-        for twin in copies.get(key, ()):
-            done(twin, copy.deepcopy(out))
-        finalize(key)
-
-    for finished in parallel(jobs):
+    for finished in parallel(fit_plan.jobs):
         for key, out in finished:
-            if key[0] == "inner":
-                inner[key[1]] = out
-                run = key[1][:3]
-                inner_left[run] -= 1
-                finalize(run)
-            else:
-                done(key, out)
-    return outputs
+            collector.add(key, out)
+    return collector.outputs
 
 
 # ---------------------------------------------------------------- score
@@ -1088,34 +1236,12 @@ def run_audit(
     folds = split.folds
 
     # the model and the teacher (defaults suited to texts, features or images)
-    text = X.dtype == object
-    if estimator is None and text:
-        if max_epochs is None:
-            max_epochs = TEXT_MAX_EPOCHS
-        estimator = default_text_estimator(X, k, max_epochs=max_epochs)
-    elif estimator is None:
-        if max_epochs is None:
-            max_epochs = 40 if X.ndim == 2 else 12
-        estimator = default_estimator(X, k, max_epochs=max_epochs)
+    estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
     if teacher is None and "teacher" in arms:
-        teacher = default_text_teacher(X) if text else default_teacher(X)
+        teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
 
-    # build targets (per fold, independent of the seed); the teacher's fits
-    # use one BLAS thread, as the workers do: on the audit's small dense
-    # problems a second OpenBLAS thread made the default teacher 9x slower
-    # (1.7 s against 0.19 s on 1,050 x 64, measured on a 2-core machine)
-    with threadpool_limits(limits=1, user_api="blas"):
-        targets = [
-            _build_arms(
-                arms,
-                X[train],
-                None if gold_pos is None else gold_pos[train],
-                human_p[train],
-                teacher=teacher,
-                random_state=random_state,
-            )
-            for train, _ in folds
-        ]
+    # build targets (per fold, independent of the seed)
+    targets = _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state)
 
     # fit in parallel; score each run (in this process) as soon as it is in,
     # so that scoring overlaps the training of the other runs
@@ -1155,7 +1281,7 @@ def run_audit(
         "test_size": None if cv is not None else float(test_size),
         "cv": None if cv is None else repr(cv),
         "n_folds": len(folds),
-        "n_groups": None if group_codes is None else int(group_codes.max()) + 1,
+        "n_groups": _n_groups(group_codes),
         "n_bins": int(n_bins),
         "confidence": float(confidence),
         "random_state": random_state,
@@ -1176,7 +1302,7 @@ def run_audit(
         hard_mask=split.hard,
         gold=gold_pos,
         human=human_p,
-        mode_shift=np.zeros(n, bool) if gold_pos is None else (mode != gold_pos),
+        mode_shift=_mode_shift(mode, gold_pos),
         folds=folds,
         runs=runs,
         scores=_score_matrices(runs, arms),

@@ -104,10 +104,8 @@ What the loader returns, and how:
 """
 
 
-def _read_jsonl(path, subset):
-    kind = "alphanli" if subset == "alphanli" else "nli"
-    codes, _ = _CLASSES[kind]
-    fields = _FIELDS[kind]
+def _json_rows(path):
+    """The records of a ``.jsonl`` file (blank lines skipped)."""
     rows = []
     with open(path, encoding="utf-8") as f:
         for k, line in enumerate(f):
@@ -119,6 +117,35 @@ def _read_jsonl(path, subset):
                 raise OSError(f"{path}, line {k + 1}: not JSON ({exc}).") from None
     if not rows:
         raise OSError(f"{path} holds no items.")
+    return rows
+
+
+def _record_counts(row, codes):
+    """A record's new label counts, checked against its ``label_counter``."""
+    c = row["label_count"]
+    if len(c) != len(codes) or any(not isinstance(v, int) for v in c):
+        raise ValueError(f"label_count {c!r}")
+    if [row["label_counter"].get(str(code), 0) for code in codes] != c:
+        raise ValueError("label_count differs from label_counter")
+    return c
+
+
+def _record_texts(row, fields):
+    """A record's texts, one per field, each a non-empty string."""
+    texts = []
+    for field in fields:
+        text = row["example"][field]
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"empty or non-string {field}")
+        texts.append(text)
+    return texts
+
+
+def _read_jsonl(path, subset):
+    kind = "alphanli" if subset == "alphanli" else "nli"
+    codes, _ = _CLASSES[kind]
+    fields = _FIELDS[kind]
+    rows = _json_rows(path)
     n = len(rows)
     counts = np.zeros((n, len(codes)), dtype=np.int64)
     target = np.empty(n, dtype=np.int64)
@@ -128,23 +155,13 @@ def _read_jsonl(path, subset):
     old_counts = None if kind == "alphanli" else np.zeros((n, 3), dtype=np.int64)
     for i, row in enumerate(rows):
         try:
-            c = row["label_count"]
-            if len(c) != len(codes) or any(not isinstance(v, int) for v in c):
-                raise ValueError(f"label_count {c!r}")
-            if [row["label_counter"].get(str(code), 0) for code in codes] != c:
-                raise ValueError("label_count differs from label_counter")
-            counts[i] = c
+            counts[i] = _record_counts(row, codes)
             target[i] = codes.index(row["old_label"])
             majority[i] = codes.index(row["majority_label"])
             ids[i] = row["uid"]
-            for j, field in enumerate(fields):
-                text = row["example"][field]
-                if not isinstance(text, str) or not text.strip():
-                    raise ValueError(f"empty or non-string {field}")
-                texts[i, j] = text
+            texts[i] = _record_texts(row, fields)
             if old_counts is not None:
-                old = row.get("old_labels") or []
-                for label in old:
+                for label in row.get("old_labels") or []:
                     old_counts[i, _OLD_NAMES[label]] += 1
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise OSError(

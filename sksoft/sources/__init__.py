@@ -21,6 +21,13 @@ concept (the public names all live here):
   from it), built by :func:`make_supervision_arms`; an arm's optional post-fit
   step (``ArmSpec.calibrate``, the temperature of ``gold_temperature``) is
   applied by the audit after fitting;
+- **Dawid-Skene** (``_dawid_skene.py``): :func:`dawid_skene` fits per-annotator
+  confusion matrices and class priors by EM and returns the posteriors of the
+  true class, soft labels that weigh annotators by their reliability;
+- **annotation budgets** (``_budget.py``): :func:`subsample_annotations` keeps
+  ``n`` votes per item (drawn without replacement) and
+  :func:`annotation_budget_curve` scores a metric against ``n``-annotator soft
+  labels over repeated draws;
 - **simulated annotator panels** (``_panels.py``; SIMULATED, never human):
   :func:`simulate_multinomial_panel` draws votes from given probabilities and
   :func:`simulate_noisy_observer_panel` lets simulated observers label perturbed
@@ -39,6 +46,8 @@ from ._arms import (
     ArmSpec,
     make_supervision_arms,
 )
+from ._budget import annotation_budget_curve, subsample_annotations
+from ._dawid_skene import dawid_skene
 from ._mode import align_mode, mode_one_hot, mode_shift_mask
 from ._panels import simulate_multinomial_panel, simulate_noisy_observer_panel
 from ._synthetic import apply_temperature, smooth_labels, teacher_soft_labels
@@ -50,13 +59,16 @@ __all__ = [
     "SOFT_ARMS",
     "ArmSpec",
     "align_mode",
+    "annotation_budget_curve",
     "annotations_to_counts",
     "apply_temperature",
+    "dawid_skene",
     "make_supervision_arms",
     "mode_one_hot",
     "mode_shift_mask",
     "simulate_multinomial_panel",
     "simulate_noisy_observer_panel",
     "smooth_labels",
+    "subsample_annotations",
     "teacher_soft_labels",
 ]

@@ -481,26 +481,7 @@ def make_supervision_arms(
         )
     if arms is None:
         arms = ARM_NAMES if gold is not None else tuple(_gold_free())
-    unknown = [a for a in arms if a not in ARM_REGISTRY]
-    if unknown or len(arms) == 0:
-        raise ValueError(
-            f"unknown arm name(s) {unknown}; choose among {list(ARM_NAMES)}."
-            if unknown
-            else "arms is empty; choose among " + str(list(ARM_NAMES)) + "."
-        )
-    if gold is None:
-        needs = [a for a in ARM_NAMES if a in arms and ARM_REGISTRY[a].needs_gold]
-        if needs:
-            raise ValueError(
-                f"the arm(s) {needs} are built from gold labels and gold is None; "
-                f"without gold only {_gold_free()} can be built."
-            )
-    for name in ARM_NAMES:
-        if name in arms and ARM_REGISTRY[name].needs_X and X is None:
-            raise ValueError(
-                f"the {name!r} arm needs the inputs X; pass X or leave {name!r} "
-                "out of arms."
-            )
+    _check_arms(arms, has_gold=gold is not None, has_X=X is not None)
     p, classes_out = check_soft_targets(
         y_arr, classes=classes, counts=counts, return_classes=True, input_name="y_soft"
     )
@@ -528,6 +509,30 @@ def make_supervision_arms(
     }
     info.update(inputs.info)
     return (built, info) if return_info else built
+
+
+def _check_arms(arms, *, has_gold, has_X):
+    """Known arms, none built from gold without gold, none needing X without X."""
+    unknown = [a for a in arms if a not in ARM_REGISTRY]
+    if unknown:
+        raise ValueError(
+            f"unknown arm name(s) {unknown}; choose among {list(ARM_NAMES)}."
+        )
+    if len(arms) == 0:
+        raise ValueError("arms is empty; choose among " + str(list(ARM_NAMES)) + ".")
+    chosen = [ARM_REGISTRY[name] for name in ARM_NAMES if name in arms]
+    needs = [] if has_gold else [spec.name for spec in chosen if spec.needs_gold]
+    if needs:
+        raise ValueError(
+            f"the arm(s) {needs} are built from gold labels and gold is None; "
+            f"without gold only {_gold_free()} can be built."
+        )
+    for spec in chosen:
+        if spec.needs_X and not has_X:
+            raise ValueError(
+                f"the {spec.name!r} arm needs the inputs X; pass X or leave "
+                f"{spec.name!r} out of arms."
+            )
 
 
 def _gold_free():
