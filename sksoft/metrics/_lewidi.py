@@ -390,7 +390,8 @@ def annotator_error_rate(y_true, y_pred, *, task_rounding=False):
     ----------
     y_true : array-like of shape (n_samples, n_annotators) or 3-D
         Each annotator's label (3-D: ``(n_samples, n_labels, n_annotators)``);
-        NaN where an annotator did not label the item (or a list of per-item lists of different lengths, the task's format).
+        NaN where an annotator did not label the item (or a list of per-item
+        lists of different lengths, the task's format).
         The 3-D form is the multi-label VariErrNLI set: a 0/1 entry per label
         and annotator.
     y_pred : array-like of the same shape
