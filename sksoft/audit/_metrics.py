@@ -28,6 +28,19 @@ REFERENCE_NAMES = {
 }
 
 
+#: the test subsets a metric name can carry, as the metric table describes them:
+#: ``hard`` = the top ``hard_fraction`` by human-label entropy (ties included),
+#: ``easy`` = the rest, ``disagree`` = every item with any human disagreement
+#: (entropy > 0, :func:`sksoft.targets.hard_sample_mask` with
+#: ``hard="disagreement"``)
+SUBSET_TEXT = {
+    "all": "all",
+    "hard": "hard (top fraction by human entropy)",
+    "easy": "easy (not hard)",
+    "disagree": "any-disagreement (human entropy > 0)",
+}
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """One metric of the audit.
@@ -45,8 +58,10 @@ class MetricSpec:
         One-line description (docs table).
     kind : str
         How it is computed: a key of the scoring table of ``_score.py``.
-    subset : {"all", "hard", "easy"} or None
-        Test samples it is computed on (None: all, not part of the name).
+    subset : {"all", "hard", "easy", "disagree"} or None
+        Test samples it is computed on (None: all, not part of the name):
+        ``hard`` the top fraction by human entropy, ``easy`` the rest,
+        ``disagree`` every item with any human disagreement (:data:`SUBSET_TEXT`).
     stage : {"test", "training"}
         ``"test"``: from the test probabilities (:func:`score_predictions`);
         ``"training"``: from the cartography statistics of the training rows.
@@ -100,28 +115,30 @@ def _specs():
         "ece_hard_vs_gold": 4,
         "ece_all_vs_human": 5,
         "ece_hard_vs_human": 6,
-        "ece_easy_vs_human": 7,
-        "kl_hard_vs_human": 8,
-        "jsd_all_vs_human": 9,
+        "ece_disagree_vs_human": 7,
+        "ece_easy_vs_human": 8,
+        "kl_hard_vs_human": 9,
+        "kl_disagree_vs_human": 10,
+        "jsd_all_vs_human": 11,
     }
     for ref in ("gold", "human"):
         for kind, kname in (("ece", "ECE"), ("mce", "MCE")):
-            for subset in ("all", "hard", "easy"):
+            for subset in ("all", "hard", "easy", "disagree"):
                 name = f"{kind}_{subset}_vs_{ref}"
                 specs.append(
                     MetricSpec(
                         name,
                         "lower",
                         ref,
-                        f"{kname} (uniform bins, max-probability), {subset} "
-                        "test samples",
+                        f"{kname} (uniform bins, max-probability), "
+                        f"{SUBSET_TEXT[subset]} test samples",
                         kind=kind,
                         subset=subset,
                         key=key.get(name, 0),
                         spread=1 if name == "ece_hard_vs_human" else 0,
                     )
                 )
-    for subset in ("all", "hard"):
+    for subset in ("all", "hard", "disagree"):
         for kind, text in (
             ("cross_entropy", "cross-entropy H(human, model)"),
             ("kl", "KL(human || model)"),
@@ -133,7 +150,7 @@ def _specs():
                     name,
                     "lower",
                     "human",
-                    f"{text}, {subset} test samples",
+                    f"{text}, {SUBSET_TEXT[subset]} test samples",
                     kind=kind,
                     subset=subset,
                     key=key.get(name, 0),
@@ -174,7 +191,7 @@ def _specs():
             "human",
             "Spearman(human entropy, model confidence), test samples",
             kind="spearman_confidence",
-            key=10,
+            key=12,
         ),
         MetricSpec(
             "carto_spearman_confidence_vs_human",
@@ -183,7 +200,7 @@ def _specs():
             "Spearman(human entropy, cartography confidence), training samples",
             kind="confidence",
             stage="training",
-            key=11,
+            key=13,
         ),
         MetricSpec(
             "carto_spearman_variability_vs_human",
@@ -193,7 +210,7 @@ def _specs():
             "descriptive (no better or worse)",
             kind="variability",
             stage="training",
-            key=12,
+            key=14,
             descriptive=True,
         ),
     ]
@@ -221,8 +238,14 @@ METRICS = {
 KEY_METRICS = tuple(
     spec.name for spec in sorted(METRIC_SPECS, key=lambda s: s.key) if spec.key
 )
-#: the headline metric the plain reading judges calibration by
+#: the headline metric the plain reading judges calibration by (hard = the top
+#: fraction by human entropy)
 HEADLINE = "ece_hard_vs_human"
+#: the headline on the paper's hard subset, any disagreement (entropy > 0); the
+#: report gives its headline on both subsets
+HEADLINE_DISAGREE = "ece_disagree_vs_human"
+#: both headlines, top fraction first
+HEADLINES = (HEADLINE, HEADLINE_DISAGREE)
 
 #: the metrics on which the soft arms are compared with the temperature control
 #: (``gold_temperature``): the key metrics against the human soft labels

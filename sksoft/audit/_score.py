@@ -16,7 +16,7 @@ from .._rows import entropy_rows
 from ..cartography import human_alignment_summary
 from ..metrics._calibration import assign_bins, bin_edges, confidence_accuracy
 from ..metrics._validation import check_pair
-from ..targets import target_entropy
+from ..targets import hard_sample_mask, target_entropy
 from ._metrics import BOOTSTRAP_KINDS, METRIC_SPECS, SPECS
 from ._stats import ItemTerms
 
@@ -47,6 +47,8 @@ def _calibration(fn):
 
 def _divergence(fn):
     def score(human, y_prob, n_bins, labels):
+        if y_prob.shape[0] == 0:  # an empty subset (no disagreement at all)
+            return math.nan
         return fn(human, y_prob)
 
     return score
@@ -96,6 +98,30 @@ _SCORERS = {
 }
 
 
+def disagreement_mask(human):
+    """Test items with any human disagreement (the ``disagree`` subset).
+
+    :func:`sksoft.targets.hard_sample_mask` with ``hard="disagreement"``:
+    human entropy > 0, counted on the classes the audit is given (ratings
+    collapsed to classes agree when they fall in one class).
+    """
+    human = np.asarray(human, dtype=float)
+    if human.shape[0] == 0:
+        return np.zeros(0, bool)
+    return hard_sample_mask(human, hard="disagreement")
+
+
+def _subsets(hard, human):
+    every = np.ones(len(hard), bool)
+    return {
+        None: every,
+        "all": every,
+        "hard": hard,
+        "easy": ~hard,
+        "disagree": disagreement_mask(human),
+    }
+
+
 def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     """Every test-set metric of one run, computed with :mod:`sksoft.metrics`.
 
@@ -109,7 +135,9 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     human : ndarray of shape (n_samples, n_classes)
         Human soft labels (probability rows).
     hard : ndarray of shape (n_samples,), dtype bool
-        The hard samples (:func:`sksoft.targets.hard_sample_mask` of ``human``).
+        The hard samples (:func:`sksoft.targets.hard_sample_mask` of ``human``,
+        top fraction); the ``*_disagree_*`` metrics use the items with any
+        disagreement in ``human`` (:func:`disagreement_mask`).
     n_bins : int, default=15
         Bins of the calibration errors (uniform, max-probability).
 
@@ -136,8 +164,7 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
         "human": human,
         "human_mode": np.argmax(human, axis=1),  # ties to the first, as hard_labels
     }
-    every = np.ones(len(hard), bool)
-    subsets = {None: every, "all": every, "hard": hard, "easy": ~hard}
+    subsets = _subsets(hard, human)
     out = {}
     for spec in TEST_SPECS:
         y_ref = references[spec.reference]
@@ -194,7 +221,7 @@ def item_terms(name, y_prob, gold, human, hard, *, n_bins=15):
         ref = gold if spec.reference == "gold" else human
     if ref is None:
         return None
-    mask = {None: None, "all": None, "hard": hard, "easy": ~hard}[spec.subset]
+    mask = None if spec.subset in (None, "all") else _subsets(hard, human)[spec.subset]
     if mask is not None:
         ref, y_prob = ref[mask], y_prob[mask]
     if y_prob.shape[0] == 0:
