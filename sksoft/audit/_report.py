@@ -989,8 +989,10 @@ def write_report_md(result, path, figures):
         "Each column names its reference: `_vs_gold` = against the gold labels, "
         f"`_vs_human` = against the {hname} (a calibration bin's accuracy is the "
         "mean human probability of the predicted class), `_vs_human_mode` = "
-        "against the human majority label. `all` / `hard` / `easy` = test "
-        "subsets. std uses ddof=1."
+        "against the human majority label. Test subsets: `all`; `hard` = the top "
+        "fraction by human-label entropy (ties included), `easy` = the rest; "
+        "`disagree` = every sample with any human disagreement (entropy > 0). "
+        "std uses ddof=1."
     )
     L.append("")
     L.append(
