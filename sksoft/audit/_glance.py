@@ -358,8 +358,8 @@ def glance_lines(result, table):
         "",
         f"Yes / no need the difference to survive both noises: the seed test "
         f"(Holm-adjusted over the report's tests) and the {conf}% paired "
-        "bootstrap interval over the test items; \"not shown\" = no clear "
-        "difference; \"untestable\" = this run cannot answer (the reason is "
+        'bootstrap interval over the test items; "not shown" = no clear '
+        'difference; "untestable" = this run cannot answer (the reason is '
         "given). The evidence and the long text are below.",
         "",
         table(["question", "answer", "evidence"], rows),
