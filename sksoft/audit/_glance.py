@@ -49,6 +49,8 @@ def _effect(result, arm, metric, against=None):
 
 def _both(e):
     """The difference with both intervals and the Holm p, in one phrase."""
+    if e is None:
+        return "n/a"
     text = f"{_f(e['diff'])} [{_f(e['ci_low'])}, {_f(e['ci_high'])}] over seeds"
     if math.isfinite(e.get("boot_ci_low", math.nan)):
         text += f", [{_f(e['boot_ci_low'])}, {_f(e['boot_ci_high'])}] over items"
@@ -64,7 +66,7 @@ def _mean(result, arm, metric):
 
 def _answer(e):
     """yes / no / not shown / untestable from one effect's ``verdict_both``."""
-    verdict = e.get("verdict_both", "n/a")
+    verdict = "n/a" if e is None else e.get("verdict_both", "n/a")
     if verdict == "better":
         return "yes"
     if verdict == "worse":
