@@ -17,6 +17,17 @@ import math
 
 from ._metrics import CONTROL_METRICS, HEADLINE, HEADLINE_DISAGREE, spread_metrics
 
+# the stability and map verdicts of their own modules, where they exist (they
+# land separately; without them the rows are written from what exists)
+try:
+    from ._stability import stability_verdict
+except ImportError:  # pragma: no cover - depends on the merge order
+    stability_verdict = None
+try:
+    from ._maps import map_claim
+except ImportError:  # pragma: no cover - depends on the merge order
+    map_claim = None
+
 #: the answers a row can give
 ANSWERS = ("yes", "no", "untestable", "not shown")
 
@@ -47,14 +58,14 @@ def _effect(result, arm, metric, against=None):
     return None
 
 
-def _both(e):
-    """The difference with both intervals and the Holm p, in one phrase."""
+def _both(e, holm=True):
+    """The difference with both intervals (and the Holm p), in one phrase."""
     if e is None:
         return "n/a"
     text = f"{_f(e['diff'])} [{_f(e['ci_low'])}, {_f(e['ci_high'])}] over seeds"
     if math.isfinite(e.get("boot_ci_low", math.nan)):
         text += f", [{_f(e['boot_ci_low'])}, {_f(e['boot_ci_high'])}] over items"
-    return text + f", Holm p {_f(e['p_holm'])}"
+    return text + (f", Holm p {_f(e['p_holm'])}" if holm else "")
 
 
 def _mean(result, arm, metric):
@@ -82,18 +93,15 @@ def _answer(e):
 def majority_gate(result):
     """Evidence that the models are not above the majority baseline, or None.
 
-    Reads ``result.majority_test()`` when the result has it (a dict with
-    ``above``, ``accuracy``, ``majority_accuracy``, ``p_value``, the
-    one-sided test of the reference arm against the majority-class baseline
-    on the test items); None when the result has no such test or the models
-    are above the baseline.
+    Reads the result's one-sided test of the reference arm against the
+    majority-class baseline on the test items (``result.above_majority`` and
+    ``result.majority_tests()[reference]``: ``accuracy``,
+    ``majority_accuracy``, ``p_value``); None when the result has no such
+    test or the models are above the baseline.
     """
-    test = getattr(result, "majority_test", None)
-    if not callable(test):
+    if not hasattr(result, "above_majority") or result.above_majority:
         return None
-    out = test()
-    if not out or out.get("above", True):
-        return None
+    out = result.majority_tests().get(result.reference, {})
     return (
         f"`{result.reference}` accuracy {_f(out.get('accuracy'))} vs majority "
         f"baseline {_f(out.get('majority_accuracy'))}, one-sided p "
@@ -219,10 +227,6 @@ def stability(result):
     otherwise the Holm-adjusted Pitman-Morgan tests of ``human_soft``
     (fewer than three seeds: untestable).
     """
-    try:
-        from ._stability import stability_verdict
-    except ImportError:
-        stability_verdict = None
     if stability_verdict is not None:
         return stability_verdict(result)
     if HUMAN_ARM not in result.arms:
@@ -256,20 +260,52 @@ def stability(result):
     return "not shown", evidence
 
 
+def _heldout_maps(result):
+    """The maps row from the held-out alignment (``result.map_alignment()``)."""
+    maps = result.map_alignment()
+    diff = maps.get("diffs", {}).get(HUMAN_ARM, {}).get("heldout")
+    if diff is None:
+        return None
+    rows = maps["rows"]
+    ref = result.reference
+
+    def mean(arm, key):
+        return _f(rows.get(arm, {}).get(key, {}).get("mean", math.nan))
+
+    claim = map_claim(diff)
+    answer = {"more": "yes", "less": "no", "not shown": "not shown"}.get(
+        claim, "untestable (too few seeds for an interval)"
+    )
+    evidence = (
+        f"held-out (test confidence in gold vs human entropy): `{HUMAN_ARM}` "
+        f"{mean(HUMAN_ARM, 'heldout')} vs `{ref}` {mean(ref, 'heldout')}, "
+        f"{_both(diff, holm=False)}; "
+        f"training-row map {mean(HUMAN_ARM, 'map')}, the targets themselves "
+        f"{mean(HUMAN_ARM, 'targets')}"
+    )
+    return answer, evidence
+
+
 def data_maps(result):
     """Do the data maps mirror human uncertainty?
 
-    ``sksoft.audit._maps.maps_verdict`` when it exists (the held-out
-    alignment); otherwise only the training-row alignment is measured, which
-    is circular (the soft targets themselves carry the human entropy), so
-    the answer is "untestable" with that alignment as the evidence.
+    From the held-out alignment when the result has it
+    (``result.map_alignment()`` and ``sksoft.audit._maps.map_claim``: yes
+    only when ``human_soft``'s test confidence follows the human entropy
+    more closely than the reference's with both intervals excluding 0);
+    otherwise only the training-row alignment is measured, which is circular
+    (the soft targets themselves carry the human entropy), so the answer is
+    "untestable" with that alignment as the evidence.
     """
-    try:
-        from ._maps import maps_verdict
-    except ImportError:
-        maps_verdict = None
-    if maps_verdict is not None:
-        return maps_verdict(result)
+    if (
+        map_claim is not None
+        and hasattr(result, "map_alignment")
+        and HUMAN_ARM in result.arms
+        and HUMAN_ARM != result.reference
+    ):
+        row = _heldout_maps(result)
+        if row is not None:
+            return row
     name = "carto_spearman_confidence_vs_human"
     if name not in result.scores or not any(
         math.isfinite(v) for v in result.scores[name].ravel()
@@ -288,8 +324,8 @@ def data_maps(result):
         )
     evidence += "; no held-out alignment measured"
     return (
-        "untestable (training-row alignment only, which the soft targets "
-        "themselves produce)",
+        "untestable (training-row alignment only: circular, the soft targets "
+        "themselves carry the human entropy)",
         evidence,
     )
 

@@ -465,7 +465,7 @@ class AuditResult:
         """Fill ``boot_ci_low`` / ``boot_ci_high`` of ``rows`` (arm - ``against``)."""
         seed = self.params.get("random_state", 0)
         seed = int(seed) if isinstance(seed, numbers.Integral) else 0
-        codes = {None: 0, "all": 0, "hard": 1, "easy": 2, "disagree": 3}
+        codes = {None: 0, "all": 0, "hard": 1, "easy": 2, "disagree": 4}
         cache = self._boot_values  # the values do not depend on the confidence
         for row in rows:
             name = row["metric"]

@@ -45,8 +45,14 @@ class FakeResult:
             for m, v in (controls or {}).items()
         ]
         self._shifted = shifted
-        if majority is not None:
-            self.majority_test = lambda: majority
+        self.majority = majority or {"above": True}
+
+    @property
+    def above_majority(self):
+        return self.majority["above"]
+
+    def majority_tests(self):
+        return {"gold": dict(self.majority)}
 
     def effects(self):
         return list(self._effects)
@@ -180,3 +186,52 @@ def test_glance_table_is_one_row_per_question():
     for a in answers:
         assert a.strip("*").split(" (")[0] in G.ANSWERS
     assert answers[:4] == ["**yes**", "**not shown**", "**not shown**", "**yes**"]
+
+
+@pytest.mark.parametrize(
+    "claim, answer",
+    [("more", "yes"), ("less", "no"), ("not shown", "not shown")],
+)
+def test_data_maps_read_the_heldout_alignment(monkeypatch, claim, answer):
+    # the claim rule is _maps.map_claim's (tested there); here: its wiring
+    seen = []
+
+    def fake_claim(diff):
+        seen.append(diff)
+        return claim
+
+    monkeypatch.setattr(G, "map_claim", fake_claim)
+    result = FakeResult({})
+    diff = {
+        "diff": -0.1,
+        "ci_low": -0.12,
+        "ci_high": -0.08,
+        "boot_ci_low": -0.15,
+        "boot_ci_high": -0.05,
+    }
+    rows = {
+        a: {
+            k: {"mean": m}
+            for k, m in (("heldout", h), ("map", -0.6), ("targets", -0.9))
+        }
+        for a, h in (("gold", -0.3), ("human_soft", -0.4))
+    }
+    result.map_alignment = lambda: {
+        "rows": rows,
+        "diffs": {"human_soft": {"heldout": diff}},
+    }
+    got, evidence = G.data_maps(result)
+    assert got == answer and seen == [diff]
+    assert evidence.startswith(
+        "held-out (test confidence in gold vs human entropy): `human_soft` -0.400 "
+        "vs `gold` -0.300, -0.100 [-0.120, -0.080] over seeds, [-0.150, -0.050] "
+        "over items; training-row map -0.600, the targets themselves -0.900"
+    )
+
+
+def test_data_maps_without_heldout_alignment_are_untestable():
+    result = FakeResult({})
+    result.scores["carto_spearman_confidence_vs_human"] = np.full((5, 3), -0.5)
+    got, evidence = G.data_maps(result)
+    assert got.startswith("untestable (training-row alignment only")
+    assert evidence.endswith("no held-out alignment measured")
