@@ -122,7 +122,14 @@ class AuditResult:
     of the stability section (every non-reference arm, the stability
     metrics) form a second family. Comparisons whose values agree seed by
     seed (``gold_temperature``'s accuracy and data map are ``gold``'s) are
-    not tests and stay out of both families. The intervals stay unadjusted.
+    not tests and stay out of both families; nor is a ``_disagree_`` metric
+    whose items are exactly the hard ones (it repeats its ``_hard_`` twin,
+    whose adjusted p it takes: ``holm_twin``). The intervals stay unadjusted.
+
+    Verdicts: the report's marks and better / worse read ``verdict_both``,
+    which needs the Holm-adjusted seed test **and** the paired item
+    bootstrap interval to exclude 0 on the same side
+    (:func:`~sksoft.audit._stats.verdict_both`).
 
     Examples
     --------
