@@ -163,3 +163,29 @@ def test_disagreement_subset_twins_the_hard_subset():
     assert dis["holm_twin"] == "ece_hard_vs_human"
     assert dis["p_holm"] == hard["p_holm"]
     assert "holm_twin" not in hard
+
+
+def test_disagreement_text_states_size_and_scale():
+    from sksoft.audit._report import disagreement_text
+
+    result = _hand_result({"human_soft": np.arange(9)})
+    assert disagreement_text(result) == (
+        "20 of 40 test samples (50.0%) have any disagreement (human entropy > 0), "
+        "counted on the 2 classes the audit was given; these are exactly the hard "
+        "(top-fraction) samples, so the `_disagree_` metrics repeat the `_hard_` "
+        "ones and are tested once"
+    )
+    result.provenance["ordinal_scale"] = "9-point ratings collapsed to 2 classes"
+    assert (
+        "(9-point ratings collapsed to 2 classes: two ratings that fall in one "
+        "class agree;" in disagreement_text(result)
+    )
+    # almost every item with disagreement, and not the hard ones
+    result.human_test[::2] = [0.99, 0.01]
+    result.human_test[0] = [1.0, 0.0]
+    text = disagreement_text(result)
+    assert text.startswith("39 of 40 test samples (97.5%)")
+    assert text.endswith(
+        "this subset holds almost every test sample, so its "
+        "metrics are close to the all-samples ones"
+    )
