@@ -153,10 +153,12 @@ def more_than_temperature(result):
     """
     ctrl = result.control_arm
     if ctrl is None or result.reference != "gold":
-        return (
-            "untestable (no temperature control)",
-            "`gold_temperature` not trained (it needs gold labels)",
+        why = (
+            "no gold labels (the control is the gold model)"
+            if result.reference != "gold"
+            else "`gold_temperature` is not among the arms"
         )
+        return "untestable (no temperature control)", why
     if HUMAN_ARM not in result.arms:
         return "untestable (`human_soft` not trained)", "no human-soft-label arm"
     metrics = [m for m in CONTROL_METRICS if m in result.scores]
@@ -193,11 +195,14 @@ def mode_or_uncertainty(result):
     benefit is the corrected labels), "not shown" when neither does.
     """
     arms = ("human_mode", "human_soft_gold_mode")
-    if result.reference != "gold" or any(a not in result.arms for a in arms):
+    missing = [a for a in arms if a not in result.arms]
+    if result.reference != "gold" or missing:
         return (
             "untestable (needs gold labels and the arms `human_mode`, "
             "`human_soft_gold_mode`)",
-            "not trained",
+            "no gold labels"
+            if result.reference != "gold"
+            else "not among the arms: " + ", ".join(f"`{a}`" for a in missing),
         )
     em = _effect(result, "human_mode", HEADLINE)
     eu = _effect(result, "human_soft_gold_mode", HEADLINE)

@@ -1020,11 +1020,13 @@ def write_report_md(result, path, figures):
         "- `results.csv`: every metric of every run (arm x seed).\n"
         "- `effects.csv`: per arm and metric the mean, std, paired difference to "
         f"`{ref}` with its interval, p-value, Holm-adjusted p-value and bootstrap "
-        "interval, the difference to the temperature control, and the seed-spread "
+        "interval, the verdict that survives both noises (`verdict_both`), the "
+        "difference to the temperature control, and the seed-spread "
         "ratio with its Pitman-Morgan interval, p-values and power figures.\n"
         "- `runs.jsonl`: a header line (test rows, gold labels, human soft labels, "
-        "hard mask, folds, settings) and one line per run with the per-sample "
-        "test probabilities, training-loss curves and cartography statistics: "
+        "hard mask, disagreement mask, folds, settings) and one line per run with "
+        "the per-sample test probabilities, training-loss curves and cartography "
+        "statistics: "
         "every number above can be recomputed from it with `sksoft.metrics`."
     )
     L.append("")
