@@ -93,7 +93,13 @@ def _cells(human, gold, hard):
         "human": human,
         "human_mode": np.argmax(human, axis=1),  # ties to the first, as hard_labels
     }
-    masks = {"all": np.ones(len(hard), bool), "hard": hard, "easy": ~hard}
+    masks = {
+        "all": np.ones(len(hard), bool),
+        "hard": hard,
+        "easy": ~hard,
+        # any disagreement (entropy > 0), on the classes given
+        "disagree": hard_sample_mask(human, hard="disagreement"),
+    }
     out = []
     for spec in metric_specs("evaluate", stage="test"):  # read now: one table
         ref = references[spec.reference]

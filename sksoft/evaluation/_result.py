@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..metrics import ReliabilityDisplay
+from ..targets import hard_sample_mask
 from ..utils._extras import require
 from ._registry import metric_specs
 from ._tables import figure_grid, fmt, md_table, pct
 
-SUBSETS = ("all", "hard", "easy")
+SUBSETS = ("all", "hard", "easy", "disagree")
 POOLED = "pooled"
 
 
@@ -36,7 +37,8 @@ class EvaluationResult:
         Model -> number of seeds (prediction sets).
     scores : list of dict
         One row per model, seed (``"pooled"`` or ``"seed0"``, ...), subset
-        (``"all"``, ``"hard"``, ``"easy"``) and metric: ``value``, ``ci_low``,
+        (``"all"``, ``"hard"``, ``"easy"``, ``"disagree"``: any human
+        disagreement, entropy > 0) and metric: ``value``, ``ci_low``,
         ``ci_high`` and the metric's ``reference`` (``"human"``,
         ``"human mode"`` or ``"gold"``).
     differences : list of dict
@@ -106,7 +108,7 @@ class EvaluationResult:
             A name of :attr:`models`.
         metric : str
             A metric name, e.g. ``"ece_vs_human"``.
-        subset : {"all", "hard", "easy"}, default="all"
+        subset : {"all", "hard", "easy", "disagree"}, default="all"
             The samples.
         seed : str, default="pooled"
             ``"pooled"`` (the mean over seeds) or ``"seed0"``, ``"seed1"``, ...
@@ -219,6 +221,20 @@ def _temperature_text(value):
     return _fmt(value)
 
 
+def _disagreement_text(result):
+    """The ``disagree`` subset: its size, and that it counts the given classes."""
+    mask = hard_sample_mask(result.human, hard="disagreement")
+    text = (
+        f"{int(mask.sum())} of {mask.size} ({pct(float(mask.mean()))}; the "
+        "`disagree` subset: human entropy > 0, counted on the "
+        f"{result.n_classes} classes given, so ratings collapsed to classes "
+        "agree within a class)"
+    )
+    if mask.mean() >= 0.9:
+        text += "; almost every item, so `disagree` is close to `all`"
+    return text
+
+
 def _provenance_table(result):
     """The provenance as the audit report writes it: an item | value table."""
     st = result.settings
@@ -241,6 +257,7 @@ def _provenance_table(result):
             f"{pct(result.hard_fraction)} with the highest entropy of the human "
             f"soft labels, ties included: actual share {result.hard_share:.3f})",
         ),
+        ("samples with any disagreement", _disagreement_text(result)),
         (
             "tie rule (top-1 agreement, RankCS) / ECE bins",
             f"`{st['ties']}` / {st['n_bins']} uniform",

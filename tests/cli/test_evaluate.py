@@ -250,7 +250,8 @@ def test_evaluate_needs_no_pandas(files, capsys, monkeypatch):
     for r in expected.scores:
         key = r["model"], r["metric"], r["subset"]
         assert got[key] == pytest.approx(r["value"], rel=1e-15, abs=0), key
-    assert (d / "report" / "report.md").read_text().count("## Scores") == 3
+    # one table per subset: all, hard, easy, disagree
+    assert (d / "report" / "report.md").read_text().count("## Scores") == 4
     with pytest.raises(ImportError, match="needs pandas: pip install pandas"):
         expected.to_frame()
 
