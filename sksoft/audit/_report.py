@@ -367,6 +367,32 @@ def _temperatures(result):
     return out
 
 
+#: the calibration controls besides the temperature, as the report names them
+OTHER_CONTROLS = {
+    "gold_vector": "vector scaling (one scale and one intercept per class)",
+    "gold_dirichlet": "Dirichlet calibration (a full matrix on log-probabilities, "
+    "ODIR-regularised)",
+}
+
+
+def _other_control_lines(result, effects, hname):
+    """The vector / Dirichlet controls trained: what they are, their effect."""
+    out = []
+    for arm, what in OTHER_CONTROLS.items():
+        if arm not in result.arms or (arm, HEADLINE) not in effects:
+            continue
+        out += [
+            "",
+            f"`{arm}` is the same `gold` model with {what} fitted the same way "
+            "(against the same human labels, on the same out-of-fold "
+            f"predictions); it changes hard-sample ECE against the {hname} by "
+            f"{_two_intervals(effects[(arm, HEADLINE)], prefix='')}. It is in the "
+            "effect tables; the soft arms below are compared with "
+            f"`{result.control_arm}` only.",
+        ]
+    return out
+
+
 def _control_lines(result, summary, effects, hname):
     """Is the soft-label benefit more than a temperature?"""
     ctrl = result.control_arm
@@ -381,7 +407,8 @@ def _control_lines(result, summary, effects, hname):
     )
     e = effects[(ctrl, HEADLINE)]
     lines = [
-        "Is the soft-label benefit more than a temperature? "
+        "Is the soft-label benefit more than a temperature? The soft arms are "
+        f"compared with `{ctrl}`. "
         f"`{ctrl}` is the `gold` model with one temperature (T = {fmt(t_mean)} ± "
         f"{fmt(t_sd)} over seeds; T > 1 softens the predictions, T < 1 sharpens "
         "them) fitted against "
@@ -391,6 +418,7 @@ def _control_lines(result, summary, effects, hname):
         f"(`arm - {ctrl}`, paired by seed, Holm-adjusted with the effects):",
         "",
     ]
+    lines[-1:-1] = _other_control_lines(result, effects, hname)
     metrics = [m for m in CONTROL_METRICS if m in result.scores]
     for arm in _soft_arms(result):
         head = controls[(arm, HEADLINE)]
@@ -782,6 +810,18 @@ def _provenance_rows(result, prov, hname):
     ]
     if "subsample" in prov:
         prov_rows.append(("subsample", prov["subsample"]))
+    if result.params.get("annotators") is not None:
+        n_ann = result.params["annotators"]
+        prov_rows.append(
+            (
+                "training labels",
+                f"{n_ann} annotators per item: the arms built from the human labels "
+                "and the calibration controls read one draw of "
+                f"{n_ann} of each training item's votes (subsample_annotations; "
+                "items with fewer keep all); the test rows are scored against all "
+                "annotators",
+            )
+        )
     prov_rows += [
         ("samples / classes", f"{n} / {len(result.classes)}"),
         (
