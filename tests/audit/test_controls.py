@@ -367,3 +367,35 @@ def test_report_says_the_training_labels_budget(digits, tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "| training labels | 3 annotators per item" in text
     assert "scored against all annotators" in text
+
+
+def test_load_audit_data_carries_the_annotation_table(data_dir):
+    # the table's votes are the loader's counts, labels as the audit's classes
+    from sklearn.utils import Bunch
+
+    from sksoft.audit._data import _annotation_table, _table_rows
+    from sksoft.datasets import fetch_lewidi
+    from sksoft.sources import annotations_to_counts
+
+    if not (data_dir / "lewidi").is_dir():
+        pytest.skip(f"no lewidi/ in {data_dir}")
+    for name in ("HS-Brexit", "ConvAbuse"):
+        bunch = fetch_lewidi(data_dir, name=name, download_if_missing=False)
+        classes = np.asarray(bunch.target_names)
+        table = _annotation_table(bunch, classes)
+        counts = annotations_to_counts(
+            table,
+            classes=classes,
+            items=np.arange(len(bunch.counts)),
+            duplicates="count",
+        ).counts
+        np.testing.assert_array_equal(counts, bunch.counts)
+        idx = np.array([3, 1, 7])
+        cut = _table_rows(table, idx, len(bunch.counts))
+        for j, i in enumerate(idx):
+            assert sorted(cut["annotator"][cut["item"] == j]) == sorted(
+                table["annotator"][table["item"] == i]
+            )
+    multi = Bunch(annotations={"item": [0], "annotator": ["a"], "label": ["x"]})
+    multi.label_kind = "multilabel"
+    assert _annotation_table(multi, np.array(["x"])) is None
