@@ -18,7 +18,6 @@ from typing import NamedTuple
 import numpy as np
 
 from ..calibration import fit_dirichlet, fit_temperature, temperature_scale
-from ..calibration._base import _proba_to_logits
 from ..model_selection import SoftStratifiedKFold
 from ..targets import check_soft_targets, hard_labels
 from ..utils._sklearn_compat import (
@@ -245,7 +244,8 @@ def _out_of_fold(fit_predict, human, gold, options):
 
 def _apply_map(proba, coef, intercept):
     """``softmax(W log(p + 1e-12) + b)``, as the library's calibrators apply it."""
-    z = _proba_to_logits(np.asarray(proba, dtype=np.float64)) @ coef.T + intercept
+    # the calibrators' features: log(p + 1e-12), as scikit-learn converts them
+    z = np.log(np.asarray(proba, dtype=np.float64) + 1e-12) @ coef.T + intercept
     z -= z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
