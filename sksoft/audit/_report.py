@@ -351,9 +351,27 @@ def _other_control_lines(result, effects, hname):
             f"predictions); it changes hard-sample ECE against the {hname} by "
             f"{_two_intervals(effects[(arm, HEADLINE)], prefix='')}. It is in the "
             "effect tables; the soft arms below are compared with "
-            f"`{result.control_arm}` only.",
+            f"`{result.control_arm}` only.{_convergence_note(result, arm)}",
         ]
     return out
+
+
+def _convergence_note(result, arm):
+    """How many of ``arm``'s maps stopped at the iteration cap (or nothing)."""
+    maps = [
+        c
+        for run in result.runs
+        if run["arm"] == arm
+        for c in run.get("calibration") or []
+        if c
+    ]
+    capped = sum(1 for c in maps if c.get("converged") is False)
+    if not capped:
+        return ""
+    return (
+        f" {capped} of its {len(maps)} maps stopped at the L-BFGS iteration cap "
+        "(1000) before the gradient tolerance 1e-10."
+    )
 
 
 def _control_lines(result, summary, effects, hname):

@@ -10,12 +10,14 @@ builds any subset of it, so adding an arm is one builder function and one
 """
 
 import numbers
+import warnings
 from collections.abc import Callable
 from functools import cached_property
 from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ..calibration import fit_dirichlet, fit_temperature, temperature_scale
 from ..model_selection import SoftStratifiedKFold
@@ -264,7 +266,17 @@ def _map_step(diagonal):
         model fitted on all training rows. No test row is used.
         """
         oof, n_folds = _out_of_fold(fit_predict, human, gold, options)
-        coef, intercept = fit_dirichlet(human, oof, diagonal=diagonal)
+        # fit_dirichlet's tolerances are tight (gtol 1e-10): a map that stops
+        # at its iteration cap is recorded as such instead of warning per run
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            coef, intercept = fit_dirichlet(human, oof, diagonal=diagonal)
+        converged = True
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                converged = False
+            else:  # any other warning is passed on
+                warnings.warn(w.message, w.category, stacklevel=2)
         return PostFit(
             apply=lambda proba: _apply_map(proba, coef, intercept),
             info={
@@ -272,6 +284,7 @@ def _map_step(diagonal):
                 "coef": coef,
                 "intercept": intercept,
                 "n_folds": n_folds,
+                "converged": converged,
             },
         )
 

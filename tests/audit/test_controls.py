@@ -121,6 +121,7 @@ def test_controls_equal_a_hand_made_cross_fitted_calibration(digits):
             info = runs[(arm, seed)]["calibration"][0]
             assert info["method"] == arm.split("_")[1]
             assert info["n_folds"] == CALIBRATION_CV
+            assert isinstance(info["converged"], bool)
             np.testing.assert_allclose(info["coef"], ref.coef_, atol=2e-4)
             np.testing.assert_allclose(info["intercept"], ref.intercept_, atol=2e-4)
             np.testing.assert_allclose(
