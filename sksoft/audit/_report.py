@@ -352,6 +352,50 @@ def _temperatures(result):
     return out
 
 
+#: the calibration controls besides the temperature, as the report names them
+OTHER_CONTROLS = {
+    "gold_vector": "vector scaling (one scale and one intercept per class)",
+    "gold_dirichlet": "Dirichlet calibration (a full matrix on log-probabilities, "
+    "ODIR-regularised)",
+}
+
+
+def _other_control_lines(result, effects, hname):
+    """The vector / Dirichlet controls trained: what they are, their effect."""
+    out = []
+    for arm, what in OTHER_CONTROLS.items():
+        if arm not in result.arms or (arm, HEADLINE) not in effects:
+            continue
+        out += [
+            "",
+            f"`{arm}` is the same `gold` model with {what} fitted the same way "
+            "(against the same human labels, on the same out-of-fold "
+            f"predictions); it changes hard-sample ECE against the {hname} by "
+            f"{_two_intervals(effects[(arm, HEADLINE)], prefix='')}. It is in the "
+            "effect tables; the soft arms below are compared with "
+            f"`{result.control_arm}` only.{_convergence_note(result, arm)}",
+        ]
+    return out
+
+
+def _convergence_note(result, arm):
+    """How many of ``arm``'s maps stopped at the iteration cap (or nothing)."""
+    maps = [
+        c
+        for run in result.runs
+        if run["arm"] == arm
+        for c in run.get("calibration") or []
+        if c
+    ]
+    capped = sum(1 for c in maps if c.get("converged") is False)
+    if not capped:
+        return ""
+    return (
+        f" {capped} of its {len(maps)} maps stopped at the L-BFGS iteration cap "
+        "(1000) before the gradient tolerance 1e-10."
+    )
+
+
 def _control_lines(result, summary, effects, hname):
     """Is the soft-label benefit more than a temperature?"""
     ctrl = result.control_arm
@@ -366,7 +410,8 @@ def _control_lines(result, summary, effects, hname):
     )
     e = effects[(ctrl, HEADLINE)]
     lines = [
-        "Is the soft-label benefit more than a temperature? "
+        "Is the soft-label benefit more than a temperature? The soft arms are "
+        f"compared with `{ctrl}`. "
         f"`{ctrl}` is the `gold` model with one temperature (T = {fmt(t_mean)} ± "
         f"{fmt(t_sd)} over seeds; T > 1 softens the predictions, T < 1 sharpens "
         "them) fitted against "
@@ -378,6 +423,7 @@ def _control_lines(result, summary, effects, hname):
         "interval to exclude 0):",
         "",
     ]
+    lines[-1:-1] = _other_control_lines(result, effects, hname)
     metrics = [m for m in CONTROL_METRICS if m in result.scores]
     for arm in _soft_arms(result):
         head = controls[(arm, HEADLINE)]
@@ -843,6 +889,18 @@ def _provenance_rows(result, prov, hname):
     ]
     if "subsample" in prov:
         prov_rows.append(("subsample", prov["subsample"]))
+    if result.params.get("annotators") is not None:
+        n_ann = result.params["annotators"]
+        prov_rows.append(
+            (
+                "training labels",
+                f"{n_ann} annotators per item: the arms built from the human labels "
+                "and the calibration controls read one draw of "
+                f"{n_ann} of each training item's votes (subsample_annotations; "
+                "items with fewer keep all); the test rows are scored against all "
+                "annotators",
+            )
+        )
     prov_rows += [
         ("samples / classes", f"{n} / {len(result.classes)}"),
         (

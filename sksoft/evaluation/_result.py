@@ -15,6 +15,7 @@ import numpy as np
 from ..metrics import ReliabilityDisplay
 from ..targets import hard_sample_mask
 from ..utils._extras import require
+from ._budget import BUDGET_COLUMNS, budget_figure, budget_section
 from ._registry import metric_specs
 from ._tables import figure_grid, fmt, md_table, pct
 
@@ -65,6 +66,11 @@ class EvaluationResult:
         temperature applied).
     human : ndarray of shape (n_samples, n_classes)
         The human soft labels.
+    budget : list of dict or None
+        With ``annotators``: one row per model, metric and number of
+        annotators ``n`` (the columns of ``budget.csv``: ``mean``, ``std``,
+        ``ci_low``, ``ci_high`` over the draws, ``full`` on all votes,
+        ``within_tolerance``, ``full_in_interval``); else None.
 
     See Also
     --------
@@ -98,6 +104,7 @@ class EvaluationResult:
     classes: list
     probabilities: dict = field(repr=False, default_factory=dict)
     human: np.ndarray = field(repr=False, default=None)
+    budget: list = field(repr=False, default=None)
 
     def score(self, model, metric, *, subset="all", seed=POOLED):
         """The value of one metric.
@@ -151,7 +158,10 @@ class EvaluationResult:
         ``report.md`` (provenance, the actual hard share, what the intervals
         cover, tables by subset, per seed and of the paired differences),
         ``results.csv``, ``differences.csv`` and one reliability diagram per
-        model (all vs hard samples, human soft labels) as PNG.
+        model (all vs hard samples, human soft labels) as PNG; with an
+        annotation budget also ``budget.csv``, ``budget.png`` (metric vs the
+        number of annotators) and a section saying where each metric
+        saturates.
 
         Parameters
         ----------
@@ -269,6 +279,7 @@ def _provenance_table(result):
                 f"{m}: {_temperature_text(t)}" for m, t in result.temperatures.items()
             ),
         ),
+        *_calibration_rows(st),
         (
             "intervals",
             f"{100 * st['confidence_level']:g}% percentile bootstrap over items, "
@@ -276,6 +287,26 @@ def _provenance_table(result):
         ),
     ]
     return md_table(["item", "value"], rows)
+
+
+def _calibration_rows(st):
+    """The provenance row of ``calibrate`` (none without it)."""
+    method = st.get("calibrate")
+    if method is None:
+        return []
+    what = {
+        "temperature": "one temperature (fit_temperature)",
+        "vector": "vector scaling (fit_dirichlet, diagonal)",
+        "dirichlet": "Dirichlet calibration (fit_dirichlet, ODIR 1e-2)",
+    }[method]
+    return [
+        (
+            "calibration",
+            f"{what} fitted against the human soft labels, cross-fitted over "
+            f"{st['calibration_cv']} folds of the items (each fold mapped by the "
+            "calibrator fitted on the others)",
+        )
+    ]
 
 
 def _write_csv(path, rows, header):
@@ -415,6 +446,19 @@ def _write_report(result, path, *, figures=True):
     out += _score_tables(result)
     out += _seed_table(result)
     out += _difference_table(result, level)
+    if result.budget is not None:
+        _write_csv(os.path.join(path, "budget.csv"), result.budget, BUDGET_COLUMNS)
+        if figures:
+            budget_figure(result.budget, os.path.join(path, "budget.png"))
+        out += [
+            "",
+            *budget_section(
+                result.budget,
+                st["n_draws"],
+                st["confidence_level"],
+                figure=figures,
+            ),
+        ]
     out += ["", "## Reliability diagrams (human soft labels, all vs hard)", ""]
     if figures:
         figs = _reliability_figures(result, path)

@@ -9,8 +9,9 @@ import pytest
 from scipy import stats
 
 from sksoft import metrics as M
-from sksoft.audit import ARMS, METRICS, run_audit, score_predictions
+from sksoft.audit import METRICS, run_audit, score_predictions
 from sksoft.datasets import make_ambiguous_digits
+from sksoft.sources import DEFAULT_ARMS
 from sksoft.targets import hard_sample_mask, target_entropy
 
 FAST = dict(max_epochs=3, seeds=3)  # three seeds: the paired spread test's least
@@ -44,10 +45,10 @@ def report_dir(result, tmp_path_factory):
 
 def test_result_structure(result, digits):
     n = digits.data.shape[0]
-    assert result.arms == list(ARMS)
+    assert result.arms == list(DEFAULT_ARMS)
     assert result.seeds == [0, 1, 2]
     assert result.reference == "gold"
-    assert len(result.runs) == len(ARMS) * 3
+    assert len(result.runs) == len(DEFAULT_ARMS) * 3
     n_test = result.test_index.size
     assert n_test == math.ceil(0.3 * n)
     assert np.array_equal(
@@ -69,7 +70,7 @@ def test_result_structure(result, digits):
         assert dyn["confidence"].shape == (result.folds[0][0].size,)
         assert set(run["metrics"]) == set(METRICS)
     for name, mat in result.scores.items():
-        assert mat.shape == (len(ARMS), 3)
+        assert mat.shape == (len(DEFAULT_ARMS), 3)
 
 
 def test_gold_temperature_arm_recomputed_independently(digits):
@@ -759,7 +760,7 @@ def test_report_states_reference_and_simulation(report_dir):
     assert "the simulated annotators disagree on" in md
     assert "people disagree" not in md
     assert " with human uncertainty" not in md
-    for arm in ARMS:
+    for arm in DEFAULT_ARMS:
         assert (report_dir / f"reliability_{arm}.png").exists()
         assert f"(reliability_{arm}.png)" in md
     for name in ("data_maps.png", "metric_spread.png", "training_curves.png"):
