@@ -33,6 +33,20 @@ from ._metrics import (
 from ._plots import draw_figures
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
 
+
+def _design_line(result):
+    from ._stability import design_line
+
+    return design_line(result)
+
+
+def stability_lines(result, part):
+    """The stability paragraphs of :mod:`sksoft.audit._stability`."""
+    from ._stability import stability_lines as lines
+
+    return lines(result, part)
+
+
 JSONL_VERSION = 1
 
 
@@ -172,6 +186,11 @@ def write_runs_jsonl(result, path):
                 "fit_time": run["fit_time"],
                 "metrics": run["metrics"],
                 "proba": run["proba"],
+                **(
+                    {}
+                    if result.seed_splits is None
+                    else {"test_index": result.test_set(run["seed"])["test_index"]}
+                ),
                 "history": run["history"],
                 "dynamics": run["dynamics"],
                 "calibration": run.get("calibration"),
@@ -570,7 +589,17 @@ def _spread_line(result, arm, spreads, curve, alpha):
     c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
     curve_txt = f"training-loss curve spread {fmt_sig(c_arm)} vs {fmt_sig(c_ref)}"
 
-    if smaller and larger:
+    rows = [spreads[(arm, name)] for name in spread_metrics(result.scores)]
+    if rows and not any(s.get("testable", True) for s in rows):
+        verdict = (
+            "its seed spread is **untestable** here ("
+            + "; ".join(
+                f"`{n}`: {s['untestable_reason']}"
+                for n, s in zip(spread_metrics(result.scores), rows)
+            )
+            + ")"
+        )
+    elif smaller and larger:
         verdict = (
             f"its seed spread is **smaller** for {_names(smaller)} but "
             f"**larger** for {_names(larger)}"
@@ -796,6 +825,7 @@ def _provenance_rows(result, prov, hname):
             f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
         ),
         ("arms / seeds", f"{', '.join(result.arms)} / {result.seeds}"),
+        ("seed design", _design_line(result)),
         (
             "evaluation",
             (
@@ -928,8 +958,10 @@ def write_report_md(result, path, figures):
         "training loss (each arm's loss against its own targets)."
     )
     L.append("")
+    L += stability_lines(result, "head")
     L.append(_stability_table(result, summary, spreads, curve))
     L.append("")
+    L += stability_lines(result, "tail")
     L += _figure_lines(figures)
     L.append("## All metrics (mean ± std over seeds)")
     L.append("")

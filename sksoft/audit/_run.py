@@ -48,6 +48,15 @@ from ..targets import (
     target_entropy,
 )
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
+from ._design import (
+    SEED_DESIGNS,
+    combine_groups,
+    duplicate_groups,
+    group_stratified_split,
+    is_convex_model,
+    resolve_seed_design,
+    seed_folds,
+)
 from ._estimators import (
     TEXT_MAX_EPOCHS,
     default_estimator,
@@ -320,17 +329,49 @@ class _Split(NamedTuple):
     gold_test: np.ndarray | None  # gold labels of the test rows (positions)
     human_test: np.ndarray  # human soft labels of the test rows
     hard: np.ndarray  # hard test samples
+    fold_ids: tuple = ()  # positions of ``folds`` among every fit's folds
+
+
+def _split_of(folds, fold_ids, gold_pos, human_p, hard_fraction):
+    """The :class:`_Split` of one seed: its folds (``fold_ids`` among all folds)."""
+    test_index = np.sort(np.concatenate([te for _, te in folds]))
+    human_test = human_p[test_index]
+    return _Split(
+        folds=folds,
+        test_index=test_index,
+        gold_test=None if gold_pos is None else gold_pos[test_index],
+        human_test=human_test,
+        hard=hard_sample_mask(human_test, hard_fraction=hard_fraction),
+        fold_ids=tuple(fold_ids),
+    )
 
 
 def _split(
-    gold_pos, human_p, mode, *, groups, test_size, cv, hard_fraction, random_state
+    gold_pos,
+    human_p,
+    mode,
+    *,
+    groups,
+    test_size,
+    cv,
+    hard_fraction,
+    random_state,
+    group_stratify=False,
 ):
     """Folds stratified on gold (the human mode without gold), and the test rows.
 
     With ``groups``, every split keeps each group on one side.
     """
     strat = gold_pos if gold_pos is not None else mode
-    folds = _make_folds(len(human_p), strat, groups, test_size, cv, random_state)
+    folds = _make_folds(
+        len(human_p),
+        strat,
+        groups,
+        test_size,
+        cv,
+        random_state,
+        group_stratify=group_stratify,
+    )
     test_index = np.sort(np.concatenate([te for _, te in folds]))
     human_test = human_p[test_index]
     return _Split(
@@ -342,18 +383,23 @@ def _split(
     )
 
 
-def _make_folds(n, strat, groups, test_size, cv, random_state):
+def _make_folds(n, strat, groups, test_size, cv, random_state, *, group_stratify=False):
     """``[(train, test)]``: one (group) split, or the folds of ``cv``.
 
     Without groups: a split stratified on ``strat``, or a shuffled
     ``StratifiedKFold`` for an int ``cv``. With groups: a
     ``GroupShuffleSplit`` (``test_size`` is the share of groups), or a
     shuffled ``StratifiedGroupKFold``; a given splitter receives the groups
-    and must keep every group on one side of each fold.
+    and must keep every group on one side of each fold. ``group_stratify``
+    (groups of duplicate texts only): the one split is
+    :func:`~sksoft.audit._design.group_stratified_split`.
     """
     _, class_counts = np.unique(strat, return_counts=True)
     index = np.arange(n)
     if cv is None:
+        if groups is not None and group_stratify:
+            train, test = group_stratified_split(strat, groups, test_size, random_state)
+            return [(train, test)]
         if groups is not None:
             splitter = GroupShuffleSplit(
                 n_splits=1, test_size=test_size, random_state=random_state
@@ -918,13 +964,14 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
     other runs train: the same record whatever the order of arrival.
     """
     folds, test_index = split.folds, split.test_index
+    fold_ids = split.fold_ids or tuple(range(len(folds)))
     n = human_entropy.shape[0]
     k = split.human_test.shape[1]
     pos_in_test = np.empty(n, dtype=np.int64)
     pos_in_test[test_index] = np.arange(test_index.size)
     proba = np.empty((test_index.size, k))
     history, dynamics, calibration, fit_time = [], [], [], 0.0
-    for f, (_, test) in enumerate(folds):
+    for f, (_, test) in zip(fold_ids, folds):
         out = outputs[(arm, seed, f)]
         if out["proba"].shape != (test.size, k):
             raise ValueError(
@@ -950,6 +997,7 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
         "arm": arm,
         "seed": seed,
         "proba": proba,
+        "test_index": test_index,
         "metrics": metrics,
         "history": history,
         "dynamics": dynamics,
@@ -1003,6 +1051,8 @@ def _score_matrices(runs, arms):
             Interval(numbers.Integral, 1, None, closed="left"),
         ],
         "random_state": ["random_state"],
+        "seed_design": [StrOptions({"auto", *SEED_DESIGNS})],
+        "inits_per_split": [Interval(numbers.Integral, 1, None, closed="left")],
         "provenance": [dict, None],
         "progress": [callable, None],
     },
@@ -1030,6 +1080,8 @@ def run_audit(
     n_jobs=None,
     batch_runs="auto",
     random_state=0,
+    seed_design="auto",
+    inits_per_split=1,
     provenance=None,
     progress=None,
 ):
@@ -1220,20 +1272,52 @@ def run_audit(
     seeds = _resolve_seeds(seeds)
     arms, reference = _resolve_arms(arms, gold_pos is not None)
     group_codes = _check_groups(groups, n, cv)
+    design = resolve_seed_design(seed_design, provenance)
 
-    # split
+    # split: duplicate texts are groups (with the user's groups), and each
+    # seed has its split (one for every seed under the "init" design)
+    n_dup, dup_rows, split_groups = 0, 0, group_codes
+    if X.dtype == object:
+        dup_codes, n_dup, dup_rows = duplicate_groups(X)
+        if n_dup:
+            split_groups = combine_groups(group_codes, dup_codes)
+    group_stratify = group_codes is None and split_groups is not None
     mode = hard_labels(human_p)  # positions, ties to the first class
+    strat = gold_pos if gold_pos is not None else mode
     split = _split(
         gold_pos,
         human_p,
         mode,
-        groups=group_codes,
+        groups=split_groups,
         test_size=test_size,
         cv=cv,
         hard_fraction=hard_fraction,
         random_state=random_state,
+        group_stratify=group_stratify,
     )
-    folds = split.folds
+    folds, fold_ids, seed_split = seed_folds(
+        design,
+        seeds,
+        inits_per_split,
+        lambda rs: _make_folds(
+            n, strat, split_groups, test_size, cv, rs, group_stratify=group_stratify
+        ),
+        split.folds,
+        strat=strat,
+        groups=split_groups,
+        random_state=random_state,
+    )
+    splits = {
+        seed: _split_of(
+            [folds[f] for f in fold_ids[seed]],
+            fold_ids[seed],
+            gold_pos,
+            human_p,
+            hard_fraction,
+        )
+        for seed in seeds
+    }
+    split = splits[seeds[0]]
 
     # the model and the teacher (defaults suited to texts, features or images)
     estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
@@ -1245,14 +1329,14 @@ def run_audit(
 
     # fit in parallel; score each run (in this process) as soon as it is in,
     # so that scoring overlaps the training of the other runs
-    tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
+    tasks = [(a, s, f) for a in arms for s in seeds for f in fold_ids[s]]
     plan = _batch_plan(estimator, batch_runs)
     human_entropy = target_entropy(human_p)
     scored = {}
 
     def score(arm, seed, outputs):
         scored[(arm, seed)] = _score_run(
-            outputs, arm, seed, split, human_entropy, n_bins
+            outputs, arm, seed, splits[seed], human_entropy, n_bins
         )
 
     _fit_all(
@@ -1280,7 +1364,7 @@ def run_audit(
         "hard_fraction": float(hard_fraction),
         "test_size": None if cv is not None else float(test_size),
         "cv": None if cv is None else repr(cv),
-        "n_folds": len(folds),
+        "n_folds": len(split.folds),
         "n_groups": _n_groups(group_codes),
         "n_bins": int(n_bins),
         "confidence": float(confidence),
@@ -1290,6 +1374,12 @@ def run_audit(
         "max_epochs": max_epochs,
         "n_jobs": n_jobs,
         "batch_group_size": None if plan is None else plan[1],
+        "seed_design": design,
+        "inits_per_split": int(inits_per_split) if design != "init" else None,
+        "seed_split": None if design == "init" else [seed_split[s] for s in seeds],
+        "duplicate_groups": int(n_dup),
+        "duplicate_rows": int(dup_rows),
+        "convex_model": bool(is_convex_model(estimator)),
     }
     return AuditResult(
         arms=arms,
@@ -1303,10 +1393,23 @@ def run_audit(
         gold=gold_pos,
         human=human_p,
         mode_shift=_mode_shift(mode, gold_pos),
-        folds=folds,
+        folds=split.folds,
         runs=runs,
         scores=_score_matrices(runs, arms),
         params=params,
         provenance=dict(provenance or {}),
         elapsed=time.perf_counter() - start,
+        seed_splits=None
+        if design == "init"
+        else {
+            seed: {
+                "split": seed_split[seed],
+                "folds": sp.folds,
+                "test_index": sp.test_index,
+                "gold_test": sp.gold_test,
+                "human_test": sp.human_test,
+                "hard_mask": sp.hard,
+            }
+            for seed, sp in splits.items()
+        },
     )
