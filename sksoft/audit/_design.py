@@ -125,7 +125,7 @@ def group_stratified_split(strat, groups, test_size, random_state):
     two groups), so the test share of *groups* is ``test_size``.
     """
     codes = np.asarray(groups)
-    _, first = np.unique(codes, return_index=True)
+    uniq, first = np.unique(codes, return_index=True)
     labels = np.asarray(strat)[first]
     _, counts = np.unique(labels, return_counts=True)
     train_g, test_g = train_test_split(
@@ -134,7 +134,7 @@ def group_stratified_split(strat, groups, test_size, random_state):
         random_state=random_state,
         stratify=labels if counts.min() >= 2 else None,
     )
-    is_test = np.isin(codes, test_g)
+    is_test = np.isin(codes, uniq[test_g])
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 
@@ -178,7 +178,7 @@ def resolve_seed_design(seed_design, provenance, *, fixed_test=False):
 
 
 def split_ids(seeds, inits_per_split):
-    """Split index of each seed: ``r`` seeds in a row share one (``r = inits_per_split``).
+    """Split index of each seed: ``inits_per_split`` seeds in a row share one.
 
     Examples
     --------
