@@ -76,6 +76,7 @@ from .audit._report import run_time_line
 from .datasets._registry import dataset_help, dataset_names, get_dataset_spec
 from .sources import ARM_NAMES
 from .utils._folders import FolderError, check_out_folder, write_folder
+from .utils._signals import sigterm_as_interrupt
 
 __all__ = ["main"]
 
@@ -677,9 +678,10 @@ def main(argv=None):
     args._start = start
     prog = f"sksoft {args.command}"
     try:
-        if args.command == "evaluate":
-            return evaluation._run_command(args, prog)
-        return _audit(args)
+        with sigterm_as_interrupt():  # a kill or a job timeout cleans up like Ctrl-C
+            if args.command == "evaluate":
+                return evaluation._run_command(args, prog)
+            return _audit(args)
     except (UsageError, FolderError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
