@@ -614,6 +614,7 @@ def _audit(args):
             random_state=args.random_state,
             seed_design=args.seed_design,
             inits_per_split=args.inits_per_split,
+            test_rows=None if "split" not in data else data["split"] == "test",
             provenance=data["provenance"],
             progress=bar,
         )

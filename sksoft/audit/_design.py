@@ -279,3 +279,35 @@ def is_convex_model(estimator):
         return False
     sizes = getattr(net, "hidden_layer_sizes", None)
     return sizes is not None and len(tuple(sizes)) == 0
+
+
+def fixed_folds(test_rows, n, *, cv=None, dup_codes=None):
+    """``([(train, test)], n_dropped)`` of a fixed (official) test set.
+
+    ``test_rows``: boolean mask of the test rows. Training rows whose text
+    duplicates a test text (equal ``dup_codes``) are left out of training,
+    so no duplicate sits on both sides; ``n_dropped`` counts them.
+    """
+    mask = np.asarray(test_rows)
+    if mask.ndim == 2 and mask.shape[1] == 1:
+        mask = mask.ravel()
+    if mask.shape != (n,) or mask.dtype != bool:
+        raise ValueError(
+            f"test_rows must be a boolean mask of length {n} (True = a test row), "
+            f"got dtype {mask.dtype} and shape {mask.shape}"
+        )
+    if cv is not None:
+        raise ValueError("test_rows fixes the test set; it cannot be used with cv")
+    test = np.flatnonzero(mask)
+    train = np.flatnonzero(~mask)
+    dropped = 0
+    if dup_codes is not None:
+        clash = np.isin(dup_codes[train], dup_codes[test])
+        dropped = int(clash.sum())
+        train = train[~clash]
+    if test.size < 2 or train.size < 2:
+        raise ValueError(
+            f"test_rows leaves {train.size} training and {test.size} test rows; "
+            "each side needs at least 2"
+        )
+    return [(train, test)], dropped

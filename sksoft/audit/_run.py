@@ -52,6 +52,7 @@ from ._design import (
     SEED_DESIGNS,
     combine_groups,
     duplicate_groups,
+    fixed_folds,
     group_stratified_split,
     is_convex_model,
     resolve_seed_design,
@@ -1052,6 +1053,7 @@ def _score_matrices(runs, arms):
         ],
         "random_state": ["random_state"],
         "seed_design": [StrOptions({"auto", *SEED_DESIGNS})],
+        "test_rows": ["array-like", None],
         "inits_per_split": [Interval(numbers.Integral, 1, None, closed="left")],
         "provenance": [dict, None],
         "progress": [callable, None],
@@ -1082,6 +1084,7 @@ def run_audit(
     random_state=0,
     seed_design="auto",
     inits_per_split=1,
+    test_rows=None,
     provenance=None,
     progress=None,
 ):
@@ -1127,9 +1130,11 @@ def run_audit(
         reference arm is always included. ``gold_temperature`` adds five
         inner fits per seed for its cross-fitted temperature.
     seeds : int or sequence of int, default=5
-        Seeds of the runs (an int ``s`` means ``range(s)``). The data split
-        and the arms' targets do not depend on the seed; the model's
-        initialisation and batch order do.
+        Seeds of the runs (an int ``s`` means ``range(s)``). Under
+        ``seed_design="init"`` the data split and the arms' targets do not
+        depend on the seed; the model's initialisation and batch order do.
+        Texts equal after case and whitespace normalisation stay on one side
+        of every split and fold (groups, merged with ``groups``).
     hard_fraction : float in (0, 1), default=0.2
         Share of test samples with the highest human-label entropy that are
         "hard" (:func:`sksoft.targets.hard_sample_mask`, ties included).
@@ -1212,7 +1217,27 @@ def run_audit(
         int: the same with groups of at most that many runs; ``False``: one plain fit
         per run. A run's ``fit_time`` is then its share of its group's wall time.
     random_state : int, default=0
-        Seed of the data split and of the arms' construction.
+        Seed of the data split and of the arms' construction (and of every
+        seed's own split or resample).
+    seed_design : {"auto", "init", "split", "resample"}, default="auto"
+        What a seed varies (:mod:`sksoft.audit._design`). ``"init"``: one
+        split for every seed, a seed changes the model's initialisation and
+        batch order only. ``"split"``: each seed also draws its own
+        train/test split (stratified on gold, group-aware with ``groups``;
+        with ``cv`` its own fold partition), shared by all arms of the
+        seed. ``"resample"``: one test set, each seed trains on its own
+        stratified subsample (``1 - 1/e``, without replacement) of the
+        training rows. ``"auto"``: ``"split"`` when ``provenance["labels"]``
+        names human labels (``"resample"`` with ``test_rows``), else
+        ``"init"``.
+    inits_per_split : int, default=1
+        Under ``"split"`` / ``"resample"``: this many seeds in a row share
+        one split, so the seed variance splits into initialisation/order
+        and data (the report's variance components need at least 2).
+    test_rows : array-like of bool of shape (n_samples,), default=None
+        A fixed (official) test set: True for its rows; the others train
+        (those whose text duplicates a test text are left out). Not with
+        ``cv``; the seed design is then ``"init"`` or ``"resample"``.
     provenance : dict, default=None
         Description of the data for the report: ``dataset``, ``licence``,
         ``labels`` ("human ..." or "simulated ...").
@@ -1244,9 +1269,13 @@ def run_audit(
     (by seed) mean difference ``arm - reference`` with a Student-t interval
     ``mean(d) +/- t_{(1+c)/2, S-1} sd(d) / sqrt(S)``;
     :meth:`AuditResult.spreads` the ratio of seed standard deviations with an F
-    interval. These intervals measure seed-to-seed variation on one split and
-    test set, not the sampling uncertainty of the test set (use ``cv`` and
-    more data for that).
+    interval. Under ``seed_design="init"`` these intervals measure
+    seed-to-seed variation on one split and test set, not the sampling
+    uncertainty of the test set (the item bootstrap of :meth:`AuditResult.effects`
+    covers that); under ``"split"`` each seed's value also carries its own
+    training and test rows. A spread comparison is tested only where a seed
+    SD exceeds the metric's test-item sampling SD
+    (:func:`~sksoft.audit._stability.spread_testability`).
 
     Examples
     --------
@@ -1272,11 +1301,13 @@ def run_audit(
     seeds = _resolve_seeds(seeds)
     arms, reference = _resolve_arms(arms, gold_pos is not None)
     group_codes = _check_groups(groups, n, cv)
-    design = resolve_seed_design(seed_design, provenance)
+    design = resolve_seed_design(
+        seed_design, provenance, fixed_test=test_rows is not None
+    )
 
     # split: duplicate texts are groups (with the user's groups), and each
     # seed has its split (one for every seed under the "init" design)
-    n_dup, dup_rows, split_groups = 0, 0, group_codes
+    n_dup, dup_rows, split_groups, dup_codes = 0, 0, group_codes, None
     if X.dtype == object:
         dup_codes, n_dup, dup_rows = duplicate_groups(X)
         if n_dup:
@@ -1284,17 +1315,24 @@ def run_audit(
     group_stratify = group_codes is None and split_groups is not None
     mode = hard_labels(human_p)  # positions, ties to the first class
     strat = gold_pos if gold_pos is not None else mode
-    split = _split(
-        gold_pos,
-        human_p,
-        mode,
-        groups=split_groups,
-        test_size=test_size,
-        cv=cv,
-        hard_fraction=hard_fraction,
-        random_state=random_state,
-        group_stratify=group_stratify,
-    )
+    n_dropped = 0
+    if test_rows is not None:  # a fixed (official) test set
+        base, n_dropped = fixed_folds(
+            test_rows, n, cv=cv, dup_codes=dup_codes if n_dup else None
+        )
+        split = _split_of(base, (0,), gold_pos, human_p, hard_fraction)
+    else:
+        split = _split(
+            gold_pos,
+            human_p,
+            mode,
+            groups=split_groups,
+            test_size=test_size,
+            cv=cv,
+            hard_fraction=hard_fraction,
+            random_state=random_state,
+            group_stratify=group_stratify,
+        )
     folds, fold_ids, seed_split = seed_folds(
         design,
         seeds,
@@ -1379,6 +1417,8 @@ def run_audit(
         "seed_split": None if design == "init" else [seed_split[s] for s in seeds],
         "duplicate_groups": int(n_dup),
         "duplicate_rows": int(dup_rows),
+        "duplicate_train_dropped": n_dropped,
+        "fixed_test": test_rows is not None,
         "convex_model": bool(is_convex_model(estimator)),
     }
     return AuditResult(

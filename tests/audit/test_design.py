@@ -261,3 +261,33 @@ def test_duplicate_texts_stay_on_one_side(tmp_path):
 def test_bad_seed_design_is_refused(digits):
     with pytest.raises(ValueError, match="seed_design"):
         run_audit(digits.data, digits.target, digits.counts, seeds=2, seed_design="x")
+
+
+def test_fixed_test_rows_resample_and_drop_duplicates():
+    rng = np.random.default_rng(1)
+    texts = np.array([f"text {i}" for i in range(40)] + ["TEXT 3"], dtype=object)
+    n = texts.size
+    gold = rng.integers(0, 2, n)
+    counts = rng.multinomial(5, [0.5, 0.5], size=n)
+    mask = np.zeros(n, bool)
+    mask[:12] = True  # rows 0..11 are the official test set; row 40 = row 3
+    res = run_audit(
+        texts,
+        gold,
+        counts,
+        arms=["gold", "human_soft"],
+        seeds=2,
+        max_epochs=1,
+        test_rows=mask,
+        provenance={"labels": "human (toy)"},
+    )
+    assert res.params["seed_design"] == "resample"
+    assert res.params["duplicate_train_dropped"] == 1
+    for seed in res.seeds:
+        train, test = res.test_set(seed)["folds"][0]
+        assert test.tolist() == list(range(12))
+        assert 40 not in train and np.isin(train, np.arange(12, 40)).all()
+    with pytest.raises(ValueError, match="resample"):
+        run_audit(texts, gold, counts, seeds=2, test_rows=mask, seed_design="split")
+    with pytest.raises(ValueError, match="boolean mask"):
+        run_audit(texts, gold, counts, seeds=2, test_rows=mask[:5])
