@@ -31,6 +31,8 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils import check_random_state
 
+from ._metrics import labels_are_simulated
+
 SEED_DESIGNS = ("init", "split", "resample")
 
 #: share of the training rows each seed of the ``"resample"`` design trains
@@ -161,8 +163,6 @@ def resolve_seed_design(seed_design, provenance, *, fixed_test=False):
     with a fixed (official) test set ``"auto"`` resamples the training rows
     instead, and ``"split"`` is refused.
     """
-    from ._metrics import labels_are_simulated
-
     if seed_design == "auto":
         prov = dict(provenance or {})
         human = "labels" in prov and not labels_are_simulated(prov)

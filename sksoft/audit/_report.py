@@ -31,20 +31,14 @@ from ._metrics import (
     spread_metrics,
 )
 from ._plots import draw_figures
+from ._stability import design_line
+from ._stability import stability_lines as _stability_lines
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
-
-
-def _design_line(result):
-    from ._stability import design_line
-
-    return design_line(result)
 
 
 def stability_lines(result, part):
     """The stability paragraphs of :mod:`sksoft.audit._stability`."""
-    from ._stability import stability_lines as lines
-
-    return lines(result, part)
+    return _stability_lines(result, part, fmt=fmt, pct=pct, md_table=md_table)
 
 
 JSONL_VERSION = 1
@@ -825,7 +819,7 @@ def _provenance_rows(result, prov, hname):
             f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
         ),
         ("arms / seeds", f"{', '.join(result.arms)} / {result.seeds}"),
-        ("seed design", _design_line(result)),
+        ("seed design", design_line(result)),
         (
             "evaluation",
             (
@@ -948,8 +942,9 @@ def write_report_md(result, path, figures):
     L.append(
         f"Standard deviation over seeds and its ratio to `{ref}` with the {conf}% "
         "Pitman-Morgan interval (unadjusted), which accounts for the pairing by "
-        "seed; p = the Pitman-Morgan test of equal spread (Holm-adjusted over "
-        "the table's tests in brackets); detectable = the SD ratio below which "
+        "seed; p = the Pitman-Morgan test of equal spread (in brackets Holm-"
+        "adjusted over the testable comparisons; n/a: untestable, see the "
+        "table above, or not a test); detectable = the SD ratio below which "
         f"(or above whose inverse) the test has {int(100 * POWER)}% power with "
         f"these {len(result.seeds)} seeds at the observed seed correlation; "
         f"seeds for {PLANNED_RATIO} = the number of seeds that {int(100 * POWER)}% "

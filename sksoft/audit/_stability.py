@@ -468,14 +468,15 @@ def design_line(result):
     return text
 
 
-def stability_lines(result, part="head"):
+def stability_lines(result, part, *, fmt, pct, md_table):
     """The report's stability paragraphs.
 
     ``part="head"`` (before the spread table): the seed design, the tested
     family and which comparisons are testable; ``"tail"``: power over seed
     correlations, variance components, per-item stability and the verdict.
+    ``fmt``, ``pct`` and ``md_table`` are the report's number and table
+    formatters (:mod:`sksoft.audit._report`, which calls this).
     """
-    from ._report import fmt, md_table, pct
 
     conf = result.params["confidence"]
     names = spread_metrics(result.scores)
