@@ -183,7 +183,13 @@ def write_runs_jsonl(result, path):
                 **(
                     {}
                     if result.seed_splits is None
-                    else {"test_index": result.test_set(run["seed"])["test_index"]}
+                    else {
+                        "test_index": result.test_set(run["seed"])["test_index"],
+                        "folds": [
+                            {"train": tr, "test": te}
+                            for tr, te in result.test_set(run["seed"])["folds"]
+                        ],
+                    }
                 ),
                 "history": run["history"],
                 "dynamics": run["dynamics"],
@@ -264,6 +270,8 @@ def write_effects_csv(result, path):
                 "std_p_holm",
                 "std_detectable_ratio",
                 "seeds_for_half_std",
+                "std_sampling_sd",
+                "std_testable",
             ]
         )
         for key, row in summary.items():
@@ -304,6 +312,8 @@ def write_effects_csv(result, path):
                     _num(s, "p_holm"),
                     _num(s, "detectable_ratio"),
                     _num(s, "seeds_for_half"),
+                    _num(s, "sampling_sd"),
+                    "" if "testable" not in s else str(bool(s["testable"])).lower(),
                 ]
             )
 
