@@ -471,9 +471,10 @@ def design_line(result):
 def stability_lines(result, part, *, fmt, pct, md_table):
     """The report's stability paragraphs.
 
-    ``part="head"`` (before the spread table): the seed design, the tested
-    family and which comparisons are testable; ``"tail"``: power over seed
-    correlations, variance components, per-item stability and the verdict.
+    ``part="head"`` (before the spread table): the seed design and the
+    tested family; ``"tail"``: which comparisons are testable, power over
+    seed correlations, variance components, per-item stability and the
+    verdict.
     ``fmt``, ``pct`` and ``md_table`` are the report's number and table
     formatters (:mod:`sksoft.audit._report`, which calls this).
     """
@@ -500,6 +501,8 @@ def stability_lines(result, part, *, fmt, pct, md_table):
         + "); below it the seeds differ by less than the test set's own noise."
     )
     L.append("")
+    if part == "head":
+        return L
     rows = []
     for (arm, m), r in spreads.items():
         if m not in names:
@@ -512,11 +515,13 @@ def stability_lines(result, part, *, fmt, pct, md_table):
                 r["untestable_reason"] or "",
             ]
         )
-    L.append(md_table(["arm", "metric", "testable", "why not"], rows))
-    L.append("")
-    if part == "head":
-        return L
-    L = []
+    L = [
+        "Which spread comparisons are testable (seed SD against the test-item "
+        "sampling SD):",
+        "",
+        md_table(["arm", "metric", "testable", "why not"], rows),
+        "",
+    ]
     power = power_rows(n, confidence=conf)
     L.append(
         f"Power of the spread test with these {n} seeds over a range of seed "
