@@ -291,3 +291,17 @@ def test_fixed_test_rows_resample_and_drop_duplicates():
         run_audit(texts, gold, counts, seeds=2, test_rows=mask, seed_design="split")
     with pytest.raises(ValueError, match="boolean mask"):
         run_audit(texts, gold, counts, seeds=2, test_rows=mask[:5])
+
+
+def test_split_design_targets_do_not_depend_on_n_jobs(digits):
+    kw = dict(
+        arms=["gold", "teacher"],
+        seeds=2,
+        max_epochs=1,
+        seed_design="split",
+        batch_runs=False,
+    )
+    one = run_audit(digits.data, digits.target, digits.counts, n_jobs=1, **kw)
+    two = run_audit(digits.data, digits.target, digits.counts, n_jobs=2, **kw)
+    for name, mat in one.scores.items():
+        np.testing.assert_array_equal(mat, two.scores[name])
