@@ -553,7 +553,9 @@ def stability_lines(result, part, *, fmt, pct, md_table):
             "Variance components (one-way random effects over the splits: "
             "within a split the seeds differ in initialisation and batch order, "
             "between splits also in the data, training and test rows): SD "
-            "within / between splits and the data's share of the variance."
+            "within / between splits and the data's share of the variance. "
+            "Seeds that share a split are not independent draws of the data; "
+            "the spread tests above treat every seed as one draw."
         )
         L.append("")
         crow = [
