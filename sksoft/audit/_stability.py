@@ -516,6 +516,8 @@ def stability_lines(result, part, *, fmt, pct, md_table):
             ]
         )
     L = [
+        "### Testability, power and per-item stability",
+        "",
         "Which spread comparisons are testable (seed SD against the test-item "
         "sampling SD):",
         "",
