@@ -305,3 +305,27 @@ def test_split_design_targets_do_not_depend_on_n_jobs(digits):
     two = run_audit(digits.data, digits.target, digits.counts, n_jobs=2, **kw)
     for name, mat in one.scores.items():
         np.testing.assert_array_equal(mat, two.scores[name])
+
+
+def test_vader_duplicates_stay_on_one_side(data_dir):
+    from sksoft.audit._data import load_audit_data
+    from sksoft.audit._run import check_audit_inputs
+
+    data = load_audit_data("vader", data_home=data_dir, download=False)
+    X, gold, _, _ = check_audit_inputs(
+        data["X"], data["gold"], data["human"], data["counts"], data["classes"]
+    )
+    codes, n_groups, n_rows = duplicate_groups(X)
+    assert (n_groups, n_rows) == (148, 297)
+
+    def leaked(train, test):
+        seen = {normalise_text(t) for t in X[train]}
+        return sum(normalise_text(t) in seen for t in X[test])
+
+    ((train, test),) = _make_folds(len(gold), gold, None, 0.3, None, 0)
+    assert leaked(train, test) == 60  # the split without duplicate groups
+    ((train, test),) = _make_folds(
+        len(gold), gold, codes, 0.3, None, 0, group_stratify=True
+    )
+    assert leaked(train, test) == 0
+    assert test.size / len(gold) == pytest.approx(0.3, abs=0.002)
