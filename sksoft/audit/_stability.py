@@ -406,7 +406,9 @@ def stability_verdict(result):
         return "not shown", "no soft-label arm was trained"
     tested = [r for r in rows if r.get("testable")]
     if not tested:
-        r = rows[0]
+        # cite the first spread metric (hard-sample ECE), human_soft if trained
+        first = [r for r in rows if r["metric"] == names[0]] or rows
+        r = next((x for x in first if x["arm"] == "human_soft"), first[0])
         return "untestable", (
             f"{len(rows)} spread comparisons, none testable ({design} seeds): "
             f"`{r['arm']}` `{r['metric']}`: {r['untestable_reason']}"
