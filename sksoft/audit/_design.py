@@ -31,6 +31,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils import check_random_state
 
+from ._estimators import find_net
 from ._metrics import labels_are_simulated
 
 SEED_DESIGNS = ("init", "split", "resample")
@@ -272,8 +273,6 @@ def is_convex_model(estimator):
     Such a model (multinomial logistic regression on its features) has one
     optimum: a seed changes only its path there, not where it ends.
     """
-    from ._estimators import find_net
-
     net, _ = find_net(estimator)
     if net is None or getattr(net, "module", None) is not None:
         return False
