@@ -61,9 +61,14 @@ def _pooled(result, arm):
     runs = [r for r in result.runs if r["arm"] == arm]
     proba = np.concatenate([r["proba"] for r in runs])
     reps = len(runs)
-    human = np.tile(result.human_test, (reps, 1))
-    hard = np.tile(result.hard_mask, reps)
-    gold = None if result.gold_test is None else np.tile(result.gold_test, reps)
+    sets = [result.test_set(r["seed"]) for r in runs]  # each seed's test rows
+    human = np.concatenate([t["human_test"] for t in sets])
+    hard = np.concatenate([t["hard_mask"] for t in sets])
+    gold = (
+        None
+        if result.gold_test is None
+        else np.concatenate([t["gold_test"] for t in sets])
+    )
     return proba, gold, human, hard, reps
 
 

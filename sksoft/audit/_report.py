@@ -35,11 +35,19 @@ from ._metrics import (
     spread_metrics,
 )
 from ._plots import draw_figures
+from ._stability import design_line
+from ._stability import stability_lines as _stability_lines
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
 
 #: from this share of test items with disagreement on, the report says the
 #: any-disagreement subset is (almost) every item
 ALMOST_ALL = 0.9
+
+
+def stability_lines(result, part):
+    """The stability paragraphs of :mod:`sksoft.audit._stability`."""
+    return _stability_lines(result, part, fmt=fmt, pct=pct, md_table=md_table)
+
 
 JSONL_VERSION = 1
 
@@ -150,6 +158,17 @@ def write_runs_jsonl(result, path):
                 "fit_time": run["fit_time"],
                 "metrics": run["metrics"],
                 "proba": run["proba"],
+                **(
+                    {}
+                    if result.seed_splits is None
+                    else {
+                        "test_index": result.test_set(run["seed"])["test_index"],
+                        "folds": [
+                            {"train": tr, "test": te}
+                            for tr, te in result.test_set(run["seed"])["folds"]
+                        ],
+                    }
+                ),
                 "history": run["history"],
                 "dynamics": run["dynamics"],
                 "calibration": run.get("calibration"),
@@ -231,6 +250,8 @@ def write_effects_csv(result, path):
                 "seeds_for_half_std",
                 "verdict_both",
                 "control_verdict_both",
+                "std_sampling_sd",
+                "std_testable",
             ]
         )
         for key, row in summary.items():
@@ -273,6 +294,8 @@ def write_effects_csv(result, path):
                     _num(s, "seeds_for_half"),
                     e.get("verdict_both", ""),
                     c.get("verdict_both", ""),
+                    _num(s, "sampling_sd"),
+                    "" if "testable" not in s else str(bool(s["testable"])).lower(),
                 ]
             )
 
@@ -611,7 +634,17 @@ def _spread_line(result, arm, spreads, curve, alpha):
     c_arm, c_ref = curve.get(arm, math.nan), curve.get(ref, math.nan)
     curve_txt = f"training-loss curve spread {fmt_sig(c_arm)} vs {fmt_sig(c_ref)}"
 
-    if smaller and larger:
+    rows = [spreads[(arm, name)] for name in spread_metrics(result.scores)]
+    if rows and not any(s.get("testable", True) for s in rows):
+        verdict = (
+            "its seed spread is **untestable** here ("
+            + "; ".join(
+                f"`{n}`: {s['untestable_reason']}"
+                for n, s in zip(spread_metrics(result.scores), rows)
+            )
+            + ")"
+        )
+    elif smaller and larger:
         verdict = (
             f"its seed spread is **smaller** for {_names(smaller)} but "
             f"**larger** for {_names(larger)}"
@@ -916,6 +949,7 @@ def _provenance_rows(result, prov, hname):
             f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
         ),
         ("arms / seeds", f"{', '.join(result.arms)} / {result.seeds}"),
+        ("seed design", design_line(result)),
         (
             "evaluation",
             (
@@ -1042,8 +1076,9 @@ def write_report_md(result, path, figures):
     L.append(
         f"Standard deviation over seeds and its ratio to `{ref}` with the {conf}% "
         "Pitman-Morgan interval (unadjusted), which accounts for the pairing by "
-        "seed; p = the Pitman-Morgan test of equal spread (Holm-adjusted over "
-        "the table's tests in brackets); detectable = the SD ratio below which "
+        "seed; p = the Pitman-Morgan test of equal spread (in brackets Holm-"
+        "adjusted over the testable comparisons; n/a: untestable, see the "
+        "table above, or not a test); detectable = the SD ratio below which "
         f"(or above whose inverse) the test has {int(100 * POWER)}% power with "
         f"these {len(result.seeds)} seeds at the observed seed correlation; "
         f"seeds for {PLANNED_RATIO} = the number of seeds that {int(100 * POWER)}% "
@@ -1052,8 +1087,10 @@ def write_report_md(result, path, figures):
         "training loss (each arm's loss against its own targets)."
     )
     L.append("")
+    L += stability_lines(result, "head")
     L.append(_stability_table(result, summary, spreads, curve))
     L.append("")
+    L += stability_lines(result, "tail")
     L += _figure_lines(figures)
     L.append("## All metrics (mean ± std over seeds)")
     L.append("")

@@ -26,6 +26,7 @@ from ._metrics import (
 )
 from ._report import write_report
 from ._score import disagreement_mask, item_terms
+from ._stability import sampling_sd, spread_testability, union_bootstrap_values
 from ._stats import (
     N_BOOTSTRAP,
     PLANNED_RATIO,
@@ -102,6 +103,13 @@ class AuditResult:
         simulated), as given to :func:`run_audit`.
     elapsed : float
         Wall-clock seconds of the audit.
+    seed_splits : dict or None
+        Under a seed design that varies the data (``params["seed_design"]``
+        ``"split"`` or ``"resample"``): seed -> ``split`` (its split index),
+        ``folds``, ``test_index``, ``gold_test``, ``human_test``,
+        ``hard_mask`` of that seed (:meth:`test_set`); ``test_index``,
+        ``gold_test``, ``human_test``, ``hard_mask`` and ``folds`` above are
+        then the first seed's. None under ``"init"`` (one split).
 
     See Also
     --------
@@ -165,6 +173,7 @@ class AuditResult:
     params: dict
     provenance: dict
     elapsed: float
+    seed_splits: dict | None = None
     _summary: list = field(init=False, repr=False)
     _effects: list = field(init=False, repr=False)
     _controls: list = field(init=False, repr=False)
@@ -186,6 +195,36 @@ class AuditResult:
         return (
             f"AuditResult(arms={self.arms}, seeds={self.seeds}, "
             f"n_test={len(self.test_index)}, reference={self.reference!r})"
+        )
+
+    def test_set(self, seed):
+        """The test rows of ``seed``'s runs and what they are scored against.
+
+        Returns
+        -------
+        dict
+            ``test_index``, ``gold_test``, ``human_test``, ``hard_mask``,
+            ``folds``: the seed's own under a design that varies the split,
+            else the audit's single split.
+        """
+        if self.seed_splits is not None and seed in self.seed_splits:
+            return dict(self.seed_splits[seed])
+        return {
+            "test_index": self.test_index,
+            "gold_test": self.gold_test,
+            "human_test": self.human_test,
+            "hard_mask": self.hard_mask,
+            "folds": self.folds,
+        }
+
+    def _varying_test_sets(self):
+        """Whether the seeds' test sets differ (a ``"split"`` design, one split)."""
+        if self.seed_splits is None:
+            return False
+        first = self.test_index
+        return any(
+            not np.array_equal(v["test_index"], first)
+            for v in self.seed_splits.values()
         )
 
     @property
@@ -336,8 +375,12 @@ class AuditResult:
             (Holm-adjusted over those tests), ``detectable_ratio`` (the SD
             ratio below which the test has 80% power with these seeds, at
             the observed ``corr``) and ``seeds_for_half`` (seeds for 80%
-            power at an SD ratio of 0.5); nan elsewhere. The spread of the
-            training-loss curves is :meth:`curve_spreads`.
+            power at an SD ratio of 0.5); nan elsewhere. ``sampling_sd``
+            (the metric's test-item bootstrap SD for the reference arm's
+            first run), ``testable`` and ``untestable_reason``
+            (:func:`~sksoft.audit._stability.spread_testability`: only
+            testable rows are in the Holm family and get a ``p_holm``). The
+            spread of the training-loss curves is :meth:`curve_spreads`.
         """
         if confidence is None or confidence == self.params["confidence"]:
             return [dict(row) for row in self._spreads]
@@ -489,7 +532,20 @@ class AuditResult:
         """``(1 + N_BOOTSTRAP, n_arms, n_seeds)`` values of one metric, or None.
 
         ``weights``: the resamples drawn so far, by subset code (filled here).
+        When the seeds have their own test sets, the resamples are drawn
+        from their union (:func:`~sksoft.audit._stability.union_bootstrap_values`).
         """
+        if self._varying_test_sets():
+            return union_bootstrap_values(
+                self.runs,
+                self.arms,
+                self.seeds,
+                {s: self.test_set(s) for s in self.seeds},
+                name,
+                weights,
+                n_bins=self.params["n_bins"],
+                random_state=seed,
+            )
         items = []
         for arm in self.arms:
             for run in [r for r in self.runs if r["arm"] == arm]:
@@ -516,6 +572,9 @@ class AuditResult:
     def _compute_spreads(self, confidence):
         ref = self.arms.index(self.reference)
         stable = set(spread_metrics(self.scores))
+        noise = {name: self._sampling_sd(name) for name in stable}
+        convex = bool(self.params.get("convex_model", False))
+        design = self.params.get("seed_design", "init")
         rows = []
         for name, mat in self.scores.items():
             for i, arm in enumerate(self.arms):
@@ -531,7 +590,20 @@ class AuditResult:
                     "seeds_for_half": math.nan,
                 }
                 row["tested"] = name in stable and not np.array_equal(mat[i], mat[ref])
+                row["sampling_sd"] = noise.get(name, math.nan)
+                row["testable"], row["untestable_reason"] = False, "not a spread metric"
                 if name in stable:
+                    row["testable"], row["untestable_reason"] = spread_testability(
+                        seed_mean_std(mat[i])[1],
+                        seed_mean_std(mat[ref])[1],
+                        noise[name],
+                        convex=convex,
+                        design=design,
+                    )
+                    if not row["tested"]:
+                        row["testable"] = False
+                        row["untestable_reason"] = "equal to the reference seed by seed"
+                    row["tested"] = row["testable"]
                     row["detectable_ratio"] = detectable_ratio(
                         pm["n"], pm["corr"], power=POWER, confidence=confidence
                     )
@@ -543,6 +615,21 @@ class AuditResult:
         for row, p in zip(family, holm([r["p_value"] for r in family])):
             row["p_holm"] = float(p)
         return rows
+
+    def _sampling_sd(self, name):
+        """Item-bootstrap SD of ``name`` for the reference arm's first seed."""
+        run = next(r for r in self.runs if r["arm"] == self.reference)
+        ts = self.test_set(run["seed"])
+        seed = self.params.get("random_state", 0)
+        return sampling_sd(
+            name,
+            run["proba"],
+            ts["gold_test"],
+            ts["human_test"],
+            ts["hard_mask"],
+            n_bins=self.params["n_bins"],
+            random_state=seed if isinstance(seed, numbers.Integral) else 0,
+        )
 
     def _compute_mode_alignment(self):
         if self.gold is None:

@@ -50,6 +50,16 @@ from ..targets import (
 )
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from ._annotations import AnnotationTable, budget_labels
+from ._design import (
+    SEED_DESIGNS,
+    combine_groups,
+    duplicate_groups,
+    fixed_folds,
+    group_stratified_split,
+    is_convex_model,
+    resolve_seed_design,
+    seed_folds,
+)
 from ._estimators import (
     TEXT_MAX_EPOCHS,
     default_estimator,
@@ -342,17 +352,49 @@ class _Split(NamedTuple):
     gold_test: np.ndarray | None  # gold labels of the test rows (positions)
     human_test: np.ndarray  # human soft labels of the test rows
     hard: np.ndarray  # hard test samples
+    fold_ids: tuple = ()  # positions of ``folds`` among every fit's folds
+
+
+def _split_of(folds, fold_ids, gold_pos, human_p, hard_fraction):
+    """The :class:`_Split` of one seed: its folds (``fold_ids`` among all folds)."""
+    test_index = np.sort(np.concatenate([te for _, te in folds]))
+    human_test = human_p[test_index]
+    return _Split(
+        folds=folds,
+        test_index=test_index,
+        gold_test=None if gold_pos is None else gold_pos[test_index],
+        human_test=human_test,
+        hard=hard_sample_mask(human_test, hard_fraction=hard_fraction),
+        fold_ids=tuple(fold_ids),
+    )
 
 
 def _split(
-    gold_pos, human_p, mode, *, groups, test_size, cv, hard_fraction, random_state
+    gold_pos,
+    human_p,
+    mode,
+    *,
+    groups,
+    test_size,
+    cv,
+    hard_fraction,
+    random_state,
+    group_stratify=False,
 ):
     """Folds stratified on gold (the human mode without gold), and the test rows.
 
     With ``groups``, every split keeps each group on one side.
     """
     strat = gold_pos if gold_pos is not None else mode
-    folds = _make_folds(len(human_p), strat, groups, test_size, cv, random_state)
+    folds = _make_folds(
+        len(human_p),
+        strat,
+        groups,
+        test_size,
+        cv,
+        random_state,
+        group_stratify=group_stratify,
+    )
     test_index = np.sort(np.concatenate([te for _, te in folds]))
     human_test = human_p[test_index]
     return _Split(
@@ -364,18 +406,23 @@ def _split(
     )
 
 
-def _make_folds(n, strat, groups, test_size, cv, random_state):
+def _make_folds(n, strat, groups, test_size, cv, random_state, *, group_stratify=False):
     """``[(train, test)]``: one (group) split, or the folds of ``cv``.
 
     Without groups: a split stratified on ``strat``, or a shuffled
     ``StratifiedKFold`` for an int ``cv``. With groups: a
     ``GroupShuffleSplit`` (``test_size`` is the share of groups), or a
     shuffled ``StratifiedGroupKFold``; a given splitter receives the groups
-    and must keep every group on one side of each fold.
+    and must keep every group on one side of each fold. ``group_stratify``
+    (groups of duplicate texts only): the one split is
+    :func:`~sksoft.audit._design.group_stratified_split`.
     """
     _, class_counts = np.unique(strat, return_counts=True)
     index = np.arange(n)
     if cv is None:
+        if groups is not None and group_stratify:
+            train, test = group_stratified_split(strat, groups, test_size, random_state)
+            return [(train, test)]
         if groups is not None:
             splitter = GroupShuffleSplit(
                 n_splits=1, test_size=test_size, random_state=random_state
@@ -466,7 +513,15 @@ def _default_model(X, n_classes, estimator, max_epochs):
 
 
 def _fold_targets(
-    arms, X, folds, gold_pos, human_p, teacher, random_state, annotations=None
+    arms,
+    X,
+    folds,
+    gold_pos,
+    human_p,
+    teacher,
+    random_state,
+    annotations=None,
+    n_jobs=None,
 ):
     """Each fold's ``{arm: targets}`` on its training rows.
 
@@ -477,7 +532,18 @@ def _fold_targets(
     The teacher's fits use one BLAS thread, as the workers do: on the audit's
     small dense problems a second OpenBLAS thread made the default teacher 9x
     slower (1.7 s against 0.19 s on 1,050 x 64, measured on a 2-core machine).
+    With several folds and a teacher (a split per seed: one teacher per
+    split) the folds are built in parallel through joblib (``n_jobs``); each
+    fold's targets depend on its rows and ``random_state`` only.
     """
+    if n_jobs not in (None, 1) and len(folds) > 1 and "teacher" in arms:
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_fold_targets)(
+                arms, X, [fold], gold_pos, human_p, teacher, random_state, annotations
+            )
+            for fold in folds
+        )
+        return [targets for part in parts for targets in part]
     with threadpool_limits(limits=1, user_api="blas"):
         return [
             _build_arms(
@@ -1005,13 +1071,14 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
     other runs train: the same record whatever the order of arrival.
     """
     folds, test_index = split.folds, split.test_index
+    fold_ids = split.fold_ids or tuple(range(len(folds)))
     n = human_entropy.shape[0]
     k = split.human_test.shape[1]
     pos_in_test = np.empty(n, dtype=np.int64)
     pos_in_test[test_index] = np.arange(test_index.size)
     proba = np.empty((test_index.size, k))
     history, dynamics, calibration, fit_time = [], [], [], 0.0
-    for f, (_, test) in enumerate(folds):
+    for f, (_, test) in zip(fold_ids, folds):
         out = outputs[(arm, seed, f)]
         if out["proba"].shape != (test.size, k):
             raise ValueError(
@@ -1037,6 +1104,7 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
         "arm": arm,
         "seed": seed,
         "proba": proba,
+        "test_index": test_index,
         "metrics": metrics,
         "history": history,
         "dynamics": dynamics,
@@ -1090,6 +1158,9 @@ def _score_matrices(runs, arms):
             Interval(numbers.Integral, 1, None, closed="left"),
         ],
         "random_state": ["random_state"],
+        "seed_design": [StrOptions({"auto", *SEED_DESIGNS})],
+        "test_rows": ["array-like", None],
+        "inits_per_split": [Interval(numbers.Integral, 1, None, closed="left")],
         "provenance": [dict, None],
         "progress": [callable, None],
         "annotators": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -1119,6 +1190,9 @@ def run_audit(
     n_jobs=None,
     batch_runs="auto",
     random_state=0,
+    seed_design="auto",
+    inits_per_split=1,
+    test_rows=None,
     provenance=None,
     progress=None,
     annotators=None,
@@ -1170,9 +1244,11 @@ def run_audit(
         them (no fit of their own: their model is ``gold``'s, their
         calibrator is fitted on the same out-of-fold predictions).
     seeds : int or sequence of int, default=5
-        Seeds of the runs (an int ``s`` means ``range(s)``). The data split
-        and the arms' targets do not depend on the seed; the model's
-        initialisation and batch order do.
+        Seeds of the runs (an int ``s`` means ``range(s)``). Under
+        ``seed_design="init"`` the data split and the arms' targets do not
+        depend on the seed; the model's initialisation and batch order do.
+        Texts equal after case and whitespace normalisation stay on one side
+        of every split and fold (groups, merged with ``groups``).
     hard_fraction : float in (0, 1), default=0.2
         Share of test samples with the highest human-label entropy that are
         "hard" (:func:`sksoft.targets.hard_sample_mask`, ties included).
@@ -1255,7 +1331,27 @@ def run_audit(
         int: the same with groups of at most that many runs; ``False``: one plain fit
         per run. A run's ``fit_time`` is then its share of its group's wall time.
     random_state : int, default=0
-        Seed of the data split and of the arms' construction.
+        Seed of the data split and of the arms' construction (and of every
+        seed's own split or resample).
+    seed_design : {"auto", "init", "split", "resample"}, default="auto"
+        What a seed varies (:mod:`sksoft.audit._design`). ``"init"``: one
+        split for every seed, a seed changes the model's initialisation and
+        batch order only. ``"split"``: each seed also draws its own
+        train/test split (stratified on gold, group-aware with ``groups``;
+        with ``cv`` its own fold partition), shared by all arms of the
+        seed. ``"resample"``: one test set, each seed trains on its own
+        stratified subsample (``1 - 1/e``, without replacement) of the
+        training rows. ``"auto"``: ``"split"`` when ``provenance["labels"]``
+        names human labels (``"resample"`` with ``test_rows``), else
+        ``"init"``.
+    inits_per_split : int, default=1
+        Under ``"split"`` / ``"resample"``: this many seeds in a row share
+        one split, so the seed variance splits into initialisation/order
+        and data (the report's variance components need at least 2).
+    test_rows : array-like of bool of shape (n_samples,), default=None
+        A fixed (official) test set: True for its rows; the others train
+        (those whose text duplicates a test text are left out). Not with
+        ``cv``; the seed design is then ``"init"`` or ``"resample"``.
     provenance : dict, default=None
         Description of the data for the report: ``dataset``, ``licence``,
         ``labels`` ("human ..." or "simulated ...").
@@ -1301,9 +1397,13 @@ def run_audit(
     (by seed) mean difference ``arm - reference`` with a Student-t interval
     ``mean(d) +/- t_{(1+c)/2, S-1} sd(d) / sqrt(S)``;
     :meth:`AuditResult.spreads` the ratio of seed standard deviations with an F
-    interval. These intervals measure seed-to-seed variation on one split and
-    test set, not the sampling uncertainty of the test set (use ``cv`` and
-    more data for that).
+    interval. Under ``seed_design="init"`` these intervals measure
+    seed-to-seed variation on one split and test set, not the sampling
+    uncertainty of the test set (the item bootstrap of :meth:`AuditResult.effects`
+    covers that); under ``"split"`` each seed's value also carries its own
+    training and test rows. A spread comparison is tested only where a seed
+    SD exceeds the metric's test-item sampling SD
+    (:func:`~sksoft.audit._stability.spread_testability`).
 
     Examples
     --------
@@ -1333,20 +1433,61 @@ def run_audit(
     # the human labels of the training side (all votes, or n annotators')
     budget = budget_labels(human, counts, annotators, random_state)
     human_train_side = human_p if budget is None else budget
+    design = resolve_seed_design(
+        seed_design, provenance, fixed_test=test_rows is not None
+    )
 
-    # split
+    # split: duplicate texts are groups (with the user's groups), and each
+    # seed has its split (one for every seed under the "init" design)
+    n_dup, dup_rows, split_groups, dup_codes = 0, 0, group_codes, None
+    if X.dtype == object:
+        dup_codes, n_dup, dup_rows = duplicate_groups(X)
+        if n_dup:
+            split_groups = combine_groups(group_codes, dup_codes)
+    group_stratify = group_codes is None and split_groups is not None
     mode = hard_labels(human_p)  # positions, ties to the first class
-    split = _split(
-        gold_pos,
-        human_p,
-        mode,
-        groups=group_codes,
-        test_size=test_size,
-        cv=cv,
-        hard_fraction=hard_fraction,
+    strat = gold_pos if gold_pos is not None else mode
+    n_dropped = 0
+    if test_rows is not None:  # a fixed (official) test set
+        base, n_dropped = fixed_folds(
+            test_rows, n, cv=cv, dup_codes=dup_codes if n_dup else None
+        )
+        split = _split_of(base, (0,), gold_pos, human_p, hard_fraction)
+    else:
+        split = _split(
+            gold_pos,
+            human_p,
+            mode,
+            groups=split_groups,
+            test_size=test_size,
+            cv=cv,
+            hard_fraction=hard_fraction,
+            random_state=random_state,
+            group_stratify=group_stratify,
+        )
+    folds, fold_ids, seed_split = seed_folds(
+        design,
+        seeds,
+        inits_per_split,
+        lambda rs: _make_folds(
+            n, strat, split_groups, test_size, cv, rs, group_stratify=group_stratify
+        ),
+        split.folds,
+        strat=strat,
+        groups=split_groups,
         random_state=random_state,
     )
-    folds = split.folds
+    splits = {
+        seed: _split_of(
+            [folds[f] for f in fold_ids[seed]],
+            fold_ids[seed],
+            gold_pos,
+            human_p,
+            hard_fraction,
+        )
+        for seed in seeds
+    }
+    split = splits[seeds[0]]
 
     # the model and the teacher (defaults suited to texts, features or images)
     estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
@@ -1355,19 +1496,27 @@ def run_audit(
 
     # build targets (per fold, independent of the seed)
     targets = _fold_targets(
-        arms, X, folds, gold_pos, human_train_side, teacher, random_state, table
+        arms,
+        X,
+        folds,
+        gold_pos,
+        human_train_side,
+        teacher,
+        random_state,
+        table,
+        n_jobs=n_jobs,
     )
 
     # fit in parallel; score each run (in this process) as soon as it is in,
     # so that scoring overlaps the training of the other runs
-    tasks = [(a, s, f) for a in arms for s in seeds for f in range(len(folds))]
+    tasks = [(a, s, f) for a in arms for s in seeds for f in fold_ids[s]]
     plan = _batch_plan(estimator, batch_runs)
     human_entropy = target_entropy(human_p)
     scored = {}
 
     def score(arm, seed, outputs):
         scored[(arm, seed)] = _score_run(
-            outputs, arm, seed, split, human_entropy, n_bins
+            outputs, arm, seed, splits[seed], human_entropy, n_bins
         )
 
     _fit_all(
@@ -1395,7 +1544,7 @@ def run_audit(
         "hard_fraction": float(hard_fraction),
         "test_size": None if cv is not None else float(test_size),
         "cv": None if cv is None else repr(cv),
-        "n_folds": len(folds),
+        "n_folds": len(split.folds),
         "n_groups": _n_groups(group_codes),
         "n_bins": int(n_bins),
         "confidence": float(confidence),
@@ -1406,6 +1555,14 @@ def run_audit(
         "n_jobs": n_jobs,
         "batch_group_size": None if plan is None else plan[1],
         "annotators": None if annotators is None else int(annotators),
+        "seed_design": design,
+        "inits_per_split": int(inits_per_split) if design != "init" else None,
+        "seed_split": None if design == "init" else [seed_split[s] for s in seeds],
+        "duplicate_groups": int(n_dup),
+        "duplicate_rows": int(dup_rows),
+        "duplicate_train_dropped": n_dropped,
+        "fixed_test": test_rows is not None,
+        "convex_model": bool(is_convex_model(estimator)),
     }
     return AuditResult(
         arms=arms,
@@ -1419,10 +1576,23 @@ def run_audit(
         gold=gold_pos,
         human=human_p,
         mode_shift=_mode_shift(mode, gold_pos),
-        folds=folds,
+        folds=split.folds,
         runs=runs,
         scores=_score_matrices(runs, arms),
         params=params,
         provenance=dict(provenance or {}),
         elapsed=time.perf_counter() - start,
+        seed_splits=None
+        if design == "init"
+        else {
+            seed: {
+                "split": seed_split[seed],
+                "folds": sp.folds,
+                "test_index": sp.test_index,
+                "gold_test": sp.gold_test,
+                "human_test": sp.human_test,
+                "hard_mask": sp.hard,
+            }
+            for seed, sp in splits.items()
+        },
     )

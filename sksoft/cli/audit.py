@@ -262,6 +262,26 @@ def add_arguments(p):
         ),
     )
     p.add_argument(
+        "--seed-design",
+        choices=["auto", "init", "split", "resample"],
+        default="auto",
+        help=(
+            "what a seed varies: init = initialisation and batch order only; "
+            "split = also its own train/test split; resample = also its own "
+            "subsample of the training rows (auto: split for human labels, "
+            "init for simulated ones)"
+        ),
+    )
+    p.add_argument(
+        "--inits-per-split",
+        type=int,
+        default=1,
+        help=(
+            "seeds in a row that share one split under --seed-design split or "
+            "resample (2 or more: variance components init/order vs data)"
+        ),
+    )
+    p.add_argument(
         "--max-samples",
         type=int,
         default=None,
@@ -482,6 +502,9 @@ def run(args, prog=PROG):
             cv=args.cv,
             n_jobs=n_jobs,
             random_state=args.random_state,
+            seed_design=args.seed_design,
+            inits_per_split=args.inits_per_split,
+            test_rows=None if "split" not in data else data["split"] == "test",
             provenance=data["provenance"],
             progress=bar,
             annotators=args.annotators,
