@@ -74,7 +74,7 @@ from . import __version__, audit, evaluation
 from .audit._data import DATASETS, MODELS, UsageError, load_audit_data  # noqa: F401
 from .audit._report import run_time_line
 from .datasets._registry import dataset_help, dataset_names, get_dataset_spec
-from .sources import ARM_NAMES
+from .sources import ARM_NAMES, DEFAULT_ARMS
 from .utils._folders import FolderError, check_out_folder, write_folder
 
 __all__ = ["main"]
@@ -327,9 +327,10 @@ def _build_parser():
     )
     audit_parser.add_argument(
         "--arms",
-        default=",".join(ARM_NAMES),
+        default=",".join(DEFAULT_ARMS),
         help=(
-            f"comma list of arms (default: all {len(ARM_NAMES)}: {','.join(ARM_NAMES)})"
+            f"comma list of arms (default: {','.join(DEFAULT_ARMS)}; also "
+            f"available: {','.join(a for a in ARM_NAMES if a not in DEFAULT_ARMS)})"
         ),
     )
     seeds = audit_parser.add_mutually_exclusive_group()

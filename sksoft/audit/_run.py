@@ -36,6 +36,7 @@ from .._ensemble import ensemble_groups, ensemble_spec
 from ..sources import (
     ARM_NAMES,
     ARM_REGISTRY,
+    DEFAULT_ARMS,
     GOLD_ARMS,
     make_supervision_arms,
 )
@@ -282,7 +283,7 @@ def _resolve_arms(arms, has_gold):
     """The arms in report order, the reference arm included; and the reference."""
     reference = "gold" if has_gold else "human_mode"
     if arms is None:
-        arms = list(ARMS) if has_gold else [a for a in ARMS if a not in GOLD_ARMS]
+        arms = [a for a in DEFAULT_ARMS if has_gold or a not in GOLD_ARMS]
     arms = [str(a) for a in arms]
     _check_arm_names(arms, has_gold)
     if reference not in arms:
@@ -409,12 +410,17 @@ def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state
     built = make_supervision_arms(
         human_train,
         gold_train,
-        X=X_train.reshape(len(X_train), -1) if "teacher" in arms else None,
+        X=X_train.reshape(len(X_train), -1) if _needs_X(arms) else None,
         arms=arms,
         teacher=teacher,
         random_state=random_state,
     )
     return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
+
+
+def _needs_X(arms):
+    """Whether an arm's targets are built from the inputs (the teachers)."""
+    return any(ARM_REGISTRY[a].needs_X for a in arms)
 
 
 def _default_model(X, n_classes, estimator, max_epochs):
@@ -1070,8 +1076,10 @@ def run_audit(
         :func:`default_text_estimator` (TF-IDF, then a linear soft-label net),
         with ``max_epochs``.
     arms : list of str, default=None
-        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all of them
-        (or the two that need no gold label when ``gold`` is None). The
+        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means the default
+        arms (:data:`sksoft.sources.DEFAULT_ARMS`: all but the optional
+        ``teacher_unmatched``; the two that need no gold label when ``gold``
+        is None). The
         reference arm is always included. ``gold_temperature`` adds five
         inner fits per seed for its cross-fitted temperature.
     seeds : int or sequence of int, default=5
@@ -1237,7 +1245,7 @@ def run_audit(
 
     # the model and the teacher (defaults suited to texts, features or images)
     estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
-    if teacher is None and "teacher" in arms:
+    if teacher is None and _needs_X(arms):
         teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
 
     # build targets (per fold, independent of the seed)

@@ -15,10 +15,11 @@ concept (the public names all live here):
   entropy are kept exactly), :func:`mode_one_hot` is the one-hot of the human mode and
   :func:`mode_shift_mask` flags items whose human mode differs from gold;
 - **the arms of the controlled comparison** (``_arms.py``): the registry
-  :data:`ARM_REGISTRY` of the seven arms ``gold``, ``gold_temperature``,
-  ``human_mode``, ``human_soft``, ``human_soft_gold_mode``, ``smoothed`` and
-  ``teacher`` (:data:`ARM_NAMES`, :data:`GOLD_ARMS` and :data:`SOFT_ARMS` derive
-  from it), built by :func:`make_supervision_arms`; an arm's optional post-fit
+  :data:`ARM_REGISTRY` of the arms ``gold``, ``gold_temperature``,
+  ``human_mode``, ``human_soft``, ``human_soft_gold_mode``, ``smoothed``,
+  ``teacher`` (entropy-matched) and the optional ``teacher_unmatched``
+  (:data:`ARM_NAMES`, :data:`DEFAULT_ARMS`, :data:`GOLD_ARMS` and
+  :data:`SOFT_ARMS` derive from it), built by :func:`make_supervision_arms`; an arm's optional post-fit
   step (``ArmSpec.calibrate``, the temperature of ``gold_temperature``) is
   applied by the audit after fitting;
 - **Dawid-Skene** (``_dawid_skene.py``): :func:`dawid_skene` fits per-annotator
@@ -41,6 +42,7 @@ from ._annotations import annotations_to_counts
 from ._arms import (
     ARM_NAMES,
     ARM_REGISTRY,
+    DEFAULT_ARMS,
     GOLD_ARMS,
     SOFT_ARMS,
     ArmSpec,
@@ -55,6 +57,7 @@ from ._synthetic import apply_temperature, smooth_labels, teacher_soft_labels
 __all__ = [
     "ARM_NAMES",
     "ARM_REGISTRY",
+    "DEFAULT_ARMS",
     "GOLD_ARMS",
     "SOFT_ARMS",
     "ArmSpec",

@@ -32,6 +32,7 @@ from ._synthetic import apply_temperature, smooth_labels, teacher_soft_labels
 __all__ = [
     "ARM_NAMES",
     "ARM_REGISTRY",
+    "DEFAULT_ARMS",
     "GOLD_ARMS",
     "SOFT_ARMS",
     "ArmSpec",
@@ -82,6 +83,10 @@ class ArmSpec(NamedTuple):
         together (as batched ensembles) and serve ``calibrate`` their
         predictions; a call it did not announce is fitted on its own. ``None``:
         every inner fit of ``calibrate`` runs on its own.
+    default : bool, default=True
+        Whether the arm is built and trained when no arm list is given
+        (:data:`DEFAULT_ARMS`); an optional arm (``teacher_unmatched``) is
+        built only when asked for by name.
     """
 
     name: str
@@ -92,6 +97,7 @@ class ArmSpec(NamedTuple):
     needs_X: bool = False
     calibrate: Callable | None = None
     calibration_splits: Callable | None = None
+    default: bool = True
 
 
 class PostFit(NamedTuple):
@@ -131,6 +137,11 @@ class _ArmInputs:
     def aligned(self):
         return align_mode(self.human, self.gold)
 
+    @cached_property
+    def teacher_oof(self):
+        """The teacher's cross-fitted soft labels (temperature 1), fitted once."""
+        return _cross_fit_teacher(self)
+
 
 _REGISTRY = {}
 
@@ -144,6 +155,7 @@ def _register(
     needs_X=False,
     calibrate=None,
     calibration_splits=None,
+    default=True,
 ):
     """Decorator: add the builder below it to the registry under ``name``."""
 
@@ -157,6 +169,7 @@ def _register(
             needs_X,
             calibrate,
             calibration_splits,
+            default,
         )
         return build
 
@@ -280,14 +293,8 @@ def _build_smoothed(inputs):
     return out
 
 
-@_register(
-    "teacher",
-    needs_gold=True,
-    soft=True,
-    needs_X=True,
-    description="cross-fitted soft labels of a classifier trained on gold",
-)
-def _build_teacher(inputs):
+def _cross_fit_teacher(inputs):
+    """Out-of-fold ``predict_proba`` of the teacher on the gold labels (T = 1)."""
     opts = inputs.options
     teacher = opts["teacher"]
     if teacher is None:
@@ -297,7 +304,7 @@ def _build_teacher(inputs):
 
         teacher = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     try:
-        t = teacher_soft_labels(
+        return teacher_soft_labels(
             teacher,
             inputs.X,
             inputs.gold,
@@ -313,13 +320,38 @@ def _build_teacher(inputs):
             f"{len(inputs.gold)} training samples): {' '.join(str(exc).split())} "
             "Use more samples or leave 'teacher' out of the arms."
         ) from exc
-    if opts["teacher_temperature"] == "match":
+
+
+@_register(
+    "teacher",
+    needs_gold=True,
+    soft=True,
+    needs_X=True,
+    description="cross-fitted soft labels of a classifier trained on gold, "
+    "rescaled by one temperature to the human mean entropy (by default)",
+)
+def _build_teacher(inputs):
+    t = inputs.teacher_oof
+    if inputs.options["teacher_temperature"] == "match":
         t, temp = apply_temperature(t, reference=inputs.human, return_temperature=True)
     else:
-        temp = float(opts["teacher_temperature"])
+        temp = float(inputs.options["teacher_temperature"])
         t = apply_temperature(t, temp)
     inputs.info["teacher_temperature"] = temp
     return t
+
+
+@_register(
+    "teacher_unmatched",
+    needs_gold=True,
+    soft=True,
+    needs_X=True,
+    description="the teacher's cross-fitted soft labels as they are (temperature "
+    "1, not entropy-matched); optional",
+    default=False,
+)
+def _build_teacher_unmatched(inputs):
+    return inputs.teacher_oof
 
 
 # ------------------------------------------------------- derived constants
@@ -328,6 +360,10 @@ ARM_REGISTRY = MappingProxyType(_REGISTRY)
 
 #: Names of the arms of the controlled comparison, in their canonical order.
 ARM_NAMES = tuple(ARM_REGISTRY)
+
+#: The arms built and trained when no arm list is given (``default=True`` in
+#: the registry), in canonical order; the others are built only by name.
+DEFAULT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.default)
 
 #: The arms whose targets are built from the gold labels (the others need only
 #: the human labels).
@@ -372,13 +408,14 @@ def make_supervision_arms(
     epsilon=None,
     teacher=None,
     teacher_cv=5,
-    teacher_temperature=1.0,
+    teacher_temperature="match",
     random_state=None,
     return_info=False,
 ):
     """Build the supervision arms of the controlled soft-label comparison.
 
-    The arms are the entries of :data:`ARM_REGISTRY` (seven today). All arms
+    The arms are the entries of :data:`ARM_REGISTRY` (eight today, seven of
+    them in :data:`DEFAULT_ARMS`). All arms
     are ``(n_samples, n_classes)`` probability matrices over the same rows and
     columns, so a study trains the same model on each and compares:
 
@@ -406,7 +443,14 @@ def make_supervision_arms(
         uniformly.
     ``teacher``
         Cross-fitted soft labels of a classifier trained on the gold labels
-        (:func:`teacher_soft_labels`); needs ``X``.
+        (:func:`teacher_soft_labels`), rescaled by one temperature so that
+        their mean entropy equals that of ``human_soft`` (the default
+        ``teacher_temperature="match"``; :func:`apply_temperature`): a
+        synthetic control with the humans' amount of uncertainty, as
+        ``smoothed``; needs ``X``.
+    ``teacher_unmatched``
+        The same cross-fitted soft labels at temperature 1 (not in
+        :data:`DEFAULT_ARMS`: built only when named); needs ``X``.
 
     Parameters
     ----------
@@ -425,7 +469,8 @@ def make_supervision_arms(
         Read ``y_soft`` as vote counts.
     arms : list or tuple of str, default=None
         Subset of :data:`ARM_NAMES` to build (returned in canonical order).
-        Default: every arm, or every gold-free arm when ``gold`` is None.
+        Default: the :data:`DEFAULT_ARMS`, or the gold-free ones when ``gold``
+        is None.
     epsilon : float in [0, 1], default=None
         Smoothing of the ``smoothed`` arm; ``None`` matches the mean entropy of
         ``human_soft``.
@@ -434,9 +479,16 @@ def make_supervision_arms(
         ``LogisticRegression(max_iter=1000)`` on standardised inputs.
     teacher_cv : int, cross-validation generator or iterable, default=5
         Folds of the cross-fitting.
-    teacher_temperature : float > 0 or "match", default=1.0
-        Temperature of the teacher's probabilities; ``"match"`` solves for the
-        temperature that gives the mean entropy of ``human_soft``.
+    teacher_temperature : float > 0 or "match", default="match"
+        Temperature of the ``teacher`` arm's probabilities; ``"match"`` solves
+        for the temperature that gives the mean entropy of ``human_soft`` (on
+        the rows given, that is the training rows in the audit; the teacher's
+        probabilities are out-of-fold, so no row's own label is used twice).
+        ``teacher_unmatched`` always has temperature 1.
+
+        .. versionchanged:: 0.2
+           The default was ``1.0`` (an unmatched teacher, now the
+           ``teacher_unmatched`` arm).
     random_state : int, RandomState instance or None, default=None
         Fold shuffling of the teacher.
     return_info : bool, default=False
@@ -480,7 +532,7 @@ def make_supervision_arms(
             f"{y_arr.shape}."
         )
     if arms is None:
-        arms = ARM_NAMES if gold is not None else tuple(_gold_free())
+        arms = tuple(a for a in DEFAULT_ARMS if gold is not None or a in _gold_free())
     _check_arms(arms, has_gold=gold is not None, has_X=X is not None)
     p, classes_out = check_soft_targets(
         y_arr, classes=classes, counts=counts, return_classes=True, input_name="y_soft"
