@@ -9,8 +9,9 @@ import pytest
 from scipy import stats
 
 from sksoft import metrics as M
-from sksoft.audit import ARMS, METRICS, run_audit, score_predictions
+from sksoft.audit import METRICS, run_audit, score_predictions
 from sksoft.datasets import make_ambiguous_digits
+from sksoft.sources import DEFAULT_ARMS as ARMS  # what run_audit trains by default
 from sksoft.targets import hard_sample_mask, target_entropy
 
 FAST = dict(max_epochs=3, seeds=3)  # three seeds: the paired spread test's least
