@@ -47,9 +47,11 @@ class MetricSpec:
         How it is computed: a key of the scoring table of ``_score.py``.
     subset : {"all", "hard", "easy"} or None
         Test samples it is computed on (None: all, not part of the name).
-    stage : {"test", "training"}
+    stage : {"test", "training", "targets"}
         ``"test"``: from the test probabilities (:func:`score_predictions`);
-        ``"training"``: from the cartography statistics of the training rows.
+        ``"training"``: from the cartography statistics of the training rows;
+        ``"targets"``: from the arm's targets on the training rows (the same
+        for every seed; ``_targets.py``).
     key : int, default=0
         Position in the report's comparison and effects tables (0: only in
         the appendix table).
@@ -175,6 +177,23 @@ def _specs():
             "Spearman(human entropy, model confidence), test samples",
             kind="spearman_confidence",
             key=10,
+        ),
+        MetricSpec(
+            "spearman_gold_confidence_vs_human",
+            "lower",
+            "human",
+            "Spearman(human entropy, model probability of the gold label), test "
+            "samples: the held-out counterpart of the data map's alignment",
+            kind="spearman_gold_confidence",
+        ),
+        MetricSpec(
+            "target_spearman_confidence_vs_human",
+            "lower",
+            "human",
+            "Spearman(human entropy, the targets' probability of the gold label), "
+            "training samples: what a model that copies its targets reaches",
+            kind="target_confidence",
+            stage="targets",
         ),
         MetricSpec(
             "carto_spearman_confidence_vs_human",

@@ -61,7 +61,13 @@ from ._estimators import (
 )
 from ._metrics import METRICS
 from ._result import AuditResult
-from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
+from ._score import (
+    TARGET_METRICS,
+    TRAINING_METRICS,
+    cartography_alignment,
+    score_predictions,
+)
+from ._targets import describe_targets, target_alignment
 from ._worker import fit_group, fit_inner, fit_inner_group, fit_one, post_fit
 
 ARMS = ARM_NAMES  # the arms in report order, as ``sksoft.audit.ARMS``
@@ -400,21 +406,27 @@ def _make_folds(n, strat, groups, test_size, cv, random_state):
 # ---------------------------------------------------------------- targets
 
 
-def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state):
+def _build_arms(
+    arms, X_train, gold_train, human_train, *, teacher, random_state, infos=None
+):
     """Targets of each arm on the training rows, from :mod:`sksoft.sources`.
 
     The one place the audit builds targets: one
     :func:`~sksoft.sources.make_supervision_arms` call (which builds the
-    gold-free arms when ``gold_train`` is None).
+    gold-free arms when ``gold_train`` is None). ``infos``: a list to which
+    the call's ``info`` (the teacher's temperature) is appended.
     """
-    built = make_supervision_arms(
+    built, info = make_supervision_arms(
         human_train,
         gold_train,
         X=X_train.reshape(len(X_train), -1) if _needs_X(arms) else None,
         arms=arms,
         teacher=teacher,
         random_state=random_state,
+        return_info=True,
     )
+    if infos is not None:
+        infos.append(info)
     return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
 
 
@@ -438,8 +450,9 @@ def _default_model(X, n_classes, estimator, max_epochs):
     return default_estimator(X, n_classes, max_epochs=epochs), epochs
 
 
-def _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state):
-    """Each fold's ``{arm: targets}`` on its training rows.
+def _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state, infos=None):
+    """Each fold's ``{arm: targets}`` on its training rows (``infos``: see
+    :func:`_build_arms`).
 
     The teacher's fits use one BLAS thread, as the workers do: on the audit's
     small dense problems a second OpenBLAS thread made the default teacher 9x
@@ -454,6 +467,7 @@ def _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state):
                 human_p[train],
                 teacher=teacher,
                 random_state=random_state,
+                infos=infos,
             )
             for train, _ in folds
         ]
@@ -916,7 +930,7 @@ def _fit_all(
 # ---------------------------------------------------------------- score
 
 
-def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
+def _score_run(outputs, arm, seed, split, human_entropy, n_bins, arm_targets=None):
     """The record of one arm and seed: its folds joined, every metric of METRICS.
 
     A function of that run's outputs only, so :func:`run_audit` scores each
@@ -952,6 +966,14 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
     ]
     for name in TRAINING_METRICS:
         metrics[name] = float(np.mean([c[name] for c in carto])) if carto else math.nan
+    # the targets' own alignment (``arm_targets``: ``_targets.describe_targets``)
+    probs = (arm_targets or {}).get(arm, {}).get("label_probability", [])
+    aligned = [
+        target_alignment(pr, human_entropy[train])
+        for pr, (train, _) in zip(probs, folds)
+    ]
+    for name in TARGET_METRICS:
+        metrics[name] = float(np.mean(aligned)) if aligned else math.nan
     return {
         "arm": arm,
         "seed": seed,
@@ -1249,7 +1271,11 @@ def run_audit(
         teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
 
     # build targets (per fold, independent of the seed)
-    targets = _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state)
+    infos = []
+    targets = _fold_targets(
+        arms, X, folds, gold_pos, human_p, teacher, random_state, infos
+    )
+    arm_targets = describe_targets(targets, folds, gold_pos, human_p, infos)
 
     # fit in parallel; score each run (in this process) as soon as it is in,
     # so that scoring overlaps the training of the other runs
@@ -1260,7 +1286,7 @@ def run_audit(
 
     def score(arm, seed, outputs):
         scored[(arm, seed)] = _score_run(
-            outputs, arm, seed, split, human_entropy, n_bins
+            outputs, arm, seed, split, human_entropy, n_bins, arm_targets
         )
 
     _fit_all(
@@ -1317,4 +1343,5 @@ def run_audit(
         params=params,
         provenance=dict(provenance or {}),
         elapsed=time.perf_counter() - start,
+        arm_targets=arm_targets,
     )

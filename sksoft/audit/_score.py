@@ -29,6 +29,8 @@ ENTROPY_DECIMALS = 10
 TEST_SPECS = tuple(s for s in METRIC_SPECS if s.stage == "test")
 TRAINING_SPECS = tuple(s for s in METRIC_SPECS if s.stage == "training")
 TRAINING_METRICS = tuple(s.name for s in TRAINING_SPECS)
+#: the metrics of the arms' targets on the training rows (``_targets.py``)
+TARGET_METRICS = tuple(s.name for s in METRIC_SPECS if s.stage == "targets")
 
 
 def _accuracy(y_ref, y_prob, n_bins, labels):
@@ -79,6 +81,23 @@ def _spearman(predicted):
 
     return score
 
+
+def _spearman_gold_confidence(human, y_prob, label):
+    """Spearman(rounded human entropy, the probability of each row's label).
+
+    The held-out counterpart of the data map's confidence (the mean
+    probability of the gold label over epochs); nan when a side is constant.
+    """
+    h = label_entropy(human)
+    model = y_prob[np.arange(len(label)), label]
+    if h.size < 2 or np.ptp(h) == 0 or np.ptp(model) == 0:
+        return math.nan
+    return float(stats.spearmanr(h, model).statistic)
+
+
+#: spec ``kind`` -> scorer(human, y_prob, label) of the kinds that read both
+#: the human soft labels and a label per row (gold, the human mode without it)
+_LABEL_SCORERS = {"spearman_gold_confidence": _spearman_gold_confidence}
 
 #: spec ``kind`` -> scorer(reference, y_prob, n_bins, labels) on the subset
 _SCORERS = {
@@ -144,6 +163,11 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
         if y_ref is None:
             continue
         mask = subsets[spec.subset]
+        if spec.kind in _LABEL_SCORERS:
+            label = references["gold" if gold is not None else "human_mode"]
+            score = _LABEL_SCORERS[spec.kind]
+            out[spec.name] = score(y_ref[mask], y_prob[mask], label[mask])
+            continue
         score = _SCORERS[spec.kind]
         out[spec.name] = float(score(y_ref[mask], y_prob[mask], n_bins, labels))
     return out
