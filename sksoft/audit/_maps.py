@@ -127,6 +127,11 @@ def _percentile(values, confidence):
     return bootstrap_interval(values, np.zeros_like(values), confidence=confidence)
 
 
+def _finite(values):
+    """Bootstrap values that exist and are finite throughout."""
+    return values is not None and bool(np.isfinite(values).all())
+
+
 def _label(result):
     """Test-row labels the held-out confidence reads: gold, else the human mode."""
     if result.gold_test is not None:
@@ -224,7 +229,7 @@ def compute_maps(result):
                     )
             boot = vals.get(key)
             entry["boot_ci_low"] = entry["boot_ci_high"] = math.nan
-            if boot is not None and np.isfinite(boot).all():
+            if _finite(boot):
                 b = _percentile(boot, confidence)
                 entry["boot_ci_low"], entry["boot_ci_high"] = b["ci_low"], b["ci_high"]
             row[key] = entry
