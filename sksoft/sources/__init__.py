@@ -20,8 +20,8 @@ concept (the public names all live here):
   ``teacher`` (entropy-matched) and the optional ``teacher_unmatched``
   (:data:`ARM_NAMES`, :data:`DEFAULT_ARMS`, :data:`GOLD_ARMS` and
   :data:`SOFT_ARMS` derive from it), built by :func:`make_supervision_arms`;
-  an arm's optional post-fit step (``ArmSpec.calibrate``, the temperature of ``gold_temperature``) is
-  applied by the audit after fitting;
+  an arm's optional post-fit step (``ArmSpec.calibrate``, the temperature of
+  ``gold_temperature``) is applied by the audit after fitting;
 - **Dawid-Skene** (``_dawid_skene.py``): :func:`dawid_skene` fits per-annotator
   confusion matrices and class priors by EM and returns the posteriors of the
   true class, soft labels that weigh annotators by their reliability;
