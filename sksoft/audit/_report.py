@@ -924,7 +924,7 @@ def _baseline_effect_rows(result, names):
             e = b["effects"].get(m)
             cells.append(
                 "n/a"
-                if e is None
+                if e is None or not math.isfinite(e["diff"])
                 else f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}"
             )
         rows.append([f"`{name}` (baseline, untested)", *cells])
@@ -1006,6 +1006,11 @@ def _maps_table(result, conf):
     ):
         return []
     ref = result.reference
+    who = (
+        "the simulated annotators"
+        if labels_are_simulated(result.provenance)
+        else "people"
+    )
     rows = []
     for arm in result.arms:
         r = maps["rows"][arm]
@@ -1031,7 +1036,7 @@ def _maps_table(result, conf):
         "### Data maps: the targets, the map and held-out rows",
         "",
         "Spearman correlation of the human-label entropy with the probability of "
-        "the gold label (more negative = low confidence where people disagree): "
+        f"the gold label (more negative = low confidence where {who} disagree): "
         "of the **targets** themselves on the training rows "
         "(`target_spearman_confidence_vs_human`: what a model that copies its "
         "targets reaches; no seed), of the trained model's **data map** on the "
@@ -1039,7 +1044,9 @@ def _maps_table(result, conf):
         "predictions on the **held-out** test rows "
         f"(`spearman_gold_confidence_vs_human`). Cells: mean, its {conf}% "
         f"t-interval over seeds, then / the {conf}% bootstrap interval over items "
-        f"({items}; the same items for every seed and arm).",
+        f"({items}; the same items for every seed and arm). n/a for targets "
+        "that give every row the same probability of gold (one-hot, uniform "
+        "smoothing).",
         "",
         md_table(
             [
