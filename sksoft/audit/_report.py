@@ -696,6 +696,13 @@ def _effect_cell(e, marks=True):
 
 
 def _marks_legend(result, conf):
+    if not _marks(result):
+        return (
+            f"Cells: mean difference over seeds and its unadjusted {conf}% "
+            "t-interval (it covers the seed noise only). Marks withheld: the "
+            "reference arm is not shown to be above the majority baseline (see "
+            "Baselines), so no difference is read as better or worse."
+        )
     return (
         f"Cells: mean difference over seeds and its unadjusted {conf}% t-interval "
         "(it covers the seed noise only). ▲ = better than the reference, ▼ = "
