@@ -78,7 +78,9 @@ def target_alignment(label_probability, human_entropy):
     """Spearman(human entropy, the targets' probability of the label).
 
     The human entropies are rounded to :data:`ENTROPY_DECIMALS` (equal vote
-    patterns tie), as the data-map alignment does; nan when either side is
+    patterns tie), as the data-map alignment does, and so are the target
+    probabilities (two rows with the same share of votes for gold tie, rather
+    than differ in the last bits of a normalisation); nan when either side is
     constant (``gold``'s one-hot targets).
 
     Examples
@@ -89,7 +91,7 @@ def target_alignment(label_probability, human_entropy):
     -1.0
     """
     x = np.round(np.asarray(human_entropy, dtype=float), ENTROPY_DECIMALS)
-    y = np.asarray(label_probability, dtype=float)
+    y = np.round(np.asarray(label_probability, dtype=float), ENTROPY_DECIMALS)
     if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return math.nan
     return float(stats.spearmanr(x, y).statistic)

@@ -552,7 +552,7 @@ def _recompute(name, p, gold, human, hard, dyn, train_entropy, target_prob=None)
         # the targets' probability of gold on the training rows (header)
         if np.ptp(target_prob) == 0:
             return math.nan  # one-hot or uniformly smoothed: constant
-        return stats.spearmanr(target_prob, train_entropy).statistic
+        return stats.spearmanr(np.round(target_prob, 10), train_entropy).statistic
     raise AssertionError(name)
 
 
