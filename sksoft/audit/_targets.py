@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from ..targets import hard_labels, target_entropy
-from ._score import ENTROPY_DECIMALS
+from ..evaluation import ENTROPY_DECIMALS
 
 
 def describe_targets(targets, folds, gold_pos, human_p, infos=None):
