@@ -21,8 +21,8 @@ import math
 import numpy as np
 from scipy import stats
 
-from ..targets import hard_labels, target_entropy
 from ..evaluation import ENTROPY_DECIMALS
+from ..targets import hard_labels, target_entropy
 
 
 def describe_targets(targets, folds, gold_pos, human_p, infos=None):
