@@ -79,13 +79,12 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
         if y_ref is None:
             continue
         mask = subsets[spec.subset]
-        if spec.kind == "spearman_gold_confidence":  # two references
-            label = gold if gold is not None else references["human_mode"]
-            out[spec.name] = spearman_gold_confidence(
-                y_ref[mask], y_prob[mask], label[mask]
-            )
-            continue
         out[spec.name] = score_spec(spec, y_ref[mask], y_prob[mask], n_bins)
+    # the held-out alignment reads the human labels and a label per item
+    # (gold; the human mode without gold) at once
+    label = gold if gold is not None else references["human_mode"]
+    for spec in metric_specs("audit", stage="heldout"):
+        out[spec.name] = spearman_gold_confidence(human, y_prob, label)
     return out
 
 

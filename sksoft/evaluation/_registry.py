@@ -42,12 +42,14 @@ class MetricSpec:
         items, ``sksoft evaluate`` on each of all, hard and easy items (its
         ``subset`` column); a fixed subset is part of the name and
         ``sksoft evaluate`` reports it in that subset's rows only.
-    stage : {"test", "training", "targets"}
+    stage : {"test", "training", "targets", "heldout"}
         ``"test"``: from predicted probabilities (both commands);
         ``"training"``: from the audit's cartography statistics of the
         training rows (the audit only); ``"targets"``: from the audit's
         targets of an arm on the training rows (the same for every seed;
-        ``sksoft/audit/_targets.py``).
+        ``sksoft/audit/_targets.py``); ``"heldout"``: from the audit's test
+        probabilities read against gold and the human labels at once
+        (:func:`_metrics.spearman_gold_confidence`; the audit only).
     key : int, default=0
         Position in the audit report's comparison and effects tables (0: only
         in the appendix table).
@@ -223,8 +225,7 @@ def _audit_specs():
             "Spearman(human entropy, model probability of the gold label), test "
             "samples: the held-out counterpart of the data map's alignment",
             "spearman_gold_confidence",
-            # reads gold and the human labels at once: the audit scores it
-            # (sksoft.audit._score) with _metrics.spearman_gold_confidence
+            stage="heldout",
             commands=("audit",),
         ),
         _spec(
