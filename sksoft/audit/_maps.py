@@ -270,7 +270,7 @@ def compute_maps(result):
     }
 
 
-def map_claim(diff):
+def map_claim(diff, *, decimals=3):
     """The wording rule of the held-out alignment of one arm against the reference.
 
     Parameters
@@ -279,6 +279,10 @@ def map_claim(diff):
         ``arm - reference`` of the held-out alignment: ``diff``, ``ci_low``,
         ``ci_high`` (over seeds), ``boot_ci_low``, ``boot_ci_high`` (over test
         items).
+    decimals : int, default=3
+        The report's precision: a bound excludes 0 only when it is not 0 at
+        this many decimals (an interval printed as ``[-0.052, 0.000]`` does
+        not count as excluding 0).
 
     Returns
     -------
@@ -301,7 +305,7 @@ def map_claim(diff):
     ]
     if not all(math.isfinite(b) for b in bounds):
         return "untestable"
-    lo, hi, blo, bhi = bounds
+    lo, hi, blo, bhi = (round(b, decimals) for b in bounds)
     if hi < 0 and bhi < 0:
         return "more"
     if lo > 0 and blo > 0:

@@ -57,6 +57,9 @@ def test_map_claim_rule():
     assert map_claim({**base, "boot_ci_high": -0.01}) == "more"
     # the seed interval alone is not enough: the items must agree
     assert map_claim({**base, "boot_ci_high": 0.01}) == "not shown"
+    # a bound that reads 0.000 in the report does not exclude 0
+    assert map_claim({**base, "boot_ci_high": -0.0004}) == "not shown"
+    assert map_claim({**base, "boot_ci_high": -0.0006}) == "more"
     assert (
         map_claim(
             {"ci_low": 0.01, "ci_high": 0.2, "boot_ci_low": 0.02, "boot_ci_high": 0.3}
