@@ -1014,7 +1014,9 @@ def _maps_table(result, conf):
         "predictions on the **held-out** test rows "
         f"(`spearman_gold_confidence_vs_human`). Cells: mean, its {conf}% "
         f"t-interval over seeds, then / the {conf}% bootstrap interval over items "
-        f"({items}; the same items for every seed and arm). n/a for targets "
+        f"({items}; the same items for every seed and arm; percentile "
+        "intervals: near -1 the resampled correlations lean towards 0, so an "
+        "interval can miss its point estimate). n/a for targets "
         "that give every row the same probability of gold (one-hot, uniform "
         "smoothing).",
         "",
