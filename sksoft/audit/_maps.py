@@ -37,6 +37,7 @@ import numbers
 
 import numpy as np
 
+from ..evaluation import ENTROPY_DECIMALS
 from ._score import label_entropy
 from ._stats import N_BOOTSTRAP, bootstrap_interval, paired_difference, resample_weights
 
@@ -67,17 +68,55 @@ def weighted_midranks(x, weights):
         The (average) rank of each item's copies; items with weight 0 get the
         rank they would have, and count for nothing in :func:`weighted_spearman`.
     """
-    x = np.asarray(x, dtype=float)
     w = np.asarray(weights, dtype=float)
+    return _midranks_t(np.asarray(x, dtype=float), np.ascontiguousarray(w.T)).T
+
+
+def _midranks_t(x, wt):
+    """:func:`weighted_midranks` on transposed weights ``(n_items, n_resamples)``
+    (items along the rows, so that the gathers copy whole rows)."""
     order = np.argsort(x, kind="stable")
     xs = x[order]
+    sorted_w = wt[order]
     starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    group_weight = np.add.reduceat(w[:, order], starts, axis=1)
-    mid = np.cumsum(group_weight, axis=1) - group_weight + (group_weight + 1.0) / 2.0
-    sizes = np.diff(np.r_[starts, xs.size])
-    ranks = np.empty_like(w)
-    ranks[:, order] = mid[:, np.repeat(np.arange(starts.size), sizes)]
+    if starts.size == xs.size:  # no ties: every item its own group
+        group_weight = sorted_w
+    else:
+        group_weight = np.add.reduceat(sorted_w, starts, axis=0)
+    mid = np.cumsum(group_weight, axis=0)
+    mid -= group_weight
+    mid += (group_weight + 1.0) / 2.0
+    if starts.size != xs.size:
+        mid = mid[np.repeat(np.arange(starts.size), np.diff(np.r_[starts, xs.size]))]
+    ranks = np.empty_like(wt)
+    ranks[order] = mid
     return ranks
+
+
+class _Resamples:
+    """Transposed resample counts and the centred midranks of one fixed ``x``
+    (the human entropies), computed once for every run they are paired with."""
+
+    def __init__(self, x, weights):
+        self.wt = np.ascontiguousarray(np.asarray(weights, dtype=float).T)
+        self.total = self.wt.sum(axis=0)
+        self.dx = self._centred(_midranks_t(np.asarray(x, dtype=float), self.wt))
+        self.wdx = self.wt * self.dx
+        self.vx = np.einsum("ij,ij->j", self.wdx, self.dx)
+
+    def _centred(self, ranks):
+        ranks -= np.einsum("ij,ij->j", self.wt, ranks) / self.total
+        return ranks
+
+    def spearman(self, y):
+        """Spearman of ``(x, y)`` under every resample: ``(n_resamples,)``."""
+        dy = self._centred(_midranks_t(np.asarray(y, dtype=float), self.wt))
+        cov = np.einsum("ij,ij->j", self.wdx, dy)
+        dy *= dy
+        vy = np.einsum("ij,ij->j", self.wt, dy)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = cov / np.sqrt(self.vx * vy)
+        return np.where((self.vx > 0) & (vy > 0), rho, np.nan)
 
 
 def weighted_spearman(x, y, weights):
@@ -105,15 +144,7 @@ def weighted_spearman(x, y, weights):
     >>> weighted_spearman(x, y, np.ones((1, 4)))  # scipy: 0.8
     array([0.8])
     """
-    w = np.asarray(weights, dtype=float)
-    rx, ry = weighted_midranks(x, w), weighted_midranks(y, w)
-    total = w.sum(axis=1, keepdims=True)
-    dx = rx - (w * rx).sum(axis=1, keepdims=True) / total
-    dy = ry - (w * ry).sum(axis=1, keepdims=True) / total
-    vx, vy = (w * dx * dx).sum(axis=1), (w * dy * dy).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = (w * dx * dy).sum(axis=1) / np.sqrt(vx * vy)
-    return np.where((vx > 0) & (vy > 0), rho, np.nan)
+    return _Resamples(x, weights).spearman(y)
 
 
 def _seed_interval(values, confidence):
@@ -139,37 +170,43 @@ def _label(result):
     return np.argmax(result.human_test, axis=1)
 
 
-def _heldout_values(result, arm, weights):
+def _cached(resamples, y, cache):
+    """``resamples.spearman(y)``, once per distinct ``y`` (``gold_temperature``'s
+    data map is ``gold``'s)."""
+    key = np.asarray(y, dtype=float).tobytes()
+    if key not in cache:
+        cache[key] = resamples.spearman(y)
+    return cache[key]
+
+
+def _heldout_values(result, arm, resamples, cache):
     """``(1 + B, n_seeds)``: the held-out alignment of ``arm``'s seeds."""
-    h = label_entropy(result.human_test)
     label = _label(result)
     rows = np.arange(label.size)
     runs = [r for r in result.runs if r["arm"] == arm]
     return np.stack(
-        [weighted_spearman(h, r["proba"][rows, label], weights) for r in runs], axis=1
+        [_cached(resamples, r["proba"][rows, label], cache) for r in runs], axis=1
     )
 
 
-def _map_values(result, arm, weights, h_train):
+def _map_values(result, arm, resamples, cache):
     """``(1 + B, n_seeds)``: the data-map alignment of ``arm``'s seeds, or None."""
     runs = [r for r in result.runs if r["arm"] == arm]
     if not runs or any(not r["dynamics"] or r["dynamics"][0] is None for r in runs):
         return None
     return np.stack(
-        [
-            weighted_spearman(h_train, r["dynamics"][0]["confidence"], weights)
-            for r in runs
-        ],
+        [_cached(resamples, r["dynamics"][0]["confidence"], cache) for r in runs],
         axis=1,
     )
 
 
-def _target_values(result, arm, weights, h_train):
+def _target_values(result, arm, resamples, cache):
     """``(1 + B, 1)``: the targets' alignment of ``arm`` (no seed), or None."""
     entry = result.arm_targets.get(arm)
     if not entry:
         return None
-    return weighted_spearman(h_train, entry["label_probability"][0], weights)[:, None]
+    prob = np.round(entry["label_probability"][0], ENTROPY_DECIMALS)
+    return _cached(resamples, prob, cache)[:, None]
 
 
 def compute_maps(result):
@@ -198,22 +235,26 @@ def compute_maps(result):
     n_test = len(result.test_index)
     # the audit's resamples of all test items (subset code 0, as _result.py)
     w_test = resample_weights(n_test, N_BOOTSTRAP, np.random.default_rng([seed, 0]))
-    w_test = np.vstack([np.ones(n_test), w_test])
+    test_resamples = _Resamples(
+        label_entropy(result.human_test), np.vstack([np.ones(n_test), w_test])
+    )
     one_split = len(result.folds) == 1
     train = result.folds[0][0]
-    h_train = label_entropy(result.human[train])
-    w_train = None
     if one_split:
         rng = np.random.default_rng([seed, TRAINING_CODE])
         w_train = resample_weights(train.size, N_BOOTSTRAP, rng)
-        w_train = np.vstack([np.ones(train.size), w_train])
+        train_resamples = _Resamples(
+            label_entropy(result.human[train]),
+            np.vstack([np.ones(train.size), w_train]),
+        )
     values = {}
     rows = {}
+    test_cache, train_cache = {}, {}
     for i, arm in enumerate(result.arms):
-        vals = {"heldout": _heldout_values(result, arm, w_test)}
+        vals = {"heldout": _heldout_values(result, arm, test_resamples, test_cache)}
         if one_split:
-            vals["map"] = _map_values(result, arm, w_train, h_train)
-            vals["targets"] = _target_values(result, arm, w_train, h_train)
+            vals["map"] = _map_values(result, arm, train_resamples, train_cache)
+            vals["targets"] = _target_values(result, arm, train_resamples, train_cache)
         values[arm] = vals
         row = {}
         for key, name in ALIGNMENTS:
