@@ -83,14 +83,18 @@ def _midranks_t(x, wt):
         group_weight = sorted_w
     else:
         group_weight = np.add.reduceat(sorted_w, starts, axis=0)
-    mid = np.cumsum(group_weight, axis=0)
-    mid -= group_weight
-    mid += (group_weight + 1.0) / 2.0
+    # midrank = weight before the group + (group weight + 1) / 2; the running
+    # sum row by row (numpy's cumsum along the rows is several times slower)
+    mid = (group_weight + 1.0) / 2.0
+    before = np.zeros(wt.shape[1])
+    for row, weight in zip(mid, group_weight):
+        row += before
+        before += weight
     if starts.size != xs.size:
         mid = mid[np.repeat(np.arange(starts.size), np.diff(np.r_[starts, xs.size]))]
-    ranks = np.empty_like(wt)
-    ranks[order] = mid
-    return ranks
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    return mid[inverse]
 
 
 class _Resamples:
