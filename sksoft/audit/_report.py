@@ -923,9 +923,26 @@ def _baseline_section(result):
         else f"`{result.reference}` is **not shown** to be above the majority "
         "baseline: the report withholds its directional reading"
     )
+    prior = result.baselines()["class_prior"]["metrics"].get(HEADLINE, math.nan)
+    beaten = [
+        a
+        for a in result.arms
+        if (a, HEADLINE) in _tables(result)[0]
+        and _tables(result)[0][(a, HEADLINE)]["mean"] > prior
+    ]
+    note = []
+    if math.isfinite(prior) and beaten:
+        note = [
+            f"The constant `class_prior` prediction has a lower `{HEADLINE}` "
+            f"({fmt(prior)}) than {_names(beaten)}: a calibration error alone "
+            "does not show that a model learned anything; read it next to the "
+            "accuracy and the divergences.",
+            "",
+        ]
     return [
         "## Baselines",
         "",
+        *note,
         "Two predictions that learn nothing from the inputs, estimated on each "
         "fold's training rows and scored like the arms (rows marked *baseline* "
         "in the tables above; not trained, no seeds, never the reference, outside "

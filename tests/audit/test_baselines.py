@@ -161,6 +161,18 @@ def test_models_above_majority_keep_the_reading(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "Warning: the models are not shown" not in md
     assert "Withheld:" not in md
+    # the note on a constant prediction's calibration error names the arms
+    # whose hard-sample ECE is above the class prior's
+    prior = r.baselines()["class_prior"]["metrics"]["ece_hard_vs_human"]
+    worse = [
+        a
+        for i, a in enumerate(r.arms)
+        if r.scores["ece_hard_vs_human"][i].mean() > prior
+    ]
+    note = "The constant `class_prior` prediction has a lower `ece_hard_vs_human`"
+    assert (note in md) == bool(worse)
+    for arm in worse:
+        assert f"`{arm}`" in md.split(note)[1].split("\n")[0]
     # the baselines' values are those of the metric table on their predictions
     b = r.baselines()["majority"]
     counts = np.bincount(r.gold[r.folds[0][0]], minlength=10)
