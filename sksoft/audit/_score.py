@@ -10,8 +10,13 @@ metric registry (:data:`sksoft.evaluation.METRIC_SPECS`), the one
 import numpy as np
 
 from ..cartography import human_alignment_summary
-from ..evaluation import ENTROPY_DECIMALS, label_entropy, metric_specs, score_spec
-from ..evaluation._metrics import spearman_gold_confidence
+from ..evaluation import (
+    ENTROPY_DECIMALS,
+    label_entropy,
+    metric_specs,
+    score_spec,
+    spearman_gold_confidence,
+)
 from ._metrics import SPECS
 
 __all__ = ["cartography_alignment", "item_terms", "label_entropy", "score_predictions"]
