@@ -108,7 +108,7 @@ from sksoft._ensemble import ensemble_groups, ensemble_spec, fit_predict_ensembl
 from sksoft.audit import default_estimator
 from sksoft.callbacks import TrainingDynamics
 from sksoft.datasets import make_ambiguous_digits
-from sksoft.sources import ARM_NAMES, make_supervision_arms
+from sksoft.sources import DEFAULT_ARMS, make_supervision_arms
 from sksoft.targets import check_soft_targets
 
 
@@ -123,9 +123,9 @@ def load_default(max_epochs):
     )
     train, test = np.sort(train), np.sort(test)
     arms = make_supervision_arms(
-        human[train], gold[train], X=X[train], arms=list(ARM_NAMES), random_state=0
+        human[train], gold[train], X=X[train], arms=list(DEFAULT_ARMS), random_state=0
     )
-    targets = {arm: np.asarray(arms[arm], dtype=np.float64) for arm in ARM_NAMES}
+    targets = {arm: np.asarray(arms[arm], dtype=np.float64) for arm in DEFAULT_ARMS}
     estimator = default_estimator(X, human.shape[1], max_epochs=max_epochs)
     return X[train], X[test], gold[train], targets, estimator
 
@@ -204,7 +204,7 @@ class PeakMemory:
 
 def run_path(path, n_jobs, seeds, data):
     X_train, X_test, gold, targets, estimator = data
-    runs = [(arm, s) for arm in ARM_NAMES for s in range(seeds)]
+    runs = [(arm, s) for arm in DEFAULT_ARMS for s in range(seeds)]
     parallel = Parallel(n_jobs=n_jobs)
     if path == "sequential":
         jobs = [
@@ -235,7 +235,7 @@ def bench_paths(args):
     data = load_default(args.max_epochs)
     print(
         f"embedded default: {len(data[0])} training rows, {len(data[1])} test rows, "
-        f"{len(ARM_NAMES)} arms, {args.max_epochs} epochs, one torch thread per "
+        f"{len(DEFAULT_ARMS)} arms, {args.max_epochs} epochs, one torch thread per "
         f"worker; CPUs: {psutil.cpu_count()}, load average "
         f"{' '.join(f'{x:.1f}' for x in psutil.getloadavg())}"
     )
@@ -266,7 +266,7 @@ def bench_paths(args):
                         cpus.append(tree_cpu_seconds() - cpu0)
                     peaks.append(mem.peak)
                 wall = statistics.median(walls)
-                fits = seeds * len(ARM_NAMES)
+                fits = seeds * len(DEFAULT_ARMS)
                 results[path, seeds, n_jobs] = fits / wall
                 cpu_per_fit[path, seeds, n_jobs] = statistics.median(cpus) / fits
                 print(
@@ -320,7 +320,7 @@ def bench_groups(args):
     """Section (a'): cost per run of a batched group by its size."""
     X_train, X_test, gold, targets, estimator = load_default(args.max_epochs)
     spec = ensemble_spec(estimator)
-    arms = list(ARM_NAMES)
+    arms = list(DEFAULT_ARMS)
     sizes = [1, 4] if args.quick else [1, 4, 8, 12, 16, 24, 32]
     # warm-up
     batched_group(spec, X_train, X_test, [targets[arms[0]]] * 2, [0, 1], gold)
@@ -452,7 +452,7 @@ def bench_vader_jobs(args, home):
     for n_jobs in (1, 2):
         with PeakMemory(children=n_jobs != 1) as mem:
             times[n_jobs] = _run_audit(data, seeds, n_jobs, None)
-        fits = seeds * len(ARM_NAMES)
+        fits = seeds * len(DEFAULT_ARMS)
         print(
             f"  n_jobs={n_jobs}: {times[n_jobs]:6.1f} s, {fits / times[n_jobs]:.2f} "
             f"fits/s, {60 * seeds / times[n_jobs]:.2f} seeds/min, peak "
@@ -553,7 +553,7 @@ def bench_jobs_and_dask(args, sections):
         for key in [1, 2] if r % 2 == 0 else [2, 1]:
             timed(key, times)
     t1, t2 = statistics.median(times[1]), statistics.median(times[2])
-    fits = seeds * len(ARM_NAMES)
+    fits = seeds * len(DEFAULT_ARMS)
     print(
         f"  n_jobs=1: {fits / t1:.2f} fits/s, {60 * seeds / t1:.1f} seeds/min; "
         f"n_jobs=2: {fits / t2:.2f} fits/s, {60 * seeds / t2:.1f} seeds/min"

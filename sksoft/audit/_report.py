@@ -21,7 +21,9 @@ import numpy as np
 
 from ..evaluation import fmt, fmt_sig, interval, md_table, pct  # noqa: F401
 from ..sources import SOFT_ARMS
+from ._baselines import BASELINE_TEXT, BASELINES
 from ._glance import glance_lines
+from ._maps import ALIGNMENTS, map_claim
 from ._metrics import (
     CONTROL_METRICS,
     HEADLINE,
@@ -38,6 +40,7 @@ from ._plots import draw_figures
 from ._stability import design_line
 from ._stability import stability_lines as _stability_lines
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
+from ._targets import mean_target_entropy
 
 #: from this share of test items with disagreement on, the report says the
 #: any-disagreement subset is (almost) every item
@@ -147,6 +150,10 @@ def write_runs_jsonl(result, path):
         "n_bootstrap": N_BOOTSTRAP,
         "folds": [{"train": tr, "test": te} for tr, te in result.folds],
         "elapsed": result.elapsed,
+        # per fold and arm: the targets' entropy and probability of the map's
+        # label on the training rows (the mean target entropies, the targets'
+        # alignment and the teacher's temperature recompute from it)
+        "arm_targets": result.arm_targets,
     }
     with open(path, "w") as fh:
         fh.write(json.dumps(_jsonable(header), default=str) + "\n")
@@ -180,15 +187,27 @@ def write_runs_jsonl(result, path):
 
 
 def write_results_csv(result, path):
-    """One row per arm and seed: fit time and every metric (nan left empty)."""
+    """One row per arm and seed: fit time and every metric (nan left empty).
+
+    Then one row per baseline (``kind`` = ``baseline``: not trained, no seed
+    and no fit time; the training-row metrics do not apply and are empty).
+    """
     names = list(result.scores)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["arm", "seed", "fit_time_s", *names])
-        for run in result.runs:
-            row = [run["arm"], run["seed"], repr(float(run["fit_time"]))]
+        w.writerow(["arm", "seed", "fit_time_s", "kind", *names])
+        rows = [
+            (r["arm"], r["seed"], repr(float(r["fit_time"])), "trained", r["metrics"])
+            for r in result.runs
+        ]
+        rows += [
+            (name, "", "", "baseline", b["metrics"])
+            for name, b in result.baselines().items()
+        ]
+        for arm, seed, fit_time, kind, metrics in rows:
+            row = [arm, seed, fit_time, kind]
             for name in names:
-                v = float(run["metrics"].get(name, math.nan))
+                v = float(metrics.get(name, math.nan))
                 row.append(repr(v) if math.isfinite(v) else "")
             w.writerow(row)
 
@@ -505,6 +524,7 @@ def _cartography_lines(result, summary, effects, hname):
         f"{who} disagree on. `{ref}`: {fmt(summary[(ref, conf_m)]['mean'])}.",
         "",
     ]
+    target_m = "target_spearman_confidence_vs_human"
     for arm in [*_soft_arms(result)]:
         e = effects[(arm, conf_m)]
         verdict = e["verdict_holm"]
@@ -517,19 +537,29 @@ def _cartography_lines(result, summary, effects, hname):
             else ""
         )
         if verdict == "better":
-            text = f"aligns **more closely** with {unc} than `{ref}`'s{only}"
+            text = (
+                f"is **more aligned** with {unc} than `{ref}`'s on the training "
+                f"rows{only}"
+            )
         elif verdict == "worse":
-            text = f"aligns **less closely** with {unc} than `{ref}`'s{only}"
+            text = (
+                f"is **less aligned** with {unc} than `{ref}`'s on the training "
+                f"rows{only}"
+            )
         elif verdict == "n/a":
             text = f"cannot be compared with `{ref}`'s (too few seeds)"
         else:
             text = f"is **not shown to align differently** from `{ref}`'s"
+        own = ""
+        if (arm, target_m) in summary:
+            own = f" (its targets alone: {fmt(summary[(arm, target_m)]['mean'])})"
         lines.append(
-            f"- `{arm}`'s map {text}: {fmt(summary[(arm, conf_m)]['mean'])}, "
+            f"- `{arm}`'s map {text}: {fmt(summary[(arm, conf_m)]['mean'])}{own}, "
             f"difference {fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])} "
             f"over seeds; {_holm_text(e)}."
         )
     lines.append("")
+    lines += _map_lines(result, unc)
     if var_m in result.scores:
         values = ", ".join(
             f"`{a}` {fmt(summary[(a, var_m)]['mean'])}"
@@ -785,11 +815,12 @@ def _disagreement_lines(result, summary, effects, soft):
     return lines
 
 
-def _effect_cell(e):
+def _effect_cell(e, marks=True):
     """``diff [t-interval] mark``: ▲/▼ when the difference survives both noises
     (Holm-adjusted seed test and item bootstrap, ``verdict_both``), △/▽ when
-    only the unadjusted seed interval excludes 0."""
-    if e["descriptive"]:
+    only the unadjusted seed interval excludes 0; no mark with ``marks=False``
+    (the directional reading is withheld)."""
+    if e["descriptive"] or not marks:
         mark = ""
     else:
         mark = {"better": " ▲", "worse": " ▼"}.get(e.get("verdict_both"), "")
@@ -799,6 +830,13 @@ def _effect_cell(e):
 
 
 def _marks_legend(result, conf):
+    if not _marks(result):
+        return (
+            f"Cells: mean difference over seeds and its unadjusted {conf}% "
+            "t-interval (it covers the seed noise only). Marks withheld: the "
+            "reference arm is not shown to be above the majority baseline (see "
+            "Baselines), so no difference is read as better or worse."
+        )
     return (
         f"Cells: mean difference over seeds and its unadjusted {conf}% t-interval "
         "(it covers the seed noise only). ▲ = better than the reference, ▼ = "
@@ -888,7 +926,10 @@ def _control_table(result, conf):
         md_table(
             ["arm", *metrics],
             [
-                [f"`{a}`", *[_effect_cell(by_key[(a, m)]) for m in metrics]]
+                [
+                    f"`{a}`",
+                    *[_effect_cell(by_key[(a, m)], _marks(result)) for m in metrics],
+                ]
                 for a in arms
             ],
         ),
@@ -960,8 +1001,290 @@ def _provenance_rows(result, prov, hname):
             ),
         ),
         ("estimator", f"`{' '.join(result.params['estimator'].split())}`"),
+        (
+            "baselines (not trained)",
+            "; ".join(f"`{n}` = {BASELINE_TEXT[n]}" for n in BASELINES)
+            + (
+                " (of the gold labels)"
+                if result.gold is not None
+                else " (of the human modes; the prior = the mean human soft label)"
+            ),
+        ),
     ]
+    if result.arm_targets:
+        prov_rows.append(_target_entropy_row(result, hname))
     return prov_rows
+
+
+def _target_entropy_row(result, hname):
+    """Mean target entropy of the human labels and of every arm (nats)."""
+    temps = result.arm_targets.get("teacher_temperature")
+    parts = [f"{hname} {fmt(mean_target_entropy(result.arm_targets, 'human'))}"]
+    for arm in result.arms:
+        text = f"`{arm}` {fmt(mean_target_entropy(result.arm_targets, arm))}"
+        if arm == "teacher" and temps:
+            text += f" (temperature {fmt(float(np.mean(temps)))})"
+        parts.append(text)
+    return ("mean target entropy, training rows (nats)", "; ".join(parts))
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def _marks(result):
+    """Whether the report gives directional marks and verdicts: only when the
+    reference arm is above the majority baseline."""
+    return result.above_majority
+
+
+def _baseline_warning(result):
+    """The report's opening warning when the models are not above the
+    majority baseline (nothing otherwise)."""
+    if result.above_majority:
+        return []
+    t = result.majority_tests()[result.reference]
+    return [
+        f"> **Warning: the models are not shown to be above the majority "
+        f"baseline.** `{result.reference}` is right on {pct(t['accuracy'])} of "
+        f"the test items against {pct(t['majority_accuracy'])} for always "
+        f"predicting the most frequent training label; where they differ it is "
+        f"better on {t['n_better']} items and worse on {t['n_worse']} (exact "
+        f"one-sided sign test p = {fmt(t['p_value'])}). The comparisons below "
+        "are of models that have not learned the task, so the report gives no "
+        "directional reading: verdicts and marks are withheld; the numbers are "
+        "shown as measured.",
+        "",
+    ]
+
+
+def _withheld_reading(result):
+    t = result.majority_tests()[result.reference]
+    return [
+        "Withheld: the reference arm is not shown to be above the majority "
+        f"baseline (one-sided sign test p = {fmt(t['p_value'])}, see "
+        "Baselines), so no better/worse verdict is given for calibration, the "
+        "temperature control, the mode shift, the data maps or the seed "
+        "spread. A calibration difference between models that do not beat "
+        "a constant prediction says nothing about learning from soft labels."
+    ]
+
+
+def _baseline_label(name):
+    return f"`{name}` (baseline)"
+
+
+def _baseline_cells(result, names):
+    """Comparison-table rows of the baselines: one value each, no seeds."""
+    rows = []
+    for name, b in result.baselines().items():
+        cells = [fmt(b["metrics"].get(m, math.nan)) for m in names]
+        rows.append([_baseline_label(name), *cells])
+    return rows
+
+
+def _baseline_effect_rows(result, names):
+    """Effects-table rows: baseline - reference, untested (no marks)."""
+    rows = []
+    for name, b in result.baselines().items():
+        cells = []
+        for m in names:
+            e = b["effects"].get(m)
+            cells.append(
+                "n/a"
+                if e is None or not math.isfinite(e["diff"])
+                else f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}"
+            )
+        rows.append([f"`{name}` (baseline, untested)", *cells])
+    return rows
+
+
+def _baseline_section(result):
+    """Each trained arm against the majority baseline: the exact sign test."""
+    tests = result.majority_tests()
+    label = "gold" if result.gold is not None else "the human mode"
+    rows = [
+        [
+            f"`{arm}`",
+            pct(t["accuracy"]),
+            pct(t["majority_accuracy"]),
+            f"{t['n_better']} / {t['n_worse']}",
+            fmt(t["p_value"]),
+        ]
+        for arm, t in tests.items()
+    ]
+    alpha = fmt(1 - result.params["confidence"])
+    ref_t = tests[result.reference]
+    verdict = (
+        f"`{result.reference}` is above the majority baseline"
+        if ref_t["above"]
+        else f"`{result.reference}` is **not shown** to be above the majority "
+        "baseline: the report withholds its directional reading"
+    )
+    prior = result.baselines()["class_prior"]["metrics"].get(HEADLINE, math.nan)
+    beaten = [
+        a
+        for a in result.arms
+        if (a, HEADLINE) in _tables(result)[0]
+        and _tables(result)[0][(a, HEADLINE)]["mean"] > prior
+    ]
+    note = []
+    if math.isfinite(prior) and beaten:
+        note = [
+            f"The constant `class_prior` prediction has a lower `{HEADLINE}` "
+            f"({fmt(prior)}) than {_names(beaten)}: a calibration error alone "
+            "does not show that a model learned anything; read it next to the "
+            "accuracy and the divergences.",
+            "",
+        ]
+    return [
+        "## Baselines",
+        "",
+        *note,
+        "Two predictions that learn nothing from the inputs, estimated on each "
+        "fold's training rows and scored like the arms (rows marked *baseline* "
+        "in the tables above; not trained, no seeds, never the reference, outside "
+        "every Holm family): "
+        + "; ".join(f"`{n}` = {BASELINE_TEXT[n]}" for n in BASELINES)
+        + ". Is each arm above the majority baseline? Accuracy against "
+        f"{label}; each test item's correctness is averaged over the seeds "
+        "(the items are the sampling unit), and the exact one-sided sign test "
+        "counts the items on which the arm is more / less often right than the "
+        "majority prediction (McNemar's exact test with one seed); p unadjusted, "
+        f"the gate is the reference arm at p <= {alpha}: {verdict}.",
+        "",
+        md_table(
+            [
+                "arm",
+                "accuracy",
+                "majority accuracy",
+                "items better / worse",
+                "one-sided p",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
+# ---------------------------------------------------------------- data maps
+
+
+def _alignment_cell(entry, seeds=True):
+    """``mean [seeds] / [items]`` of one alignment."""
+    text = fmt(entry["mean"])
+    if seeds and math.isfinite(entry.get("ci_low", math.nan)):
+        text += f" {interval(entry['ci_low'], entry['ci_high'])}"
+    if math.isfinite(entry.get("boot_ci_low", math.nan)):
+        text += f" / {interval(entry['boot_ci_low'], entry['boot_ci_high'])}"
+    return text
+
+
+def _maps_table(result, conf):
+    """The three alignments per arm and the held-out difference to the reference."""
+    maps = result.map_alignment()
+    if (
+        not maps
+        or not np.isfinite(
+            result.scores.get(ALIGNMENTS[1][1], np.full(1, np.nan))
+        ).any()
+    ):
+        return []
+    ref = result.reference
+    who = (
+        "the simulated annotators"
+        if labels_are_simulated(result.provenance)
+        else "people"
+    )
+    rows = []
+    for arm in result.arms:
+        r = maps["rows"][arm]
+        d = maps["diffs"].get(arm, {}).get("heldout")
+        rows.append(
+            [
+                f"`{arm}`",
+                _alignment_cell(r["targets"], seeds=False),
+                _alignment_cell(r["map"]),
+                _alignment_cell(r["heldout"]),
+                "" if d is None else _alignment_cell({"mean": d["diff"], **d}),
+            ]
+        )
+    n_train = maps["n_train_items"]
+    items = (
+        f"{N_BOOTSTRAP} resamples of the {n_train} training rows (targets, map) "
+        f"and of the {maps['n_test_items']} test rows (held-out)"
+        if n_train
+        else f"{N_BOOTSTRAP} resamples of the {maps['n_test_items']} test rows "
+        "(held-out only: with cross-validation each fold has its own training rows)"
+    )
+    return [
+        "### Data maps: the targets, the map and held-out rows",
+        "",
+        "Spearman correlation of the human-label entropy with the probability of "
+        f"the gold label (more negative = low confidence where {who} disagree): "
+        "of the **targets** themselves on the training rows "
+        "(`target_spearman_confidence_vs_human`: what a model that copies its "
+        "targets reaches; no seed), of the trained model's **data map** on the "
+        "training rows (`carto_spearman_confidence_vs_human`), and of its "
+        "predictions on the **held-out** test rows "
+        f"(`spearman_gold_confidence_vs_human`). Cells: mean, its {conf}% "
+        f"t-interval over seeds, then / the {conf}% bootstrap interval over items "
+        f"({items}; the same items for every seed and arm; percentile "
+        "intervals: near -1 the resampled correlations lean towards 0, so an "
+        "interval can miss its point estimate). n/a for targets "
+        "that give every row the same probability of gold (one-hot, uniform "
+        "smoothing).",
+        "",
+        md_table(
+            [
+                "arm",
+                "targets (training)",
+                "data map (training)",
+                "held-out (test)",
+                f"held-out: arm - `{ref}`",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
+def _map_lines(result, unc):
+    """The reading's held-out check of each soft arm's map (the wording rule)."""
+    maps = result.map_alignment()
+    if not maps:
+        return []
+    ref = result.reference
+    lines = [
+        "Are the maps more than their targets? On the training rows a model "
+        "learns its targets, so a soft arm's map inherits their alignment; the "
+        "held-out rows, which no model saw, decide whether its confidence "
+        f"mirrors {unc} (both the seed and the item interval of the difference "
+        f"to `{ref}` must exclude 0):",
+        "",
+    ]
+    for arm in _soft_arms(result):
+        r = maps["rows"][arm]
+        d = maps["diffs"][arm]["heldout"]
+        claim = map_claim(d)
+        text = {
+            "more": f"**mirrors {unc} more closely** than `{ref}`'s on held-out rows",
+            "less": f"mirrors {unc} **less closely** than `{ref}`'s on held-out rows",
+            "not shown": f"is **not shown** to track {unc} more closely than "
+            f"`{ref}`'s on held-out rows",
+            "untestable": f"cannot be compared with `{ref}`'s on held-out rows "
+            "(too few seeds for an interval)",
+        }[claim]
+        lines.append(
+            f"- `{arm}`: targets {fmt(r['targets']['mean'])}, map "
+            f"{fmt(r['map']['mean'])} (training rows), held-out "
+            f"{fmt(r['heldout']['mean'])} against `{ref}`'s "
+            f"{fmt(maps['rows'][ref]['heldout']['mean'])}: its model {text}, "
+            f"difference {fmt(d['diff'])} {interval(d['ci_low'], d['ci_high'])} "
+            f"over seeds, {interval(d['boot_ci_low'], d['boot_ci_high'])} over "
+            "test items."
+        )
+    lines.append("")
+    return lines
 
 
 def _stability_table(result, summary, spreads, curve):
@@ -1027,6 +1350,7 @@ def write_report_md(result, path, figures):
             'human-like annotators".'
         )
         L.append("")
+    L += _baseline_warning(result)
     L += glance_lines(result, md_table)
     L.append("## Provenance")
     L.append("")
@@ -1035,7 +1359,10 @@ def write_report_md(result, path, figures):
     L.append("")
     L.append("## Reading")
     L.append("")
-    L += _reading(result, summary, effects, spreads, curve)
+    if _marks(result):
+        L += _reading(result, summary, effects, spreads, curve)
+    else:
+        L += _withheld_reading(result)
     L.append("")
     L.append("## Comparison (mean ± std over seeds)")
     L.append("")
@@ -1053,24 +1380,27 @@ def write_report_md(result, path, figures):
     L.append(
         md_table(
             ["arm", *key],
-            [[f"`{a}`", *[_cell(summary, m, a) for m in key]] for a in result.arms],
+            [[f"`{a}`", *[_cell(summary, m, a) for m in key]] for a in result.arms]
+            + _baseline_cells(result, key),
         )
     )
     L.append("")
     L.append(f"## Effects: arm - `{ref}`, paired by seed ({conf}% t-interval)")
     L.append("")
     rows = [
-        [f"`{a}`", *[_effect_cell(effects[(a, m)]) for m in key]]
+        [f"`{a}`", *[_effect_cell(effects[(a, m)], _marks(result)) for m in key]]
         for a in result.arms
         if a != ref
     ]
     L.append(_marks_legend(result, conf))
     L.append("")
-    L.append(md_table(["arm", *key], rows))
+    L.append(md_table(["arm", *key], rows + _baseline_effect_rows(result, key)))
     L.append("")
     for metric in HEADLINES:
         L += _headline_table(result, effects, conf, metric)
     L += _control_table(result, conf)
+    L += _maps_table(result, conf)
+    L += _baseline_section(result)
     L.append("## Stability over seeds")
     L.append("")
     L.append(
@@ -1096,13 +1426,23 @@ def write_report_md(result, path, figures):
     L.append("")
     L.append(
         md_table(
-            ["metric", "reference", "better", *[f"`{a}`" for a in result.arms]],
+            [
+                "metric",
+                "reference",
+                "better",
+                *[f"`{a}`" for a in result.arms],
+                *[_baseline_label(b) for b in BASELINES],
+            ],
             [
                 [
                     f"`{m}`",
                     reference_name(m, simulated),
                     metric_direction(m),
                     *[_cell(summary, m, a) for a in result.arms],
+                    *[
+                        fmt(b["metrics"].get(m, math.nan))
+                        for b in result.baselines().values()
+                    ],
                 ]
                 for m in result.scores
             ],

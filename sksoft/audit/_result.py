@@ -17,6 +17,13 @@ from ..sources import SOFT_ARMS
 from ..sources._mode import align_mode
 from ..targets import hard_labels
 from ..utils._extras import require
+from ._baselines import (
+    BASELINES,
+    baseline_predictions,
+    majority_test,
+    score_baselines,
+)
+from ._maps import compute_maps
 from ._metrics import (
     CONTROL_METRICS,
     KEY_METRICS,
@@ -110,6 +117,11 @@ class AuditResult:
         ``hard_mask`` of that seed (:meth:`test_set`); ``test_index``,
         ``gold_test``, ``human_test``, ``hard_mask`` and ``folds`` above are
         then the first seed's. None under ``"init"`` (one split).
+    arm_targets : dict, default={}
+        What the arms' targets are on the training rows, per fold
+        (``sksoft/audit/_targets.py``): ``{"human": {"entropy": [...]}, arm:
+        {"entropy": [...], "label_probability": [...]}, ...,
+        "teacher_temperature": [...] or None}``.
 
     See Also
     --------
@@ -174,6 +186,7 @@ class AuditResult:
     provenance: dict
     elapsed: float
     seed_splits: dict | None = None
+    arm_targets: dict = field(default_factory=dict)
     _summary: list = field(init=False, repr=False)
     _effects: list = field(init=False, repr=False)
     _controls: list = field(init=False, repr=False)
@@ -181,6 +194,8 @@ class AuditResult:
     _curves: dict = field(init=False, repr=False)
     _mode: dict = field(init=False, repr=False)
     _boot_values: dict = field(init=False, repr=False)
+    _baselines: dict = field(init=False, repr=False)
+    _maps: dict = field(init=False, repr=False)
 
     def __post_init__(self):
         confidence = self.params["confidence"]
@@ -190,6 +205,8 @@ class AuditResult:
         self._spreads = self._compute_spreads(confidence)
         self._curves = self._compute_curve_spreads()
         self._mode = self._compute_mode_alignment()
+        self._baselines = self._compute_baselines(confidence)
+        self._maps = compute_maps(self)
 
     def __repr__(self):
         return (
@@ -658,6 +675,94 @@ class AuditResult:
             values = [v for v in values if math.isfinite(v)]
             out[arm] = float(np.mean(values)) if values else math.nan
         return out
+
+    def baselines(self):
+        """The untrained baselines (``sksoft/audit/_baselines.py``).
+
+        Returns
+        -------
+        dict
+            ``{name: {"proba": (n_test, K), "metrics": {name: value},
+            "effects": {metric: row}}}`` for ``majority`` and
+            ``class_prior``, estimated on each fold's training rows; an
+            effects row is ``baseline - reference`` over the reference's seeds
+            (``diff``, ``ci_low``, ``ci_high``: the t-interval of the
+            reference's seed values; untested, outside every Holm family).
+        """
+        return {name: dict(v) for name, v in self._baselines["baselines"].items()}
+
+    def majority_tests(self):
+        """Each trained arm against the majority baseline (exact sign test).
+
+        Returns
+        -------
+        dict of str to dict
+            Arm -> :func:`~sksoft.audit._baselines.majority_test` on the test
+            rows (labels: gold, the human mode without gold).
+        """
+        return {arm: dict(t) for arm, t in self._baselines["tests"].items()}
+
+    @property
+    def above_majority(self):
+        """Whether the reference arm is above the majority baseline (one-sided
+        sign test at ``1 - confidence``); the report's gate."""
+        return self._baselines["tests"][self.reference]["above"]
+
+    def map_alignment(self):
+        """The three alignments with human uncertainty per arm.
+
+        Returns
+        -------
+        dict
+            :func:`~sksoft.audit._maps.compute_maps`: the targets' own, the
+            data map's (training rows) and the held-out alignment, with
+            intervals over seeds and items, and the ``arm - reference``
+            differences of the last two.
+        """
+        return {
+            k: (dict(v) if isinstance(v, dict) else v) for k, v in self._maps.items()
+        }
+
+    def _compute_baselines(self, confidence):
+        preds = baseline_predictions(self.folds, self.gold, self.human, self.test_index)
+        scores = score_baselines(
+            preds,
+            self.gold_test,
+            self.human_test,
+            self.hard_mask,
+            n_bins=self.params["n_bins"],
+        )
+        ref = self.arms.index(self.reference)
+        out = {}
+        for name in BASELINES:
+            effects = {}
+            for metric, value in scores[name].items():
+                if metric not in self.scores:
+                    continue
+                ref_values = self.scores[metric][ref]
+                effects[metric] = paired_difference(
+                    np.full(ref_values.shape, value), ref_values, confidence=confidence
+                )
+            out[name] = {
+                "proba": preds[name],
+                "metrics": scores[name],
+                "effects": effects,
+            }
+        labels = (
+            self.gold_test
+            if self.gold_test is not None
+            else np.argmax(self.human_test, axis=1)
+        )
+        tests = {
+            arm: majority_test(
+                [r["proba"] for r in self.runs if r["arm"] == arm],
+                preds["majority"],
+                labels,
+                alpha=1.0 - confidence,
+            )
+            for arm in self.arms
+        }
+        return {"baselines": out, "tests": tests}
 
     # ------------------------------------------------------------ output
 

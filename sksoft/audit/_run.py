@@ -72,7 +72,13 @@ from ._estimators import (
 )
 from ._metrics import METRICS
 from ._result import AuditResult
-from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
+from ._score import (
+    TARGET_METRICS,
+    TRAINING_METRICS,
+    cartography_alignment,
+    score_predictions,
+)
+from ._targets import describe_targets, target_alignment
 from ._worker import fit_group, fit_inner, fit_inner_group, fit_one, post_fit
 
 ARMS = ARM_NAMES  # the arms in report order, as ``sksoft.audit.ARMS``
@@ -477,6 +483,7 @@ def _build_arms(
     teacher,
     random_state,
     annotations=None,
+    infos=None,
 ):
     """Targets of each arm on the training rows, from :mod:`sksoft.sources`.
 
@@ -484,17 +491,27 @@ def _build_arms(
     :func:`~sksoft.sources.make_supervision_arms` call (which builds the
     gold-free arms when ``gold_train`` is None). ``annotations``: the
     per-annotator table of the training rows (items as their positions).
+    ``infos``: a list to which the call's ``info`` (the teacher's
+    temperature) is appended.
     """
-    built = make_supervision_arms(
+    built, info = make_supervision_arms(
         human_train,
         gold_train,
-        X=X_train.reshape(len(X_train), -1) if "teacher" in arms else None,
+        X=X_train.reshape(len(X_train), -1) if _needs_X(arms) else None,
         arms=arms,
         teacher=teacher,
         random_state=random_state,
         annotations=annotations,
+        return_info=True,
     )
+    if infos is not None:
+        infos.append(info)
     return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
+
+
+def _needs_X(arms):
+    """Whether an arm's targets are built from the inputs (the teachers)."""
+    return any(ARM_REGISTRY[a].needs_X for a in arms)
 
 
 def _default_model(X, n_classes, estimator, max_epochs):
@@ -522,8 +539,11 @@ def _fold_targets(
     random_state,
     annotations=None,
     n_jobs=None,
+    infos=None,
 ):
-    """Each fold's ``{arm: targets}`` on its training rows.
+    """Each fold's ``{arm: targets}`` on its training rows (``infos``: a list
+    to which each fold's ``info`` is appended, in fold order; see
+    :func:`_build_arms`).
 
     ``annotations``: the per-annotator table of all rows (an
     :class:`~sksoft.audit._annotations.AnnotationTable`), cut to each fold's
@@ -538,12 +558,14 @@ def _fold_targets(
     """
     if n_jobs not in (None, 1) and len(folds) > 1 and "teacher" in arms:
         parts = Parallel(n_jobs=n_jobs)(
-            delayed(_fold_targets)(
-                arms, X, [fold], gold_pos, human_p, teacher, random_state, annotations
+            delayed(_fold_targets_part)(
+                arms, X, fold, gold_pos, human_p, teacher, random_state, annotations
             )
             for fold in folds
         )
-        return [targets for part in parts for targets in part]
+        if infos is not None:
+            infos.extend(info for _, info in parts)
+        return [targets for targets, _ in parts]
     with threadpool_limits(limits=1, user_api="blas"):
         return [
             _build_arms(
@@ -554,9 +576,31 @@ def _fold_targets(
                 teacher=teacher,
                 random_state=random_state,
                 annotations=None if annotations is None else annotations.rows(train),
+                infos=infos,
             )
             for train, _ in folds
         ]
+
+
+def _fold_targets_part(
+    arms, X, fold, gold_pos, human_p, teacher, random_state, annotations
+):
+    """One fold's ``(targets, info)``: a joblib task of :func:`_fold_targets`
+    (the info returns with the targets; a worker cannot append to the
+    caller's list)."""
+    infos = []
+    (targets,) = _fold_targets(
+        arms,
+        X,
+        [fold],
+        gold_pos,
+        human_p,
+        teacher,
+        random_state,
+        annotations,
+        infos=infos,
+    )
+    return targets, infos[0]
 
 
 def _n_groups(group_codes):
@@ -1063,7 +1107,7 @@ def _fit_all(
 # ---------------------------------------------------------------- score
 
 
-def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
+def _score_run(outputs, arm, seed, split, human_entropy, n_bins, arm_targets=None):
     """The record of one arm and seed: its folds joined, every metric of METRICS.
 
     A function of that run's outputs only, so :func:`run_audit` scores each
@@ -1100,6 +1144,14 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins):
     ]
     for name in TRAINING_METRICS:
         metrics[name] = float(np.mean([c[name] for c in carto])) if carto else math.nan
+    # the targets' own alignment (``arm_targets``: ``_targets.describe_targets``)
+    probs = (arm_targets or {}).get(arm, {}).get("label_probability", [])
+    aligned = [
+        target_alignment(pr, human_entropy[train])
+        for pr, (train, _) in zip(probs, folds)
+    ]
+    for name in TARGET_METRICS:
+        metrics[name] = float(np.mean(aligned)) if aligned else math.nan
     return {
         "arm": arm,
         "seed": seed,
@@ -1237,12 +1289,13 @@ def run_audit(
     arms : list of str, default=None
         Arms to train, from ``sksoft.audit.ARMS``; ``None`` means
         :data:`sksoft.sources.DEFAULT_ARMS` (or the two that need no gold
-        label when ``gold`` is None); ``gold_vector``, ``gold_dirichlet`` and
-        ``human_dawid_skene`` are opt-in. The reference arm is always
-        included. ``gold_temperature`` adds five inner fits per seed for its
-        cross-fitted temperature; ``gold_vector`` and ``gold_dirichlet`` share
-        them (no fit of their own: their model is ``gold``'s, their
-        calibrator is fitted on the same out-of-fold predictions).
+        label when ``gold`` is None); ``gold_vector``, ``gold_dirichlet``,
+        ``teacher_unmatched`` and ``human_dawid_skene`` are opt-in. The
+        reference arm is always included. ``gold_temperature`` adds five inner
+        fits per seed for its cross-fitted temperature; ``gold_vector`` and
+        ``gold_dirichlet`` share them (no fit of their own: their model is
+        ``gold``'s, their calibrator is fitted on the same out-of-fold
+        predictions).
     seeds : int or sequence of int, default=5
         Seeds of the runs (an int ``s`` means ``range(s)``). Under
         ``seed_design="init"`` the data split and the arms' targets do not
@@ -1491,10 +1544,11 @@ def run_audit(
 
     # the model and the teacher (defaults suited to texts, features or images)
     estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
-    if teacher is None and "teacher" in arms:
+    if teacher is None and _needs_X(arms):
         teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
 
     # build targets (per fold, independent of the seed)
+    infos = []
     targets = _fold_targets(
         arms,
         X,
@@ -1505,7 +1559,9 @@ def run_audit(
         random_state,
         table,
         n_jobs=n_jobs,
+        infos=infos,
     )
+    arm_targets = describe_targets(targets, folds, gold_pos, human_train_side, infos)
 
     # fit in parallel; score each run (in this process) as soon as it is in,
     # so that scoring overlaps the training of the other runs
@@ -1516,7 +1572,7 @@ def run_audit(
 
     def score(arm, seed, outputs):
         scored[(arm, seed)] = _score_run(
-            outputs, arm, seed, splits[seed], human_entropy, n_bins
+            outputs, arm, seed, splits[seed], human_entropy, n_bins, arm_targets
         )
 
     _fit_all(
@@ -1595,4 +1651,5 @@ def run_audit(
             }
             for seed, sp in splits.items()
         },
+        arm_targets=arm_targets,
     )

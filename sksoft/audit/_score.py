@@ -10,7 +10,13 @@ metric registry (:data:`sksoft.evaluation.METRIC_SPECS`), the one
 import numpy as np
 
 from ..cartography import human_alignment_summary
-from ..evaluation import ENTROPY_DECIMALS, label_entropy, metric_specs, score_spec
+from ..evaluation import (
+    ENTROPY_DECIMALS,
+    label_entropy,
+    metric_specs,
+    score_spec,
+    spearman_gold_confidence,
+)
 from ..targets import hard_sample_mask
 from ._metrics import SPECS
 
@@ -26,6 +32,8 @@ __all__ = [
 TEST_SPECS = metric_specs("audit", stage="test")
 TRAINING_SPECS = metric_specs("audit", stage="training")
 TRAINING_METRICS = tuple(s.name for s in TRAINING_SPECS)
+#: the metrics of the arms' targets on the training rows (``_targets.py``)
+TARGET_METRICS = tuple(s.name for s in metric_specs("audit", stage="targets"))
 
 
 def _references(gold, human):
@@ -105,6 +113,11 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
             continue
         mask = subsets[spec.subset]
         out[spec.name] = score_spec(spec, y_ref[mask], y_prob[mask], n_bins)
+    # the held-out alignment reads the human labels and a label per item
+    # (gold; the human mode without gold) at once
+    label = gold if gold is not None else references["human_mode"]
+    for spec in metric_specs("audit", stage="heldout"):
+        out[spec.name] = spearman_gold_confidence(human, y_prob, label)
     return out
 
 

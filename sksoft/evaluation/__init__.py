@@ -37,7 +37,12 @@ from ._bootstrap import (
     weighted_values,  # noqa: F401
 )
 from ._core import REFERENCE_NAMES, evaluate_predictions, score_spec  # noqa: F401
-from ._metrics import ENTROPY_DECIMALS, TIE_CONVENTIONS, label_entropy  # noqa: F401
+from ._metrics import (  # noqa: F401
+    ENTROPY_DECIMALS,
+    TIE_CONVENTIONS,
+    label_entropy,
+    spearman_gold_confidence,
+)
 from ._registry import METRIC_SPECS, MetricSpec, metric_specs  # noqa: F401
 from ._result import EvaluationResult
 from ._tables import figure_grid, fmt, fmt_sig, interval, md_table, pct  # noqa: F401

@@ -117,6 +117,22 @@ def _spearman(predicted):
     return score
 
 
+def spearman_gold_confidence(human, y_prob, label):
+    """Spearman(rounded human entropy, the probability of each item's label).
+
+    The held-out counterpart of the data map's confidence (the mean
+    probability of the gold label over epochs), for the audit: unlike the
+    scorers above it reads two references, the human soft labels and a label
+    per item (gold; the human mode without gold). nan when a side is
+    constant.
+    """
+    h = label_entropy(human)
+    model = y_prob[np.arange(len(label)), label]
+    if h.size < 2 or np.ptp(h) == 0 or np.ptp(model) == 0:
+        return math.nan
+    return float(stats.spearmanr(h, model).statistic)
+
+
 spearman_entropy = _spearman("entropy")
 spearman_confidence = _spearman("confidence")
 

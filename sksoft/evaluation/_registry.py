@@ -55,10 +55,14 @@ class MetricSpec:
         hard, easy and disagree items (its ``subset`` column); a fixed subset
         is part of the name and
         ``sksoft evaluate`` reports it in that subset's rows only.
-    stage : {"test", "training"}
+    stage : {"test", "training", "targets", "heldout"}
         ``"test"``: from predicted probabilities (both commands);
         ``"training"``: from the audit's cartography statistics of the
-        training rows (the audit only).
+        training rows (the audit only); ``"targets"``: from the audit's
+        targets of an arm on the training rows (the same for every seed;
+        ``sksoft/audit/_targets.py``); ``"heldout"``: from the audit's test
+        probabilities read against gold and the human labels at once
+        (:func:`_metrics.spearman_gold_confidence`; the audit only).
     key : int, default=0
         Position in the audit report's comparison and effects tables (0: only
         in the appendix table).
@@ -228,6 +232,26 @@ def _audit_specs():
             "Spearman(human entropy, model confidence), test samples",
             "spearman_confidence",
             key=12,
+        ),
+        _spec(
+            "spearman_gold_confidence_vs_human",
+            "lower",
+            "human",
+            "Spearman(human entropy, model probability of the gold label), test "
+            "samples: the held-out counterpart of the data map's alignment",
+            "spearman_gold_confidence",
+            stage="heldout",
+            commands=("audit",),
+        ),
+        _spec(
+            "target_spearman_confidence_vs_human",
+            "lower",
+            "human",
+            "Spearman(human entropy, the targets' probability of the gold label), "
+            "training samples: what a model that copies its targets reaches",
+            "target_confidence",
+            stage="targets",
+            commands=("audit",),
         ),
         _spec(
             "carto_spearman_confidence_vs_human",

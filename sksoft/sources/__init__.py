@@ -17,13 +17,13 @@ concept (the public names all live here):
 - **the arms of the controlled comparison** (``_arms.py``): the registry
   :data:`ARM_REGISTRY` of the seven default arms ``gold``, ``gold_temperature``,
   ``human_mode``, ``human_soft``, ``human_soft_gold_mode``, ``smoothed`` and
-  ``teacher`` and the opt-in ``gold_vector``, ``gold_dirichlet`` and
-  ``human_dawid_skene`` (:data:`ARM_NAMES`, :data:`DEFAULT_ARMS`,
-  :data:`GOLD_ARMS` and :data:`SOFT_ARMS` derive from it), built by
-  :func:`make_supervision_arms`; an arm's optional post-fit step
-  (``ArmSpec.calibrate``: the temperature of ``gold_temperature``, the vector
-  scaling or Dirichlet map of ``gold_vector`` / ``gold_dirichlet``) is applied
-  by the audit after fitting;
+  ``teacher`` (entropy-matched) and the opt-in ``gold_vector``,
+  ``gold_dirichlet``, ``teacher_unmatched`` and ``human_dawid_skene``
+  (:data:`ARM_NAMES`, :data:`DEFAULT_ARMS`, :data:`GOLD_ARMS` and
+  :data:`SOFT_ARMS` derive from it), built by :func:`make_supervision_arms`; an
+  arm's optional post-fit step (``ArmSpec.calibrate``: the temperature of
+  ``gold_temperature``, the vector scaling or Dirichlet map of ``gold_vector``
+  / ``gold_dirichlet``) is applied by the audit after fitting;
 - **Dawid-Skene** (``_dawid_skene.py``): :func:`dawid_skene` fits per-annotator
   confusion matrices and class priors by EM and returns the posteriors of the
   true class, soft labels that weigh annotators by their reliability;

@@ -89,7 +89,9 @@ class ArmSpec(NamedTuple):
         and splits are equal (``gold_temperature``, ``gold_vector`` and
         ``gold_dirichlet``) share their inner fits in the audit.
     default : bool, default=True
-        Whether the arm is in the default arm list (:data:`DEFAULT_ARMS`).
+        Whether the arm is built and trained when no arm list is given
+        (:data:`DEFAULT_ARMS`); an optional arm (``teacher_unmatched``,
+        ``gold_vector``, ...) is built only when asked for by name.
     needs_annotations : bool, default=False
         Whether the builder needs the per-annotator table (``annotations``
         of :func:`make_supervision_arms`).
@@ -143,6 +145,11 @@ class _ArmInputs:
     @cached_property
     def aligned(self):
         return align_mode(self.human, self.gold)
+
+    @cached_property
+    def teacher_oof(self):
+        """The teacher's cross-fitted soft labels (temperature 1), fitted once."""
+        return _cross_fit_teacher(self)
 
 
 _REGISTRY = {}
@@ -385,14 +392,8 @@ def _build_smoothed(inputs):
     return out
 
 
-@_register(
-    "teacher",
-    needs_gold=True,
-    soft=True,
-    needs_X=True,
-    description="cross-fitted soft labels of a classifier trained on gold",
-)
-def _build_teacher(inputs):
+def _cross_fit_teacher(inputs):
+    """Out-of-fold ``predict_proba`` of the teacher on the gold labels (T = 1)."""
     opts = inputs.options
     teacher = opts["teacher"]
     if teacher is None:
@@ -402,7 +403,7 @@ def _build_teacher(inputs):
 
         teacher = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     try:
-        t = teacher_soft_labels(
+        return teacher_soft_labels(
             teacher,
             inputs.X,
             inputs.gold,
@@ -418,10 +419,22 @@ def _build_teacher(inputs):
             f"{len(inputs.gold)} training samples): {' '.join(str(exc).split())} "
             "Use more samples or leave 'teacher' out of the arms."
         ) from exc
-    if opts["teacher_temperature"] == "match":
+
+
+@_register(
+    "teacher",
+    needs_gold=True,
+    soft=True,
+    needs_X=True,
+    description="cross-fitted soft labels of a classifier trained on gold, "
+    "rescaled by one temperature to the human mean entropy (by default)",
+)
+def _build_teacher(inputs):
+    t = inputs.teacher_oof
+    if inputs.options["teacher_temperature"] == "match":
         t, temp = apply_temperature(t, reference=inputs.human, return_temperature=True)
     else:
-        temp = float(opts["teacher_temperature"])
+        temp = float(inputs.options["teacher_temperature"])
         t = apply_temperature(t, temp)
     inputs.info["teacher_temperature"] = temp
     return t
@@ -450,6 +463,19 @@ def _build_human_dawid_skene(inputs):
     return np.asarray(res.proba, dtype=np.float64)
 
 
+@_register(
+    "teacher_unmatched",
+    needs_gold=True,
+    soft=True,
+    needs_X=True,
+    description="the teacher's cross-fitted soft labels as they are (temperature "
+    "1, not entropy-matched); optional",
+    default=False,
+)
+def _build_teacher_unmatched(inputs):
+    return inputs.teacher_oof
+
+
 # ------------------------------------------------------- derived constants
 #: The arm registry: name -> :class:`ArmSpec`, in canonical order (read-only).
 ARM_REGISTRY = MappingProxyType(_REGISTRY)
@@ -457,17 +483,16 @@ ARM_REGISTRY = MappingProxyType(_REGISTRY)
 #: Names of the arms of the controlled comparison, in their canonical order.
 ARM_NAMES = tuple(ARM_REGISTRY)
 
+#: The arms built and trained when no arm list is given (``default=True`` in
+#: the registry), in canonical order; the others are built only by name.
+DEFAULT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.default)
+
 #: The arms whose targets are built from the gold labels (the others need only
 #: the human labels).
 GOLD_ARMS = frozenset(name for name, spec in ARM_REGISTRY.items() if spec.needs_gold)
 
 #: The arms whose targets are soft rows, in canonical order.
 SOFT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.soft)
-
-#: The arms trained by default (``arms=None``), in canonical order: every arm
-#: but the opt-in ones (``gold_vector``, ``gold_dirichlet``,
-#: ``human_dawid_skene``).
-DEFAULT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.default)
 
 
 @validate_params(
@@ -506,14 +531,14 @@ def make_supervision_arms(
     epsilon=None,
     teacher=None,
     teacher_cv=5,
-    teacher_temperature=1.0,
+    teacher_temperature="match",
     random_state=None,
     return_info=False,
     annotations=None,
 ):
     """Build the supervision arms of the controlled soft-label comparison.
 
-    The arms are the entries of :data:`ARM_REGISTRY` (ten today; the seven
+    The arms are the entries of :data:`ARM_REGISTRY` (eleven today; the seven
     of :data:`DEFAULT_ARMS` by default). All arms
     are ``(n_samples, n_classes)`` probability matrices over the same rows and
     columns, so a study trains the same model on each and compares:
@@ -547,7 +572,14 @@ def make_supervision_arms(
         uniformly.
     ``teacher``
         Cross-fitted soft labels of a classifier trained on the gold labels
-        (:func:`teacher_soft_labels`); needs ``X``.
+        (:func:`teacher_soft_labels`), rescaled by one temperature so that
+        their mean entropy equals that of ``human_soft`` (the default
+        ``teacher_temperature="match"``; :func:`apply_temperature`): a
+        synthetic control with the humans' amount of uncertainty, as
+        ``smoothed``; needs ``X``.
+    ``teacher_unmatched``
+        The same cross-fitted soft labels at temperature 1 (not in
+        :data:`DEFAULT_ARMS`: built only when named); needs ``X``.
     ``human_dawid_skene`` (opt-in)
         Dawid-Skene posteriors (:func:`dawid_skene`) of the per-annotator
         table ``annotations``; needs it.
@@ -579,9 +611,16 @@ def make_supervision_arms(
         ``LogisticRegression(max_iter=1000)`` on standardised inputs.
     teacher_cv : int, cross-validation generator or iterable, default=5
         Folds of the cross-fitting.
-    teacher_temperature : float > 0 or "match", default=1.0
-        Temperature of the teacher's probabilities; ``"match"`` solves for the
-        temperature that gives the mean entropy of ``human_soft``.
+    teacher_temperature : float > 0 or "match", default="match"
+        Temperature of the ``teacher`` arm's probabilities; ``"match"`` solves
+        for the temperature that gives the mean entropy of ``human_soft`` (on
+        the rows given, that is the training rows in the audit; the teacher's
+        probabilities are out-of-fold, so no row's own label is used twice).
+        ``teacher_unmatched`` always has temperature 1.
+
+        .. versionchanged:: 0.2
+           The default was ``1.0`` (an unmatched teacher, now the
+           ``teacher_unmatched`` arm).
     random_state : int, RandomState instance or None, default=None
         Fold shuffling of the teacher.
     return_info : bool, default=False

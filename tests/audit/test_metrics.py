@@ -22,7 +22,7 @@ from sksoft.audit._metrics import (
     reference_name,
     spread_metrics,
 )
-from sksoft.audit._score import TRAINING_METRICS, item_terms
+from sksoft.audit._score import TARGET_METRICS, TRAINING_METRICS, item_terms
 from sksoft.audit._stats import resample_weights, weighted_values
 from sksoft.targets import target_entropy
 
@@ -55,12 +55,23 @@ def test_metrics_is_the_spec_table():
 def test_score_predictions_names_come_from_the_specs(one_run):
     proba, gold, human, hard = one_run
     with_gold = score_predictions(proba, gold, human, hard)
-    test_names = [m for m in METRICS if m not in TRAINING_METRICS]
+    test_names = [
+        m for m in METRICS if m not in TRAINING_METRICS and m not in TARGET_METRICS
+    ]
     assert list(with_gold) == test_names
     assert set(TRAINING_METRICS) == {m for m in METRICS if m.startswith("carto_")}
+    assert TARGET_METRICS == ("target_spearman_confidence_vs_human",)
     without = score_predictions(proba, None, human, hard)
     assert list(without) == [m for m in test_names if not m.endswith("_vs_gold")]
     for name, value in without.items():
+        if name == "spearman_gold_confidence_vs_human":
+            # without gold it reads the probability of the human mode
+            mode = human.argmax(1)
+            expected = stats.spearmanr(
+                np.round(target_entropy(human), 10), proba[np.arange(len(mode)), mode]
+            ).statistic
+            assert value == pytest.approx(expected)
+            continue
         assert value == with_gold[name]
 
 

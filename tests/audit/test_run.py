@@ -225,7 +225,9 @@ def test_parallel_equals_serial(digits):
         assert (a["arm"], a["seed"]) == (b["arm"], b["seed"])
         np.testing.assert_allclose(a["proba"], b["proba"], atol=1e-6, rtol=0)
         for name in a["metrics"]:
-            assert a["metrics"][name] == pytest.approx(b["metrics"][name], abs=1e-6)
+            assert a["metrics"][name] == pytest.approx(
+                b["metrics"][name], abs=1e-6, nan_ok=True
+            )
 
 
 def test_dask_backend_equals_serial(digits, restored_environ):
@@ -251,7 +253,9 @@ def test_dask_backend_equals_serial(digits, restored_environ):
     for a, b in zip(serial.runs, dasked.runs):
         np.testing.assert_allclose(a["proba"], b["proba"], atol=1e-6, rtol=0)
         for name in a["metrics"]:
-            assert a["metrics"][name] == pytest.approx(b["metrics"][name], abs=1e-6)
+            assert a["metrics"][name] == pytest.approx(
+                b["metrics"][name], abs=1e-6, nan_ok=True
+            )
 
 
 def test_cv_gives_out_of_fold_predictions(digits):
@@ -499,7 +503,7 @@ def _f(x):
     return "0.000" if text == "-0.000" else text
 
 
-def _recompute(name, p, gold, human, hard, dyn, train_entropy):
+def _recompute(name, p, gold, human, hard, dyn, train_entropy, target_prob=None):
     """One metric from runs.jsonl with the public metrics (independently)."""
     subsets = {
         "all": np.ones(len(hard), bool),
@@ -545,6 +549,16 @@ def _recompute(name, p, gold, human, hard, dyn, train_entropy):
     if name.startswith("carto_spearman_"):
         key = name.split("_")[2]
         return stats.spearmanr(dyn[key], train_entropy).statistic
+    if name == "spearman_gold_confidence_vs_human":
+        gold_prob = p[np.arange(len(gold)), gold]
+        if np.ptp(gold_prob) == 0:
+            return math.nan
+        return stats.spearmanr(_rounded_entropy(human), gold_prob).statistic
+    if name == "target_spearman_confidence_vs_human":
+        # the targets' probability of gold on the training rows (header)
+        if np.ptp(target_prob) == 0:
+            return math.nan  # one-hot or uniformly smoothed: constant
+        return stats.spearmanr(np.round(target_prob, 10), train_entropy).statistic
     raise AssertionError(name)
 
 
@@ -581,21 +595,43 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
     train = np.array(header["folds"][0]["train"])
     train_entropy = _rounded_entropy(human_all[train])
     values = {}
+    targets = header["arm_targets"]
     for run in runs:
         p = np.array(run["proba"])
         dyn = {k: np.array(v) for k, v in run["dynamics"][0].items()}
+        prob = np.array(targets[run["arm"]]["label_probability"][0])
         for name in header["metrics"]:
             values.setdefault((run["arm"], name), []).append(
-                float(_recompute(name, p, gold, human, hard, dyn, train_entropy))
+                float(_recompute(name, p, gold, human, hard, dyn, train_entropy, prob))
             )
-            # the stored value is the same number
-            assert run["metrics"][name] == pytest.approx(
-                values[(run["arm"], name)][-1], abs=1e-12
+            # the stored value is the same number (nan is stored as null)
+            stored = run["metrics"][name]
+            assert (math.nan if stored is None else stored) == pytest.approx(
+                values[(run["arm"], name)][-1], abs=1e-12, nan_ok=True
             )
+    # the baselines, by hand from the header: the training rows' gold counts
+    gold_all = np.array(header["gold"])
+    k = human.shape[1]
+    counts = np.bincount(gold_all[train], minlength=k)
+    majority = np.zeros((len(gold), k))
+    majority[:, np.argmax(counts)] = 1.0
+    prior = np.tile(counts / counts.sum(), (len(gold), 1))
+    for bname, bp in (("majority", majority), ("class_prior", prior)):
+        for name in header["metrics"]:
+            if name.startswith(("carto_", "target_")):
+                continue  # no training rows: not a trained model
+            with np.errstate(divide="ignore"):
+                v = float(_recompute(name, bp, gold, human, hard, None, None))
+            values[(bname, name)] = [v] if math.isfinite(v) else [math.nan]
     assert len(runs) == len(arms) * len(seeds)
 
     def cell(arm, name):
+        if arm.endswith(" (baseline)"):  # one value, no seeds
+            v = values.get((arm.split("`")[0], name), [math.nan])[0]
+            return _f(v) if math.isfinite(v) else "n/a"
         v = np.array(values[(arm, name)])
+        if not np.isfinite(v).all():
+            return "n/a ± n/a"
         return f"{_f(v.mean())} ± {_f(np.std(v, ddof=1))}"
 
     md = (report_dir / "report.md").read_text()
@@ -634,6 +670,20 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
         names = table[0][1:]
         for row in table[1:]:
             arm = row[0].strip("`")
+            if arm.endswith("(baseline, untested)"):
+                # baseline - reference over the reference's seeds, no mark
+                bname = arm.split("`")[0]
+                for name, text in zip(names, row[1:]):
+                    b = np.array(values[(against, name)])
+                    v = values.get((bname, name), [math.nan])[0]
+                    if not math.isfinite(v):
+                        assert text == "n/a", (bname, name)
+                        continue
+                    ci = stats.ttest_rel(np.full(b.size, v), b).confidence_interval()
+                    expected = f"{_f(v - b.mean())} [{_f(ci.low)}, {_f(ci.high)}]"
+                    assert text == expected, (bname, name)
+                    checked += 1
+                continue
             for name, text in zip(names, row[1:]):
                 a = np.array(values[(arm, name)])
                 b = np.array(values[(against, name)])
@@ -710,8 +760,12 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
         if reference.startswith("human"):
             reference = "simulated " + reference
         assert row[1] == reference
-        for arm, text in zip(arms, row[3:]):
-            assert text == cell(arm, name)
+        for arm, text in zip(
+            [*arms, "majority` (baseline)", "class_prior` (baseline)"],
+            row[3:],
+            strict=True,
+        ):
+            assert text == cell(arm, name), (arm, name)
             checked += 1
     assert checked > 200
     # provenance numbers
@@ -788,7 +842,15 @@ def test_results_csv(report_dir, result):
     exact = {"float_precision": "round_trip"} if old_pandas else {}
     frame = pd.read_csv(report_dir / "results.csv", **exact)
     assert list(frame.columns[:3]) == ["arm", "seed", "fit_time_s"]
-    assert len(frame) == len(result.runs)
+    assert len(frame) == len(result.runs) + 2  # and the two baselines
+    assert list(frame.kind) == ["trained"] * len(result.runs) + ["baseline"] * 2
+    assert list(frame.arm[-2:]) == ["majority", "class_prior"]
+    base = result.baselines()
+    for _, row in frame[frame.kind == "baseline"].iterrows():
+        assert math.isnan(row["seed"]) and math.isnan(row["fit_time_s"])
+        assert (
+            row["accuracy_vs_gold"] == base[row["arm"]]["metrics"]["accuracy_vs_gold"]
+        )
     for run, (_, row) in zip(result.runs, frame.iterrows()):
         assert row["arm"] == run["arm"] and row["seed"] == run["seed"]
         assert row["ece_hard_vs_human"] == run["metrics"]["ece_hard_vs_human"]

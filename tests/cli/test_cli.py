@@ -105,9 +105,11 @@ def test_python_m_sksoft_audit_end_to_end(tmp_path):
     assert "200 of 1500" in md  # the subsample is stated
     with open(out / "results.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["arm"], r["seed"]) for r in rows] == [
-        (a, s) for a in ("gold", "human_soft", "smoothed") for s in ("0", "1")
-    ]
+    assert [(r["arm"], r["seed"], r["kind"]) for r in rows] == [
+        (a, s, "trained")
+        for a in ("gold", "human_soft", "smoothed")
+        for s in ("0", "1")
+    ] + [("majority", "", "baseline"), ("class_prior", "", "baseline")]
     lines = (out / "runs.jsonl").read_text().splitlines()
 
     def no_nan(token):

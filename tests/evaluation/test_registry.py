@@ -104,7 +104,12 @@ def test_audit_table_unchanged():
         "kl_disagree_vs_human",
         "jsd_disagree_vs_human",
     ]
-    assert len(AUDIT_METRICS) == 27 + len(disagree)
+    # and the two alignments of the non-circular maps (held-out, targets)
+    assert len(AUDIT_METRICS) == 29 + len(disagree)
+    assert {
+        "spearman_gold_confidence_vs_human",
+        "target_spearman_confidence_vs_human",
+    } <= set(AUDIT_METRICS)
     assert list(AUDIT_METRICS)[:3] == [
         "accuracy_vs_gold",
         "accuracy_vs_human_mode",

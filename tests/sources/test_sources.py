@@ -3,6 +3,8 @@ supervision arms, simulated panels)."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
@@ -247,6 +249,35 @@ def test_apply_temperature_monotone_and_matching(rng):
         apply_temperature(p, -1.0)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    k=st.integers(2, 6),
+    zeros=st.booleans(),
+)
+def test_mean_entropy_is_monotone_in_temperature(seed, k, zeros):
+    # the matched temperature of the teacher arm is a 1-D root find: it needs
+    # the mean entropy to be non-decreasing in T (each row's escort
+    # distribution p^(1/T) moves from its mode towards uniform over its
+    # support); checked on a fine grid, rows with zeros included
+    r = np.random.default_rng(seed)
+    p = r.dirichlet(np.full(k, r.uniform(0.2, 3.0)), size=30)
+    if zeros:
+        p[r.random(p.shape) < 0.2] = 0.0
+        p[p.sum(axis=1) == 0, 0] = 1.0
+        p /= p.sum(axis=1, keepdims=True)
+    grid = np.exp(np.linspace(np.log(1e-2), np.log(1e2), 200))
+    ents = np.array([target_entropy(apply_temperature(p, t)).mean() for t in grid])
+    assert np.all(np.diff(ents) >= -1e-12)
+    # and the root find lands on the reference entropy where it is reachable
+    t_ref = grid[np.searchsorted(ents, 0.5 * (ents[0] + ents[-1]))]
+    target_rows = apply_temperature(p, t_ref)
+    _, t = apply_temperature(p, reference=target_rows, return_temperature=True)
+    assert target_entropy(apply_temperature(p, t)).mean() == pytest.approx(
+        target_entropy(target_rows).mean(), abs=1e-9
+    )
+
+
 # --------------------------------------------------------------------------
 # teacher soft labels
 # --------------------------------------------------------------------------
@@ -388,7 +419,7 @@ def test_make_supervision_arms(rng):
     arms, info = make_supervision_arms(
         counts, gold, X=X, counts=True, random_state=0, return_info=True
     )
-    assert tuple(arms) == DEFAULT_ARMS
+    assert tuple(arms) == DEFAULT_ARMS  # the optional teacher_unmatched left out
     human = counts_to_proba(counts)
     for name, a in arms.items():
         assert a.shape == (150, 3), name
@@ -405,8 +436,19 @@ def test_make_supervision_arms(rng):
         target_entropy(human).mean(), rel=1e-9
     )
     np.testing.assert_array_equal(hard_labels(arms["smoothed"]), gold)
-    assert 0 < info["epsilon"] < 1 and info["teacher_temperature"] == 1.0
-    # teacher arm is the cross-fitted default teacher
+    assert 0 < info["epsilon"] < 1
+    # teacher arm: the cross-fitted default teacher, by default rescaled by one
+    # temperature to the human mean entropy (a temperature keeps each row's mode)
+    raw = make_supervision_arms(
+        counts, gold, X=X, counts=True, arms=["teacher_unmatched"], random_state=0
+    )["teacher_unmatched"]
+    np.testing.assert_allclose(
+        arms["teacher"], apply_temperature(raw, info["teacher_temperature"])
+    )
+    assert target_entropy(arms["teacher"]).mean() == pytest.approx(
+        target_entropy(human).mean(), rel=1e-9
+    )
+    np.testing.assert_array_equal(hard_labels(arms["teacher"]), hard_labels(raw))
     assert (hard_labels(arms["teacher"]) == gold).mean() > 0.85
 
 
@@ -433,7 +475,15 @@ def test_arm_registry_drives_the_arm_constants():
         "human_soft_gold_mode",
         "smoothed",
         "teacher",
+        "teacher_unmatched",
     )
+    assert [n for n, s in ARM_REGISTRY.items() if not s.default] == [
+        "gold_vector",
+        "gold_dirichlet",
+        "human_dawid_skene",
+        "teacher_unmatched",
+    ]
+    assert tuple(ARM_REGISTRY) == ARM_NAMES
     assert GOLD_ARMS == {
         "gold",
         "gold_temperature",
@@ -442,6 +492,7 @@ def test_arm_registry_drives_the_arm_constants():
         "human_soft_gold_mode",
         "smoothed",
         "teacher",
+        "teacher_unmatched",
     }
     assert SOFT_ARMS == (
         "human_soft",
@@ -449,11 +500,15 @@ def test_arm_registry_drives_the_arm_constants():
         "smoothed",
         "teacher",
         "human_dawid_skene",
+        "teacher_unmatched",
     )
     for name, spec in ARM_REGISTRY.items():
         assert spec.name == name and callable(spec.build)
         assert isinstance(spec.description, str) and spec.description
-    assert [n for n, s in ARM_REGISTRY.items() if s.needs_X] == ["teacher"]
+    assert [n for n, s in ARM_REGISTRY.items() if s.needs_X] == [
+        "teacher",
+        "teacher_unmatched",
+    ]
     assert [n for n, s in ARM_REGISTRY.items() if s.calibrate] == [
         "gold_temperature",
         "gold_vector",
