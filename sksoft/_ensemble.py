@@ -17,28 +17,34 @@ Every member stays an independent model:
 - its own optimizer state: the supported optimizers (Adam, AdamW, SGD,
   RMSprop, Adagrad) update every parameter element from that element's
   gradient and state only, so stepping the stacked tensors is stepping each
-  member's. A plain ``torch.optim.Adam`` (the audit's) steps through
-  :class:`_PlainAdam`, its CPU arithmetic without its bookkeeping; a fused
-  optimizer is refused (its rounding depends on a tensor's length).
+  member's. A plain ``torch.optim.Adam`` (the audit's) steps through the
+  engine's Adam kernel (:mod:`sksoft._engine._optim`, the classifier's too),
+  its CPU arithmetic without its bookkeeping; a fused optimizer is refused
+  (its rounding depends on a tensor's length).
 
-Nothing couples the members, so a run's result does not depend on which other
-runs share its group (see ``dtype`` for the rounding). This module is
-private: the audit calls it through :func:`ensemble_spec` and
+The draws, the module initialisation, the hold-out split, the optimizer and
+the training loop live in the private engine :mod:`sksoft._engine`, which
+the classifier uses as well. Nothing couples the members, so a run's result
+does not depend on which other runs share its group (see ``dtype`` for the
+rounding). This module is private: the audit calls it through :func:`ensemble_spec` and
 :func:`fit_mlp_ensemble`.
 """
 
-import math
 import numbers
 import time
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-# the numpy kernels of the cartography recorder
-from ._dynamics import DynamicsAccumulator, gold_quantities, per_sample_quantities
-from .targets import check_soft_targets
+from ._engine import (
+    ELEMENTWISE_OPTIMIZERS,
+    TrainOptions,
+    check_dtype,
+    check_ensemble_inputs,
+    check_ensemble_options,
+    make_optimizer,
+    train_ensemble,
+)
 from .utils._threads import one_torch_thread
 
 __all__ = [
@@ -48,367 +54,6 @@ __all__ = [
     "fit_predict_ensemble",
     "fit_predict_ensemble_rows",
 ]
-
-#: optimizers whose update of a parameter element reads only that element's
-#: gradient and state (so a stacked step equals the members' separate steps)
-_ELEMENTWISE_OPTIMIZERS = (
-    torch.optim.Adam,
-    torch.optim.AdamW,
-    torch.optim.SGD,
-    torch.optim.RMSprop,
-    torch.optim.Adagrad,
-)
-_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": F.gelu}
-_DYNAMICS = (None, "train", "eval")
-_STORAGES = ("streaming", "full")
-_QUANTITIES = ("all", "cartography")
-#: statistics and history keys that ``quantities="cartography"`` skips
-_TARGET_STATISTICS = ("target_confidence", "target_variability", "js_divergence")
-_TARGET_HISTORY = ("target_proba", "js_divergence")
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_PREDICT_CHUNK = 4096  # rows per member and forward pass when predicting
-
-
-# ---------------------------------------------------------------- randomness
-
-
-def _member_generators(seed):
-    """The two random streams of a ``SoftLabelClassifier(random_state=seed)`` fit.
-
-    The fit's own generator is seeded with ``seed``. It first draws the seed of
-    the generator that initialises the module, then the seed of torch's global
-    generator during training (unused by the default MLP, drawn all the same);
-    after that it draws the validation split, every epoch's shuffling and the
-    dropout masks (:class:`~sksoft.classifier.GeneratorDropout`), in the order
-    the training loop needs them.
-    """
-    fit_gen = torch.Generator().manual_seed(int(seed))
-    init_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=fit_gen).item())
-    torch.randint(0, 2**31 - 1, (1,), generator=fit_gen)  # the training seed
-    return fit_gen, torch.Generator().manual_seed(init_seed)
-
-
-def _init_layers(sizes, generator):
-    """Weights ``(out, in)`` and biases of ``nn.Linear`` layers, as torch draws them."""
-    layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        weight = torch.empty(n_out, n_in)
-        nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
-        bound = 1 / math.sqrt(n_in) if n_in > 0 else 0
-        bias = torch.empty(n_out)
-        nn.init.uniform_(bias, -bound, bound, generator=generator)
-        layers.append((weight, bias))
-    return layers
-
-
-def _holdout_split(y_hard, valid_size, generator):
-    """The classifier's stratified hold-out split (``train_split=<float>``)."""
-    from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-
-    n = len(y_hard)
-    n_valid = int(np.ceil(valid_size * n))
-    if n < 2 or n_valid < 1 or n - n_valid < 1:
-        return np.arange(n), None
-    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
-    _, class_counts = np.unique(y_hard, return_counts=True)
-    n_present = len(class_counts)
-    stratify = (
-        class_counts.min() >= 2 and n_valid >= n_present and n - n_valid >= n_present
-    )
-    cv_cls = StratifiedShuffleSplit if stratify else ShuffleSplit
-    cv = cv_cls(n_splits=1, test_size=n_valid, random_state=seed)
-    idx_train, idx_valid = next(cv.split(np.zeros((n, 1)), y_hard))
-    return np.sort(idx_train), np.sort(idx_valid)
-
-
-# ---------------------------------------------------------------- validation
-
-
-def _check_matrix(name, A, ndim, dtype=np.float64):
-    """``A`` as a finite ``dtype`` array of ``ndim`` dimensions (no copy if it is)."""
-    A = np.asarray(A)
-    if A.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric; got dtype {A.dtype}.")
-    if A.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D; got shape {A.shape}.")
-    A = A.astype(dtype, copy=False)
-    if not A.flags.writeable:  # torch.from_numpy warns on read-only memory
-        A = A.copy()
-    if not np.isfinite(A).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return A
-
-
-def _check_inputs(
-    X, targets, seeds, X_predict, sample_weight, gold, member_inputs, dtype
-):
-    """Validated inputs; ``X`` and ``X_predict`` in the training ``dtype``.
-
-    The inputs are converted once, to the arithmetic's own dtype (the values
-    the training would cast them to), so a float32 ``X`` is not copied.
-    """
-    X = np.asarray(X)
-    if X.ndim not in (2, 3):
-        raise ValueError(
-            "X must be 2-D (n_samples, n_features), or 3-D with one matrix per "
-            f"set of members (see member_inputs); got shape {X.shape}."
-        )
-    X = _check_matrix("X", X, X.ndim, dtype)
-    n, d = X.shape[-2:]
-    if n == 0 or d == 0:
-        raise ValueError(f"X must have at least one row and one column; got {X.shape}.")
-    if isinstance(targets, np.ndarray) and targets.ndim == 2:
-        raise ValueError(
-            "targets must be a sequence of (n_samples, n_classes) matrices, one "
-            "per member (or an array of shape (n_members, n_samples, n_classes))."
-        )
-    Ys = [_check_matrix(f"targets[{m}]", Y, 2) for m, Y in enumerate(targets)]
-    if not Ys:
-        raise ValueError("targets is empty: give at least one member.")
-    K = Ys[0].shape[1]
-    inputs = None
-    if member_inputs is not None:
-        if X.ndim != 3:
-            raise ValueError(
-                "member_inputs needs X of shape (n_matrices, n_samples, "
-                f"n_features); got X of shape {X.shape}."
-            )
-        inputs = np.asarray(member_inputs)
-        if (
-            inputs.shape != (len(Ys),)
-            or inputs.dtype.kind not in "iu"
-            or (inputs < 0).any()
-            or (inputs >= X.shape[0]).any()
-        ):
-            raise ValueError(
-                f"member_inputs must give each of the {len(Ys)} members a matrix "
-                f"of X in [0, {X.shape[0]}); got {member_inputs!r}."
-            )
-        inputs = inputs.astype(np.int64)
-    elif X.ndim == 3:
-        if X.shape[0] != len(Ys):
-            raise ValueError(
-                f"X of shape {X.shape} gives inputs for {X.shape[0]} members; "
-                f"targets has {len(Ys)} (or give member_inputs)."
-            )
-        inputs = np.arange(len(Ys), dtype=np.int64)
-    for m, Y in enumerate(Ys):
-        if Y.shape != (n, K):
-            raise ValueError(
-                f"targets[{m}] has shape {Y.shape}; expected ({n}, {K}) "
-                "(every member needs the rows of X and the same classes)."
-            )
-    Ys = [check_soft_targets(Y, input_name=f"targets[{m}]") for m, Y in enumerate(Ys)]
-    if K < 2:
-        raise ValueError(f"targets need at least 2 classes; got {K}.")
-    seeds = [s for s in seeds]
-    if len(seeds) != len(Ys) or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds
-    ):
-        raise ValueError(
-            f"seeds must be {len(Ys)} integers, one per member; got {seeds!r}."
-        )
-    if X_predict is not None:
-        X_predict = np.asarray(X_predict)
-        X_predict = _check_matrix(
-            "X_predict", X_predict, 3 if X_predict.ndim == 3 else 2, dtype
-        )
-        if X_predict.shape[-1] != d:
-            raise ValueError(
-                f"X_predict has {X_predict.shape[-1]} features; X has {d}."
-            )
-        want = len(Ys) if X.ndim == 2 else X.shape[0]
-        if X_predict.ndim == 3 and X_predict.shape[0] != want:
-            raise ValueError(
-                f"X_predict of shape {X_predict.shape} gives rows for "
-                f"{X_predict.shape[0]} members or matrices of X; expected {want}."
-            )
-    weights = None
-    if sample_weight is not None:
-        sws = list(sample_weight)
-        if len(sws) != len(Ys):
-            raise ValueError(
-                f"sample_weight must give one weight vector per member ({len(Ys)}); "
-                f"got {len(sws)}."
-            )
-        weights = []
-        for m, w in enumerate(sws):
-            if w is None:
-                w = np.ones(n)
-            w = _check_matrix(f"sample_weight[{m}]", w, 1)
-            if w.shape != (n,):
-                raise ValueError(f"sample_weight[{m}] must have shape ({n},).")
-            if (w < 0).any() or not w.any():
-                raise ValueError(
-                    f"sample_weight[{m}] must be non-negative and not all zero."
-                )
-            weights.append(w / w.mean())
-    golds = None
-    if gold is not None:
-        gold = np.asarray(gold)
-        golds = [gold] * len(Ys) if gold.ndim == 1 else list(gold)
-        for m, g in enumerate(golds):
-            g = np.asarray(g)
-            if (
-                g.shape != (n,)
-                or g.dtype.kind not in "iu"
-                or (g < 0).any()
-                or (g >= K).any()
-            ):
-                raise ValueError(
-                    f"gold must hold {n} column positions in [0, {K}) (one vector "
-                    "for all members or one per member)."
-                )
-        golds = [np.asarray(g, dtype=np.int64) for g in golds]
-    return X, Ys, [int(s) for s in seeds], X_predict, weights, golds, inputs
-
-
-# ---------------------------------------------------------------- the model
-
-
-class _StackedMLP:
-    """``M`` MLPs as stacked tensors.
-
-    Weights ``(M, in, out)``, biases ``(M, 1, out)``.
-    """
-
-    def __init__(self, layers_per_member, activation, dropout, dtype):
-        self.weights, self.biases = [], []
-        for layer in zip(*layers_per_member):
-            W = torch.stack([w.t() for w, _ in layer]).to(dtype).contiguous()
-            b = torch.stack([b[None, :] for _, b in layer]).to(dtype).contiguous()
-            self.weights.append(W.requires_grad_())
-            self.biases.append(b.requires_grad_())
-        self.activation = _ACTIVATIONS[activation]
-        self.dropout = float(dropout)
-
-    def parameters(self):
-        return [p for pair in zip(self.weights, self.biases) for p in pair]
-
-    def forward(self, h, masks=None):
-        """Logits ``(M, B, K)`` of inputs ``(M, B, d)`` (dropout ``masks``)."""
-        last = len(self.weights) - 1
-        keep = 1.0 - self.dropout
-        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b, h, W)
-            if i < last:
-                h = self.activation(h)
-                if masks is not None:
-                    # GeneratorDropout's arithmetic: X * mask / keep
-                    h = torch.zeros_like(h) if keep == 0 else h * masks[i] / keep
-        return h
-
-
-def _dropout_masks(model, gens, B, dtype):
-    """Per-member 0/1 dropout masks ``(M, B, width)`` per hidden layer.
-
-    Drawn as :class:`~sksoft.classifier.GeneratorDropout` draws them: for each
-    member, layer after layer, ``bernoulli_(1 - p)`` of a ``(B, width)`` tensor
-    in the model's dtype from the member's fit generator.
-    """
-    keep = 1.0 - model.dropout
-    if keep == 0:  # p == 1: zeros, nothing drawn
-        return [None] * (len(model.weights) - 1)
-    per_member = [
-        [
-            torch.empty(B, W.shape[2], dtype=dtype).bernoulli_(keep, generator=g)
-            for W in model.weights[:-1]
-        ]
-        for g in gens
-    ]
-    return [torch.stack(layer) for layer in zip(*per_member)]
-
-
-def _soft_ce(logits, Yb, wb):
-    """Per-member mean (weighted) soft cross-entropy, shape ``(M,)``."""
-    per = -(Yb * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
-    if wb is not None:
-        per = per * wb
-    return per.mean(dim=1)
-
-
-# ---------------------------------------------------------------- the optimizer
-
-#: Adam arguments :class:`_PlainAdam` accepts, with the values it accepts
-_PLAIN_ADAM_VALUES = {
-    "weight_decay": (0,),
-    "amsgrad": (False,),
-    "foreach": (None, False),
-    "maximize": (False,),
-    "capturable": (False,),
-    "differentiable": (False,),
-    "fused": (None, False),
-    "decoupled_weight_decay": (False,),
-}
-
-
-class _PlainAdam:
-    """``torch.optim.Adam``'s CPU step without its per-step bookkeeping.
-
-    The element-wise kernels of torch's single-tensor Adam (its default on the
-    CPU) without weight decay, amsgrad or maximize, called in the same order
-    with the same scalars, so the parameters are the same bit for bit
-    (``tests/test_ensemble.py`` checks it against ``torch.optim.Adam``); the
-    denominator goes to a reused buffer instead of two new tensors, and there
-    are no parameter groups, state lookups or step tensors to update. On the
-    audit's default MLP the step costs about a quarter less.
-    """
-
-    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
-        self.params = list(params)
-        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
-        self.step_count = 0
-        self.exp_avg = [torch.zeros_like(p) for p in self.params]
-        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
-        self._denom = [torch.empty_like(p) for p in self.params]
-
-    def zero_grad(self, set_to_none=True):
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        self.step_count += 1
-        step = float(self.step_count)  # torch reads its float32 step tensor
-        bias_correction1 = 1 - self.beta1**step
-        bias_correction2 = 1 - self.beta2**step
-        step_size = self.lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2**0.5
-        for p, m, v, denom in zip(
-            self.params, self.exp_avg, self.exp_avg_sq, self._denom
-        ):
-            grad = p.grad
-            m.lerp_(grad, 1 - self.beta1)
-            v.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
-            torch.sqrt(v, out=denom)
-            denom.div_(bias_correction2_sqrt).add_(self.eps)
-            p.addcdiv_(m, denom, value=-step_size)
-
-
-def _make_optimizer(optimizer, params, lr, optimizer_params):
-    """:class:`_PlainAdam` for a plain ``torch.optim.Adam``, else the class."""
-    extra = dict(optimizer_params)
-    betas = tuple(extra.pop("betas", (0.9, 0.999)))
-    eps = extra.pop("eps", 1e-8)
-
-    def scalar(value):
-        return value is None or isinstance(value, numbers.Real)  # bools too
-
-    plain = (
-        optimizer is torch.optim.Adam
-        and len(betas) == 2
-        and all(isinstance(b, numbers.Real) for b in (*betas, eps))
-        and all(
-            key in _PLAIN_ADAM_VALUES
-            and scalar(value)
-            and value in _PLAIN_ADAM_VALUES[key]
-            for key, value in extra.items()
-        )
-    )
-    if plain:
-        return _PlainAdam(params, lr, tuple(float(b) for b in betas), float(eps))
-    return optimizer(params, lr=lr, **optimizer_params)
-
 
 # ---------------------------------------------------------------- the trainer
 
@@ -522,270 +167,43 @@ def fit_mlp_ensemble(
     >>> sorted(group[0]["dynamics"])[:3]
     ['confidence', 'correctness', 'forgetfulness']
     """
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}.")
-    X, Ys, seeds, X_predict, weights, golds, inputs = _check_inputs(
-        X, targets, seeds, X_predict, sample_weight, gold, member_inputs, dtype
+    check_dtype(dtype)
+    data = check_ensemble_inputs(
+        X,
+        targets,
+        seeds,
+        X_predict=X_predict,
+        sample_weight=sample_weight,
+        gold=gold,
+        member_inputs=member_inputs,
+        dtype=dtype,
     )
-    if dynamics not in _DYNAMICS:
-        raise ValueError(f"dynamics must be one of {_DYNAMICS}; got {dynamics!r}.")
-    if storage not in _STORAGES:
-        raise ValueError(f"storage must be one of {_STORAGES}; got {storage!r}.")
-    if quantities not in _QUANTITIES:
-        raise ValueError(
-            f"quantities must be one of {_QUANTITIES}; got {quantities!r}."
-        )
-    if activation not in _ACTIVATIONS:
-        raise ValueError(
-            f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}."
-        )
-    if not (
-        isinstance(optimizer, type) and issubclass(optimizer, _ELEMENTWISE_OPTIMIZERS)
-    ):
-        raise ValueError(
-            f"optimizer must be one of {[o.__name__ for o in _ELEMENTWISE_OPTIMIZERS]}"
-            f" (element-wise updates); got {optimizer!r}."
-        )
-    if (optimizer_params or {}).get("fused"):
-        raise ValueError(
-            "optimizer_params fused=True is not supported: torch's fused kernels "
-            "round a tensor's last elements differently, so a member's numbers "
-            "would depend on the group's size."
-        )
-    sizes = (
-        (hidden_layer_sizes,)
-        if isinstance(hidden_layer_sizes, int)
-        else tuple(hidden_layer_sizes)
+    options = TrainOptions(
+        hidden_layer_sizes=hidden_layer_sizes,
+        activation=activation,
+        dropout=dropout,
+        optimizer=optimizer,
+        optimizer_params=dict(optimizer_params or {}),
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        label_smoothing=label_smoothing,
+        train_split=train_split,
+        dynamics=dynamics,
+        storage=storage,
+        quantities=quantities,
+        dtype=dtype,
     )
-    if any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
-        raise ValueError(f"hidden_layer_sizes must be positive ints; got {sizes!r}.")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}.")
-    if train_split is not None and not 0.0 < train_split < 1.0:
-        raise ValueError(f"train_split must be None or in (0, 1); got {train_split!r}.")
-    if not isinstance(max_epochs, numbers.Integral) or max_epochs < 0:
-        raise ValueError(f"max_epochs must be a non-negative int; got {max_epochs!r}.")
-    if batch_size != -1 and (
-        not isinstance(batch_size, numbers.Integral) or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size must be a positive int or -1; got {batch_size!r}."
-        )
-
+    sizes = check_ensemble_options(options)
+    options.max_epochs, options.batch_size = int(max_epochs), int(batch_size)
+    options.dropout, options.label_smoothing = float(dropout), float(label_smoothing)
     with one_torch_thread():  # the same arithmetic in every worker
-        return _train(
-            X, inputs, Ys, seeds, X_predict, weights, golds, sizes, activation,
-            float(dropout),
-            optimizer, dict(optimizer_params or {}), float(lr), int(max_epochs),
-            int(batch_size), float(label_smoothing), train_split, dynamics, storage,
-            quantities == "all", _DTYPES[dtype],
-        )  # fmt: skip
+        return train_ensemble(data, options, sizes)
 
 
-def _train(
-    X, inputs, Ys, seeds, X_predict, weights, golds, sizes, activation, dropout,
-    optimizer, optimizer_params, lr, max_epochs, batch_size, label_smoothing,
-    train_split, dynamics, storage, everything, dtype,
-):  # fmt: skip
-    start = time.perf_counter()
-    M, (n, d), K = len(Ys), X.shape[-2:], Ys[0].shape[1]
-    # inputs: None (X shared) or each member's matrix of a 3-D X
-    index = None if inputs is None else torch.from_numpy(inputs)
-    streams = [_member_generators(s) for s in seeds]
-    # float32 draws as in the plain (float32) module, then cast
-    model = _StackedMLP(
-        [_init_layers((d, *sizes, K), init_gen) for _, init_gen in streams],
-        activation,
-        dropout,
-        dtype,
-    )
-    train_pos, valid_pos = [], []
-    for Y, (fit_gen, _) in zip(Ys, streams):
-        if train_split is None:
-            tr, va = np.arange(n), None
-        else:
-            tr, va = _holdout_split(np.argmax(Y, axis=1), train_split, fit_gen)
-        train_pos.append(tr)
-        valid_pos.append(va)
-    n_train = len(train_pos[0])
-    if any(len(tr) != n_train for tr in train_pos):  # pragma: no cover - same sizes
-        raise RuntimeError("members' training sets differ in size")
-    has_valid = valid_pos[0] is not None
-    bs = n_train if batch_size == -1 else batch_size
-
-    # inputs, targets and weights in the model dtype, as the plain path casts
-    # them; targets are smoothed as the criterion smooths them
-    # a 3-D X is stacked as the targets are: member m's rows start at
-    # x_offsets[m] = inputs[m] * n (X is in the model dtype already)
-    Xt = torch.from_numpy(X.reshape(-1, d))
-    Y_all = np.stack(Ys)
-    Yt = torch.from_numpy(Y_all).to(dtype)
-    Yt = (Yt * (1 - label_smoothing) + label_smoothing / K).reshape(M * n, K)
-    Wt = None
-    if weights is not None:
-        Wt = torch.from_numpy(np.stack(weights)).to(dtype).reshape(M * n)
-    offsets = (torch.arange(M) * n)[:, None]
-    x_offsets = None if index is None else (index * n)[:, None]
-    train_pos_t = torch.from_numpy(np.stack(train_pos))
-    opt = _make_optimizer(optimizer, model.parameters(), lr, optimizer_params)
-
-    record = dynamics is not None
-    if record:
-        gold_all = np.stack(
-            golds if golds is not None else [np.argmax(Y, axis=1) for Y in Ys]
-        )
-        acc = DynamicsAccumulator(M * n, full=storage == "full")
-        epoch_out = torch.zeros(M * n, K, dtype=dtype)
-        logits_epoch = torch.empty(M, n_train, K, dtype=dtype)  # in batch order
-        seen_flat = (offsets + train_pos_t).reshape(-1).numpy()
-    train_loss = np.zeros((max_epochs, M))
-    valid_loss = np.zeros((max_epochs, M))
-    drop_gens = [fit_gen for fit_gen, _ in streams]  # as GeneratorDropout
-
-    for epoch in range(max_epochs):
-        order = torch.stack(
-            [
-                tp[torch.randperm(n_train, generator=fit_gen)]
-                for tp, (fit_gen, _) in zip(train_pos_t, streams)
-            ]
-        )
-        flat_order = (order + offsets).reshape(-1)  # rows of the stacked targets
-        # the epoch's targets in batch order, gathered once (inputs per batch:
-        # all of them at once would hold M copies of X)
-        Y_epoch = Yt[flat_order].reshape(M, n_train, K)
-        W_epoch = None if Wt is None else Wt[flat_order].reshape(M, n_train)
-        sums = torch.zeros(M, dtype=dtype)
-        for b0 in range(0, n_train, bs):
-            rows = order[:, b0 : b0 + bs]  # (M, B)
-            if x_offsets is not None:
-                rows = rows + x_offsets
-            # index_select: ~4x a gather
-            Xb = Xt.index_select(0, rows.reshape(-1)).view(*rows.shape, d)
-            Yb = Y_epoch[:, b0 : b0 + bs]
-            wb = None if W_epoch is None else W_epoch[:, b0 : b0 + bs]
-            B = Xb.shape[1]
-            masks = _dropout_masks(model, drop_gens, B, dtype) if dropout else None
-            logits = model.forward(Xb, masks)
-            loss = _soft_ce(logits, Yb, wb)
-            opt.zero_grad(set_to_none=True)
-            loss.sum().backward()
-            opt.step()
-            with torch.no_grad():
-                sums += loss.detach() * B
-                if record and dynamics == "train":
-                    logits_epoch[:, b0 : b0 + B] = logits.detach()
-        train_loss[epoch] = (sums / n_train).numpy()
-        if record and dynamics == "train":
-            epoch_out[flat_order] = logits_epoch.reshape(-1, K)
-        if has_valid:
-            valid_loss[epoch] = _valid_losses(
-                model, Xt, Yt, Wt, valid_pos, n, K, x_offsets
-            )
-        if record:
-            if dynamics == "eval":
-                inputs_t = Xt if index is None else Xt.view(-1, n, d)
-                epoch_out = _all_logits(model, inputs_t, M, index)
-                epoch_out = epoch_out.reshape(M * n, K)
-            _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all, everything)
-
-    fit_time = time.perf_counter() - start
-    proba = None
-    if X_predict is not None:
-        Xp = torch.from_numpy(X_predict)
-        p_index = None
-        if Xp.dim() == 3:  # one matrix per member (2-D X) or per matrix of X
-            p_index = torch.arange(M) if index is None else index
-        logits = _all_logits(model, Xp, M, p_index)
-        proba = torch.softmax(logits.to(torch.float64), dim=-1).numpy()
-    stats = acc.statistics() if record and max_epochs > 0 else None
-    hist_full = acc.history() if record and storage == "full" else None
-    members = []
-    for m in range(M):
-        history = {"train_loss": train_loss[:, m].tolist()}
-        if has_valid:
-            history["valid_loss"] = valid_loss[:, m].tolist()
-        dyn = None
-        if stats is not None:
-            dyn = {
-                k: np.asarray(v).reshape(M, n)[m].copy()
-                for k, v in stats.items()
-                if everything or k not in _TARGET_STATISTICS
-            }
-            if hist_full is not None:
-                dyn["history"] = {
-                    k: v.reshape(-1, M, n)[:, m].copy()
-                    for k, v in hist_full.items()
-                    if everything or k not in _TARGET_HISTORY
-                }
-        members.append(
-            {
-                "proba": None if proba is None else proba[m],
-                "history": history,
-                "dynamics": dyn,
-                "valid_index": valid_pos[m],
-                "fit_time": fit_time / M,
-            }
-        )
-    return members
-
-
-@torch.no_grad()
-def _all_logits(model, Xt, M, index=None):
-    """Eval-mode logits ``(M, n, K)`` of every member on all rows of ``Xt``.
-
-    ``Xt``: rows ``(n, d)`` shared by the members, or ``(S, n, d)`` with
-    ``index`` ``(M,)``: member ``m``'s rows are ``Xt[index[m]]``.
-    """
-    out = []
-    for c0 in range(0, Xt.shape[-2], _PREDICT_CHUNK):
-        if Xt.dim() == 3:
-            chunk = Xt[:, c0 : c0 + _PREDICT_CHUNK].index_select(0, index)
-            out.append(model.forward(chunk))
-        else:
-            chunk = Xt[c0 : c0 + _PREDICT_CHUNK]
-            out.append(model.forward(chunk.expand(M, *chunk.shape)))
-    return torch.cat(out, dim=1)
-
-
-@torch.no_grad()
-def _valid_losses(model, Xt, Yt, Wt, valid_pos, n, K, x_offsets=None):
-    """Each member's mean (weighted) loss on its hold-out rows, eval mode.
-
-    ``x_offsets``: with a 3-D input, where each member's rows start in ``Xt``.
-    """
-    M = len(valid_pos)
-    idx = torch.from_numpy(np.stack(valid_pos))
-    fidx = idx + (torch.arange(M) * n)[:, None]
-    logits = model.forward(Xt[idx if x_offsets is None else idx + x_offsets])
-    wb = None if Wt is None else Wt[fidx]
-    return _soft_ce(logits, Yt[fidx], wb).numpy()
-
-
-def _record_epoch(acc, epoch_out, seen_flat, Y_all, gold_all, everything=True):
-    """One epoch of the cartography recorder for all members' training rows.
-
-    ``everything=False``: the gold probability and correctness only (zeros
-    stand in for the target quantities, whose statistics are dropped).
-    """
-    M, n, K = Y_all.shape
-    # softmax in float64 with numpy (vectorised exp; torch's CPU softmax over
-    # a short last axis is about twice as slow)
-    proba = epoch_out[seen_flat].numpy().astype(np.float64)
-    proba -= proba.max(axis=1, keepdims=True)
-    np.exp(proba, out=proba)
-    proba /= proba.sum(axis=1, keepdims=True)
-    rows_m, rows_i = np.divmod(seen_flat, n)
-    gold = gold_all[rows_m, rows_i]
-    if everything:
-        values = per_sample_quantities(proba, Y_all[rows_m, rows_i], gold)
-    else:
-        zeros = np.zeros(len(gold))
-        values = (*gold_quantities(proba, gold), zeros, zeros)
-    acc.begin_epoch()
-    acc.update(seen_flat, *values)
-    acc.end_epoch()
+def _make_optimizer(optimizer, params, lr, optimizer_params):
+    """The ensemble's optimizer (:func:`sksoft._engine._optim.make_optimizer`)."""
+    return make_optimizer(optimizer, params, lr, optimizer_params, stacked=True)
 
 
 # ---------------------------------------------------------------- the audit's entry
@@ -831,63 +249,21 @@ def ensemble_spec(estimator):
         ``"preprocessor"``: an unfitted clone of the pipeline's leading steps
         (or None); ``"params"``: keyword arguments of :func:`fit_mlp_ensemble`.
     """
-    from sklearn.base import clone
-    from sklearn.pipeline import Pipeline
-
-    from .batching import SliceBatchIterator
     from .classifier import SoftLabelClassifier
-    from .losses import SoftTargetCrossEntropyLoss
 
-    preprocessor = None
-    net = estimator
-    if isinstance(estimator, Pipeline):
-        *head, (_, net) = estimator.steps
-        for _, step in head:
-            if step not in (None, "passthrough") and (
-                type(step).__name__ not in _Y_FREE_STEPS
-                or not type(step).__module__.startswith("sklearn.preprocessing")
-            ):
-                return None
-        if head:
-            preprocessor = clone(Pipeline(head))
+    split = _split_pipeline(estimator)
+    if split is None:
+        return None
+    preprocessor, net = split
     if type(net) is not SoftLabelClassifier:
         return None
     params = net.get_params(deep=False)
-    for key, value in _DEFAULTS_REQUIRED.items():
-        current = params.get(key)
-        if not (current is value or (isinstance(current, str) and current == value)):
-            return None
-    from skorch.dataset import Dataset
-
-    if (
-        params["criterion"] is not SoftTargetCrossEntropyLoss
-        or params["iterator_train"] is not SliceBatchIterator
-        or params["iterator_valid"] is not SliceBatchIterator
-        or params["dataset"] is not Dataset
-        or str(params["device"]) != "cpu"
-        or not isinstance(params["optimizer"], type)
-        or not issubclass(params["optimizer"], _ELEMENTWISE_OPTIMIZERS)
-        or not (
-            params["train_split"] is None or isinstance(params["train_split"], float)
-        )
-    ):
+    if not (_has_required_defaults(params) and _has_batchable_components(params)):
         return None
-    module_kw, optimizer_kw = {}, {}
-    for key, value in params.items():
-        if "__" not in key:
-            continue
-        prefix, name = key.split("__", 1)
-        if prefix == "module" and name in ("activation", "dropout"):
-            module_kw[name] = value
-        elif prefix == "optimizer" and "__" not in name:
-            if name == "fused" and value:
-                # torch's fused kernels round a tensor's tail elements (past
-                # the last full vector) differently from the rest: a member's
-                # numbers would depend on its group's size
-                return None
-            optimizer_kw[name] = value
-        else:
-            return None  # criterion__, iterator_*__, callbacks__, ...
+    prefixed = _prefixed_params(params)
+    if prefixed is None:
+        return None
+    module_kw, optimizer_kw = prefixed
     sizes = params["hidden_layer_sizes"]
     sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
     return {
@@ -906,6 +282,72 @@ def ensemble_spec(estimator):
             "dtype": params["dtype"],
         },
     }
+
+
+def _split_pipeline(estimator):
+    """``(preprocessor or None, net)``; None if a leading step may read ``y``."""
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(estimator, Pipeline):
+        return None, estimator
+    *head, (_, net) = estimator.steps
+    for _, step in head:
+        if step not in (None, "passthrough") and (
+            type(step).__name__ not in _Y_FREE_STEPS
+            or not type(step).__module__.startswith("sklearn.preprocessing")
+        ):
+            return None
+    return (clone(Pipeline(head)) if head else None), net
+
+
+def _has_required_defaults(params):
+    for key, value in _DEFAULTS_REQUIRED.items():
+        current = params.get(key)
+        if not (current is value or (isinstance(current, str) and current == value)):
+            return False
+    return True
+
+
+def _has_batchable_components(params):
+    """Default criterion, iterators and dataset, CPU, an element-wise optimizer."""
+    from skorch.dataset import Dataset
+
+    from .batching import SliceBatchIterator
+    from .losses import SoftTargetCrossEntropyLoss
+
+    optimizer, split = params["optimizer"], params["train_split"]
+    return (
+        params["criterion"] is SoftTargetCrossEntropyLoss
+        and params["iterator_train"] is SliceBatchIterator
+        and params["iterator_valid"] is SliceBatchIterator
+        and params["dataset"] is Dataset
+        and str(params["device"]) == "cpu"
+        and isinstance(optimizer, type)
+        and issubclass(optimizer, ELEMENTWISE_OPTIMIZERS)
+        and (split is None or isinstance(split, float))
+    )
+
+
+def _prefixed_params(params):
+    """The ``module__`` and ``optimizer__`` arguments; None for any other kind."""
+    module_kw, optimizer_kw = {}, {}
+    for key, value in params.items():
+        if "__" not in key:
+            continue
+        prefix, name = key.split("__", 1)
+        if prefix == "module" and name in ("activation", "dropout"):
+            module_kw[name] = value
+        elif prefix == "optimizer" and "__" not in name:
+            if name == "fused" and value:
+                # torch's fused kernels round a tensor's tail elements (past
+                # the last full vector) differently from the rest: a member's
+                # numbers would depend on its group's size
+                return None
+            optimizer_kw[name] = value
+        else:
+            return None  # criterion__, iterator_*__, callbacks__, ...
+    return module_kw, optimizer_kw
 
 
 def _preprocess(spec, X_train, X_test):

@@ -14,7 +14,6 @@ checked against, in :mod:`sksoft.utils._skorch_compat`.
 
 import copy
 import inspect
-import math
 import numbers
 import sys
 import threading
@@ -49,6 +48,15 @@ from skorch.utils import TeeGenerator, is_dataset
 from torch import nn
 from torch.utils.data import Subset
 
+from ._engine import MLP as _MLP
+from ._engine import (
+    GeneratorDropout,
+    draw_fit_seeds,
+    draw_seed,
+    holdout_split,
+    make_optimizer,
+    new_generator,
+)
 from .batching import SliceBatchIterator
 from .losses import SoftTargetCrossEntropyLoss
 from .targets import check_soft_targets
@@ -92,71 +100,6 @@ SKOPS_TRUSTED_TYPES = (
 _GLOBAL_RNG_LOCK = threading.RLock()
 
 
-class GeneratorDropout(nn.Module):
-    """Dropout whose masks come from a given :class:`torch.Generator`.
-
-    :class:`torch.nn.Dropout` draws its masks from torch's global generator,
-    which fits running in several threads of one process share. This module
-    draws them from ``generator`` instead; :class:`SoftLabelClassifier` sets
-    it to the fit's own generator during training (and back to ``None``
-    after), so dropout cannot make concurrent fits differ. With
-    ``generator=None`` it behaves like :class:`torch.nn.Dropout`.
-
-    Parameters
-    ----------
-    p : float, default=0.5
-        Probability of zeroing an element during training; the kept elements
-        are scaled by ``1 / (1 - p)``.
-
-    Attributes
-    ----------
-    generator : torch.Generator or None
-        The source of the masks (``None``: torch's global generator).
-
-    See Also
-    --------
-    torch.nn.Dropout : The same operation on the global generator.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sksoft.classifier import GeneratorDropout
-    >>> drop = GeneratorDropout(0.5)
-    >>> drop.generator = torch.Generator().manual_seed(0)
-    >>> out = drop(torch.ones(1000))
-    >>> sorted(set(out.tolist()))
-    [0.0, 2.0]
-    >>> drop.eval()(torch.ones(3)).tolist()
-    [1.0, 1.0, 1.0]
-    """
-
-    uses_global_rng = False
-
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-            raise ValueError(f"dropout probability must be in [0, 1]; got {p!r}.")
-        self.p = float(p)
-        self.generator = None
-
-    def forward(self, X):
-        if not self.training or self.p == 0:
-            return X
-        if self.p == 1:
-            return torch.zeros_like(X)
-        keep = 1.0 - self.p
-        g = self.generator
-        if g is None:
-            mask = torch.empty_like(X).bernoulli_(keep)
-        else:
-            mask = torch.empty(X.shape, dtype=X.dtype, device=g.device)
-            mask = mask.bernoulli_(keep, generator=g).to(X.device)
-        return X * mask / keep
-
-    def extra_repr(self):
-        return f"p={self.p}"
-
-
 # torch.nn layers whose forward draws random numbers in training mode
 _RANDOM_TORCH_LAYERS = (
     nn.modules.dropout._DropoutNd,
@@ -194,58 +137,6 @@ def _global_rng_user(module):
             "global generator)"
         )
     return None
-
-
-class _MLP(nn.Module):
-    """The default module: a multi-layer perceptron that outputs logits.
-
-    Its dropout draws from the fit's generator (:class:`GeneratorDropout`) and
-    :meth:`reset_parameters` initialises the weights from a given generator,
-    so it never needs torch's global generator.
-    """
-
-    uses_global_rng = False
-
-    def __init__(
-        self,
-        n_features,
-        n_classes,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        dropout=0.0,
-        device=None,
-    ):
-        super().__init__()
-        activations = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
-        if activation not in activations:
-            raise ValueError(
-                f"module__activation must be one of {sorted(activations)}; got "
-                f"{activation!r}."
-            )
-        layers = []
-        n_in = n_features
-        for width in hidden_layer_sizes:
-            layers.append(nn.Linear(n_in, width, device=device))
-            layers.append(activations[activation]())
-            if dropout:
-                layers.append(GeneratorDropout(dropout))
-            n_in = width
-        layers.append(nn.Linear(n_in, n_classes, device=device))
-        self.layers = nn.Sequential(*layers)
-
-    def reset_parameters(self, generator=None):
-        """torch.nn.Linear's default initialisation, drawn from ``generator``."""
-        for layer in self.layers:
-            if isinstance(layer, nn.Linear):
-                nn.init.kaiming_uniform_(
-                    layer.weight, a=math.sqrt(5), generator=generator
-                )
-                fan_in = layer.weight.shape[1]
-                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-
-    def forward(self, X):
-        return self.layers(X)
 
 
 def _frame_classes(y):
@@ -290,6 +181,20 @@ def _check_frame_columns(y, classes, what):
             f"The columns of the y DataFrame {names.tolist()} are {what} "
             f"{classes.tolist()} in another order; reorder the columns."
         )
+
+
+def _check_label_vector(y):
+    """``y`` as an array; a 1-D (or one-column) ``y`` checked as class labels."""
+    y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
+    if sparse.issparse(y_arr):
+        return y_arr
+    y_arr = np.asarray(y_arr)
+    if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
+        if y_arr.dtype.kind in "fc":
+            check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
+        _check_not_1d_probabilities(y_arr.ravel())
+        check_classification_targets(y_arr.ravel())
+    return y_arr
 
 
 # fragments of torch's messages for inputs of the wrong shape
@@ -623,6 +528,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     history_ = None
     virtual_params_ = MappingProxyType({})  # read-only; replaced in initialize
 
+    # overrides skorch: sklearn's protocol: explicit parameters, stored only
     def __init__(
         self,
         module=None,
@@ -694,6 +600,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             cls._init_param_names_cache = names
         return names
 
+    # overrides skorch: parameters (even a module instance) are stored as given
     def __setattr__(self, name, attr):
         # Parameters (e.g. a module *instance*) are stored as given; skorch's
         # registration of torch components only concerns fitted attributes.
@@ -704,6 +611,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         else:
             super().__setattr__(name, attr)
 
+    # overrides skorch: get_params lists __init__ and prefix__name arguments
     def _get_param_names(self):
         names = set(self._init_param_names())
         names.update(
@@ -711,6 +619,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         )
         return sorted(names)
 
+    # overrides skorch: sklearn semantics before the first fit (store, check at fit)
     def set_params(self, **params):
         """Set parameters (sklearn semantics; skorch's once initialised).
 
@@ -784,6 +693,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------
     # components
     # ------------------------------------------------------------------
+    # overrides skorch: scores against the target argmax; silent, lean logs
     @property
     def _default_callbacks(self):
         return [
@@ -799,6 +709,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             ("print_log", _PrintLog()),
         ]
 
+    # overrides skorch: the default MLP from the data; weights from the fit's seed
     def initialize_module(self):
         """Build the module: the default MLP, a new instance or a copy.
 
@@ -852,6 +763,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             self.module_ = self.module_.to(getattr(torch, self.dtype))
         return self
 
+    # overrides skorch: per-sample reduction (sample weights), label_smoothing
     def initialize_criterion(self):
         """Build the criterion (per-sample reduction so weights can be applied)."""
         kwargs = self.get_params_for("criterion")
@@ -873,6 +785,23 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self.criterion_ = self.initialized_instance(criterion, kwargs)
         return self
 
+    # overrides skorch: the engine's optimizer path (one Adam kernel)
+    def initialize_optimizer(self, triggered_directly=None):
+        """Build the optimizer through the engine (``make_optimizer``).
+
+        Overrides skorch: a plain ``torch.optim.Adam`` becomes the engine's
+        ``LeanAdam`` (a ``torch.optim.Adam``; the batched ensemble's Adam
+        arithmetic, and no ``torch._dynamo`` import in a worker); any other
+        optimizer is built as skorch builds it.
+        """
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.get_all_learnable_params()
+        )
+        lr = kwargs.pop("lr", self.lr)
+        self.optimizer_ = make_optimizer(self.optimizer, *args, lr, kwargs)
+        return self
+
+    # overrides skorch: 'auto' is a float64 softmax
     def _get_predict_nonlinearity(self):
         self.check_is_fitted()
         nonlin = self.predict_nonlinearity
@@ -889,20 +818,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------
     def _new_generator(self):
         """A torch.Generator seeded from ``random_state`` (no global RNG read)."""
-        seed = self.random_state
-        if seed is None:
-            seed = int(
-                np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(2)
-            )
-        elif isinstance(seed, np.random.RandomState):
-            seed = int(seed.randint(np.iinfo(np.int32).max))
-        generator = torch.Generator()
-        generator.manual_seed(int(seed))
-        return generator
+        return new_generator(self.random_state)
 
     def _draw_seed(self, generator=None):
-        generator = self._generator if generator is None else generator
-        return int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
+        return draw_seed(self._generator if generator is None else generator)
 
     @property
     def generator_(self):
@@ -1042,58 +961,63 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 "is None."
             )
         X = self._validate_X(X, reset)
-        y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
-        if not sparse.issparse(y_arr):
-            y_arr = np.asarray(y_arr)
-            if y_arr.ndim == 1 or (y_arr.ndim == 2 and y_arr.shape[1] == 1):
-                if y_arr.dtype.kind in "fc":
-                    check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
-                _check_not_1d_probabilities(y_arr.ravel())
-                check_classification_targets(y_arr.ravel())
-        if reset:
-            if classes is not None and self.classes is not None:
-                if not np.array_equal(np.asarray(classes), np.asarray(self.classes)):
-                    raise ValueError(
-                        f"classes={list(classes)} differs from the classes parameter "
-                        f"{list(self.classes)}."
-                    )
-            classes_arg = classes if classes is not None else self.classes
-            if classes_arg is None:  # a DataFrame's column names name the classes
-                classes_arg = _frame_classes(y)
-            else:
-                _check_frame_columns(y, classes_arg, "classes")
-        else:
-            _check_frame_columns(y, self.classes_, "the fitted classes_")
-            if classes is not None and not np.array_equal(
-                np.asarray(classes), self.classes_
-            ):
-                raise ValueError(
-                    f"classes={list(classes)} differs from the fitted classes_ "
-                    f"{self.classes_.tolist()}."
-                )
-            classes_arg = self.classes_
+        y_arr = _check_label_vector(y)
+        classes_arg = (
+            self._classes_to_fit(y, classes)
+            if reset
+            else self._fitted_classes(y, classes)
+        )
         Y, classes_out = check_soft_targets(
             y_arr, classes=classes_arg, counts=self.counts, return_classes=True
         )
         check_consistent_length(X, Y)
-
         sw = None
         if sample_weight is not None:
             sw = self._check_sample_weight(sample_weight, Y.shape[0])
         if reset:
-            mass = Y.sum(axis=0) if sw is None else sw @ Y
-            present = np.flatnonzero(mass > 0)
-            if present.size < 2:
-                what = "sample-weighted target mass" if sw is not None else "samples"
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes with {what}; "
-                    f"got 1 class ({classes_out[present].tolist()}; classes: "
-                    f"{np.asarray(classes_out).tolist()})."
-                )
+            self._check_two_classes(Y, sw, classes_out)
             self.classes_ = np.asarray(classes_out)
         if sw is not None:
             sw = (sw / sw.mean()).astype(self.dtype)
         return X, Y.astype(self.dtype), sw
+
+    def _classes_to_fit(self, y, classes):
+        """The classes of a first fit: ``classes``, the parameter or y's columns."""
+        if classes is not None and self.classes is not None:
+            if not np.array_equal(np.asarray(classes), np.asarray(self.classes)):
+                raise ValueError(
+                    f"classes={list(classes)} differs from the classes parameter "
+                    f"{list(self.classes)}."
+                )
+        classes_arg = classes if classes is not None else self.classes
+        if classes_arg is None:  # a DataFrame's column names name the classes
+            return _frame_classes(y)
+        _check_frame_columns(y, classes_arg, "classes")
+        return classes_arg
+
+    def _fitted_classes(self, y, classes):
+        """``classes_``, after checking that ``y`` and ``classes`` agree with it."""
+        _check_frame_columns(y, self.classes_, "the fitted classes_")
+        if classes is not None and not np.array_equal(
+            np.asarray(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={list(classes)} differs from the fitted classes_ "
+                f"{self.classes_.tolist()}."
+            )
+        return self.classes_
+
+    def _check_two_classes(self, Y, sw, classes_out):
+        """At least two classes carry (weighted) target mass."""
+        mass = Y.sum(axis=0) if sw is None else sw @ Y
+        present = np.flatnonzero(mass > 0)
+        if present.size < 2:
+            what = "sample-weighted target mass" if sw is not None else "samples"
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes with {what}; "
+                f"got 1 class ({classes_out[present].tolist()}; classes: "
+                f"{np.asarray(classes_out).tolist()})."
+            )
 
     @staticmethod
     def _check_sample_weight(sample_weight, n_samples):
@@ -1121,6 +1045,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
+    # overrides skorch: checks soft targets and weights; owns the fit's generator
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Initialise the network and train it for ``max_epochs`` epochs.
 
@@ -1148,6 +1073,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self._train(X, Y, sw, reset=reset, epochs=None, routing="fit", **fit_params)
         return self
 
+    # overrides skorch: as fit, one epoch, with the classes argument
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train one epoch over the given samples, initialising on first call.
 
@@ -1196,8 +1122,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         self._fit_sample_weight = sw
         self._fit_use_split = split
         try:
-            self._init_seed = self._draw_seed()
-            train_seed = self._draw_seed()
+            self._init_seed, train_seed = draw_fit_seeds(self._generator)
             if reset:
                 self.initialize()
             with self._training_rng(train_seed):
@@ -1219,48 +1144,30 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 self.__dict__.pop(name, None)
             self.__dict__.pop("_fit_use_split", None)
 
-    def get_dataset(self, X, y=None):
-        """Wrap ``X`` and the soft targets (and fit's sample weights)."""
-        dataset = super().get_dataset(X, y)
+    # overrides skorch: the fit's sample weights on the dataset; the engine's
+    # hold-out split, stratified on the argmax
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """The fit's dataset (with its sample weights) and its validation split.
+
+        A float ``train_split`` is the engine's stratified hold-out split
+        (:func:`sksoft._engine._split.holdout_split`) on the target argmax.
+        """
+        dataset = self.get_dataset(X, y)
         sw = getattr(self, "_fit_sample_weight", None)
         if y is not None and sw is not None and not is_dataset(X):
             dataset.sample_weight = sw
-        return dataset
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """Split off the validation set, stratified on the target argmax."""
-        dataset = self.get_dataset(X, y)
         split = self.train_split
         if split is None or not getattr(self, "_fit_use_split", True) or y is None:
             return dataset, None
         y_hard = np.argmax(np.asarray(y), axis=1)
         if isinstance(split, numbers.Real):
-            idx_train, idx_valid = self._holdout_split(y_hard, float(split))
+            idx_train, idx_valid = holdout_split(y_hard, float(split), self._generator)
             if idx_valid is None:
                 return dataset, None
             return Subset(dataset, idx_train), Subset(dataset, idx_valid)
         return split(dataset, y_hard, **fit_params)
 
-    def _holdout_split(self, y_hard, valid_size):
-        from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-
-        n = len(y_hard)
-        n_valid = int(np.ceil(valid_size * n))
-        if n < 2 or n_valid < 1 or n - n_valid < 1:
-            return np.arange(n), None
-        seed = self._draw_seed()
-        _, class_counts = np.unique(y_hard, return_counts=True)
-        n_present = len(class_counts)
-        stratify = (
-            class_counts.min() >= 2
-            and n_valid >= n_present
-            and n - n_valid >= n_present
-        )
-        cv_cls = StratifiedShuffleSplit if stratify else ShuffleSplit
-        cv = cv_cls(n_splits=1, test_size=n_valid, random_state=seed)
-        idx_train, idx_valid = next(cv.split(np.zeros((n, 1)), y_hard))
-        return np.sort(idx_train), np.sort(idx_valid)
-
+    # overrides skorch: the training iterator shuffles with the fit's generator
     def get_iterator(self, dataset, training=False):
         """Batch iterator; the training iterator shuffles with the fit's generator."""
         if training:
@@ -1307,6 +1214,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             hooks.insert(0, self)
         return hooks
 
+    # overrides skorch: fewer callback calls per batch; records once an epoch
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one training or validation epoch over ``iterator``.
 
@@ -1359,6 +1267,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             optimizers = None
         return optimizers, self._batch_hooks("on_grad_computed")
 
+    # overrides skorch: no closure unless the optimizer needs one
     def train_step(self, batch, **fit_params):
         """One optimisation step (no closure unless the optimizer needs one)."""
         plan = getattr(self, "_plan", None) or self._step_plan()
@@ -1379,6 +1288,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             opt.step()
         return step
 
+    # overrides skorch: passes the batch's sample weights to get_loss
     def train_step_single(self, batch, **fit_params):
         """Forward, loss and backward for one batch (modules already in train mode)."""
         Xi, yi = batch
@@ -1393,6 +1303,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
+    # overrides skorch: passes the batch's sample weights to get_loss
     def validation_step(self, batch, **fit_params):
         """Forward and loss for one validation batch, without gradients."""
         Xi, yi = batch
@@ -1407,6 +1318,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             )
         return {"loss": loss, "y_pred": y_pred}
 
+    # overrides skorch: eval mode and no gradients in one place, tensors as given
     def evaluation_step(self, batch, training=False):
         """Module output for one prediction batch (eval mode unless ``training``)."""
         Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -1414,6 +1326,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         with torch.set_grad_enabled(training):
             return self.infer(Xi)
 
+    # overrides skorch: tensors straight to the module; a clear error for wrong shapes
     def infer(self, x, **fit_params):
         """Module output for one batch (tensors go straight to the module).
 
@@ -1444,6 +1357,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
                 "or reshape X."
             ) from exc
 
+    # overrides skorch: weighted mean of per-sample soft losses; output-shape error
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Weighted mean of the per-sample criterion values of a batch.
 
@@ -1509,6 +1423,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return X
         return self._validate_X(X, reset=False)
 
+    # overrides skorch: float64 rows from the module outputs, batch by batch
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -1600,6 +1515,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return scores[:, 1] - scores[:, 0]
         return scores
 
+    # overrides skorch: classes_[argmax] (skorch's NeuralNet returns the probabilities)
     def predict(self, X):
         """Predicted class labels, ``classes_[argmax(predict_proba(X))]``.
 
@@ -1616,6 +1532,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    # overrides skorch: accuracy against the argmax of soft targets
     def score(self, X, y, sample_weight=None):
         """Accuracy of :meth:`predict` against the argmax of the targets.
 
@@ -1643,10 +1560,12 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             accuracy_score(y_hard, self.predict(X), sample_weight=sample_weight)
         )
 
+    # overrides skorch: sklearn's repr (changed parameters), not skorch's module dump
     def __repr__(self):
         # sklearn's repr (changed parameters only), not skorch's module dump
         return BaseEstimator.__repr__(self)
 
+    # overrides skorch: sparse X, single-output y, y required
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from .targets import check_soft_targets, hard_labels
+from .utils._frames import check_frame_columns, frame_classes
 from .utils._sklearn_compat import HasMethods
 from .utils._sklearn_compat import check_sample_weight as _check_sample_weight
 from .utils._sklearn_compat import safe_indexing as _safe_indexing
@@ -105,8 +106,9 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``LogisticRegression()``.
     classes : array-like of shape (n_classes,), default=None
         The class labels, in the column order of a 2-D ``y``. By default the
-        sorted labels of a 1-D ``y`` or ``arange(n_classes)`` for a 2-D ``y``.
-        Give it to keep classes that never occur in a 1-D ``y``.
+        sorted labels of a 1-D ``y``, the column names of a pandas DataFrame
+        ``y``, or ``arange(n_classes)`` for another 2-D ``y``. Give it to keep
+        classes that never occur in a 1-D ``y``.
     counts : bool, default=False
         Read a 2-D ``y`` as per-class vote counts and normalise each row (see
         :func:`sksoft.targets.check_soft_targets`). Without it a 2-D ``y`` must
@@ -230,6 +232,11 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"{what} does not accept sample_weight in fit, which "
                 "ExpansionClassifier needs to weight the expanded copies."
             )
+        classes = self.classes
+        if classes is None:  # a DataFrame's column names name the classes
+            classes = frame_classes(y)
+        else:
+            check_frame_columns(y, classes, "classes")
         X, y = validate_data(
             self,
             X,
@@ -242,7 +249,7 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if y.ndim == 1:
             check_classification_targets(y)
         targets, classes = check_soft_targets(
-            y, classes=self.classes, counts=self.counts, return_classes=True
+            y, classes=classes, counts=self.counts, return_classes=True
         )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -379,6 +386,7 @@ class ExpansionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Share of samples whose predicted class is the target's argmax.
         """
         check_is_fitted(self)
+        check_frame_columns(y, self.classes_, "the fitted classes_")
         y_arr = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] > 1:
             y_true = hard_labels(y_arr, classes=self.classes_, counts=self.counts)

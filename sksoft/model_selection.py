@@ -34,6 +34,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 
 from .targets import check_soft_targets, encode_labels, hard_labels, target_entropy
+from .utils._frames import check_frame_columns, frame_classes
 from .utils._sklearn_compat import HasMethods, StrOptions, validate_params
 from .utils._sklearn_compat import safe_indexing as _safe_indexing
 
@@ -527,8 +528,10 @@ def cross_val_predict(
         Number of jobs dispatched in advance (joblib).
     classes : array-like of shape (n_classes,), default=None
         Class labels in column order of the output. By default the sorted
-        labels of a 1-D ``y`` or ``arange(n_classes)`` for a 2-D ``y``. It
-        must match the ``classes_`` the estimator learns.
+        labels of a 1-D ``y``, the column names of a pandas DataFrame ``y``
+        (an estimator that ignores them and learns ``arange(n_classes)`` is
+        read by column position), or ``arange(n_classes)`` for another 2-D
+        ``y``. It must match the ``classes_`` the estimator learns.
     counts : bool, default=False
         Read a 2-D ``y`` as vote counts (for validation and the default
         splitter only: the estimator still receives the raw counts, so it must
@@ -575,6 +578,11 @@ def cross_val_predict(
         y_arr = y.to_numpy()
     else:
         y_arr = y
+    named = classes is None and frame_classes(y) is not None
+    if named:  # a DataFrame's column names name the classes
+        classes = frame_classes(y)
+    elif classes is not None:
+        check_frame_columns(y, classes, "classes")
     _, all_classes = check_soft_targets(
         y_arr, classes=classes, counts=counts, return_classes=True
     )
@@ -631,8 +639,19 @@ def cross_val_predict(
     if method == "predict":
         predictions = [np.asarray(pred) for pred, _ in results]
     else:
+        positions = np.arange(len(all_classes))
         predictions = [
-            _align_columns(np.asarray(pred), fold_classes, all_classes, method)
+            _align_columns(
+                np.asarray(pred),
+                # an estimator that read the DataFrame's columns by position
+                all_classes
+                if named
+                and fold_classes is not None
+                and np.array_equal(np.asarray(fold_classes), positions)
+                else fold_classes,
+                all_classes,
+                method,
+            )
             for pred, fold_classes in results
         ]
     predictions = np.concatenate(predictions)

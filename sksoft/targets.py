@@ -33,11 +33,68 @@ __all__ = [
 ]
 
 
+HARD_DEFINITIONS = ("top_fraction", "disagreement")
+"""The values of the ``hard`` parameter of :func:`hard_sample_mask`."""
+
+
+RENORMALIZE_ATOL = 1e-4
+"""Rows whose sums are off by at most this much are renormalised, with a warning.
+
+Probabilities written to a file with ``d`` decimals have row sums off by up to
+``K * 0.5 * 10**-d`` for ``K`` classes: ``1e-4`` accepts 6 decimals up to 200
+classes and 5 decimals up to 20 classes, while renormalising changes no
+probability by more than 0.01% of its value, far below what any metric reports.
+A larger gap is a different problem (logits, scores, counts, a dropped column)
+and is refused."""
+
+
 def _default_atol(dtype):
     """Row-sum tolerance for a probability matrix of this dtype."""
     if np.issubdtype(dtype, np.floating) and np.finfo(dtype).bits < 64:
         return 1e-4
     return 1e-6
+
+
+def _check_row_sums(arr, sums, atol, input_name):
+    """The library's one row-sum check of a probability matrix.
+
+    Returns True when some rows need renormalising (they are off by more than
+    the exact tolerance but at most :data:`RENORMALIZE_ATOL`; a warning says
+    so). Raises, naming the first bad row, beyond that; the message suggests
+    a softmax for what look like logits or scores and ``counts=True`` for
+    what look like vote counts. ``atol`` given explicitly is the only
+    tolerance (rows within it are accepted, nothing is renormalised beyond).
+    """
+    strict = _default_atol(arr.dtype) if atol is None else atol
+    loose = max(strict, RENORMALIZE_ATOL) if atol is None else strict
+    gap = np.abs(sums - 1.0)
+    bad = ~(gap <= loose)  # NaN compares False -> flagged
+    if bad.any():
+        _check_finite_nonneg(arr, input_name)
+        row = _first_row(bad)
+        if arr.dtype.kind in "biu" or np.all(np.mod(arr[row], 1) == 0):
+            hint = f" If {input_name} holds vote counts, pass counts=True."
+        else:
+            hint = (
+                f" If {input_name} holds logits or scores, apply a softmax first "
+                "(scipy.special.softmax(x, axis=1))."
+            )
+        raise ValueError(
+            f"{input_name} rows must sum to 1 (within atol={strict:g}; rows off "
+            f"by at most {loose:g} are renormalised); row {row} sums to "
+            f"{sums[row]:.10g}.{hint}"
+        )
+    off = ~(gap <= strict)
+    if off.any():
+        warnings.warn(
+            f"{int(off.sum())} row(s) of {input_name} sum to 1 only within "
+            f"{float(gap.max()):.2g} (e.g. probabilities rounded to a few "
+            "decimals); they were renormalised to sum to 1.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return True
+    return False
 
 
 def _first_row(mask):
@@ -88,7 +145,9 @@ def _check_finite_nonneg(arr, input_name):
             row = _first_row(neg.any(axis=1))
             raise ValueError(
                 f"{input_name} contains negative values (first at row {row}: "
-                f"{arr[row].tolist()}); probabilities and counts must be >= 0."
+                f"{arr[row].tolist()}); probabilities and counts must be >= 0. "
+                "If these are logits or scores, apply a softmax first "
+                "(scipy.special.softmax(x, axis=1))."
             )
 
 
@@ -107,21 +166,25 @@ def check_probabilities(y_prob, *, n_classes=None, atol=None, input_name="y_prob
         If given, the number of columns ``y_prob`` must have.
     atol : float, default=None
         Absolute tolerance on each row sum. ``None`` means ``1e-6`` for 64-bit
-        input and ``1e-4`` for lower precision.
+        input and ``1e-4`` for lower precision, and rows off by more but at
+        most :data:`RENORMALIZE_ATOL` (``1e-4``, e.g. probabilities rounded
+        to 6 decimals) are renormalised in a copy, with a warning. An
+        explicit ``atol`` is the only tolerance.
     input_name : str, default="y_prob"
         Name used in error messages.
 
     Returns
     -------
     y_prob : ndarray of shape (n_samples, n_classes)
-        The input as a floating-point array (not copied when it already is one).
+        The input as a floating-point array (not copied when it already is one
+        and needs no renormalising).
 
     Raises
     ------
     ValueError
         On NaN/inf, negative entries, rows not summing to 1, a wrong number of
         columns, empty input or an array that is not 2-D. The message names the
-        first offending row.
+        first offending row, and suggests a softmax for what look like logits.
 
     See Also
     --------
@@ -138,7 +201,7 @@ def check_probabilities(y_prob, *, n_classes=None, atol=None, input_name="y_prob
     >>> check_probabilities(np.array([[0.2, 0.7]]))
     Traceback (most recent call last):
         ...
-    ValueError: y_prob rows must sum to 1 (within atol=1e-06); row 0 sums to 0.9.
+    ValueError: y_prob rows must sum to 1 (within atol=1e-06; ...); row 0 sums to 0.9...
     """
     arr = _as_2d_numeric(y_prob, input_name)
     if arr.ndim != 2:
@@ -154,18 +217,12 @@ def check_probabilities(y_prob, *, n_classes=None, atol=None, input_name="y_prob
             f"{input_name} has {arr.shape[1]} columns but {n_classes} classes are "
             "expected."
         )
-    tol = _default_atol(arr.dtype) if atol is None else atol
     sums = arr.sum(axis=1)
-    bad = ~(np.abs(sums - 1.0) <= tol)  # NaN compares False -> flagged
-    if bad.any():
-        _check_finite_nonneg(arr, input_name)
-        row = _first_row(bad)
-        raise ValueError(
-            f"{input_name} rows must sum to 1 (within atol={tol:g}); row {row} "
-            f"sums to {sums[row]:.10g}."
-        )
+    renormalize = _check_row_sums(arr, sums, atol, input_name)
     if arr.min() < 0:
         _check_finite_nonneg(arr, input_name)
+    if renormalize:
+        arr = arr / sums[:, None]
     return arr
 
 
@@ -405,7 +462,10 @@ def check_soft_targets(
         Dirichlet pseudo-count added to every class when ``counts=True``.
     atol : float, default=None
         Tolerance on the row sums of a probability matrix. ``None`` means
-        ``1e-6`` for 64-bit input and ``1e-4`` for lower precision.
+        ``1e-6`` for 64-bit input and ``1e-4`` for lower precision; rows off
+        by at most :data:`RENORMALIZE_ATOL` (``1e-4``) are accepted with a
+        warning (all rows are renormalised anyway). An explicit ``atol`` is
+        the only tolerance.
     return_classes : bool, default=False
         Also return the class labels.
     input_name : str, default="y"
@@ -450,7 +510,7 @@ def check_soft_targets(
     >>> check_soft_targets([[3, 1], [0, 2]])
     Traceback (most recent call last):
         ...
-    ValueError: y rows must sum to 1 (within atol=1e-06); row 0 sums to 4. If y ...
+    ValueError: y rows must sum to 1 (within atol=1e-06; ...); row 0 sums to 4. If y ...
     """
     arr = _as_2d_numeric(y, input_name)
     if arr.ndim == 0:
@@ -500,18 +560,8 @@ def check_soft_targets(
     else:
         _check_finite_nonneg(arr, input_name)
         proba = arr.astype(np.float64, copy=True)
-        tol = _default_atol(arr.dtype) if atol is None else atol
         sums = proba.sum(axis=1)
-        bad = ~(np.abs(sums - 1.0) <= tol)
-        if bad.any():
-            row = _first_row(bad)
-            hint = ""
-            if arr.dtype.kind in "biu" or np.all(np.mod(arr[row], 1) == 0):
-                hint = f" If {input_name} holds vote counts, pass counts=True."
-            raise ValueError(
-                f"{input_name} rows must sum to 1 (within atol={tol:g}); row {row} "
-                f"sums to {sums[row]:.10g}.{hint}"
-            )
+        _check_row_sums(arr, sums, atol, input_name)
         proba /= sums[:, None]
     return (proba, classes_out) if return_classes else proba
 
@@ -623,28 +673,51 @@ def hard_labels(y, *, classes=None, counts=False):
         "counts": ["boolean"],
         "tie_rtol": [Interval(numbers.Real, 0, None, closed="left")],
         "ties": [StrOptions({"include", "exclude"})],
+        "hard": [StrOptions(set(HARD_DEFINITIONS))],
     },
     prefer_skip_nested_validation=True,
 )
 def hard_sample_mask(
-    y, *, hard_fraction=0.2, counts=False, tie_rtol=1e-9, ties="include"
+    y,
+    *,
+    hard_fraction=0.2,
+    counts=False,
+    tie_rtol=1e-9,
+    ties="include",
+    hard="top_fraction",
 ):
     """Select the hard samples: the share with the highest target entropy.
 
     This is the library's single definition of "difficult samples", used by
     the hard-sample calibration metrics, the cartography summaries and the
-    audit.
+    audit. Two definitions are available (``hard``):
 
-    Let ``m = ceil(hard_fraction * n_samples)`` and let ``h`` be the ``m``-th
-    largest target entropy. A sample is hard when its entropy is at least ``h``
-    (within a relative tolerance ``tie_rtol``, so that permuted but otherwise
-    identical rows tie). **Ties at the cut are included**, so the selected share
-    can exceed ``hard_fraction``: on CIFAR-10H 44% of rows have entropy 0, so
-    any ``hard_fraction`` above 0.56 selects every sample. With
-    ``ties="exclude"`` samples tied at the cut are dropped instead (the share
-    can then fall below ``hard_fraction``), except that at least the samples
-    with entropy strictly above the cut are kept. Samples with zero entropy are
-    never hard unless the cut itself is zero.
+    - ``"top_fraction"`` (default): the ``hard_fraction`` share with the
+      highest target entropy, as described below;
+    - ``"disagreement"``: every sample on which the humans disagree at all,
+      i.e. with target entropy > 0 (more than one class with a positive
+      share), the "any disagreement" subset of the human-label-variation
+      literature. ``hard_fraction``, ``tie_rtol`` and ``ties`` are then
+      ignored. The test is exact (a share of ``1e-300`` is disagreement), so
+      smoothed targets (a prior, label smoothing) make every sample hard:
+      pass the raw votes or shares.
+
+    The function sees only the classes it is given: for ordinal ratings
+    collapsed to a few classes (say a 9-point scale mapped to
+    negative / neutral / positive) disagreement is counted on the collapsed
+    classes, and two annotators rating 7 and 9 agree; pass the distribution
+    over the raw scale points to count disagreement on the raw scale.
+
+    For ``"top_fraction"``, let ``m = ceil(hard_fraction * n_samples)`` and let
+    ``h`` be the ``m``-th largest target entropy. A sample is hard when its
+    entropy is at least ``h`` (within a relative tolerance ``tie_rtol``, so that
+    permuted but otherwise identical rows tie). **Ties at the cut are
+    included**, so the selected share can exceed ``hard_fraction``: on CIFAR-10H
+    44% of rows have entropy 0, so any ``hard_fraction`` above 0.56 selects
+    every sample. With ``ties="exclude"`` samples tied at the cut are dropped
+    instead (the share can then fall below ``hard_fraction``), except that at
+    least the samples with entropy strictly above the cut are kept. Samples with
+    zero entropy are never hard unless the cut itself is zero.
 
     Parameters
     ----------
@@ -652,13 +725,15 @@ def hard_sample_mask(
         Soft targets (human distributions) in any form
         :func:`check_soft_targets` accepts.
     hard_fraction : float in (0, 1), default=0.2
-        Target share of hard samples.
+        Target share of hard samples (``hard="top_fraction"`` only).
     counts : bool, default=False
         Read a 2-D ``y`` as vote counts.
     tie_rtol : float, default=1e-9
         Relative tolerance for entropies equal to the cut.
     ties : {"include", "exclude"}, default="include"
         Whether samples tied at the cut are hard.
+    hard : {"top_fraction", "disagreement"}, default="top_fraction"
+        The definition of a hard sample (see above).
 
     Returns
     -------
@@ -673,7 +748,12 @@ def hard_sample_mask(
     array([False,  True, False,  True])
     >>> hard_sample_mask(y, hard_fraction=0.25, ties="exclude")
     array([False, False, False, False])
+    >>> hard_sample_mask(y, hard="disagreement")  # any disagreement
+    array([False,  True,  True,  True])
     """
+    if hard == "disagreement":
+        proba = check_soft_targets(y, counts=counts)
+        return np.count_nonzero(proba > 0, axis=1) > 1
     ent = target_entropy(y, counts=counts)
     n = ent.shape[0]
     m = int(np.ceil(hard_fraction * n))

@@ -18,6 +18,55 @@ except ImportError:  # pragma: no cover - torch is a core requirement
     pass
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: seeds of the ``global_random_seed`` fixture when the variable is not set
+DEFAULT_RANDOM_SEED = 0
+
+
+def parse_random_seeds(value):
+    """The seeds named by ``SKSOFT_TESTS_GLOBAL_RANDOM_SEED``.
+
+    Unset or empty: ``[DEFAULT_RANDOM_SEED]``; ``"all"``: 0 to 99; ``"3"``: one
+    seed; ``"5-9"``: 5 to 9 (inclusive); ``"1,4,7"``: those seeds. As
+    scikit-learn's ``SKLEARN_TESTS_GLOBAL_RANDOM_SEED``.
+    """
+    value = (value or "").strip()
+    if not value:
+        return [DEFAULT_RANDOM_SEED]
+    if value == "all":
+        return list(range(100))
+    try:
+        if "-" in value:
+            start, stop = (int(v) for v in value.split("-"))
+            seeds = list(range(start, stop + 1))
+        else:
+            seeds = [int(v) for v in value.split(",")]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise ValueError(
+            "SKSOFT_TESTS_GLOBAL_RANDOM_SEED must be 'all', a seed, a range "
+            f"'a-b' or a comma list of seeds >= 0; got {value!r}"
+        )
+    return seeds
+
+
+RANDOM_SEEDS = parse_random_seeds(os.environ.get("SKSOFT_TESTS_GLOBAL_RANDOM_SEED"))
+
+
+def pytest_generate_tests(metafunc):
+    """Run every test taking ``global_random_seed`` once per configured seed.
+
+    A test whose result depends on a seed (a statistical bound, a property of
+    random data) asks for ``global_random_seed`` instead of a fixed seed; its
+    assertions must hold for every seed. The default run uses one seed; a
+    sweep, ``SKSOFT_TESTS_GLOBAL_RANDOM_SEED=all python -m pytest -k ...``,
+    checks them all (as scikit-learn's ``global_random_seed``).
+    """
+    if "global_random_seed" in metafunc.fixturenames:
+        metafunc.parametrize("global_random_seed", RANDOM_SEEDS)
+
+
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 
 

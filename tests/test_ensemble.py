@@ -407,7 +407,8 @@ def test_stacked_optimizer_step_is_each_members_step(opt, params):
     [{}, {"betas": (0.8, 0.99), "eps": 1e-6}, {"weight_decay": 0, "foreach": False}],
 )
 def test_plain_adam_equals_torch_adam_bit_for_bit(dtype, kw):
-    from sksoft._ensemble import _make_optimizer, _PlainAdam
+    from sksoft._engine._optim import _PlainAdam
+    from sksoft._ensemble import _make_optimizer
 
     gen = torch.Generator().manual_seed(0)
     shapes = [(5, 7, 3), (5, 1, 3), (5, 3, 1)]

@@ -48,7 +48,9 @@ def _reference_multinomial(X, T, s, C):
         method="L-BFGS-B",
         options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11},
     )
-    assert res.success, res.message
+    # L-BFGS-B may stop "ABNORMAL" in its line search at a gradient near
+    # zero (seed 95 of the sweep): the optimum is what matters
+    assert res.success or np.abs(res.jac).max() < 1e-6, res.message
     W = res.x[: d * k].reshape(d, k)
     b = res.x[d * k :]
     return W, b, res.fun
@@ -73,13 +75,17 @@ def _reference_binary(X, t1, s, C):
         method="L-BFGS-B",
         options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11},
     )
-    assert res.success, res.message
+    # L-BFGS-B may stop "ABNORMAL" in its line search at a gradient near
+    # zero (seed 95 of the sweep): the optimum is what matters
+    assert res.success or np.abs(res.jac).max() < 1e-6, res.message
     return res.x[:d], res.x[d], res.fun
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_logistic_regression_reaches_soft_cross_entropy_optimum(weighted):
-    rng = np.random.default_rng(0)
+def test_logistic_regression_reaches_soft_cross_entropy_optimum(
+    weighted, global_random_seed
+):
+    rng = np.random.default_rng(global_random_seed)
     X, T, _ = _soft_problem(rng)
     s = rng.uniform(0.2, 3.0, size=X.shape[0]) if weighted else np.ones(X.shape[0])
     C = 0.7
@@ -102,8 +108,8 @@ def test_logistic_regression_reaches_soft_cross_entropy_optimum(weighted):
     assert f_clf == pytest.approx(f_ref, rel=1e-9)
 
 
-def test_logistic_regression_binary_soft_optimum():
-    rng = np.random.default_rng(1)
+def test_logistic_regression_binary_soft_optimum(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
     X, T, _ = _soft_problem(rng, n=60, d=3, k=2)
     s = np.ones(X.shape[0])
     C = 2.0
@@ -112,7 +118,10 @@ def test_logistic_regression_binary_soft_optimum():
     w_ref, b_ref, _ = _reference_binary(X, T[:, 1], s, C)
     np.testing.assert_allclose(clf.estimator_.coef_.ravel(), w_ref, atol=1e-5)
     np.testing.assert_allclose(clf.estimator_.intercept_[0], b_ref, atol=1e-5)
-    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], expit(X @ w_ref + b_ref))
+    # within the coefficients' tolerance (the default rtol=1e-7 failed seed 24)
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1], expit(X @ w_ref + b_ref), atol=1e-6
+    )
     assert clf.decision_function(X).shape == (60,)
 
 
@@ -346,3 +355,33 @@ def test_pipeline_inside_routes_sample_weight_to_final_step():
         ExpansionClassifier(
             make_pipeline(StandardScaler(), KNeighborsClassifier())
         ).fit(X, T)
+
+
+def test_dataframe_columns_name_the_classes():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(9)
+    X, T, _ = _soft_problem(rng, n=60)
+    names = ["cat", "dog", "emu"][: T.shape[1]]
+    frame = pd.DataFrame(T, columns=names)
+    clf = ExpansionClassifier().fit(X, frame)
+    assert clf.classes_.tolist() == names
+    ref = ExpansionClassifier(classes=names).fit(X, T)
+    np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict(X), ref.predict(X))
+    assert set(clf.predict(X)) <= set(names)
+    assert clf.score(X, frame) == ref.score(X, T)
+    # the same classes in another column order are an error, not a silent swap
+    shuffled = frame[names[::-1]]
+    with pytest.raises(ValueError, match="in another order"):
+        ExpansionClassifier(classes=names).fit(X, shuffled)
+    with pytest.raises(ValueError, match="in another order"):
+        clf.score(X, shuffled)
+    # other column names are read by position; classes= still names them
+    other = pd.DataFrame(T, columns=[f"p_{n}" for n in names])
+    assert ExpansionClassifier(classes=names).fit(X, other).classes_.tolist() == names
+    # a one-column frame of labels is not a frame of probability columns
+    labels = pd.DataFrame({"label": np.array(names)[T.argmax(axis=1)]})
+    with pytest.warns(Warning):  # sklearn's column-vector y warning
+        assert sorted(ExpansionClassifier().fit(X, labels).classes_) == sorted(
+            set(labels["label"])
+        )

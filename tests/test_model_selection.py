@@ -62,15 +62,15 @@ def _spread(codes, fold, n_splits):
 
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("entropy_bins", [None, 3])
-def test_folds_partition_the_data(shuffle, entropy_bins):
-    rng = np.random.default_rng(0)
+def test_folds_partition_the_data(shuffle, entropy_bins, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
     y, _ = _votes(rng, 103, 4)
     X = rng.normal(size=(103, 2))
     cv = SoftStratifiedKFold(
         4,
         entropy_bins=entropy_bins,
         shuffle=shuffle,
-        random_state=0 if shuffle else None,
+        random_state=global_random_seed if shuffle else None,
     )
     splits = list(cv.split(X, y))
     assert len(splits) == cv.get_n_splits() == 4
@@ -129,10 +129,12 @@ def test_class_and_entropy_bin_proportions_balanced(seed):
     assert np.ptp(np.bincount(fold, minlength=n_splits)) <= 1
 
 
-def test_entropy_bins_spread_hard_samples_better_than_argmax_alone():
+def test_entropy_bins_spread_hard_samples_better_than_argmax_alone(
+    global_random_seed,
+):
     # data sorted by ambiguity: the argmax-only splitter (no shuffle) puts the
     # ambiguous samples of each class into the last folds
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(global_random_seed)
     y, _ = _votes(rng, 300, 3, n_votes=6)
     order = np.argsort(scipy_entropy(y, axis=1), kind="stable")
     y = y[order]
@@ -149,8 +151,8 @@ def test_entropy_bins_spread_hard_samples_better_than_argmax_alone():
     assert counts.max() - counts.min() <= 2
 
 
-def test_shuffle_reproducible_with_random_state():
-    rng = np.random.default_rng(2)
+def test_shuffle_reproducible_with_random_state(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
     y, _ = _votes(rng, 150, 3)
     X = np.zeros((150, 1))
 
@@ -167,8 +169,8 @@ def test_shuffle_reproducible_with_random_state():
     )
 
 
-def test_label_counts_and_probability_inputs_agree():
-    rng = np.random.default_rng(4)
+def test_label_counts_and_probability_inputs_agree(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
     y, counts = _votes(rng, 90, 3)
     X = np.zeros((90, 1))
     a = list(SoftStratifiedKFold(3, entropy_bins=2).split(X, y))
@@ -618,3 +620,49 @@ def test_splitter_properties(seed, n, k, n_splits, entropy_bins, n_votes, shuffl
         bins = _entropy_bins(y, entropy_bins)
         assert _spread(hard * entropy_bins + bins, fold, n_splits) <= 1
         assert _spread(bins, fold, n_splits) <= 2
+
+
+def test_cross_val_predict_dataframe_columns_name_the_classes():
+    pd = pytest.importorskip("pandas")
+    from sksoft.classifier import SoftLabelClassifier
+
+    X, y = _soft_data(3, n=60)
+    names = ["cat", "dog", "emu"]
+    frame = pd.DataFrame(y, columns=names)
+    cv = SoftStratifiedKFold(3, shuffle=True, random_state=0)
+    net = SoftLabelClassifier(
+        max_epochs=3, lr=0.01, batch_size=32, random_state=0, verbose=0
+    )
+    out = cross_val_predict(net, X.astype(np.float32), frame, cv=cv)
+    ref = cross_val_predict(
+        net, X.astype(np.float32), frame, cv=cv, classes=np.array(names)
+    )
+    np.testing.assert_array_equal(out, ref)
+    labels = cross_val_predict(
+        net, X.astype(np.float32), frame, cv=cv, method="predict"
+    )
+    assert set(labels) <= set(names)
+    # ExpansionClassifier names its classes the same way
+    est = ExpansionClassifier()
+    np.testing.assert_array_equal(
+        cross_val_predict(est, X, frame, cv=cv), cross_val_predict(est, X, y, cv=cv)
+    )
+
+    class Positional(ClassifierMixin, BaseEstimator):
+        """Reads a 2-D y by column position: classes_ = arange(n_classes)."""
+
+        def fit(self, X, y):
+            y = np.asarray(y)
+            self.classes_ = np.arange(y.shape[1])
+            self.mean_ = y.mean(axis=0)
+            return self
+
+        def predict_proba(self, X):
+            return np.tile(self.mean_, (len(X), 1))
+
+    manual = np.empty_like(y)
+    for train, test in cv.split(X, y):
+        manual[test] = y[train].mean(axis=0)
+    np.testing.assert_allclose(cross_val_predict(Positional(), X, frame, cv=cv), manual)
+    with pytest.raises(ValueError, match="in another order"):
+        cross_val_predict(est, X, frame[names[::-1]], cv=cv, classes=names)

@@ -8,7 +8,11 @@ from skorch import NeuralNet
 from skorch.callbacks import BatchScoring, EpochScoring, PassthroughScoring
 from skorch.history import History
 
-from sksoft.utils._skorch_compat import CHECKED_SKORCH_VERSIONS, SKORCH_INTERNALS
+from sksoft.utils._skorch_compat import (
+    CHECKED_SKORCH_VERSIONS,
+    SKORCH_INTERNALS,
+    TORCH_INTERNALS,
+)
 
 OWNERS = {
     "NeuralNet": NeuralNet,
@@ -48,3 +52,23 @@ def test_checked_versions_are_listed():
     assert CHECKED_SKORCH_VERSIONS and all(
         v.count(".") == 2 for v in CHECKED_SKORCH_VERSIONS
     )
+
+
+@pytest.mark.parametrize("path, name", TORCH_INTERNALS)
+def test_torch_internal_exists(path, name):
+    import functools
+
+    import torch
+
+    obj = functools.reduce(getattr, path.split(".")[1:], torch)
+    assert hasattr(obj, name), f"torch {torch.__version__}: {path}.{name}"
+
+
+def test_adam_step_is_hooked_once_an_optimizer_exists():
+    import torch
+
+    from sksoft._engine._optim import LeanAdam
+
+    LeanAdam([torch.zeros(1, requires_grad=True)])
+    assert getattr(LeanAdam.step, "hooked", False)
+    assert hasattr(LeanAdam.step, "__wrapped__")

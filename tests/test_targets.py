@@ -328,3 +328,104 @@ def test_encode_labels_matches_a_dict_lookup_and_names_unknown_labels():
         encode_labels(["x"], [0, 1])  # str against int: no match, no TypeError
     with pytest.raises(ValueError, match="1-D"):
         encode_labels([[0]], [0, 1])
+
+
+# --------------------------------------------------------------------------- #
+# hard="disagreement": any disagreement (entropy > 0)
+
+
+def test_hard_sample_mask_disagreement_by_hand():
+    y = [
+        [1.0, 0.0, 0.0],  # unanimous
+        [0.8, 0.2, 0.0],  # one dissenter
+        [0.0, 0.0, 1.0],  # unanimous
+        [1 / 3, 1 / 3, 1 / 3],
+        [0.99, 0.01, 0.0],
+    ]
+    mask = hard_sample_mask(y, hard="disagreement")
+    np.testing.assert_array_equal(mask, [False, True, False, True, True])
+    # equals "entropy > 0" exactly, and ignores hard_fraction / ties
+    np.testing.assert_array_equal(mask, target_entropy(y) > 0)
+    np.testing.assert_array_equal(
+        hard_sample_mask(y, hard="disagreement", hard_fraction=0.01, ties="exclude"),
+        mask,
+    )
+    # vote counts: [5, 0] agrees, [4, 1] disagrees
+    np.testing.assert_array_equal(
+        hard_sample_mask([[5, 0], [4, 1]], counts=True, hard="disagreement"),
+        [False, True],
+    )
+    # the top fraction is a subset of the disagreement set when the cut is > 0
+    top = hard_sample_mask(y, hard_fraction=0.2)
+    assert not (top & ~mask).any()
+    with pytest.raises(ValueError, match="hard"):
+        hard_sample_mask(y, hard="entropy")
+
+
+def test_disagreement_on_collapsed_vs_raw_scale():
+    # 3 annotators rate 7, 8, 9 on a 9-point scale; collapsed to
+    # negative (1-3) / neutral (4-6) / positive (7-9) they agree
+    raw = np.zeros((1, 9))
+    raw[0, [6, 7, 8]] = 1 / 3
+    collapsed = np.array([[raw[0, :3].sum(), raw[0, 3:6].sum(), raw[0, 6:].sum()]])
+    assert hard_sample_mask(raw, hard="disagreement").tolist() == [True]
+    assert hard_sample_mask(collapsed, hard="disagreement").tolist() == [False]
+
+
+# --------------------------------------------------------------------------- #
+# row-sum tolerance: rounded probabilities are renormalised, logits get a hint
+
+
+def _rounded_rows(k=10, decimals=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.round(rng.dirichlet(np.ones(k), size=50), decimals)
+
+
+def test_rounded_probabilities_renormalised_with_warning():
+    p = _rounded_rows()
+    assert np.abs(p.sum(axis=1) - 1).max() > 1e-6  # refused before
+    with pytest.warns(UserWarning, match="renormalised"):
+        out = check_probabilities(p)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-15)
+    np.testing.assert_allclose(out, p / p.sum(axis=1, keepdims=True))
+    assert out is not p
+    with pytest.warns(UserWarning, match="renormalised"):
+        soft = check_soft_targets(p)
+    np.testing.assert_allclose(soft, out)
+
+
+def test_exact_rows_no_warning_and_no_copy():
+    import warnings
+
+    p = np.array([[0.25, 0.75], [0.5, 0.5 + 5e-7]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_probabilities(p) is p
+
+
+def test_rows_beyond_tolerance_refused():
+    p = np.array([[0.5, 0.5], [0.5, 0.5 + 2e-4]])
+    with pytest.raises(ValueError, match="row 1 sums to 1.0002"):
+        check_probabilities(p)
+    # an explicit atol is the only tolerance
+    with pytest.raises(ValueError, match="within atol=1e-06"):
+        check_probabilities(np.array([[0.5, 0.5 + 5e-6]]), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "logits, match",
+    [
+        (np.array([[2.3, -0.7, 0.1]]), "negative values.*softmax"),
+        (np.array([[2.3, 0.7, 0.1]]), "sums to 3.1.*softmax"),
+    ],
+)
+def test_logits_get_softmax_hint(logits, match):
+    with pytest.raises(ValueError, match=match):
+        check_probabilities(logits)
+    with pytest.raises(ValueError, match=match):
+        check_soft_targets(logits)
+
+
+def test_integer_rows_keep_counts_hint():
+    with pytest.raises(ValueError, match="counts=True"):
+        check_soft_targets(np.array([[3.0, 1.0]]))

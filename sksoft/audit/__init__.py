@@ -39,8 +39,8 @@ __all__ = [
 #: the supervision arms, in report order (those of :mod:`sksoft.sources`)
 ARMS = ARM_NAMES
 
-# torch-backed names load on first access (PEP 562); the last two serve the
-# command (``--model``) and are not in ``__all__``
+# torch-backed names load on first access (PEP 562); the names after
+# ``run_audit`` serve the command (``sksoft.cli``) and are not in ``__all__``
 _LAZY = {
     "SmallCNN": "._estimators",
     "default_estimator": "._estimators",
@@ -48,6 +48,11 @@ _LAZY = {
     "run_audit": "._run",
     "as_model_input": "._run",
     "default_max_epochs": "._estimators",
+    "DATASETS": "._data",
+    "MODELS": "._data",
+    "UsageError": "._data",
+    "load_audit_data": "._data",
+    "run_time_line": "._report",
 }
 
 

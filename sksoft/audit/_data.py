@@ -116,27 +116,6 @@ class UsageError(ValueError):
     """A bad argument or bad data: the command reports it in one line, exit 2."""
 
 
-#: the library's words for a loader's options, and the command's words for them
-_CLI_TERMS = (
-    ("and download_if_missing=False", "and --offline forbids downloading"),
-    ("or call again with download_if_missing=True", "or run again without --offline"),
-    ("(or pass data_home)", "(or point --data-home to the folder holding it)"),
-    ("pass data_home", "pass --data-home"),
-)
-
-
-def cli_terms(message):
-    """A loader's message in the command's terms, on one line.
-
-    The loaders speak of their parameters (``download_if_missing``,
-    ``data_home``); the command user knows ``--offline`` and ``--data-home``.
-    """
-    message = " ".join(str(message).split())
-    for library, command in _CLI_TERMS:
-        message = message.replace(library, command)
-    return message
-
-
 def _load_builtin(name, data_home, max_samples, random_state, download=True):
     """A registered data set: its loader, its items and its provenance."""
     spec = get_dataset_spec(name)
@@ -591,7 +570,7 @@ def load_audit_data(
 
     Examples
     --------
-    >>> from sksoft.cli import load_audit_data
+    >>> from sksoft.audit import load_audit_data
     >>> data = load_audit_data("ambiguous-digits", max_samples=200)
     >>> data["X"].shape, data["human"].shape, data["provenance"]["labels"]
     ((200, 64), (200, 10), 'simulated (noisy-observer panel, 6 votes per item)')
@@ -607,6 +586,7 @@ def load_audit_data(
                 dataset, data_home, max_samples, random_state, download
             )
         except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
-            msg = cli_terms(exc) or type(exc).__name__
+            # in the library's words; the command rewrites them into its options
+            msg = " ".join(str(exc).split()) or type(exc).__name__
             raise UsageError(f"cannot load {dataset}: {msg}") from None
     return _load_file(dataset, max_samples, random_state, simulated)

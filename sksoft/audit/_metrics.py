@@ -1,6 +1,8 @@
-"""The audit's metric table: one spec per metric (private leaf, no sksoft import).
+"""The audit's view of the metric registry (private; no torch, no matplotlib).
 
-Everything that names a metric is derived from :data:`METRIC_SPECS`:
+The metrics themselves are one table for both commands:
+:data:`sksoft.evaluation.METRIC_SPECS` (``sksoft/evaluation/_registry.py``).
+Everything the audit names is derived from its specs there:
 
 - :data:`sksoft.audit.METRICS` (name -> ``better``, ``reference``, ``text``), and
   from it the metric table of the user guide (``docs/conf.py``);
@@ -12,13 +14,11 @@ Everything that names a metric is derived from :data:`METRIC_SPECS`:
   :func:`spread_metrics` (the stability section); ``descriptive`` specs get no
   better/worse mark.
 
-A new metric is one :class:`MetricSpec` here plus, when its ``kind`` is new, one
-scoring function in ``_score.py``. The wording of the human-label reference
-("simulated" flagged) is here too: :func:`human_labels_name`,
-:func:`reference_name`.
+The wording of the human-label reference ("simulated" flagged) is here too:
+:func:`human_labels_name`, :func:`reference_name`.
 """
 
-from dataclasses import dataclass
+from ..evaluation import MetricSpec, metric_specs  # noqa: F401
 
 #: how each reference is written in the tables (``reference`` of METRICS)
 REFERENCE_NAMES = {
@@ -27,181 +27,8 @@ REFERENCE_NAMES = {
     "human": "human soft labels",
 }
 
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """One metric of the audit.
-
-    Parameters
-    ----------
-    name : str
-        Metric name; it ends in its reference (``_vs_gold``, ``_vs_human``,
-        ``_vs_human_mode``).
-    better : {"higher", "lower"}
-        Direction of a better value.
-    reference : {"gold", "human", "human_mode"}
-        What the predictions are compared with.
-    text : str
-        One-line description (docs table).
-    kind : str
-        How it is computed: a key of the scoring table of ``_score.py``.
-    subset : {"all", "hard", "easy"} or None
-        Test samples it is computed on (None: all, not part of the name).
-    stage : {"test", "training"}
-        ``"test"``: from the test probabilities (:func:`score_predictions`);
-        ``"training"``: from the cartography statistics of the training rows.
-    key : int, default=0
-        Position in the report's comparison and effects tables (0: only in
-        the appendix table).
-    spread : int, default=0
-        Position in the stability section (0: not there). Of several specs
-        with the same position the first one the audit has is used.
-    descriptive : bool, default=False
-        Reported without a better/worse mark: its differences get no verdict
-        and are not tested (``better`` is then only the direction in which
-        the quantity is read, e.g. "more aligned").
-    """
-
-    name: str
-    better: str
-    reference: str
-    text: str
-    kind: str
-    subset: str | None = None
-    stage: str = "test"
-    key: int = 0
-    spread: int = 0
-    descriptive: bool = False
-
-
-def _specs():
-    specs = [
-        MetricSpec(
-            "accuracy_vs_gold",
-            "higher",
-            "gold",
-            "accuracy, all test samples",
-            kind="accuracy",
-            key=1,
-            spread=2,
-        ),
-        MetricSpec(
-            "accuracy_vs_human_mode",
-            "higher",
-            "human_mode",
-            "accuracy, all test samples",
-            kind="accuracy",
-            key=2,
-            spread=2,
-        ),
-    ]
-    key = {
-        "ece_all_vs_gold": 3,
-        "ece_hard_vs_gold": 4,
-        "ece_all_vs_human": 5,
-        "ece_hard_vs_human": 6,
-        "ece_easy_vs_human": 7,
-        "kl_hard_vs_human": 8,
-        "jsd_all_vs_human": 9,
-    }
-    for ref in ("gold", "human"):
-        for kind, kname in (("ece", "ECE"), ("mce", "MCE")):
-            for subset in ("all", "hard", "easy"):
-                name = f"{kind}_{subset}_vs_{ref}"
-                specs.append(
-                    MetricSpec(
-                        name,
-                        "lower",
-                        ref,
-                        f"{kname} (uniform bins, max-probability), {subset} "
-                        "test samples",
-                        kind=kind,
-                        subset=subset,
-                        key=key.get(name, 0),
-                        spread=1 if name == "ece_hard_vs_human" else 0,
-                    )
-                )
-    for subset in ("all", "hard"):
-        for kind, text in (
-            ("cross_entropy", "cross-entropy H(human, model)"),
-            ("kl", "KL(human || model)"),
-            ("jsd", "Jensen-Shannon divergence"),
-        ):
-            name = f"{kind}_{subset}_vs_human"
-            specs.append(
-                MetricSpec(
-                    name,
-                    "lower",
-                    "human",
-                    f"{text}, {subset} test samples",
-                    kind=kind,
-                    subset=subset,
-                    key=key.get(name, 0),
-                )
-            )
-    specs += [
-        MetricSpec(
-            "entropy_calibration_error_vs_human",
-            "lower",
-            "human",
-            "mean |human entropy - model entropy| (Baan et al., 2022)",
-            kind="entropy_calibration_error",
-        ),
-        MetricSpec(
-            "ranking_calibration_vs_human",
-            "higher",
-            "human",
-            "share of samples whose class ranking matches the human one",
-            kind="ranking_calibration",
-        ),
-        MetricSpec(
-            "distribution_calibration_error_vs_human",
-            "lower",
-            "human",
-            "mean total variation distance to the human labels",
-            kind="distribution_calibration_error",
-        ),
-        MetricSpec(
-            "spearman_entropy_vs_human",
-            "higher",
-            "human",
-            "Spearman(human entropy, model entropy), test samples",
-            kind="spearman_entropy",
-        ),
-        MetricSpec(
-            "spearman_confidence_vs_human",
-            "lower",
-            "human",
-            "Spearman(human entropy, model confidence), test samples",
-            kind="spearman_confidence",
-            key=10,
-        ),
-        MetricSpec(
-            "carto_spearman_confidence_vs_human",
-            "lower",
-            "human",
-            "Spearman(human entropy, cartography confidence), training samples",
-            kind="confidence",
-            stage="training",
-            key=11,
-        ),
-        MetricSpec(
-            "carto_spearman_variability_vs_human",
-            "higher",
-            "human",
-            "Spearman(human entropy, cartography variability), training samples; "
-            "descriptive (no better or worse)",
-            kind="variability",
-            stage="training",
-            key=12,
-            descriptive=True,
-        ),
-    ]
-    return tuple(specs)
-
-
-#: one spec per metric, in report order
-METRIC_SPECS = _specs()
+#: the audit's specs, in report order
+METRIC_SPECS = metric_specs("audit")
 #: name -> spec
 SPECS = {spec.name: spec for spec in METRIC_SPECS}
 
@@ -235,8 +62,9 @@ CONTROL_METRICS = tuple(
 )
 
 #: the spec kinds that are sums over test items, so a bootstrap over test items
-#: can recompute them from per-item terms (``_score.item_terms``)
-BOOTSTRAP_KINDS = frozenset({"accuracy", "ece", "kl", "jsd"})
+#: can recompute them from per-item terms (``_score.item_terms``): the specs
+#: with an ``items`` function
+BOOTSTRAP_KINDS = frozenset(s.kind for s in METRIC_SPECS if s.items is not None)
 
 
 def spread_metrics(available):

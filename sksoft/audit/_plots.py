@@ -4,13 +4,13 @@ Every figure names its reference ("vs gold" / "vs human soft labels") and marks
 simulated labels, so a figure lifted out of the report still reads correctly.
 """
 
-import math
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 
 from ..cartography import DataMapDisplay
+from ..evaluation import figure_grid
 from ..metrics import ReliabilityDisplay
 from ..targets import target_entropy
 from ._metrics import (
@@ -20,27 +20,6 @@ from ._metrics import (
     metric_direction,
     reference_name,
 )
-
-
-def figure_grid(n_panels, ncols, panel_size, *, layout=None, **kwargs):
-    """A figure with ``n_panels`` axes in rows of ``ncols``, without pyplot.
-
-    ``panel_size`` is the ``(width, height)`` of one panel in inches; axes past
-    ``n_panels`` are hidden. ``layout="constrained"`` for figures with a
-    colour bar shared by several axes (``_save`` then leaves the layout to
-    matplotlib). No pyplot means no global backend state: the figures are
-    saved to files only, so the report works headless and does not touch the
-    backend of an interactive session.
-    """
-    from matplotlib.figure import Figure
-
-    ncols = min(ncols, n_panels)
-    nrows = math.ceil(n_panels / ncols)
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout=layout)
-    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
-    for ax in list(axes.flat)[n_panels:]:
-        ax.set_visible(False)
-    return fig, axes
 
 
 def _label_outer(axes, n_panels, xlabel, ylabel):

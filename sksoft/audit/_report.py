@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluation import fmt, fmt_sig, interval, md_table, pct  # noqa: F401
 from ..sources import SOFT_ARMS
 from ._metrics import (
     CONTROL_METRICS,
@@ -34,37 +35,6 @@ from ._plots import draw_figures
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
 
 JSONL_VERSION = 1
-
-
-def fmt(x):
-    """A number as the report writes it: 3 decimals, ``n/a`` for nan/None."""
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    value = float(x)
-    text = f"{value:.3f}"
-    return "0.000" if text == "-0.000" else text
-
-
-def fmt_sig(x):
-    """A small positive quantity (a spread) with 3 significant digits.
-
-    ``fmt`` would write a spread of 0.0004 as 0.000, as if the seeds agreed.
-    """
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    value = float(x)
-    return f"{value:.3f}" if abs(value) >= 0.1 or value == 0 else f"{value:.3g}"
-
-
-def pct(x):
-    """A rate as a percentage with one decimal."""
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    return f"{100 * float(x):.1f}%"
-
-
-def interval(lo, hi):
-    return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
 def run_time_line(seconds, *, command=False):
@@ -296,13 +266,6 @@ def write_effects_csv(result, path):
 
 
 # ---------------------------------------------------------------- report.md
-
-
-def md_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |"]
-    lines.append("|" + "|".join("---" for _ in header) + "|")
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def _cell(summary, name, arm):

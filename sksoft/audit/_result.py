@@ -16,6 +16,7 @@ import numpy as np
 from ..sources import SOFT_ARMS
 from ..sources._mode import align_mode
 from ..targets import hard_labels
+from ..utils._extras import require
 from ._metrics import (
     CONTROL_METRICS,
     KEY_METRICS,
@@ -512,7 +513,7 @@ class AuditResult:
 
     def to_frame(self):
         """Per-run metrics as a pandas DataFrame (one row per arm and seed)."""
-        import pandas as pd
+        pd = require("pandas", "AuditResult.to_frame")
 
         rows = [{"arm": r["arm"], "seed": r["seed"], **r["metrics"]} for r in self.runs]
         return pd.DataFrame(rows)

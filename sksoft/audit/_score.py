@@ -1,99 +1,37 @@
-"""Scoring one run: every metric of ``_metrics.METRIC_SPECS`` (private).
+"""Scoring one run: every audit metric of the registry (private).
 
 :func:`score_predictions` computes the ``stage="test"`` metrics from the test
 probabilities, :func:`cartography_alignment` the ``stage="training"`` ones from
-the cartography statistics; both take their names from the spec table, so a
-metric is named in one place only.
+the cartography statistics; both take their names and functions from the one
+metric registry (:data:`sksoft.evaluation.METRIC_SPECS`), the one
+``sksoft evaluate`` scores with, so a metric is named in one place only.
 """
 
-import math
-
 import numpy as np
-from scipy import stats
 
-from .. import metrics as M
-from .._rows import entropy_rows
 from ..cartography import human_alignment_summary
-from ..metrics._calibration import assign_bins, bin_edges, confidence_accuracy
-from ..metrics._validation import check_pair
-from ..targets import target_entropy
-from ._metrics import BOOTSTRAP_KINDS, METRIC_SPECS, SPECS
-from ._stats import ItemTerms
+from ..evaluation import ENTROPY_DECIMALS, label_entropy, metric_specs, score_spec
+from ._metrics import SPECS
 
-#: decimals to which the human-label entropies are rounded before they are
-#: ranked: rows with the same vote pattern (in any class order) then tie exactly
-#: instead of differing in the last bits of the float sum
-ENTROPY_DECIMALS = 10
+__all__ = ["cartography_alignment", "item_terms", "label_entropy", "score_predictions"]
 
 #: the metrics computed from the test probabilities, and from the dynamics
-TEST_SPECS = tuple(s for s in METRIC_SPECS if s.stage == "test")
-TRAINING_SPECS = tuple(s for s in METRIC_SPECS if s.stage == "training")
+TEST_SPECS = metric_specs("audit", stage="test")
+TRAINING_SPECS = metric_specs("audit", stage="training")
 TRAINING_METRICS = tuple(s.name for s in TRAINING_SPECS)
 
 
-def _accuracy(y_ref, y_prob, n_bins, labels):
-    return np.mean(np.argmax(y_prob, axis=1) == y_ref)
+def _references(gold, human):
+    return {
+        "gold": gold,
+        "human": human,
+        "human_mode": np.argmax(human, axis=1),  # ties to the first, as hard_labels
+    }
 
 
-def _calibration(fn):
-    def score(y_ref, y_prob, n_bins, labels):
-        if y_prob.shape[0] == 0:
-            return math.nan
-        extra = {"labels": labels} if y_ref.ndim == 1 else {}
-        return fn(y_ref, y_prob, n_bins=n_bins, **extra)
-
-    return score
-
-
-def _divergence(fn):
-    def score(human, y_prob, n_bins, labels):
-        return fn(human, y_prob)
-
-    return score
-
-
-def label_entropy(human):
-    """Entropy of the human soft labels, rounded to :data:`ENTROPY_DECIMALS`.
-
-    What the audit's Spearman correlations rank: equal vote patterns tie.
-    """
-    return np.round(target_entropy(human), ENTROPY_DECIMALS)
-
-
-def _spearman(predicted):
-    """Spearman(rounded human entropy, model entropy or confidence).
-
-    :func:`sksoft.metrics.uncertainty_alignment` with the human entropies
-    rounded (:func:`label_entropy`); nan when either side is constant.
-    """
-
-    def score(human, y_prob, n_bins, labels):
-        h = label_entropy(human)
-        if predicted == "entropy":
-            model = np.maximum(entropy_rows(y_prob), 0.0)
-        else:
-            model = y_prob.max(axis=1)
-        if h.size < 2 or np.ptp(h) == 0 or np.ptp(model) == 0:
-            return math.nan
-        return float(stats.spearmanr(h, model).statistic)
-
-    return score
-
-
-#: spec ``kind`` -> scorer(reference, y_prob, n_bins, labels) on the subset
-_SCORERS = {
-    "accuracy": _accuracy,
-    "ece": _calibration(M.expected_calibration_error),
-    "mce": _calibration(M.max_calibration_error),
-    "cross_entropy": _divergence(M.soft_log_loss),
-    "kl": _divergence(M.kl_divergence),
-    "jsd": _divergence(M.js_divergence),
-    "entropy_calibration_error": _divergence(M.entropy_calibration_error),
-    "ranking_calibration": _divergence(M.ranking_calibration_score),
-    "distribution_calibration_error": _divergence(M.distribution_calibration_error),
-    "spearman_entropy": _spearman("entropy"),
-    "spearman_confidence": _spearman("confidence"),
-}
+def _subsets(hard):
+    every = np.ones(len(hard), bool)
+    return {None: every, "all": every, "hard": hard, "easy": ~hard}
 
 
 def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
@@ -130,22 +68,15 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     >>> s["accuracy_vs_gold"], round(s["kl_all_vs_human"], 4)
     (1.0, 0.0264)
     """
-    labels = np.arange(y_prob.shape[1])  # gold subsets may miss a class
-    references = {
-        "gold": gold,
-        "human": human,
-        "human_mode": np.argmax(human, axis=1),  # ties to the first, as hard_labels
-    }
-    every = np.ones(len(hard), bool)
-    subsets = {None: every, "all": every, "hard": hard, "easy": ~hard}
+    references = _references(gold, human)
+    subsets = _subsets(hard)
     out = {}
-    for spec in TEST_SPECS:
+    for spec in metric_specs("audit", stage="test"):  # read now: one table
         y_ref = references[spec.reference]
         if y_ref is None:
             continue
         mask = subsets[spec.subset]
-        score = _SCORERS[spec.kind]
-        out[spec.name] = float(score(y_ref[mask], y_prob[mask], n_bins, labels))
+        out[spec.name] = score_spec(spec, y_ref[mask], y_prob[mask], n_bins)
     return out
 
 
@@ -170,7 +101,7 @@ def item_terms(name, y_prob, gold, human, hard, *, n_bins=15):
     Parameters
     ----------
     name : str
-        A metric whose spec ``kind`` is in ``BOOTSTRAP_KINDS``.
+        A metric whose spec has an ``items`` function (``BOOTSTRAP_KINDS``).
     y_prob, gold, human, hard
         As for :func:`score_predictions`.
     n_bins : int, default=15
@@ -180,34 +111,16 @@ def item_terms(name, y_prob, gold, human, hard, *, n_bins=15):
     -------
     terms : ItemTerms or None
         Over the items of the metric's subset, in test order; with a row of
-        ones as weights :func:`~sksoft.audit._stats.weighted_values` gives the
+        ones as weights :func:`~sksoft.evaluation.weighted_values` gives the
         metric itself, with bootstrap counts the metric with those
         ``sample_weight``. None for other kinds, a missing reference or an
         empty subset.
     """
     spec = SPECS[name]
-    if spec.kind not in BOOTSTRAP_KINDS:
+    ref = _references(gold, human)[spec.reference]
+    if spec.items is None or ref is None:
         return None
-    if spec.reference == "human_mode":
-        ref = np.argmax(human, axis=1)  # ties to the first, as score_predictions
-    else:
-        ref = gold if spec.reference == "gold" else human
-    if ref is None:
+    mask = _subsets(hard)[spec.subset]
+    if not mask.any():
         return None
-    mask = {None: None, "all": None, "hard": hard, "easy": ~hard}[spec.subset]
-    if mask is not None:
-        ref, y_prob = ref[mask], y_prob[mask]
-    if y_prob.shape[0] == 0:
-        return None
-    if spec.kind == "accuracy":
-        return ItemTerms((np.argmax(y_prob, axis=1) == ref).astype(float), None)
-    if spec.kind == "kl":
-        return ItemTerms(M.kl_divergence(ref, y_prob, per_sample=True), None)
-    if spec.kind == "jsd":
-        return ItemTerms(M.js_divergence(ref, y_prob, per_sample=True), None)
-    # binned calibration error: the metric's own confidence, accuracy and bins
-    labels = np.arange(y_prob.shape[1]) if ref.ndim == 1 else None
-    pair = check_pair(ref, y_prob, labels=labels, keep_binary_column=True)
-    ((conf, acc),) = confidence_accuracy(pair, classwise=False)
-    bins = assign_bins(conf, bin_edges(conf, n_bins, "uniform"), True)
-    return ItemTerms(conf - np.asarray(acc, dtype=float), bins, n_bins)
+    return spec.items(ref[mask], y_prob[mask], n_bins, "sksoft")

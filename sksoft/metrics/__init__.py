@@ -11,6 +11,13 @@ from ._calibration import (
     hard_sample_calibration_error,
     max_calibration_error,
 )
+from ._lewidi import (
+    annotator_error_rate,
+    average_manhattan_distance,
+    multilabel_manhattan_distance,
+    normalized_absolute_distance,
+    ordinal_wasserstein_distance,
+)
 from ._plot import ReliabilityDisplay
 from ._scorer import get_scorer, get_scorer_names
 from ._smooth import smooth_calibration_error
@@ -28,6 +35,8 @@ from ._soft import (
 
 __all__ = [
     "ReliabilityDisplay",
+    "annotator_error_rate",
+    "average_manhattan_distance",
     "distribution_calibration_error",
     "entropy_calibration_error",
     "expected_calibration_error",
@@ -37,6 +46,9 @@ __all__ = [
     "js_divergence",
     "kl_divergence",
     "max_calibration_error",
+    "multilabel_manhattan_distance",
+    "normalized_absolute_distance",
+    "ordinal_wasserstein_distance",
     "ranking_calibration_score",
     "smooth_calibration_error",
     "soft_brier_score_loss",

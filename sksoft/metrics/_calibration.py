@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..targets import hard_sample_mask, target_entropy
+from ..targets import HARD_DEFINITIONS, hard_sample_mask, target_entropy
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._validation import _as_array, check_pair
 
@@ -152,6 +152,123 @@ def confidence_accuracy(pair, classwise):
     yield conf, acc
 
 
+_BLOCK_VALUES = 1 << 16
+"""Values per row block of the chunked kernel (512 KiB of float64: the block,
+its transposed copy and the per-row temporaries stay in the L2 cache)."""
+
+
+def _block_rows(n_classes):
+    return max(256, _BLOCK_VALUES // n_classes)
+
+
+def _uniform_bins(conf, n_bins, lower, upper):
+    """Bin index of each confidence on uniform edges (as :func:`assign_bins`)."""
+    idx = np.multiply(conf, n_bins).astype(np.intp)
+    idx -= conf < lower[idx]
+    idx += conf >= upper[idx]
+    return idx
+
+
+def _chunked_bin_sums(pair, n_bins, classwise, rows=None):
+    """Per-bin sums of the uniform-bin ECE in one chunked pass over the rows.
+
+    Returns ``(count, weight, sum_conf, sum_acc)``, each ``(V, n_bins)`` for
+    ``V`` measured variants (1 for the top label, ``K`` classwise). For the
+    top label a row block gives its argmax and confidences; for the classwise
+    variant the block is transposed once, so each class's column is
+    contiguous. The confidences, accuracies and bins of a block are computed
+    while it is in cache and accumulated with
+    :func:`numpy.bincount`, so the extra memory is a few blocks, not
+    ``O(n)``. Same sums as :func:`_bin_statistics` up to the order of
+    floating-point additions. ``rows`` (a boolean mask) restricts the sums
+    to a subset without copying it.
+    """
+    proba, y_idx, y_soft, weight = pair.proba, pair.y_idx, pair.y_soft, pair.weight
+    n, k = proba.shape
+    n_var = k if classwise else 1
+    size = n_var * n_bins
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    lower = np.append(edges[:-1], np.inf)
+    upper = np.append(edges[1:-1], [np.inf, np.inf])
+    count = np.zeros(size)
+    hits = np.zeros(size)
+    wsum = np.zeros(size) if weight is not None else None
+    sconf = np.zeros(size)
+    sacc = np.zeros(size) if (y_soft is not None or weight is not None) else None
+    offset = (np.arange(n_var, dtype=np.intp) * n_bins)[:, None]
+    step = _block_rows(k)
+    for start in range(0, n, step):
+        part = slice(start, min(start + step, n))
+        block = proba[part]
+        y_b = None if y_idx is None else y_idx[part]
+        s_b = None if y_soft is None else y_soft[part]
+        w_b = None if weight is None else weight[part]
+        if rows is not None:  # a subset (hard samples): filtered block by block
+            keep = rows[part]
+            if not keep.any():
+                continue
+            block = block[keep]
+            y_b = None if y_b is None else y_b[keep]
+            s_b = None if s_b is None else s_b[keep]
+            w_b = None if w_b is None else w_b[keep]
+        if classwise:
+            conf = np.ascontiguousarray(block.T)  # (K, B)
+            if s_b is None:
+                acc = y_b[None, :] == np.arange(k)[:, None]
+            else:
+                acc = np.ascontiguousarray(s_b.T)
+        else:
+            pred = _argmax_rows(block)
+            acc = pred == y_b if s_b is None else _gather_rows(s_b, pred)
+            conf = _gather_rows(block, pred, overwrite_col=True)
+            conf, acc = conf[None, :], acc[None, :]
+        idx = _uniform_bins(conf, n_bins, lower, upper)
+        idx += offset
+        idx = idx.ravel()
+        conf = conf.ravel()
+        acc = acc.ravel()
+        if weight is None:
+            sconf += np.bincount(idx, weights=conf, minlength=size)
+            if acc.dtype == bool:
+                split = np.bincount(2 * idx + acc, minlength=2 * size)
+                count += split[0::2]
+                count += split[1::2]
+                hits += split[1::2]
+            else:
+                count += np.bincount(idx, minlength=size)
+                sacc += np.bincount(idx, weights=acc, minlength=size)
+        else:
+            w = np.broadcast_to(w_b, (n_var, w_b.shape[0])).ravel()
+            count += np.bincount(idx, minlength=size)
+            wsum += np.bincount(idx, weights=w, minlength=size)
+            sconf += np.bincount(idx, weights=conf * w, minlength=size)
+            sacc += np.bincount(idx, weights=acc * w, minlength=size)
+    if sacc is None:
+        sacc = hits
+    if wsum is None:
+        wsum = count
+    shape = (n_var, n_bins)
+    return (
+        edges,
+        count.reshape(shape),
+        wsum.reshape(shape),
+        sconf.reshape(shape),
+        sacc.reshape(shape),
+    )
+
+
+def _chunked_bins(pair, n_bins, classwise, rows=None):
+    """:class:`_Bins` of each variant from :func:`_chunked_bin_sums`."""
+    edges, count, wsum, sconf, sacc = _chunked_bin_sums(pair, n_bins, classwise, rows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mconf = np.where(wsum > 0, sconf / wsum, np.nan)
+        macc = np.where(wsum > 0, sacc / wsum, np.nan)
+    return [
+        _Bins(edges, count[v], wsum[v], mconf[v], macc[v])
+        for v in range(count.shape[0])
+    ]
+
+
 def _debiased_l2(conf, acc, n_bins, strategy, bin_weighting):
     """Kumar et al. (2019)'s debiased L2 calibration error of one variant.
 
@@ -178,9 +295,22 @@ def _debiased_l2(conf, acc, n_bins, strategy, bin_weighting):
     return float(np.sqrt(max(float(np.dot(share, gap2 - correction)), 0.0)))
 
 
+def _subset(pair, rows):
+    return pair._replace(
+        proba=pair.proba[rows],
+        y_idx=None if pair.y_idx is None else pair.y_idx[rows],
+        y_soft=None if pair.y_soft is None else pair.y_soft[rows],
+        weight=None if pair.weight is None else pair.weight[rows],
+    )
+
+
 def _calibration_error(
-    pair, n_bins, strategy, norm, bin_weighting, classwise, debiased=False
+    pair, n_bins, strategy, norm, bin_weighting, classwise, debiased=False, rows=None
 ):
+    """The binned error of a validated pair, on the ``rows`` subset if given."""
+    chunked = strategy == "uniform" and pair.proba.ndim == 2 and not debiased
+    if rows is not None and not chunked:
+        pair, rows = _subset(pair, rows), None
     if debiased:
         if norm != "l2":
             raise ValueError(
@@ -195,14 +325,14 @@ def _calibration_error(
             for conf, acc in confidence_accuracy(pair, classwise)
         ]
         return float(np.mean(errors))
-    errors = [
-        _reduce_bins(
-            _bin_statistics(conf, acc, pair.weight, n_bins, strategy),
-            norm,
-            bin_weighting,
-        )
-        for conf, acc in confidence_accuracy(pair, classwise)
-    ]
+    if chunked:
+        bins = _chunked_bins(pair, n_bins, classwise, rows)
+    else:
+        bins = [
+            _bin_statistics(conf, acc, pair.weight, n_bins, strategy)
+            for conf, acc in confidence_accuracy(pair, classwise)
+        ]
+    errors = [_reduce_bins(b, norm, bin_weighting) for b in bins]
     return float(np.mean(errors))
 
 
@@ -491,7 +621,7 @@ def max_calibration_error(
     return _calibration_error(pair, n_bins, strategy, "max", "size", classwise)
 
 
-def _hardness_mask(y_true, soft_target, mask, hard_fraction, n):
+def _hardness_mask(y_true, soft_target, mask, hard_fraction, n, hard="top_fraction"):
     """Hard-sample mask from an explicit mask, routed soft targets or soft y_true."""
     if mask is not None:
         m = _as_array(mask)
@@ -532,7 +662,7 @@ def _hardness_mask(y_true, soft_target, mask, hard_fraction, n):
             f"{name} has zero entropy on every sample (one-hot rows): there is "
             "no human disagreement to define hard samples with."
         )
-    return hard_sample_mask(source, hard_fraction=hard_fraction)
+    return hard_sample_mask(source, hard_fraction=hard_fraction, hard=hard)
 
 
 @validate_params(
@@ -540,6 +670,7 @@ def _hardness_mask(y_true, soft_target, mask, hard_fraction, n):
         **_ECE_CONSTRAINTS,
         "soft_target": ["array-like", None],
         "hard_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "hard": [StrOptions(set(HARD_DEFINITIONS))],
         "subset": [StrOptions({"hard", "easy"})],
         "mask": ["array-like", None],
     },
@@ -551,6 +682,7 @@ def hard_sample_calibration_error(
     *,
     soft_target=None,
     hard_fraction=0.2,
+    hard="top_fraction",
     subset="hard",
     mask=None,
     n_bins=15,
@@ -566,7 +698,8 @@ def hard_sample_calibration_error(
 
     The hard samples are the ``hard_fraction`` share with the highest human
     target entropy (:func:`sksoft.targets.hard_sample_mask`, ties at the cut
-    included), or an explicit ``mask``. The error is
+    included), with ``hard="disagreement"`` every sample on which the humans
+    disagree at all (entropy > 0), or an explicit ``mask``. The error is
     :func:`expected_calibration_error` restricted to them (``subset="hard"``)
     or to the easy complement (``subset="easy"``).
 
@@ -582,7 +715,14 @@ def hard_sample_calibration_error(
         (gold) labels, e.g. routed to a scorer as metadata. The calibration
         reference stays ``y_true``.
     hard_fraction : float in (0, 1), default=0.2
-        Target share of hard samples (see :func:`sksoft.targets.hard_sample_mask`).
+        Target share of hard samples (see :func:`sksoft.targets.hard_sample_mask`);
+        ignored with ``hard="disagreement"``.
+    hard : {"top_fraction", "disagreement"}, default="top_fraction"
+        Hard samples: the ``hard_fraction`` share with the highest human
+        entropy, or every sample with any disagreement (entropy > 0, the
+        "any disagreement" subset). Disagreement is counted on the classes
+        the soft labels are given over (for ordinal ratings collapsed to
+        classes, on the collapsed classes).
     subset : {"hard", "easy"}, default="hard"
         Measure the hard samples or their complement.
     mask : array-like of bool of shape (n_samples,), default=None
@@ -642,6 +782,9 @@ def hard_sample_calibration_error(
     >>> hard_sample_calibration_error(soft, y_prob, hard_fraction=0.5,
     ...                               subset="easy", n_bins=5)
     0.1
+    >>> round(hard_sample_calibration_error(soft, y_prob, hard="disagreement",
+    ...                                     n_bins=5), 4)  # rows 1, 2, 3
+    0.1333
     """
     pair = check_pair(
         y_true,
@@ -651,21 +794,15 @@ def hard_sample_calibration_error(
         keep_binary_column=True,
     )
     n = pair.proba.shape[0]
-    hard = _hardness_mask(y_true, soft_target, mask, hard_fraction, n)
+    hard = _hardness_mask(y_true, soft_target, mask, hard_fraction, n, hard)
     sel = hard if subset == "hard" else ~hard
     if not sel.any():
         raise ValueError(
             f"The {subset} subset is empty ({int(hard.sum())} of {n} samples are "
             "hard); there is nothing to measure."
         )
-    sub = pair._replace(
-        proba=pair.proba[sel],
-        y_idx=None if pair.y_idx is None else pair.y_idx[sel],
-        y_soft=None if pair.y_soft is None else pair.y_soft[sel],
-        weight=None if pair.weight is None else pair.weight[sel],
-    )
-    if sub.weight is not None and not sub.weight.sum() > 0:
+    if pair.weight is not None and not pair.weight[sel].sum() > 0:
         raise ValueError(f"All sample weights of the {subset} subset are 0.")
     return _calibration_error(
-        sub, n_bins, strategy, norm, bin_weighting, classwise, debiased
+        pair, n_bins, strategy, norm, bin_weighting, classwise, debiased, rows=sel
     )

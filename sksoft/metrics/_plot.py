@@ -56,8 +56,10 @@ class ReliabilityDisplay:
         "human soft labels"); shown in the figure.
     estimator_name : str, default=None
         Name shown in the legend.
-    hard_fraction : float, default=None
-        Target share of hard samples, shown in the panel title.
+    hard_fraction : float or "disagreement", default=None
+        Target share of hard samples, shown in the panel title, or
+        ``"disagreement"`` when the hard samples are those with any human
+        disagreement.
     variant : {"top-label", "positive-class"}, default="top-label"
         What was binned: the top-label confidence against accuracy, or (for a
         binary 1-D ``y_prob``) the positive-class probability against the
@@ -147,11 +149,12 @@ class ReliabilityDisplay:
             )
         ]
         if self.hard_bin_accuracy is not None:
-            share = (
-                ""
-                if self.hard_fraction is None
-                else f", top {self.hard_fraction:.0%} human entropy"
-            )
+            if self.hard_fraction is None:
+                share = ""
+            elif isinstance(self.hard_fraction, str):
+                share = ", any human disagreement"
+            else:
+                share = f", top {self.hard_fraction:.0%} human entropy"
             panels.append(
                 (
                     f"Hard samples{share}",
@@ -368,6 +371,7 @@ class ReliabilityDisplay:
         soft_target=None,
         mask=None,
         hard_fraction=0.2,
+        hard="top_fraction",
         n_bins=15,
         strategy="uniform",
         labels=None,
@@ -395,6 +399,9 @@ class ReliabilityDisplay:
             Explicit hard-sample mask.
         hard_fraction : float in (0, 1), default=0.2
             Share of hard samples (highest human entropy).
+        hard : {"top_fraction", "disagreement"}, default="top_fraction"
+            Hard samples: the ``hard_fraction`` share, or every sample with
+            any human disagreement (see :func:`sksoft.targets.hard_sample_mask`).
         n_bins : int, default=15
             Number of bins.
         strategy : {"uniform", "quantile"}, default="uniform"
@@ -433,12 +440,12 @@ class ReliabilityDisplay:
         kwargs = {}
         if mask is not None or soft_target is not None or _is_soft(y_true):
             n = bins.count.sum().astype(int)
-            hard = _hardness_mask(y_true, soft_target, mask, hard_fraction, n)
-            yt = _as_array(y_true)[hard]
-            w = None if sample_weight is None else _as_array(sample_weight)[hard]
+            sel = _hardness_mask(y_true, soft_target, mask, hard_fraction, n, hard)
+            yt = _as_array(y_true)[sel]
+            w = None if sample_weight is None else _as_array(sample_weight)[sel]
             hbins = _calibration_bins(
                 yt,
-                _as_array(y_prob)[hard],
+                _as_array(y_prob)[sel],
                 n_bins=n_bins,
                 strategy=strategy,
                 labels=labels,
@@ -449,7 +456,11 @@ class ReliabilityDisplay:
                 hard_bin_accuracy=hbins.mean_accuracy,
                 hard_bin_count=hbins.count,
                 hard_ece=_reduce_bins(hbins, "l1", "size"),
-                hard_fraction=None if mask is not None else hard_fraction,
+                hard_fraction=(
+                    None
+                    if mask is not None
+                    else (hard_fraction if hard == "top_fraction" else hard)
+                ),
             )
             kwargs["hard_bin_edges"] = hbins.edges
         disp = cls(
@@ -475,6 +486,7 @@ class ReliabilityDisplay:
         soft_target=None,
         mask=None,
         hard_fraction=0.2,
+        hard="top_fraction",
         n_bins=15,
         strategy="uniform",
         sample_weight=None,
@@ -495,8 +507,8 @@ class ReliabilityDisplay:
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Gold labels or human soft labels.
-        soft_target, mask, hard_fraction, n_bins, strategy, sample_weight, \
-reference, ax, show_counts, kind
+        soft_target, mask, hard_fraction, hard, n_bins, strategy, \
+sample_weight, reference, ax, show_counts, kind
             As in :meth:`from_predictions`.
         name : str, default=None
             Legend name; the estimator's class name by default.
@@ -515,6 +527,7 @@ reference, ax, show_counts, kind
             soft_target=soft_target,
             mask=mask,
             hard_fraction=hard_fraction,
+            hard=hard,
             n_bins=n_bins,
             strategy=strategy,
             labels=None if _is_soft(y) else labels,

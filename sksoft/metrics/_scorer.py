@@ -18,6 +18,13 @@ from ._calibration import (
     hard_sample_calibration_error,
     max_calibration_error,
 )
+from ._lewidi import (
+    annotator_error_rate,
+    average_manhattan_distance,
+    multilabel_manhattan_distance,
+    normalized_absolute_distance,
+    ordinal_wasserstein_distance,
+)
 from ._smooth import smooth_calibration_error
 from ._soft import (
     distribution_calibration_error,
@@ -49,8 +56,17 @@ class _SoftProbaScorer:
     :meth:`set_score_request` under sklearn's metadata routing.
     """
 
-    def __init__(self, score_func, sign, kwargs=None, name=None, positive_class=False):
+    def __init__(
+        self,
+        score_func,
+        sign,
+        kwargs=None,
+        name=None,
+        positive_class=False,
+        response_method="predict_proba",
+    ):
         self._score_func = score_func
+        self._response_method = response_method
         self._positive_class = positive_class
         self._sign = sign
         self._kwargs = dict(kwargs or {})
@@ -83,7 +99,14 @@ class _SoftProbaScorer:
         score : float
             The metric, negated for losses.
         """
+        params = {**self._kwargs, **kwargs}
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
+        if self._response_method == "predict":  # per-annotator predictions
+            return self._sign * self._score_func(y_true, estimator.predict(X), **params)
         y_prob = estimator.predict_proba(X)
+        if isinstance(y_prob, list):  # multi-output: one (n, n_values) per output
+            return self._sign * self._score_func(y_true, y_prob, **params)
         y_prob = np.asarray(y_prob)
         labels = getattr(estimator, "classes_", None)
         if self._positive_class:
@@ -95,9 +118,6 @@ class _SoftProbaScorer:
                     "'neg_classwise_expected_calibration_error' for more classes."
                 )
             y_prob = y_prob[:, 1]  # positive class = classes_[-1], as sklearn
-        params = {**self._kwargs, **kwargs}
-        if sample_weight is not None:
-            params["sample_weight"] = sample_weight
         if labels is not None and "labels" in signature(self._score_func).parameters:
             params.setdefault("labels", np.asarray(labels))
         return self._sign * self._score_func(y_true, y_prob, **params)
@@ -145,8 +165,8 @@ class _SoftProbaScorer:
         return self._metadata_request
 
 
-def _entry(func, sign, positive_class=False, **kwargs):
-    return func, sign, kwargs, positive_class
+def _entry(func, sign, positive_class=False, response_method="predict_proba", **kw):
+    return func, sign, kw, positive_class, response_method
 
 
 _SCORERS = {
@@ -176,6 +196,15 @@ _SCORERS = {
     "top1_agreement": _entry(top1_agreement_score, 1),
     "uncertainty_alignment_spearman": _entry(uncertainty_alignment, 1),
     "uncertainty_alignment_pearson": _entry(uncertainty_alignment, 1, method="pearson"),
+    "neg_average_manhattan_distance": _entry(average_manhattan_distance, -1),
+    "neg_multilabel_manhattan_distance": _entry(multilabel_manhattan_distance, -1),
+    "neg_ordinal_wasserstein_distance": _entry(ordinal_wasserstein_distance, -1),
+    "neg_annotator_error_rate": _entry(
+        annotator_error_rate, -1, response_method="predict"
+    ),
+    "neg_normalized_absolute_distance": _entry(
+        normalized_absolute_distance, -1, response_method="predict"
+    ),
 }
 
 
@@ -203,7 +232,7 @@ def get_scorer_names():
 
 
 @validate_params({"scoring": [str]}, prefer_skip_nested_validation=True)
-def get_scorer(scoring):
+def get_scorer(scoring, **metric_params):
     """Get a sksoft scorer from its name.
 
     Every call returns a new object, so that ``set_score_request`` on it does
@@ -213,6 +242,12 @@ def get_scorer(scoring):
     ----------
     scoring : str
         One of :func:`get_scorer_names`.
+    **metric_params : dict
+        Keyword arguments of the metric, fixed in the scorer (as sklearn's
+        ``make_scorer(**kwargs)``), e.g. ``hard="disagreement"`` for the
+        hard-sample scorers or ``scale_size=11`` for
+        ``neg_normalized_absolute_distance``. They override the name's own
+        settings.
 
     Returns
     -------
@@ -258,7 +293,13 @@ def get_scorer(scoring):
       ``ranking_calibration_score``: the measures of Baan et al. (2022);
     - ``top1_agreement``: :func:`top1_agreement_score`;
     - ``uncertainty_alignment_spearman`` / ``uncertainty_alignment_pearson``:
-      :func:`uncertainty_alignment` (target vs predicted entropy).
+      :func:`uncertainty_alignment` (target vs predicted entropy);
+    - the Le-Wi-Di 2025 task's metrics: ``neg_average_manhattan_distance``,
+      ``neg_multilabel_manhattan_distance`` (``predict_proba`` may return a
+      list, one array per label, as multi-output classifiers do) and
+      ``neg_ordinal_wasserstein_distance`` on ``predict_proba``;
+      ``neg_annotator_error_rate`` and ``neg_normalized_absolute_distance``
+      (needs ``scale_size=``) on ``predict`` (one output per annotator).
 
     Every scorer equals its metric on ``estimator.predict_proba(X)``, binary
     problems included: the metric receives the full ``(n_samples, 2)``
@@ -297,11 +338,19 @@ def get_scorer(scoring):
             f"{get_scorer_names()}. sklearn's scorers are available from "
             "sklearn.metrics.get_scorer."
         )
-    func, sign, kwargs, positive_class = _SCORERS[scoring]
+    func, sign, kwargs, positive_class, response_method = _SCORERS[scoring]
+    accepted = set(signature(func).parameters) - {"y_true", "y_prob", "y_pred"}
+    unknown = set(metric_params) - accepted
+    if unknown:
+        raise ValueError(
+            f"{scoring!r} ({func.__name__}) does not accept {sorted(unknown)}; "
+            f"it accepts {sorted(accepted)}."
+        )
     return _SoftProbaScorer(
         func,
         sign,
-        copy.deepcopy(kwargs),
+        {**copy.deepcopy(kwargs), **metric_params},
         name=scoring,
         positive_class=positive_class,
+        response_method=response_method,
     )

@@ -38,7 +38,7 @@ def _as_array(a):
 
 
 def _check_proba_fast(y_prob, *, atol=None):
-    """Validate a 2-D probability matrix in two passes (row sums and minimum).
+    """Validate a 2-D probability matrix in one chunked pass (sums and minimum).
 
     Falls back to :func:`sksoft.targets.check_probabilities` (which names the
     first bad row) only when something is wrong.
@@ -47,10 +47,14 @@ def _check_proba_fast(y_prob, *, atol=None):
     if arr.ndim != 2 or arr.dtype.kind != "f" or arr.shape[0] == 0 or arr.shape[1] == 0:
         return check_probabilities(arr, atol=atol)
     tol = (1e-6 if arr.dtype.itemsize >= 8 else 1e-4) if atol is None else atol
-    sums = np.einsum("ij->i", arr)  # NaN/inf propagate into the sums
-    # min/max comparisons are False for NaN, which sends NaN to the fallback
-    if not (sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol) or arr.min() < 0:
-        return check_probabilities(arr, atol=atol)
+    step = max(256, (1 << 16) // arr.shape[1])
+    # row blocks: the sums and the minimum of a block in one pass over memory
+    for start in range(0, arr.shape[0], step):
+        block = arr[start : start + step]
+        sums = np.einsum("ij->i", block)  # NaN/inf propagate into the sums
+        # min/max comparisons are False for NaN, which sends NaN to the fallback
+        if not (sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol) or block.min() < 0:
+            return check_probabilities(arr, atol=atol)
     return arr
 
 
@@ -135,6 +139,68 @@ def _encode_labels(y, labels, n_classes, binary_column):
     return encode_labels(y, classes, name="y_true label")
 
 
+def _check_y_prob(y_prob):
+    """Validate ``y_prob``: ``(proba, binary_column, n_classes)``."""
+    prob = _as_array(y_prob)
+    if prob.ndim == 0 or prob.ndim > 2:
+        raise ValueError(
+            "y_prob must be (n_samples, n_classes) probabilities or a 1-D "
+            f"positive-class column; got shape {prob.shape}."
+        )
+    if prob.shape[0] == 0:
+        raise ValueError(f"y_prob is empty: it has 0 samples (shape {prob.shape}).")
+    if prob.ndim == 1 or prob.shape[1] == 1:
+        return _check_binary_column(prob.reshape(-1)), True, 2
+    prob = _check_proba_fast(prob)
+    if prob.shape[1] < 2:
+        raise ValueError("y_prob must have at least 2 columns (classes).")
+    return prob, False, prob.shape[1]
+
+
+def _check_soft_y_true(yt, labels, n_classes, binary_column):
+    """Validate an ``(n, K)`` soft ``y_true`` against ``y_prob``'s classes."""
+    if yt.shape[1] != n_classes:
+        raise ValueError(
+            f"y_true has {yt.shape[1]} classes (columns) but y_prob has "
+            f"{n_classes}" + (" (a 1-D y_prob is binary)." if binary_column else ".")
+        )
+    if labels is not None and len(_as_array(labels)) != n_classes:
+        raise ValueError(
+            f"labels has {len(_as_array(labels))} entries but y_prob has "
+            f"{n_classes} columns."
+        )
+    return check_soft_targets(yt, input_name="y_true")
+
+
+def _hard_y_true(yt, labels, n_classes, binary_column):
+    """Column indices of hard ``y_true`` labels (a column vector warns)."""
+    if yt.ndim == 2:
+        warnings.warn(
+            "A column-vector y_true was passed when a 1d array was expected. "
+            "It is read as class labels; pass a 1-D array (e.g. y.ravel()) or "
+            "an (n_samples, n_classes) probability matrix.",
+            DataConversionWarning,
+            stacklevel=4,
+        )
+        yt = yt[:, 0]
+    return _encode_labels(yt, labels, n_classes, binary_column)
+
+
+def _check_y_true(y_true, n):
+    yt = _as_array(y_true)
+    if yt.ndim == 0 or yt.ndim > 2:
+        raise ValueError(
+            "y_true must be 1-D labels or an (n_samples, n_classes) soft matrix; "
+            f"got shape {yt.shape}."
+        )
+    if yt.shape[0] != n:
+        raise ValueError(
+            f"y_true has {yt.shape[0]} samples but y_prob has {n}; they must "
+            "have the same length."
+        )
+    return yt
+
+
 def check_pair(
     y_true,
     y_prob,
@@ -154,61 +220,14 @@ def check_pair(
     soft_only : bool
         Always return ``y_soft`` (hard labels become one-hot rows).
     """
-    prob = _as_array(y_prob)
-    binary_column = prob.ndim == 1 or (prob.ndim == 2 and prob.shape[1] == 1)
-    if prob.ndim == 0 or prob.ndim > 2:
-        raise ValueError(
-            "y_prob must be (n_samples, n_classes) probabilities or a 1-D "
-            f"positive-class column; got shape {prob.shape}."
-        )
-    if prob.shape[0] == 0:
-        raise ValueError(f"y_prob is empty: it has 0 samples (shape {prob.shape}).")
-    if binary_column:
-        prob = _check_binary_column(prob.reshape(-1))
-        n_classes = 2
-    else:
-        prob = _check_proba_fast(prob)
-        n_classes = prob.shape[1]
-        if n_classes < 2:
-            raise ValueError("y_prob must have at least 2 columns (classes).")
+    prob, binary_column, n_classes = _check_y_prob(y_prob)
     n = prob.shape[0]
-
-    yt = _as_array(y_true)
-    if yt.ndim == 0 or yt.ndim > 2:
-        raise ValueError(
-            "y_true must be 1-D labels or an (n_samples, n_classes) soft matrix; "
-            f"got shape {yt.shape}."
-        )
-    if yt.shape[0] != n:
-        raise ValueError(
-            f"y_true has {yt.shape[0]} samples but y_prob has {n}; they must "
-            "have the same length."
-        )
+    yt = _check_y_true(y_true, n)
     y_idx = y_soft = None
     if yt.ndim == 2 and yt.shape[1] > 1:
-        if yt.shape[1] != n_classes:
-            raise ValueError(
-                f"y_true has {yt.shape[1]} classes (columns) but y_prob has "
-                f"{n_classes}"
-                + (" (a 1-D y_prob is binary)." if binary_column else ".")
-            )
-        if labels is not None and len(_as_array(labels)) != n_classes:
-            raise ValueError(
-                f"labels has {len(_as_array(labels))} entries but y_prob has "
-                f"{n_classes} columns."
-            )
-        y_soft = check_soft_targets(yt, input_name="y_true")
+        y_soft = _check_soft_y_true(yt, labels, n_classes, binary_column)
     else:
-        if yt.ndim == 2:
-            warnings.warn(
-                "A column-vector y_true was passed when a 1d array was expected. "
-                "It is read as class labels; pass a 1-D array (e.g. y.ravel()) or "
-                "an (n_samples, n_classes) probability matrix.",
-                DataConversionWarning,
-                stacklevel=3,
-            )
-            yt = yt[:, 0]
-        y_idx = _encode_labels(yt, labels, n_classes, binary_column)
+        y_idx = _hard_y_true(yt, labels, n_classes, binary_column)
         if soft_only:
             y_soft = np.zeros((n, n_classes))
             y_soft[np.arange(n), y_idx] = 1.0

@@ -41,6 +41,11 @@ Private attributes and methods of ``NeuralNet``
         ``validate_parameter_constraints`` itself in ``_check_params``.
     ``PassthroughScoring._is_best_score``
         Used by sksoft's ``_PassthroughScoring`` to record ``<name>_best``.
+    ``net.get_params_for_optimizer(prefix, named_parameters)`` and
+    ``net.get_all_learnable_params()``
+        ``initialize_optimizer`` is overridden to build the optimizer through
+        the engine (``sksoft._engine._optim.make_optimizer``); it collects the
+        parameter groups and ``optimizer__`` arguments as skorch's does.
 
 Public methods whose *call protocol* sksoft reimplements
     ``run_single_epoch(iterator, training, prefix, step_fn, **fit_params)``
@@ -60,6 +65,20 @@ Public methods whose *call protocol* sksoft reimplements
         :func:`sksoft.callbacks.attach_training_dynamics`, which also works
         around skorch's ``set_params`` not accepting a change from
         ``"disable"`` to a list.
+
+torch internals (``sksoft._engine._optim.LeanAdam``, checked against torch 2.13)
+    ``torch.optim.Optimizer.add_param_group.__wrapped__`` and
+    ``torch.optim.Optimizer.zero_grad.__wrapped__``
+        torch wraps both in ``torch._disable_dynamo``, whose first call
+        imports ``torch._dynamo`` (about 1.4 s of CPU per process); LeanAdam
+        calls the undecorated functions (``functools.wraps`` chain).
+    ``torch.optim.Adam.step.hooked``
+        torch's ``Optimizer._patch_step_function`` wraps a class's ``step``
+        with its hook runner and marks it ``hooked``; LeanAdam's fallback to
+        torch's step strips that wrapper so the hooks run once.
+    ``torch.optim.Adam``'s state layout
+        ``state[p] == {"step": float32 tensor, "exp_avg", "exp_avg_sq"}``, so
+        a ``state_dict`` round-trips between LeanAdam and ``torch.optim.Adam``.
 """
 
 #: skorch versions the internals above were checked against.
@@ -80,9 +99,18 @@ SKORCH_INTERNALS = (
     ("NeuralNet", "train_step_single"),
     ("NeuralNet", "evaluation_step"),
     ("NeuralNet", "infer"),
+    ("NeuralNet", "initialize_optimizer"),
+    ("NeuralNet", "get_params_for_optimizer"),
+    ("NeuralNet", "get_all_learnable_params"),
     ("PassthroughScoring", "_is_best_score"),
     ("EpochScoring", "on_train"),
     ("BatchScoring", "on_train"),
 )
 
-__all__ = ["CHECKED_SKORCH_VERSIONS", "SKORCH_INTERNALS"]
+#: ``(attribute path, attribute)`` pairs of the torch internals listed above
+TORCH_INTERNALS = (
+    ("torch.optim.Optimizer.add_param_group", "__wrapped__"),
+    ("torch.optim.Optimizer.zero_grad", "__wrapped__"),
+)
+
+__all__ = ["CHECKED_SKORCH_VERSIONS", "SKORCH_INTERNALS", "TORCH_INTERNALS"]

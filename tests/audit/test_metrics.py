@@ -206,8 +206,8 @@ def _function_imports(path):
 @pytest.mark.parametrize(
     "path",
     sorted((Path(sksoft.__file__).parent / "audit").glob("*.py"))
-    + [Path(sksoft.__file__).parent / "cli.py"],
-    ids=lambda p: p.name,
+    + sorted((Path(sksoft.__file__).parent / "cli").glob("*.py")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_only_heavy_imports_are_inside_functions(path):
     # the package's __getattr__ imports its lazy modules with import_module

@@ -521,3 +521,157 @@ def test_debiased_needs_l2_and_no_weights(problem):
         expected_calibration_error(
             y, p, norm="l2", debiased=True, sample_weight=np.ones(len(y))
         )
+
+
+# ------------------------------------------------ hard="disagreement" subsets
+
+
+def test_disagreement_subset_by_hand():
+    soft = np.array(
+        [[1.0, 0.0], [0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.0, 1.0], [0.3, 0.7]]
+    )
+    p = np.array(
+        [[0.9, 0.1], [0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6], [0.1, 0.9]]
+    )
+    # disagreement rows 1, 2, 3, 5; n_bins=5: conf 0.9, 0.8, 0.7, 0.9
+    # bin [0.8, 1]: rows 1, 2, 5: conf (0.9 + 0.8 + 0.9) / 3, acc (0.5 + 0.9 + 0.7) / 3
+    # bin [0.6, 0.8): row 3: conf 0.7, acc 0.6
+    gap_hi = abs((0.9 + 0.8 + 0.9) / 3 - (0.5 + 0.9 + 0.7) / 3)
+    expected = 3 / 4 * gap_hi + 1 / 4 * 0.1
+    got = hard_sample_calibration_error(soft, p, hard="disagreement", n_bins=5)
+    assert got == pytest.approx(expected)
+    # easy = unanimous rows 0 and 4: conf 0.9 (acc 1) and 0.6 (acc 1)
+    easy = hard_sample_calibration_error(
+        soft, p, hard="disagreement", subset="easy", n_bins=5
+    )
+    assert easy == pytest.approx(0.5 * 0.1 + 0.5 * 0.4)
+    # routed soft labels with gold y_true: same subset, gold reference
+    gold = np.array([0, 1, 0, 0, 1, 1])
+    routed = hard_sample_calibration_error(
+        gold, p, soft_target=soft, hard="disagreement", n_bins=5
+    )
+    sel = [1, 2, 3, 5]
+    assert routed == pytest.approx(
+        expected_calibration_error(gold[sel], p[sel], n_bins=5)
+    )
+    with pytest.raises(ValueError, match="hard"):
+        hard_sample_calibration_error(soft, p, hard="top")
+
+
+def test_disagreement_scorer():
+    from sklearn.linear_model import LogisticRegression
+
+    from sksoft.metrics import get_scorer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = (X[:, 0] > 0).astype(int)
+    votes = rng.integers(0, 3, size=80)  # 0, 1 or 2 dissenting votes out of 5
+    soft = np.where(y[:, None] == 1, [[0, 1.0]], [[1.0, 0]])
+    soft = soft * (5 - votes[:, None]) / 5 + (1 - soft) * votes[:, None] / 5
+    clf = LogisticRegression().fit(X, y)
+    scorer = get_scorer("neg_hard_sample_calibration_error", hard="disagreement")
+    expected = hard_sample_calibration_error(
+        soft, clf.predict_proba(X), hard="disagreement"
+    )
+    assert scorer(clf, X, soft) == pytest.approx(-expected)
+    assert expected == pytest.approx(
+        expected_calibration_error(soft[votes > 0], clf.predict_proba(X)[votes > 0])
+    )
+
+
+# ------------------------------------- chunked kernel vs a slow full-array reference
+
+
+def _slow_ece(y_idx, y_soft, p, n_bins, weight, classwise, norm="l1"):
+    """The pre-chunking kernel written out: full arrays, searchsorted bins."""
+    n, k = p.shape
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    w = np.ones(n) if weight is None else weight
+    if classwise:
+        variants = [
+            (p[:, c], (y_idx == c) if y_soft is None else y_soft[:, c])
+            for c in range(k)
+        ]
+    else:
+        pred = np.argmax(p, axis=1)
+        conf = p[np.arange(n), pred]
+        acc = (pred == y_idx) if y_soft is None else y_soft[np.arange(n), pred]
+        variants = [(conf, acc)]
+    errors = []
+    for conf, acc in variants:
+        idx = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, n_bins - 1)
+        gaps, sizes = [], []
+        for m in range(n_bins):
+            inb = idx == m
+            if w[inb].sum() == 0:
+                continue
+            gaps.append(
+                abs(np.sum(w[inb] * acc[inb]) - np.sum(w[inb] * conf[inb]))
+                / w[inb].sum()
+            )
+            sizes.append(w[inb].sum())
+        gaps, sizes = np.array(gaps), np.array(sizes)
+        if norm == "max":
+            errors.append(gaps.max())
+        else:
+            errors.append(np.dot(sizes / sizes.sum(), gaps))
+    return float(np.mean(errors))
+
+
+def _edge_tied_problem(rng, n, k, n_bins):
+    """Random rows plus rows whose top probability sits exactly on a bin edge,
+    and rows with tied maxima."""
+    p = rng.dirichlet(np.ones(k) * 0.5, size=n)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    on_edge = edges[edges >= 1.0 / k + 1e-9]
+    rows = rng.choice(n, size=n // 4, replace=False)
+    top = rng.choice(on_edge, size=len(rows))
+    p[rows] = ((1.0 - top) / (k - 1))[:, None]
+    p[rows, rng.integers(0, k, size=len(rows))] = top
+    ties = rng.choice(n, size=n // 10, replace=False)
+    p[ties] = 0.0
+    p[ties, 0] = p[ties, k - 1] = 0.5  # tie: the first class wins
+    return p
+
+
+@pytest.mark.parametrize("classwise", [False, True])
+@pytest.mark.parametrize("n, k, n_bins", [(1000, 3, 15), (70001, 10, 15), (5000, 2, 7)])
+def test_chunked_kernel_equals_slow_reference(n, k, n_bins, classwise):
+    rng = np.random.default_rng(n + k)
+    p = _edge_tied_problem(rng, n, k, n_bins)
+    y = rng.integers(0, k, size=n)
+    y[:k] = np.arange(k)
+    soft = rng.dirichlet(np.ones(k), size=n)
+    w = rng.uniform(0, 2, size=n)
+    p_checked = check_probabilities_quiet(p)
+    for y_true, y_idx, y_soft in [(y, y, None), (soft, None, soft)]:
+        for weight in (None, w):
+            for norm in ("l1", "max"):
+                got = expected_calibration_error(
+                    y_true,
+                    p,
+                    n_bins=n_bins,
+                    classwise=classwise,
+                    sample_weight=weight,
+                    norm=norm,
+                )
+                ref = _slow_ece(
+                    y_idx, y_soft, p_checked, n_bins, weight, classwise, norm
+                )
+                assert got == pytest.approx(ref, abs=1e-12, rel=0)
+    # the hard-sample variant shares the kernel
+    mask = rng.uniform(size=n) < 0.3
+    got = hard_sample_calibration_error(y, p, mask=mask, classwise=classwise)
+    ref = _slow_ece(y[mask], None, p_checked[mask], 15, None, classwise)
+    assert got == pytest.approx(ref, abs=1e-12, rel=0)
+
+
+def check_probabilities_quiet(p):
+    import warnings
+
+    from sksoft.targets import check_probabilities
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return check_probabilities(p)

@@ -212,3 +212,16 @@ def test_binary_1d_labels_positive_class():
     assert two.ax_[0].get_ylabel() == "Accuracy vs gold labels"
     with pytest.raises(ValueError, match="kind must be"):
         two.plot(kind="curve")
+
+
+def test_disagreement_subset_panel():
+    rng = np.random.default_rng(3)
+    votes = rng.integers(0, 3, size=200)  # dissenting votes out of 4
+    soft = np.column_stack([4 - votes, votes]) / 4.0
+    p = rng.dirichlet(np.ones(2) * 2, size=200)
+    disp = ReliabilityDisplay.from_predictions(soft, p, n_bins=10, hard="disagreement")
+    assert disp.hard_bin_count.sum() == (votes > 0).sum()
+    assert disp.hard_ece == pytest.approx(
+        expected_calibration_error(soft[votes > 0], p[votes > 0], n_bins=10)
+    )
+    assert "any human disagreement" in disp.ax_[1].get_title()

@@ -25,6 +25,13 @@ from sksoft.metrics import (
 from sksoft.targets import hard_labels
 
 BINARY_ONLY = {"neg_positive_class_calibration_error"}
+# scorers of other prediction shapes (multi-label, per annotator): tested in
+# tests/metrics/test_lewidi.py
+OTHER_SHAPES = {
+    "neg_annotator_error_rate",
+    "neg_multilabel_manhattan_distance",
+    "neg_normalized_absolute_distance",
+}
 
 HARD_NEEDING = {
     "neg_hard_sample_calibration_error",
@@ -53,7 +60,7 @@ def _soft_problem(n_classes, n=150, seed=0):
 
 
 def _names(n_classes, exclude=()):
-    skip = set(exclude) | (BINARY_ONLY if n_classes > 2 else set())
+    skip = set(exclude) | OTHER_SHAPES | (BINARY_ONLY if n_classes > 2 else set())
     return [n for n in get_scorer_names() if n not in skip]
 
 
@@ -69,7 +76,9 @@ def test_registry_names_and_isolation():
     assert names == sorted(names) and len(names) >= 15
     for name in names:
         scorer = get_scorer(name)
-        loss = any(w in name for w in ("error", "loss", "divergence", "brier"))
+        loss = any(
+            w in name for w in ("error", "loss", "divergence", "brier", "distance")
+        )
         assert name.startswith("neg_") == loss, name
         assert scorer._sign == (-1 if loss else 1)
         assert get_scorer(name) is not scorer

@@ -538,13 +538,13 @@ def test_make_supervision_arms_options(rng):
 # --------------------------------------------------------------------------
 # simulated panels
 # --------------------------------------------------------------------------
-def test_multinomial_panel_converges_to_probabilities(rng):
+def test_multinomial_panel_converges_to_probabilities(global_random_seed):
     p = np.array(
         [[0.7, 0.2, 0.1, 0.0], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.05, 0.95]]
     )
     n_panels, n_annot = 4000, 6
     counts = simulate_multinomial_panel(
-        np.repeat(p, n_panels, axis=0), n_annot, random_state=0
+        np.repeat(p, n_panels, axis=0), n_annot, random_state=global_random_seed
     )
     assert counts.dtype == np.int64
     np.testing.assert_array_equal(counts.sum(axis=1), n_annot)

@@ -1,67 +1,12 @@
-"""Command line: ``python -m sksoft audit`` / ``evaluate`` (console script ``sksoft``).
+"""``sksoft audit``: train every supervision arm over seeds, write the report.
 
-The ``audit`` sub-command trains one model per supervision arm and seed, compares
-them with :func:`sksoft.audit.run_audit` and writes a report folder::
-
-    python -m sksoft audit --out audit-report
-
-The ``evaluate`` sub-command measures predictions made elsewhere (files of
-predicted probabilities, human counts or soft labels, optional gold labels) with
-:func:`sksoft.evaluate_predictions` and writes the same kind of folder::
-
-    python -m sksoft evaluate --probs mine=p.npy --counts votes.csv --out report
-
-Run ``python -m sksoft audit --help`` (or ``evaluate --help``) for every option
-and the file formats. Both commands use exit code 0 on success and 2 with a
-one-line message on stderr for bad arguments or bad files. Bad arguments or bad data
-stop the command before any training with a one-line message on stderr and exit
-code 2; the output folder is only created, complete, at the very end (the report is
-written into a temporary folder next to it and moved into place).
-
-**Your own data** (``--dataset PATH``): a ``.npz`` (``numpy.savez``) with the keys
-
-- ``data``: features, shape ``(n, n_features)``, or images ``(n, H, W)`` /
-  ``(n, C, H, W)`` / ``(n, H, W, C)`` (numeric);
-- ``target``: the gold labels, shape ``(n,)``, values in ``classes``;
-- ``counts``: human vote counts, shape ``(n, K)``, non-negative, at least one vote
-  per row; **or** ``soft_target``: human label distributions ``(n, K)``, rows
-  summing to 1 (give one of the two);
-- ``classes`` (optional): the ``K`` class labels in column order; default
-  ``0, ..., K-1``.
-
-``.csv`` with a header row and one row per item:
-
-- ``target``: the gold label;
-- ``count_<class>`` columns (one per class, in column order; the class name is the
-  text after the prefix), **or** ``soft_<class>`` columns;
-- every other column is a numeric feature; **or**, for texts, one ``text``
-  column (one text per item) or the columns ``text_1``, ``text_2``, ... (numbered
-  from 1 without gaps, e.g. premise and hypothesis), and then no other column.
-  Every text must be non-empty; the default text model (TF-IDF per column, then
-  a linear soft-label net) is used.
-
-Vote counts need at least one vote per row, and the largest row sum may be at
-most 10 times the smallest (VADER's 15 to 99 ratings pass); otherwise give
-normalised ``soft_<class>`` columns.
-
-``target`` may be left out (``.npz`` key or ``.csv`` column) when only the arms
-that need no gold label are asked for (``--arms human_mode,human_soft``); arms
-that need gold labels then stop with exit code 2. Human labels are always
-required: the audit measures models against them. When they are simulated,
-say so (an ``.npz`` key ``simulated``: True or a text saying how; a line
-``# simulated: how`` before the ``.csv`` header; or ``--simulated-labels``), and
-the report calls them simulated instead of human.
-
-**The model** (``--model``): ``mlp`` (default for features; ``--hidden 128`` or
-``--hidden 128,64``), ``logistic`` (no hidden layer) or ``cnn`` (images only,
-default for them; ``--width 16``), see :func:`sksoft.audit.default_estimator`.
-**Seeds**: ``--seeds 5`` means seeds 0-4, ``--seeds 0,7,9`` those seeds, and one
-seed is ``--seeds 7,`` or ``--seed-list 7``.
+The options, their checks before any download or training, and the run
+(:func:`sksoft.audit.run_audit`, then the report folder). The built-in data
+sets of ``--dataset`` (names and help) are built in one spot,
+:func:`dataset_option`.
 """
 
-import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -70,105 +15,41 @@ import time
 import numpy as np
 import sklearn
 
-from . import __version__, audit, evaluation
-from .audit._data import DATASETS, MODELS, UsageError, load_audit_data  # noqa: F401
-from .audit._report import run_time_line
-from .datasets._registry import dataset_help, dataset_names, get_dataset_spec
-from .sources import ARM_NAMES
-from .utils._folders import FolderError, check_out_folder, write_folder
+from .. import __version__, audit
+from ..audit import MODELS, UsageError, load_audit_data, run_time_line
+from ..datasets._registry import dataset_help, dataset_names, get_dataset_spec
+from ..sources import ARM_NAMES
+from ..utils._extras import INSTALL, has
+from ..utils._folders import check_out_folder, write_folder
+from ._progress import ProgressBar
 
-__all__ = ["main"]
+__all__ = []  # the command's parts; the entry point is sksoft.cli.main
+
+PROG = "sksoft audit"
+#: the ``--help`` line and the description of the sub-command
+HELP = "train every supervision arm over several seeds and write a report"
+DESCRIPTION = (
+    "Train the same model under several kinds of supervision (arms) over "
+    "several seeds and compare accuracy, calibration (overall, hard and "
+    "easy samples, against the gold labels and against the human soft "
+    "labels), divergence to the human labels, stability over seeds and "
+    "training dynamics. Writes report.md, results.csv, effects.csv, "
+    "runs.jsonl and PNG figures to --out."
+)
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line on stderr and exit code 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-# ---------------------------------------------------------------- progress bar
+def builtin_datasets():
+    """The names ``--dataset`` knows (anything else is a file path): the
+    data-set registry's (:mod:`sksoft.datasets`)."""
+    return dataset_names()
 
 
-class ProgressBar:
-    """A small text progress bar on a stream (stderr) with the time left.
+def dataset_option():
+    """The ``--dataset`` option: default and help, from the data-set registry.
 
-    Parameters
-    ----------
-    total : int
-        Number of steps.
-    stream : file-like, default=sys.stderr
-        Where to draw; on a terminal the bar redraws in place, elsewhere one line
-        per step is printed.
-    width : int, default=30
-        Characters of the bar.
-    label : str, default="audit"
-        Text in front of the bar.
-
-    Examples
-    --------
-    >>> import io
-    >>> from sksoft.cli import ProgressBar
-    >>> bar = ProgressBar(4, stream=io.StringIO(), width=8)
-    >>> bar.update(1)
-    >>> bar.render()
-    'audit [##......] 1/4 runs  0:00 elapsed, ~0:00 left'
+    The one spot that names the built-in data sets on the command line.
     """
-
-    def __init__(self, total, *, stream=None, width=30, label="audit"):
-        self.total = int(total)
-        self.stream = sys.stderr if stream is None else stream
-        self.width = width
-        self.label = label
-        self.done = 0
-        self.start = time.perf_counter()
-        isatty = getattr(self.stream, "isatty", None)
-        self._tty = bool(isatty and isatty())
-
-    @staticmethod
-    def _clock(seconds):
-        if not math.isfinite(seconds):
-            return "?:??"
-        seconds = int(round(seconds))
-        return f"{seconds // 60}:{seconds % 60:02d}"
-
-    def render(self, info=""):
-        """The bar as a string (no newline)."""
-        frac = self.done / self.total if self.total else 1.0
-        fill = int(round(frac * self.width))
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / self.done * (self.total - self.done) if self.done else math.nan
-        text = (
-            f"{self.label} [{'#' * fill}{'.' * (self.width - fill)}] "
-            f"{self.done}/{self.total} runs  {self._clock(elapsed)} elapsed, "
-            f"~{self._clock(left)} left"
-        )
-        return f"{text}  {info}" if info else text
-
-    def update(self, n=1, info=""):
-        """Advance by ``n`` steps and redraw."""
-        self.done = min(self.total, self.done + n)
-        end = "" if self._tty and self.done < self.total else "\n"
-        prefix = "\r" if self._tty else ""
-        self.stream.write(prefix + self.render(info) + end)
-        self.stream.flush()
-
-    def __call__(self, info):
-        """Progress callback for :func:`sksoft.audit.run_audit`.
-
-        ``info["done"] == 0`` (training starts) restarts the clock, takes the
-        number of runs from ``info["total"]`` and draws the empty bar; every
-        later call advances by one run.
-        """
-        if info.get("done", 1) == 0:
-            self.start = time.perf_counter()
-            self.done = 0
-            self.total = int(info.get("total", self.total))
-            if self._tty:
-                self.stream.write("\r" + self.render("training..."))
-                self.stream.flush()
-            return
-        self.update(1, f"{info.get('arm', '')} seed={info.get('seed', '')}")
+    return {"default": "ambiguous-digits", "help": dataset_help()}
 
 
 # ---------------------------------------------------------------- arguments
@@ -229,10 +110,7 @@ def _parse_hidden(text):
     return sizes
 
 
-# ---------------------------------------------------------------- the command
-
-
-_FILE_FORMATS = """\
+FILE_FORMATS = """\
 your own data (--dataset PATH):
   .npz  keys: data (n, n_features) or images (n, H, W[, C]); target (n,) gold
         labels; counts (n, K) human votes OR soft_target (n, K) human label
@@ -285,34 +163,11 @@ def _default_seed_count(dataset):
     return DEFAULT_SEEDS_OTHER
 
 
-def _build_parser():
-    parser = _OneLineParser(
-        prog="sksoft",
-        description="sksoft: learning from soft labels, the scikit-learn way.",
-    )
-    parser.add_argument("--version", action="version", version=f"sksoft {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
-    audit_parser = sub.add_parser(
-        "audit",
-        help="train every supervision arm over several seeds and write a report",
-        description=(
-            "Train the same model under several kinds of supervision (arms) over "
-            "several seeds and compare accuracy, calibration (overall, hard and "
-            "easy samples, against the gold labels and against the human soft "
-            "labels), divergence to the human labels, stability over seeds and "
-            "training dynamics. Writes report.md, results.csv, effects.csv, "
-            "runs.jsonl and PNG figures to --out."
-        ),
-        epilog=_FILE_FORMATS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    audit_parser.add_argument(
-        "--dataset",
-        default="ambiguous-digits",
-        help=dataset_help(),
-    )
-    audit_parser.add_argument("--data-home", default=None, help="download/cache folder")
-    audit_parser.add_argument(
+def add_arguments(p):
+    """Add the options of ``audit`` to an argparse parser (or sub-parser)."""
+    p.add_argument("--dataset", **dataset_option())
+    p.add_argument("--data-home", default=None, help="download/cache folder")
+    p.add_argument(
         "--simulated-labels",
         action="store_true",
         help=(
@@ -320,19 +175,19 @@ def _build_parser():
             "so instead of calling them human)"
         ),
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--offline",
         action="store_true",
         help="never download: the real data sets must already be in --data-home",
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--arms",
         default=",".join(ARM_NAMES),
         help=(
             f"comma list of arms (default: all {len(ARM_NAMES)}: {','.join(ARM_NAMES)})"
         ),
     )
-    seeds = audit_parser.add_mutually_exclusive_group()
+    seeds = p.add_mutually_exclusive_group()
     seeds.add_argument(
         "--seeds",
         default=None,
@@ -349,7 +204,7 @@ def _build_parser():
         metavar="SEEDS",
         help="comma list of seeds, also one seed: --seed-list 7",
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--model",
         choices=MODELS,
         default=None,
@@ -358,34 +213,32 @@ def _build_parser():
             "layer), cnn (images only; default for images)"
         ),
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--hidden",
         default=None,
         metavar="WIDTHS",
         help="--model mlp: hidden-layer widths, e.g. 128 or 128,64 (default 100)",
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--width",
         type=int,
         default=None,
         help="--model cnn: channels of the first convolution (default 16)",
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--epochs",
         type=int,
         default=None,
         help="training epochs (default: 40 for features, 12 for images, 8 for texts)",
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--hard-fraction",
         type=float,
         default=0.2,
         help="share of test samples with the highest human-label entropy (0.2)",
     )
-    audit_parser.add_argument(
-        "--test-size", type=float, default=0.3, help="held-out share (0.3)"
-    )
-    audit_parser.add_argument(
+    p.add_argument("--test-size", type=float, default=0.3, help="held-out share (0.3)")
+    p.add_argument(
         "--cv",
         type=int,
         default=None,
@@ -394,13 +247,13 @@ def _build_parser():
             "(instead of one held-out split)"
         ),
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--max-samples",
         type=int,
         default=None,
         help="random subsample of the data (default: all; mnist/cifar10h: 3000)",
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--n-jobs",
         type=int,
         default=None,
@@ -409,45 +262,30 @@ def _build_parser():
             "number of cores, at most 8; -1: all cores)"
         ),
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--random-state", type=int, default=0, help="data split / teacher seed"
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--out", default="sksoft-audit", help="output folder (default: sksoft-audit)"
     )
-    audit_parser.add_argument(
+    p.add_argument(
         "--overwrite", action="store_true", help="replace an existing --out folder"
     )
-    audit_parser.add_argument(
-        "--no-figures", action="store_true", help="skip the PNG figures"
-    )
-    audit_parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    evaluate_parser = sub.add_parser(
-        "evaluate",
-        help="evaluate given predicted probabilities against human labels",
-        description=evaluation.DESCRIPTION,
-        epilog=evaluation.FILE_FORMATS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    evaluation._add_arguments(evaluate_parser)
-    return parser
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
 
 
-def _check_args(args):
-    """The argument checks that need no data: all made before any download.
-
-    The data (and the arms against the data) are checked once, by
-    :func:`sksoft.audit.run_audit`, whose ``ValueError`` becomes exit code 2.
-    """
-    arms = _parse_arms(args.arms)
+def _seeds_of(args):
     if args.seed_list is not None:
-        seeds = _parse_seeds(args.seed_list, "seed-list")
-    else:
-        seeds = _parse_seeds(
-            args.seeds
-            if args.seeds is not None
-            else str(_default_seed_count(args.dataset))
-        )
+        return _parse_seeds(args.seed_list, "seed-list")
+    if args.seeds is not None:
+        return _parse_seeds(args.seeds)
+    return _parse_seeds(str(_default_seed_count(args.dataset)))
+
+
+def _check_model(args):
+    """``--hidden`` and ``--width`` against ``--model``."""
     if args.hidden is not None:
         args.hidden = _parse_hidden(args.hidden)
         if args.model in ("logistic", "cnn"):
@@ -461,26 +299,58 @@ def _check_args(args):
             raise UsageError(
                 f"--width sets the cnn's channels, not --model {args.model}"
             )
-    if args.simulated_labels and args.dataset in dataset_names():
+
+
+#: option -> (is the value wrong?, the message): the checks of single numbers
+_RANGES = (
+    ("epochs", lambda v: v is not None and v < 1, "--epochs must be at least 1"),
+    ("hard_fraction", lambda v: not 0.0 < v < 1.0, "--hard-fraction must be in (0, 1)"),
+    ("test_size", lambda v: not 0.0 < v < 1.0, "--test-size must be in (0, 1)"),
+    ("cv", lambda v: v is not None and v < 2, "--cv must be at least 2"),
+    (
+        "max_samples",
+        lambda v: v is not None and v < 10,
+        "--max-samples must be at least 10",
+    ),
+    ("n_jobs", lambda v: v is not None and v == 0, "--n-jobs must not be 0"),
+)
+
+
+def _check_figures(args, prog=PROG):
+    """Figures need matplotlib: without it they are skipped, and one line on
+    stderr says so before any training."""
+    if args.no_figures or has("matplotlib"):
+        return
+    print(
+        f"{prog}: note: matplotlib is not installed, so the report has no figures "
+        f"(pip install {INSTALL['matplotlib']}, or pass --no-figures)",
+        file=sys.stderr,
+    )
+    args.no_figures = True
+
+
+def _check_args(args, prog=PROG):
+    """The argument checks that need no data: all made before any download.
+
+    The data (and the arms against the data) are checked once, by
+    :func:`sksoft.audit.run_audit`, whose ``ValueError`` becomes exit code 2.
+    """
+    arms = _parse_arms(args.arms)
+    seeds = _seeds_of(args)
+    _check_model(args)
+    if args.simulated_labels and args.dataset in builtin_datasets():
         raise UsageError(
             f"--simulated-labels is for your own files; {args.dataset} states "
             "its labels' kind itself"
         )
     if arms == ["gold"]:
         raise UsageError("--arms needs at least one arm besides gold to compare")
-    if args.epochs is not None and args.epochs < 1:
-        raise UsageError("--epochs must be at least 1")
-    if not 0.0 < args.hard_fraction < 1.0:
-        raise UsageError("--hard-fraction must be in (0, 1)")
-    if not 0.0 < args.test_size < 1.0:
-        raise UsageError("--test-size must be in (0, 1)")
-    if args.cv is not None and args.cv < 2:
-        raise UsageError("--cv must be at least 2")
-    if args.max_samples is not None and args.max_samples < 10:
-        raise UsageError("--max-samples must be at least 10")
-    if args.n_jobs is not None and args.n_jobs == 0:
-        raise UsageError("--n-jobs must not be 0")
-    return arms, seeds, check_out_folder(args.out, args.overwrite)
+    for name, wrong, message in _RANGES:
+        if wrong(getattr(args, name)):
+            raise UsageError(message)
+    out = check_out_folder(args.out, args.overwrite)
+    _check_figures(args, prog)
+    return arms, seeds, out
 
 
 def _command_record(args, seeds, n_jobs, result):
@@ -555,8 +425,9 @@ def _estimator(args, data):
     return X, estimator, epochs
 
 
-def _audit(args):
-    arms, seeds, out = _check_args(args)
+def run(args, prog=PROG):
+    """Run the parsed ``audit`` command: the exit status."""
+    arms, seeds, out = _check_args(args, prog)
     max_samples = args.max_samples
     if max_samples is None and args.dataset in dataset_names():
         max_samples = get_dataset_spec(args.dataset).max_samples
@@ -619,48 +490,3 @@ def _audit(args):
     if not args.quiet:
         print(f"report written to {out / 'report.md'}", file=sys.stderr)
     return 0
-
-
-def main(argv=None):
-    """Entry point of ``sksoft`` / ``python -m sksoft``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments without the program name (``sys.argv[1:]`` by default).
-
-    Returns
-    -------
-    int
-        Exit status: 0 on success, 2 on bad arguments or bad data (one line on
-        stderr, nothing written), 1 on a failure during training.
-
-    Examples
-    --------
-    >>> from sksoft.cli import main
-    >>> main(["audit", "--seeds", "0"])  # the message goes to stderr
-    2
-    """
-    start = time.perf_counter()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a bad argument (2, one line)
-        return exc.code if isinstance(exc.code, int) else 2
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
-    args._argv = argv[1:]
-    args._start = start
-    prog = f"sksoft {args.command}"
-    try:
-        if args.command == "evaluate":
-            return evaluation._run_command(args, prog)
-        return _audit(args)
-    except (UsageError, FolderError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; nothing written", file=sys.stderr)
-        return 130
