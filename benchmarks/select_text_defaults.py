@@ -27,7 +27,7 @@ Candidates:
   and rises after: 20,000 x 128 weights overfit fast), batches of 256 (TF-IDF as torch sparse batches);
 - ``minilm-mlp``: frozen all-MiniLM-L6-v2 embeddings (cached on disk under
   ``--cache-dir``), a StandardScaler fitted on the fit rows, one hidden
-  layer of 128, 256 or 512 units, learning rate 1e-3 or 3e-3, weight decay
+  layer of 128, 256 or 512 units, learning rate 1e-3, weight decay
   0 (Adam) or 1e-2 (AdamW), batches of 64.
 
     python benchmarks/select_text_defaults.py --data-home /work/shared/data \\

@@ -1164,8 +1164,8 @@ def run_audit(
     independent_gold : bool, default=True
         Whether ``gold`` comes from elsewhere than the annotators of
         ``human``. ``False`` (gold is their majority, as in Le-Wi-Di): there
-        is no mode shift to measure, the report says so, and every default
-        arm whose targets equal an earlier arm's on every training row
+        is no mode shift to measure, the report says so, and every arm
+        whose targets equal an earlier arm's on every training row
         (``human_mode`` = ``gold`` when no majority is tied,
         ``human_soft_gold_mode`` = ``human_soft``) is skipped; checked on the
         built targets, so ties that the published majority breaks otherwise
@@ -1288,7 +1288,6 @@ def run_audit(
     X, gold_pos, human_p, classes = check_audit_inputs(X, gold, human, counts, classes)
     n, k = human_p.shape
     seeds = _resolve_seeds(seeds)
-    default_arms = arms is None
     arms, reference = _resolve_arms(arms, gold_pos is not None)
     group_codes = _check_groups(groups, n, cv)
 
@@ -1330,9 +1329,8 @@ def run_audit(
     targets = _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state)
     skipped, majority = {}, None
     if not independent_gold and gold_pos is not None:
-        if default_arms:
-            skipped = identical_arms(arms, targets)
-            arms = [a for a in arms if a not in skipped]
+        skipped = identical_arms(arms, targets)
+        arms = [a for a in arms if a not in skipped]
         tied = _tied(human_p[split.test_index])
         majority = majority_note(
             skipped,
