@@ -288,9 +288,9 @@ TEXT_MODEL_DEFAULTS = {
     },
     "tfidf-mlp": {
         "hidden": (256,),
-        "lr": 1e-3,
+        "lr": 3e-4,
         "weight_decay": 0.0,
-        "max_epochs": 4,
+        "max_epochs": 8,
         "batch_size": TEXT_BATCH_SIZE,
     },
     "minilm-mlp": {
@@ -404,7 +404,8 @@ def default_text_estimator(
       (multinomial logistic regression trained on the soft targets: Adam,
       learning rate 1e-2, batches of 256, 8 epochs). Convex.
     - ``"tfidf-mlp"``: the same features and an MLP with one hidden layer of
-      256 units (Adam, learning rate 1e-3, 4 epochs). Non-convex.
+      256 units (Adam, learning rate 3e-4, batches of 256, 8 epochs).
+      Non-convex.
     - ``"minilm-mlp"``: the frozen sentence embeddings of all-MiniLM-L6-v2
       (:func:`text_embedder`: one embedding per text, the pair features
       ``[u, v, |u - v|, u * v]`` for two columns, the embeddings of each column
