@@ -27,8 +27,10 @@ Candidates:
   and rises after: 20,000 x 128 weights overfit fast), batches of 256 (TF-IDF as torch sparse batches);
 - ``minilm-mlp``: frozen all-MiniLM-L6-v2 embeddings (cached on disk under
   ``--cache-dir``), a StandardScaler fitted on the fit rows, one hidden
-  layer of 128, 256 or 512 units, learning rate 1e-3, weight decay
-  0 (Adam) or 1e-2 (AdamW), batches of 64.
+  layer of 256 or 512 units, learning rate 1e-4 or 3e-4, weight decay 0
+  (Adam) or 0.1 (AdamW), batches of 64. (At learning rate 1e-3, 128 units,
+  the validation cross-entropy is lowest at epoch 3, 0.7387, and rises
+  after: 0.7591 at epoch 5, 0.955 at 30.)
 
     python benchmarks/select_text_defaults.py --data-home /work/shared/data \\
         --model minilm-mlp --cache-dir /tmp/embeddings
@@ -63,7 +65,7 @@ def candidates(model, lrs):
         grid = [
             ((h,), lr, wd, 64)
             for h, lr, wd in itertools.product(
-                (128, 256, 512), (1e-3, 3e-3), (0.0, 1e-2)
+                (256, 512), (1e-4, 3e-4), (0.0, 0.1)
             )
         ]
     out = []
@@ -116,7 +118,7 @@ def main():
     parser.add_argument("--lrs", default="0.003,0.01,0.03", help="tfidf-linear")
     args = parser.parse_args()
     max_epochs = args.max_epochs or {"tfidf-linear": 15, "tfidf-mlp": 10}.get(
-        args.model, 30
+        args.model, 20
     )
     torch.set_num_threads(1)
     b = fetch_vader_sentiment(args.data_home)

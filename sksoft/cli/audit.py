@@ -156,10 +156,11 @@ md-agreement, hs-brexit, convabuse, armis (Le-Wi-Di 2023, binary; the official
 test split is the test set; gold = the annotators' majority, so no mode shift:
 the arms it makes identical are skipped).
 ChaosNLI: its ~1,000 pairs per subset are too few to train an NLI model from
-text representations here, and the audit's models are not above the
-majority class on it; to study a real NLI model's calibration on ChaosNLI,
-use `sksoft evaluate` with the predictions of a fine-tuned model (example:
-examples/plot_baan2022_chaosnli.py, docs: datasets/chaosnli).
+text representations here (the TF-IDF model is below the majority class on
+chaosnli-snli; the report warns when a model is not above it); to study a
+real NLI model's calibration on ChaosNLI, use `sksoft evaluate` with the
+predictions of a fine-tuned model (example: examples/plot_baan2022_chaosnli.py,
+docs: datasets/chaosnli).
 """
 
 
@@ -511,8 +512,17 @@ def _estimator(args, data):
 def _embedding_cache(args):
     """The embeddings' cache folder: ``--embedding-cache``, else the data home."""
     folder = args.embedding_cache
-    if folder is None:
-        folder = get_data_home(args.data_home)
+    if folder is not None:
+        return os.fspath(folder)
+    folder = get_data_home(args.data_home)
+    probe = folder if folder.exists() else folder.parent
+    if not os.access(probe, os.W_OK):
+        print(
+            f"{PROG}: note: the data home {folder} is not writable, so the sentence "
+            "embeddings are not cached (pass --embedding-cache DIR)",
+            file=sys.stderr,
+        )
+        return None
     return os.fspath(folder)
 
 
