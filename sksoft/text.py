@@ -455,7 +455,7 @@ class SentenceEmbeddingTransformer(_EmbedderBase):
 
         Returns
         -------
-        X_emb : ndarray of shape (n_samples, embedding_dim_), dtype float32
+        X_emb : ndarray of shape (n_samples, n_dims), dtype float32
         """
         texts = self._transform_texts(X)
         return self._encode(texts[:, 0])
@@ -470,7 +470,7 @@ class SentenceEmbeddingTransformer(_EmbedderBase):
 
         Returns
         -------
-        names : ndarray of str of shape (embedding_dim_,)
+        names : ndarray of str of shape (n_dims,)
         """
         check_is_fitted(self)
         prefix = "sentenceembedding"
@@ -549,7 +549,7 @@ n_threads
 
         Returns
         -------
-        X_pair : ndarray of shape (n_samples, 4 * embedding_dim_), dtype float32
+        X_pair : ndarray of shape (n_samples, 4 * n_dims), dtype float32
             ``[u, v, |u - v|, u * v]``.
         """
         texts = self._transform_texts(X)
@@ -567,7 +567,7 @@ n_threads
 
         Returns
         -------
-        names : ndarray of str of shape (4 * embedding_dim_,)
+        names : ndarray of str of shape (4 * n_dims,)
         """
         check_is_fitted(self)
         return np.asarray(

@@ -182,13 +182,13 @@ def multilabel_manhattan_distance(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples, n_labels) or \
-(n_samples, n_labels, n_values)
+    y_true : array-like of shape (n_samples, n_labels) or 3-D
         Human distributions: each label's share of annotators who chose it, or
-        one distribution over ``n_values`` per label.
-    y_prob : array-like of the same shape, or list of n_labels arrays of \
-shape (n_samples, n_values)
-        Predicted distributions in the same form (a list is what
+        (3-D, ``(n_samples, n_labels, n_values)``) one distribution over
+        ``n_values`` per label.
+    y_prob : array-like of the same shape, or list of n_labels arrays
+        Predicted distributions in the same form (a list holds n_labels arrays
+        of shape ``(n_samples, n_values)``) (a list is what
         ``predict_proba`` of a multi-output classifier returns).
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights of the mean over items.
@@ -388,10 +388,10 @@ def annotator_error_rate(y_true, y_pred, *, task_rounding=False):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples, n_annotators) or \
-(n_samples, n_labels, n_annotators)
-        Each annotator's label; NaN where an annotator did not label the item
-        (or a list of per-item lists of different lengths, the task's format).
+    y_true : array-like of shape (n_samples, n_annotators) or 3-D
+        Each annotator's label (3-D: ``(n_samples, n_labels, n_annotators)``);
+        NaN where an annotator did not label the item (or a list of per-item
+        lists of different lengths, the task's format).
         The 3-D form is the multi-label VariErrNLI set: a 0/1 entry per label
         and annotator.
     y_pred : array-like of the same shape

@@ -114,8 +114,11 @@ def dawid_skene(
             Posterior of the true class per item (rows in ``item_ids``
             order): the Dawid-Skene soft labels.
         classes : ndarray of shape (n_classes,)
+            Class labels in column order of ``proba``.
         item_ids : ndarray of shape (n_items,)
+            Item identifiers in row order of ``proba``.
         annotator_ids : ndarray of shape (n_annotators,)
+            Annotator identifiers in the order of ``confusion``.
         priors : ndarray of shape (n_classes,)
             Fitted class priors.
         confusion : ndarray of shape (n_annotators, n_classes, n_classes)
