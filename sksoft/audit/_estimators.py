@@ -22,6 +22,7 @@ from torch import nn
 
 from ..callbacks import TrainingDynamics, attach_training_dynamics
 from ..classifier import GeneratorDropout, SoftLabelClassifier
+from ..text import SentenceEmbeddingTransformer, SentencePairTransformer
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from ._data import MODELS, TEXT_MODELS  # the families, torch-free
 
@@ -333,8 +334,6 @@ def text_embedder(n_columns=None, *, encoder=None, memory=None, progress_bar="au
     :class:`~sklearn.compose.ColumnTransformer` of one embedding per column,
     concatenated. ``memory`` is the embeddings' disk cache (None: none).
     """
-    from ..text import SentenceEmbeddingTransformer, SentencePairTransformer
-
     options = dict(
         model=resolve_text_encoder(encoder), memory=memory, progress_bar=progress_bar
     )
@@ -359,8 +358,6 @@ def is_frozen_text_step(step):
     :func:`~sksoft.audit.run_audit` computes such a leading step once for all
     texts, before the runs.
     """
-    from ..text import SentenceEmbeddingTransformer, SentencePairTransformer
-
     frozen = (SentenceEmbeddingTransformer, SentencePairTransformer)
     if isinstance(step, frozen):
         return True

@@ -16,11 +16,14 @@ import numpy as np
 import sklearn
 
 from .. import __version__, audit
-from ..audit import MODELS, UsageError, load_audit_data, run_time_line
-from ..audit._data import (
+from ..audit import (
+    MODELS,
     TEXT_MODELS,
+    UsageError,
     check_model_kind,
     check_text_extra,
+    load_audit_data,
+    run_time_line,
 )
 from ..datasets import get_data_home
 from ..datasets._registry import dataset_help, dataset_names, get_dataset_spec
