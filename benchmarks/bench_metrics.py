@@ -3,9 +3,12 @@
 Run: ``python benchmarks/bench_metrics.py [--n 1000000] [--k 10] [--repeats 7]``
 
 Top-label ECE against netcal and torchmetrics (targets: >= 5x netcal, at least
-as fast as torchmetrics with 2 threads); the classwise and hard-sample variants
-(which share the chunked kernel) against the previous full-array kernel; peak
-extra memory of each (target: at most 2 x n float64).
+as fast as torchmetrics with 2 threads), in wall time and, for the one-thread
+comparisons, CPU time (steadier on a shared machine); the floor (one pass
+reading the array, and the input validation every call starts with); classwise
+ECE against netcal (the mean of its binary ECE of each class); the classwise and
+hard-sample variants (which share the chunked kernel) against the previous
+full-array kernel; peak extra memory of each (target: at most 2 x n float64).
 
 Input: ``n x k`` float64 probabilities (softmax of Gaussian logits) and integer
 labels. Every implementation is timed warm (one untimed call first), best of
@@ -24,20 +27,22 @@ import numpy as np
 from sksoft.metrics import expected_calibration_error, hard_sample_calibration_error
 
 
-def best_of(funcs, repeats):
-    """Best wall time of each callable, timed in interleaved rounds.
+def best_of(funcs, repeats, clock=time.perf_counter):
+    """Best time of each callable, timed in interleaved rounds.
 
     Interleaving (a, b, c, a, b, c, ...) exposes every implementation to the
     same background load, which keeps the ratios stable on a busy machine.
+    ``clock=time.process_time`` gives CPU time, which a shared machine
+    disturbs less than wall time (only meaningful for one-thread code).
     """
     for func in funcs.values():
         func()  # warm-up
     best = dict.fromkeys(funcs, np.inf)
     for _ in range(repeats):
         for name, func in funcs.items():
-            start = time.perf_counter()
+            start = clock()
             func()
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], clock() - start)
     return best
 
 
@@ -69,6 +74,20 @@ def previous_kernel(y, p, n_bins, classwise, mask=None):
                     _bin_statistics(conf, acc, None, n_bins, "uniform"), "l1", "size"
                 )
                 for conf, acc in confidence_accuracy(pair, classwise)
+            ]
+        )
+    )
+
+
+def netcal_classwise(y, p, n_bins):
+    """Classwise ECE with netcal: the mean of its binary ECE of each class."""
+    from netcal.metrics import ECE
+
+    return float(
+        np.mean(
+            [
+                ECE(bins=n_bins).measure(p[:, c], (y == c).astype(int))
+                for c in range(p.shape[1])
             ]
         )
     )
@@ -144,7 +163,14 @@ def main(argv=None):
         values["torchmetrics"] = tm()
         torch.set_num_threads(1)
         funcs["torchmetrics"] = tm
+    # the floor: one pass reading the array (its minimum), and the input
+    # validation every sksoft call starts with (a share of the sksoft time)
+    from sksoft.metrics._validation import check_pair
+
+    funcs["read once"] = lambda: p.min()
+    funcs["validation"] = lambda: check_pair(y, p, keep_binary_column=True)
     best = best_of(funcs, args.repeats)
+    cpu = best_of(funcs, args.repeats, clock=time.process_time)
     if torch is not None:  # two threads, against a fresh sksoft timing
         torch.set_num_threads(2)
         best2 = best_of({"sksoft": funcs["sksoft"], "torchmetrics": tm}, args.repeats)
@@ -153,8 +179,22 @@ def main(argv=None):
     t_ours = best["sksoft"]
     print(
         f"sksoft        ECE = {ours_value:.12f} {t_ours * 1e3:8.1f} ms   peak extra "
-        f"memory {peak / 2**20:.1f} MiB = {peak / (8 * args.n):.1f} x n float64"
+        f"memory {peak / 2**20:.1f} MiB = {peak / (8 * args.n):.2f} x n float64"
     )
+    print(
+        f"floor: one read pass {best['read once'] * 1e3:.1f} ms; input validation "
+        f"{best['validation'] * 1e3:.1f} ms (wall)"
+    )
+    print(
+        "CPU time (one thread each): "
+        + ", ".join(f"{name} {t * 1e3:.1f} ms" for name, t in cpu.items())
+    )
+    for other in ("netcal", "torchmetrics"):
+        if other in cpu:
+            print(
+                f"  CPU-time ratio {other}(1 thread)/sksoft = "
+                f"{cpu[other] / cpu['sksoft']:.2f}x"
+            )
     if "netcal" in best:
         print(
             f"netcal        ECE = {values['netcal']:.12f} {best['netcal'] * 1e3:8.1f} "
@@ -173,15 +213,30 @@ def main(argv=None):
             f"torchmetrics(2 threads)/sksoft = "
             f"{best2['torchmetrics'] / best2['sksoft']:.2f}x (target >= 1)"
         )
+    if "netcal" in best:
+        ours = lambda: expected_calibration_error(  # noqa: E731
+            y, p, n_bins=args.bins, classwise=True
+        )
+        theirs = lambda: netcal_classwise(y, p, args.bins)  # noqa: E731
+        diff = abs(ours() - theirs())
+        t = best_of({"sksoft": ours, "netcal": theirs}, max(2, args.repeats // 2))
+        print(
+            f"classwise     sksoft {t['sksoft'] * 1e3:8.1f} ms, netcal (K binary "
+            f"ECEs) {t['netcal'] * 1e3:8.1f} ms: netcal/sksoft = "
+            f"{t['netcal'] / t['sksoft']:.2f}x (target >= 5)   |diff| = {diff:.1e}"
+        )
     for name, (new, old) in variants(y, p, args.bins).items():
         diff = abs(new() - old())
         t = best_of({"new": new, "old": old}, args.repeats)
+        c = best_of({"new": new, "old": old}, args.repeats, clock=time.process_time)
         peak_new, peak_old = peak_memory(new), peak_memory(old)
         print(
             f"{name:<13} chunked {t['new'] * 1e3:8.1f} ms, previous kernel "
-            f"{t['old'] * 1e3:8.1f} ms: {t['old'] / t['new']:.2f}x   |diff| = "
-            f"{diff:.1e}   peak {peak_new / (8 * args.n):.2f} vs "
-            f"{peak_old / (8 * args.n):.2f} x n float64"
+            f"{t['old'] * 1e3:8.1f} ms: {t['old'] / t['new']:.2f}x (CPU time "
+            f"{c['new'] * 1e3:.1f} vs {c['old'] * 1e3:.1f} ms: "
+            f"{c['old'] / c['new']:.2f}x)   |diff| = {diff:.1e}   peak "
+            f"{peak_new / (8 * args.n):.2f} vs {peak_old / (8 * args.n):.2f} x n "
+            "float64"
         )
 
 

@@ -6,10 +6,12 @@ annotators who chose each class) or, on request, as vote counts. It is a
 scikit-learn classifier: it passes sklearn's common estimator checks and works
 inside ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``.
 
-It relies on a few skorch internals (``list.__getitem__(history, ...)``,
-``_optimizers``, ``_set_training``, ``_get_predict_nonlinearity``, its own
-``run_single_epoch``, ...): they are listed, with the skorch versions they were
-checked against, in :mod:`sksoft.utils._skorch_compat`.
+Its lean training loop (skorch's per-batch members, reimplemented for speed)
+is one mixin, :class:`sksoft._engine._skorch_loop.LeanLoopMixin`. It relies on
+a few skorch internals (``list.__getitem__(history, ...)``, ``_optimizers``,
+``_set_training``, ``_get_predict_nonlinearity``, ...): they are listed, with
+the skorch versions they were checked against, in
+:mod:`sksoft.utils._skorch_compat`.
 """
 
 import copy
@@ -35,8 +37,6 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNet
 from skorch.callbacks import (
-    BatchScoring,
-    Callback,
     EpochScoring,
     EpochTimer,
     PassthroughScoring,
@@ -44,13 +44,14 @@ from skorch.callbacks import (
 )
 from skorch.dataset import Dataset
 from skorch.history import History
-from skorch.utils import TeeGenerator, is_dataset
+from skorch.utils import is_dataset
 from torch import nn
 from torch.utils.data import Subset
 
 from ._engine import MLP as _MLP
 from ._engine import (
     GeneratorDropout,
+    LeanLoopMixin,
     draw_fit_seeds,
     draw_seed,
     holdout_split,
@@ -197,19 +198,31 @@ def _check_label_vector(y):
     return y_arr
 
 
-# fragments of torch's messages for inputs of the wrong shape
-_SHAPE_ERRORS = (
-    "shapes cannot be multiplied",
-    "size mismatch",
-    "Expected input",
-    "Expected 3D",
-    "Expected 4D",
-    "expected input",
-    "input channels",
-    "must match the size",
-    "Given groups=",
-    "Kernel size can't be greater",
-)
+def _check_logits_shape(y_pred, y_true):
+    """A clear error when the module's outputs are not one logit per class."""
+    if y_pred.shape != y_true.shape and y_true.ndim == 2:
+        n_classes = y_true.shape[1]
+        raise ValueError(
+            f"The module returned outputs of shape {tuple(y_pred.shape)} for "
+            f"a batch of {y_true.shape[0]} samples; it must return logits of "
+            f"shape ({y_true.shape[0]}, {n_classes}), one per class of "
+            f"classes_ ({n_classes} classes). Set the module's number of "
+            f"outputs (e.g. module__n_classes={n_classes})."
+        )
+
+
+def _weighted_mean(loss, sample_weight):
+    """Mean of per-sample ``loss`` values, weighted (a scalar loss as it is)."""
+    if loss.ndim == 0:
+        if sample_weight is not None:
+            raise ValueError(
+                "sample_weight needs a criterion that returns per-sample "
+                "losses (reduction='none'); the criterion returned a scalar."
+            )
+        return loss
+    if sample_weight is None:
+        return loss.mean()
+    return (loss * sample_weight.to(loss.dtype)).mean()
 
 
 def _softmax_float64(logits):
@@ -288,16 +301,7 @@ class _PassthroughScoring(PassthroughScoring):
             history.record(self.name + "_best", bool(is_best))
 
 
-# on_batch_end of these returns immediately for the other phase (on_train)
-_PHASE_FILTERED_HOOKS = (EpochScoring.on_batch_end, BatchScoring.on_batch_end)
-
-
-def _overrides(obj, name, base):
-    """Whether ``obj``'s class overrides method ``name`` of class ``base``."""
-    return getattr(type(obj), name, None) is not getattr(base, name, None)
-
-
-class SoftLabelClassifier(ClassifierMixin, NeuralNet):
+class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
     """Neural-network classifier trained on soft labels (skorch-based).
 
     ``y`` may be class labels, an ``(n_samples, n_classes)`` matrix of
@@ -803,15 +807,10 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
 
     # overrides skorch: 'auto' is a float64 softmax
     def _get_predict_nonlinearity(self):
-        self.check_is_fitted()
-        nonlin = self.predict_nonlinearity
-        if nonlin == "auto":
+        if self.predict_nonlinearity == "auto":
+            self.check_is_fitted()
             return _softmax_float64
-        if nonlin is None:
-            return lambda x: x
-        if not callable(nonlin):
-            raise TypeError("predict_nonlinearity has to be a callable, 'auto' or None")
-        return nonlin
+        return super()._get_predict_nonlinearity()
 
     # ------------------------------------------------------------------
     # randomness owned by the fit
@@ -1167,196 +1166,6 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             return Subset(dataset, idx_train), Subset(dataset, idx_valid)
         return split(dataset, y_hard, **fit_params)
 
-    # overrides skorch: the training iterator shuffles with the fit's generator
-    def get_iterator(self, dataset, training=False):
-        """Batch iterator; the training iterator shuffles with the fit's generator."""
-        if training:
-            kwargs = self.get_params_for("iterator_train")
-            iterator = self.iterator_train
-        else:
-            kwargs = self.get_params_for("iterator_valid")
-            iterator = self.iterator_valid
-        kwargs.setdefault("batch_size", self.batch_size)
-        if kwargs["batch_size"] == -1:
-            kwargs["batch_size"] = max(len(dataset), 1)
-        if isinstance(iterator, type) and issubclass(iterator, SliceBatchIterator):
-            if training:
-                kwargs.setdefault("shuffle", True)
-                kwargs.setdefault("generator", getattr(self, "_generator", None))
-            if str(self.device) != "cpu" and self.device is not None:
-                kwargs.setdefault("device", self.device)
-        elif training and kwargs.get("shuffle"):
-            kwargs.setdefault("generator", getattr(self, "_generator", None))
-        return iterator(dataset, **kwargs)
-
-    # ------------------------------------------------------------------
-    # the lean per-batch path
-    # ------------------------------------------------------------------
-    def _batch_hooks(self, name, training=None):
-        """The callbacks (and the net itself) that implement hook ``name``.
-
-        skorch's scoring callbacks return at once from ``on_batch_end`` for the
-        phase (training or validation) they do not score; they are left out.
-        """
-        hooks = []
-        for _, cb in self.callbacks_:
-            if not _overrides(cb, name, Callback):
-                continue
-            if (
-                name == "on_batch_end"
-                and training is not None
-                and type(cb).on_batch_end in _PHASE_FILTERED_HOOKS
-                and bool(cb.on_train) != bool(training)
-            ):
-                continue
-            hooks.append(cb)
-        if _overrides(self, name, NeuralNet):
-            hooks.insert(0, self)
-        return hooks
-
-    # overrides skorch: fewer callback calls per batch; records once an epoch
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """Run one training or validation epoch over ``iterator``.
-
-        Same records and callback calls as skorch (``on_batch_begin``,
-        ``on_batch_end`` with ``batch``, ``training``, ``loss`` and ``y_pred``;
-        ``<prefix>_loss`` and ``<prefix>_batch_size`` per batch), with less
-        overhead per batch: only the callbacks that implement a batch hook are
-        called, and when none does the batch records are written at the end of
-        the epoch.
-        """
-        if iterator is None:
-            return
-        history = self.history
-        begin = self._batch_hooks("on_batch_begin", training)
-        end = self._batch_hooks("on_batch_end", training)
-        eager = bool(begin or end) or type(history) is not History
-        self._set_training(training)
-        self._plan = self._step_plan() if training else None
-        loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
-        losses, sizes = [], []
-        for batch in iterator:
-            if eager:
-                history.new_batch()
-                for cb in begin:
-                    cb.on_batch_begin(self, batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            Xi = batch[0]
-            size = len(Xi) if hasattr(Xi, "__len__") else len(batch)
-            if eager:
-                history.record_batch(loss_key, step["loss"].item())
-                history.record_batch(size_key, size)
-                for cb in end:
-                    cb.on_batch_end(self, batch=batch, training=training, **step)
-            else:
-                losses.append(step["loss"].detach())
-            sizes.append(size)
-        if not eager and losses:
-            # one conversion for the epoch instead of a sync per batch
-            records = list.__getitem__(history, -1)["batches"]
-            for loss, size in zip(torch.stack(losses).tolist(), sizes):
-                records.append({loss_key: loss, size_key: size})
-        self._plan = None
-        history.record(prefix + "_batch_count", len(sizes))
-
-    def _step_plan(self):
-        """Optimizers to step without a closure (None if one needs a closure),
-        and the callbacks implementing ``on_grad_computed``."""
-        optimizers = [getattr(self, name + "_") for name in self._optimizers]
-        if any(isinstance(opt, torch.optim.LBFGS) for opt in optimizers):
-            optimizers = None
-        return optimizers, self._batch_hooks("on_grad_computed")
-
-    # overrides skorch: no closure unless the optimizer needs one
-    def train_step(self, batch, **fit_params):
-        """One optimisation step (no closure unless the optimizer needs one)."""
-        plan = getattr(self, "_plan", None) or self._step_plan()
-        optimizers, grad_hooks = plan
-        if optimizers is None:
-            return super().train_step(batch, **fit_params)
-        for opt in optimizers:
-            opt.zero_grad()
-        step = self.train_step_single(batch, **fit_params)
-        for cb in grad_hooks:
-            cb.on_grad_computed(
-                self,
-                named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                batch=batch,
-                training=True,
-            )
-        for opt in optimizers:
-            opt.step()
-        return step
-
-    # overrides skorch: passes the batch's sample weights to get_loss
-    def train_step_single(self, batch, **fit_params):
-        """Forward, loss and backward for one batch (modules already in train mode)."""
-        Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(
-            y_pred,
-            yi,
-            X=Xi,
-            training=True,
-            sample_weight=getattr(batch, "sample_weight", None),
-        )
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    # overrides skorch: passes the batch's sample weights to get_loss
-    def validation_step(self, batch, **fit_params):
-        """Forward and loss for one validation batch, without gradients."""
-        Xi, yi = batch
-        with torch.no_grad():
-            y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(
-                y_pred,
-                yi,
-                X=Xi,
-                training=False,
-                sample_weight=getattr(batch, "sample_weight", None),
-            )
-        return {"loss": loss, "y_pred": y_pred}
-
-    # overrides skorch: eval mode and no gradients in one place, tensors as given
-    def evaluation_step(self, batch, training=False):
-        """Module output for one prediction batch (eval mode unless ``training``)."""
-        Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
-        self._set_training(training)
-        with torch.set_grad_enabled(training):
-            return self.infer(Xi)
-
-    # overrides skorch: tensors straight to the module; a clear error for wrong shapes
-    def infer(self, x, **fit_params):
-        """Module output for one batch (tensors go straight to the module).
-
-        A shape error of the module (e.g. torch's ``mat1 and mat2 shapes
-        cannot be multiplied``) becomes a ``ValueError`` naming the batch shape
-        and what to change.
-        """
-        try:
-            if isinstance(x, torch.Tensor) and not fit_params:
-                return self.module_(x)
-            return super().infer(x, **fit_params)
-        except RuntimeError as exc:
-            text = str(exc)
-            if not any(key in text for key in _SHAPE_ERRORS):
-                raise
-            shape = tuple(getattr(x, "shape", ()))
-            module = self.module
-            name = (
-                "the default MLP"
-                if module is None
-                else getattr(module, "__name__", type(module).__name__)
-            )
-            raise ValueError(
-                f"The module ({name}) cannot take a batch of shape {shape}: "
-                f"{text}. Each sample of X has shape {shape[1:]}; make the "
-                "module's input size match it (e.g. the in_features or "
-                "in_channels of its first layer, set through module__<name>), "
-                "or reshape X."
-            ) from exc
-
     # overrides skorch: weighted mean of per-sample soft losses; output-shape error
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Weighted mean of the per-sample criterion values of a batch.
@@ -1383,15 +1192,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             y_pred = y_pred[0]
         if not isinstance(y_true, torch.Tensor):
             y_true = torch.as_tensor(np.asarray(y_true))
-        if y_pred.shape != y_true.shape and y_true.ndim == 2:
-            n_classes = y_true.shape[1]
-            raise ValueError(
-                f"The module returned outputs of shape {tuple(y_pred.shape)} for "
-                f"a batch of {y_true.shape[0]} samples; it must return logits of "
-                f"shape ({y_true.shape[0]}, {n_classes}), one per class of "
-                f"classes_ ({n_classes} classes). Set the module's number of "
-                f"outputs (e.g. module__n_classes={n_classes})."
-            )
+        _check_logits_shape(y_pred, y_true)
         if y_true.is_cpu != y_pred.is_cpu:
             y_true = y_true.to(y_pred.device)
         criterion = self.criterion_
@@ -1402,17 +1203,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         ):
             # unweighted: torch's fused mean is one autograd node less
             return criterion(y_pred, y_true, reduction="mean")
-        loss = criterion(y_pred, y_true)
-        if loss.ndim == 0:
-            if sample_weight is not None:
-                raise ValueError(
-                    "sample_weight needs a criterion that returns per-sample "
-                    "losses (reduction='none'); the criterion returned a scalar."
-                )
-            return loss
-        if sample_weight is None:
-            return loss.mean()
-        return (loss * sample_weight.to(loss.dtype)).mean()
+        return _weighted_mean(criterion(y_pred, y_true), sample_weight)
 
     # ------------------------------------------------------------------
     # prediction
@@ -1438,14 +1229,7 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
             Rows summing to one (float64 with the default nonlinearity), columns
             in the order of ``classes_``.
         """
-        X = self._prepare_predict_X(X)
-        nonlin = self._get_predict_nonlinearity()
-        self._set_training(False)
-        out = []
-        for yp in self.forward_iter(X, training=False):
-            yp = yp[0] if isinstance(yp, tuple) else yp
-            out.append(nonlin(yp).detach().cpu().numpy())
-        return np.concatenate(out, axis=0)
+        return super().predict_proba(self._prepare_predict_X(X))
 
     def _module_outputs(self, X):
         """Module outputs (the first element of a tuple) for ``X``, batch by batch."""
@@ -1565,10 +1349,8 @@ class SoftLabelClassifier(ClassifierMixin, NeuralNet):
         # sklearn's repr (changed parameters only), not skorch's module dump
         return BaseEstimator.__repr__(self)
 
-    # overrides skorch: sparse X, single-output y, y required
+    # overrides skorch: sparse X (ClassifierMixin: y required, single output)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.target_tags.multi_output = False
-        tags.target_tags.required = True
         return tags

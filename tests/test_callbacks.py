@@ -653,26 +653,31 @@ def test_interrupted_training_pass_is_not_recorded(data):
     assert len(clf.history) == 2 and dyn.n_epochs_ == 1
 
 
-def _hooked_soft_clf(callbacks, **kw):
-    """SoftLabelClassifier whose loop skips batch hooks a callback does not want.
+class _EveryBatchDynamics(TrainingDynamics):
+    """TrainingDynamics without ``_batch_hook_wanted``: called on every batch.
 
-    The training-loop side of ``TrainingDynamics._batch_hook_wanted`` (issue
-    28), as the training engine is to implement it.
+    The round-2 path (issue 28): the loop cannot tell that the recorder needs
+    no batch hook, so it calls ``on_batch_end`` on every batch and writes the
+    per-batch history records eagerly.
     """
-    from sksoft.classifier import SoftLabelClassifier
 
-    class _Hooked(SoftLabelClassifier):
-        def _batch_hooks(self, name, training=None):
-            return [
-                cb
-                for cb in super()._batch_hooks(name, training)
-                if cb is self
-                or not hasattr(cb, "_batch_hook_wanted")
-                or cb._batch_hook_wanted(name, training)
-            ]
+    _batch_hook_wanted = None
 
-    clf = _soft_clf(callbacks, **kw)
-    return _Hooked(**clf.get_params(deep=False))
+
+class _CountRecordBatch:
+    """Counts the per-batch history records written eagerly, per key."""
+
+    def __init__(self, monkeypatch):
+        from skorch.history import History
+
+        self.keys = []
+        original = History.record_batch
+
+        def record_batch(history, attr, value):
+            self.keys.append(attr)
+            return original(history, attr, value)
+
+        monkeypatch.setattr(History, "record_batch", record_batch)
 
 
 def test_batch_hook_wanted():
@@ -709,13 +714,13 @@ def test_issue28_paths_record_identical_values(data, mode, storage):
     kw = dict(max_epochs=4, module__dropout=0.3, train_split=0.2)
     runs = {}
     for name, size, build in [
-        ("old", 80, _soft_clf),
-        ("hooked", 80, _hooked_soft_clf),
-        ("new", "auto", _hooked_soft_clf),
-        ("old_size_7", 7, _soft_clf),
+        ("old", 80, _EveryBatchDynamics),
+        ("hooked", 80, TrainingDynamics),
+        ("new", "auto", TrainingDynamics),
+        ("old_size_7", 7, _EveryBatchDynamics),
     ]:
-        dyn = TrainingDynamics(mode=mode, storage=storage, eval_batch_size=size)
-        clf = build([("dyn", dyn)], **kw).fit(X, soft)
+        dyn = build(mode=mode, storage=storage, eval_batch_size=size)
+        clf = _soft_clf([("dyn", dyn)], **kw).fit(X, soft)
         runs[name] = (_recorded(dyn), clf.history[:, "train_loss"])
     old, losses = runs["old"]
     seen = ~np.isnan(old["confidence"])
@@ -747,10 +752,37 @@ def test_hooked_loop_skips_only_the_eval_recorder(data):
             calls.append((self.mode, kwargs.get("training")))
             super().on_batch_end(net, **kwargs)
 
-    clf = _hooked_soft_clf(
+    clf = _soft_clf(
         [("t", _Spy(mode="train")), ("e", _Spy(mode="eval"))],
         max_epochs=2,
         train_split=0.2,
     ).fit(X, y)
     n_train = sum(clf.history[:, "train_batch_count"])
     assert calls == [("train", True)] * n_train
+
+
+@pytest.mark.parametrize(
+    "recorder, eager",
+    [
+        (lambda: TrainingDynamics(mode="eval"), False),
+        (lambda: TrainingDynamics(mode="train"), True),
+        (lambda: _EveryBatchDynamics(mode="eval"), True),
+    ],
+)
+def test_eval_recorder_alone_keeps_the_fast_batch_path(
+    data, monkeypatch, recorder, eager
+):
+    # issue 28.2: the loop asks _batch_hook_wanted before calling a batch hook;
+    # with no hook wanted it writes the training batch records once an epoch
+    # (no History.record_batch per batch) instead of per batch
+    X, y = data
+    counter = _CountRecordBatch(monkeypatch)
+    clf = _soft_clf([("dyn", recorder())], max_epochs=3).fit(X, y)
+    assert bool(clf._batch_hooks("on_batch_end", True)) is eager
+    n_train = sum(clf.history[:, "train_batch_count"])
+    assert n_train == 3 * 11  # 103 rows in batches of 10
+    assert counter.keys.count("train_loss") == (n_train if eager else 0)
+    # either path leaves the same per-batch records
+    sizes = [b["train_batch_size"] for e in clf.history for b in e["batches"]]
+    assert sizes == ([10] * 10 + [3]) * 3
+    assert all(np.isfinite(clf.history[:, "batches", :, "train_loss"][-1]))

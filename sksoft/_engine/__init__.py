@@ -12,7 +12,9 @@ mirroring:
 - :mod:`._optim`: the Adam arithmetic (one kernel), the optimizer factory and
   which optimizers can be stacked;
 - :mod:`._checks`: the input checks of the batched trainer;
-- :mod:`._loop`: the batched training loop.
+- :mod:`._loop`: the batched training loop;
+- :mod:`._skorch_loop`: the lean per-batch members of the classifier's skorch
+  loop (:class:`._skorch_loop.LeanLoopMixin`).
 
 Private: nothing here is public API. No module of this package imports
 ``torch._dynamo`` (torch's own optimizers import it at their first
@@ -24,6 +26,7 @@ from ._loop import TrainOptions, train_ensemble
 from ._modules import MLP, GeneratorDropout
 from ._optim import ELEMENTWISE_OPTIMIZERS, LeanAdam, make_optimizer
 from ._random import draw_fit_seeds, draw_seed, new_generator
+from ._skorch_loop import LeanLoopMixin
 from ._split import holdout_split
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "MLP",
     "GeneratorDropout",
     "LeanAdam",
+    "LeanLoopMixin",
     "TrainOptions",
     "check_dtype",
     "check_ensemble_inputs",

@@ -140,9 +140,40 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
         data["split"] = np.asarray(bunch.split)
     if text:
         data["gold"] = data["classes"][data["gold"]]
+    table = None if items["subsampled"] else _annotation_table(bunch, data["classes"])
+    if table is not None:  # the per-annotator table (the Le-Wi-Di sets)
+        data["annotations"] = table
     if items["subsampled"]:
         return data
     return _subsample(data, max_samples, random_state)
+
+
+def _annotation_table(bunch, classes):
+    """The loader's per-annotator table with labels as ``classes``, or None.
+
+    ``item`` is the row position, ``label`` the class of the human-label
+    column the answer counts towards (ConvAbuse: a severity below 0 is
+    abusive). None without a table or for several labels per answer
+    (VariErrNLI's multi-label answers).
+    """
+    table = bunch.get("annotations") if hasattr(bunch, "get") else None
+    if table is None or bunch.get("label_kind") == "multilabel":
+        return None
+    label = np.asarray(table["label"])
+    if bunch.get("severity_levels") is not None:  # ConvAbuse severities
+        pos = (label < 0).astype(np.int64)
+    else:
+        published = np.asarray(bunch["classes"])
+        pos = np.searchsorted(published, label)
+        if published.size != len(classes) or not np.array_equal(
+            published[np.minimum(pos, published.size - 1)], label
+        ):
+            return None
+    return {
+        "item": np.asarray(table["item"], dtype=np.int64),
+        "annotator": np.asarray(table["annotator"]),
+        "label": np.asarray(classes)[pos],
+    }
 
 
 def _subsample(data, max_samples, random_state):
@@ -158,8 +189,22 @@ def _subsample(data, max_samples, random_state):
     for key in ("groups", "split"):
         if data.get(key) is not None:
             out[key] = data[key][idx]
+    if data.get("annotations") is not None:
+        out["annotations"] = _table_rows(data["annotations"], idx, n)
     out["provenance"] = dict(data["provenance"], subsample=f"{max_samples} of {n}")
     return out
+
+
+def _table_rows(table, idx, n):
+    """The answers on rows ``idx``, items renumbered to their new positions."""
+    position = np.full(n, -1, dtype=np.int64)
+    position[idx] = np.arange(idx.size)
+    keep = position[table["item"]] >= 0
+    return {
+        "item": position[table["item"][keep]],
+        "annotator": table["annotator"][keep],
+        "label": table["label"][keep],
+    }
 
 
 def _as_classes(names):
@@ -560,7 +605,11 @@ def load_audit_data(
         or simulated; for a built-in data set also ``source`` and
         ``citation``, read from its loader, and for the text data sets
         ``gold`` and ``mode_shift``, what gold is and what a mode shift
-        compares). ``X`` of a text data set is an object array of texts
+        compares). A data set with a per-annotator table (the Le-Wi-Di sets
+        but VariErrNLI) adds ``annotations``: a dict of the columns ``item``
+        (row position), ``annotator`` and ``label`` (an element of
+        ``classes``), for the ``human_dawid_skene`` arm; without it that arm
+        refuses with one line. ``X`` of a text data set is an object array of texts
         (``(n,)``, or ``(n, n_fields)`` for ChaosNLI).
 
     Raises

@@ -48,8 +48,14 @@ METRICS = {
 KEY_METRICS = tuple(
     spec.name for spec in sorted(METRIC_SPECS, key=lambda s: s.key) if spec.key
 )
-#: the headline metric the plain reading judges calibration by
+#: the headline metric the plain reading judges calibration by (hard = the top
+#: fraction by human entropy)
 HEADLINE = "ece_hard_vs_human"
+#: the headline on the paper's hard subset, any disagreement (entropy > 0); the
+#: report gives its headline on both subsets
+HEADLINE_DISAGREE = "ece_disagree_vs_human"
+#: both headlines, top fraction first
+HEADLINES = (HEADLINE, HEADLINE_DISAGREE)
 
 #: the metrics on which the soft arms are compared with the temperature control
 #: (``gold_temperature``): the key metrics against the human soft labels

@@ -21,9 +21,12 @@ import numpy as np
 
 from ..evaluation import fmt, fmt_sig, interval, md_table, pct  # noqa: F401
 from ..sources import SOFT_ARMS
+from ._glance import glance_lines
 from ._metrics import (
     CONTROL_METRICS,
     HEADLINE,
+    HEADLINE_DISAGREE,
+    HEADLINES,
     KEY_METRICS,
     human_labels_name,
     labels_are_simulated,
@@ -33,6 +36,10 @@ from ._metrics import (
 )
 from ._plots import draw_figures
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
+
+#: from this share of test items with disagreement on, the report says the
+#: any-disagreement subset is (almost) every item
+ALMOST_ALL = 0.9
 
 JSONL_VERSION = 1
 
@@ -124,6 +131,7 @@ def write_runs_jsonl(result, path):
         "gold_test": result.gold_test,
         "human_test": result.human_test,
         "hard_mask": result.hard_mask.astype(bool),
+        "disagree_mask": result.disagree_mask.astype(bool),
         "gold": result.gold,
         "human": result.human,
         "mode_shift_rate": result.mode_shift_rate,
@@ -221,6 +229,8 @@ def write_effects_csv(result, path):
                 "std_p_holm",
                 "std_detectable_ratio",
                 "seeds_for_half_std",
+                "verdict_both",
+                "control_verdict_both",
             ]
         )
         for key, row in summary.items():
@@ -261,6 +271,8 @@ def write_effects_csv(result, path):
                     _num(s, "p_holm"),
                     _num(s, "detectable_ratio"),
                     _num(s, "seeds_for_half"),
+                    e.get("verdict_both", ""),
+                    c.get("verdict_both", ""),
                 ]
             )
 
@@ -289,18 +301,28 @@ def _holm_text(e):
 def _family_size(result):
     """Number of tests in the report's Holm family (effects and controls)."""
     rows = result.effects() + result.controls()
-    return sum(1 for r in rows if math.isfinite(r.get("p_holm", math.nan)))
+    return sum(
+        1
+        for r in rows
+        if math.isfinite(r.get("p_holm", math.nan)) and not r.get("holm_twin")
+    )
 
 
 def _verdict_text(e, against):
-    """How the reading states one headline effect (Holm-adjusted verdict)."""
-    verdict, raw = e["verdict_holm"], e["verdict"]
+    """How the reading states one headline effect (both noises, ``verdict_both``)."""
+    verdict, raw = e.get("verdict_both", e["verdict_holm"]), e["verdict"]
     if verdict == "better":
         return f"calibrates **better** than `{against}`"
     if verdict == "worse":
         return f"calibrates **worse** than `{against}`"
     if verdict == "n/a":
         return f"cannot be compared (too few seeds for an interval) with `{against}`"
+    if e["verdict_holm"] in ("better", "worse"):
+        return (
+            f"shows **no clear difference** from `{against}`: the Holm-adjusted "
+            f"seed test says {e['verdict_holm']}, but the item bootstrap interval "
+            "includes 0"
+        )
     if raw in ("better", "worse"):
         return (
             f"shows **no clear difference** from `{against}` after Holm's "
@@ -330,6 +352,50 @@ def _temperatures(result):
     return out
 
 
+#: the calibration controls besides the temperature, as the report names them
+OTHER_CONTROLS = {
+    "gold_vector": "vector scaling (one scale and one intercept per class)",
+    "gold_dirichlet": "Dirichlet calibration (a full matrix on log-probabilities, "
+    "ODIR-regularised)",
+}
+
+
+def _other_control_lines(result, effects, hname):
+    """The vector / Dirichlet controls trained: what they are, their effect."""
+    out = []
+    for arm, what in OTHER_CONTROLS.items():
+        if arm not in result.arms or (arm, HEADLINE) not in effects:
+            continue
+        out += [
+            "",
+            f"`{arm}` is the same `gold` model with {what} fitted the same way "
+            "(against the same human labels, on the same out-of-fold "
+            f"predictions); it changes hard-sample ECE against the {hname} by "
+            f"{_two_intervals(effects[(arm, HEADLINE)], prefix='')}. It is in the "
+            "effect tables; the soft arms below are compared with "
+            f"`{result.control_arm}` only.{_convergence_note(result, arm)}",
+        ]
+    return out
+
+
+def _convergence_note(result, arm):
+    """How many of ``arm``'s maps stopped at the iteration cap (or nothing)."""
+    maps = [
+        c
+        for run in result.runs
+        if run["arm"] == arm
+        for c in run.get("calibration") or []
+        if c
+    ]
+    capped = sum(1 for c in maps if c.get("converged") is False)
+    if not capped:
+        return ""
+    return (
+        f" {capped} of its {len(maps)} maps stopped at the L-BFGS iteration cap "
+        "(1000) before the gradient tolerance 1e-10."
+    )
+
+
 def _control_lines(result, summary, effects, hname):
     """Is the soft-label benefit more than a temperature?"""
     ctrl = result.control_arm
@@ -344,21 +410,25 @@ def _control_lines(result, summary, effects, hname):
     )
     e = effects[(ctrl, HEADLINE)]
     lines = [
-        "Is the soft-label benefit more than a temperature? "
+        "Is the soft-label benefit more than a temperature? The soft arms are "
+        f"compared with `{ctrl}`. "
         f"`{ctrl}` is the `gold` model with one temperature (T = {fmt(t_mean)} ± "
         f"{fmt(t_sd)} over seeds; T > 1 softens the predictions, T < 1 sharpens "
         "them) fitted against "
         f"the {hname} of the training rows on out-of-fold predictions "
         "(cross-fitted; no test row is used). It changes hard-sample ECE against "
         f"the {hname} by {_two_intervals(e, prefix='')}. Each soft arm against it "
-        f"(`arm - {ctrl}`, paired by seed, Holm-adjusted with the effects):",
+        f"(`arm - {ctrl}`, paired by seed, Holm-adjusted with the effects; better "
+        "or worse needs the Holm-adjusted seed test and the item bootstrap "
+        "interval to exclude 0):",
         "",
     ]
+    lines[-1:-1] = _other_control_lines(result, effects, hname)
     metrics = [m for m in CONTROL_METRICS if m in result.scores]
     for arm in _soft_arms(result):
         head = controls[(arm, HEADLINE)]
-        better = [m for m in metrics if controls[(arm, m)]["verdict_holm"] == "better"]
-        worse = [m for m in metrics if controls[(arm, m)]["verdict_holm"] == "worse"]
+        better = [m for m in metrics if controls[(arm, m)]["verdict_both"] == "better"]
+        worse = [m for m in metrics if controls[(arm, m)]["verdict_both"] == "worse"]
         if better and not worse:
             verdict = "is **better than the temperature control** on " + _names(better)
         elif better:
@@ -415,10 +485,18 @@ def _cartography_lines(result, summary, effects, hname):
     for arm in [*_soft_arms(result)]:
         e = effects[(arm, conf_m)]
         verdict = e["verdict_holm"]
+        # a rank correlation on the training rows has no item bootstrap: the
+        # verdict rests on the seed test alone, and says so
+        only = (
+            " on the seed test alone (a rank correlation over training rows has "
+            "no item interval)"
+            if e.get("verdict_both", "").endswith("(seeds only)")
+            else ""
+        )
         if verdict == "better":
-            text = f"aligns **more closely** with {unc} than `{ref}`'s"
+            text = f"aligns **more closely** with {unc} than `{ref}`'s{only}"
         elif verdict == "worse":
-            text = f"aligns **less closely** with {unc} than `{ref}`'s"
+            text = f"aligns **less closely** with {unc} than `{ref}`'s{only}"
         elif verdict == "n/a":
             text = f"cannot be compared with `{ref}`'s (too few seeds)"
         else:
@@ -484,7 +562,7 @@ def _reference_flips(soft, effects):
         eg = effects.get((arm, "ece_all_vs_gold"))
         if eg is None:
             continue
-        if eh["verdict_holm"] == "better" and eg["verdict_holm"] == "worse":
+        if eh["verdict_both"] == "better" and eg["verdict_both"] == "worse":
             flips.append(arm)
     return flips
 
@@ -565,9 +643,10 @@ def _reading(result, summary, effects, spreads, curve):
         f"against the {hname} (`{HEADLINE}`, lower is better), paired by seed "
         f"with {conf}% t-intervals over {len(result.seeds)} seeds (unadjusted; "
         f"they cover the seed noise) and {conf}% paired bootstrap intervals over "
-        "the test items (they cover the sampling of the test set); a verdict "
-        f"needs a Holm-adjusted p <= {alpha} over the report's "
-        f"{_family_size(result)} tests:"
+        "the test items (they cover the sampling of the test set); a better or "
+        f"worse verdict needs both: a Holm-adjusted p <= {alpha} over the "
+        f"report's {_family_size(result)} tests and an item interval that "
+        "excludes 0:"
     )
     lines.append("")
     for arm in soft:
@@ -579,6 +658,7 @@ def _reading(result, summary, effects, spreads, curve):
             f"{fmt(m_ref)}, {_two_intervals(e)}."
         )
     lines.append("")
+    lines += _disagreement_lines(result, summary, effects, soft)
     lines += _control_lines(result, summary, effects, hname)
     flips = _reference_flips(soft, effects)
     lines += _mode_or_uncertainty_lines(result, effects, hname)
@@ -622,12 +702,64 @@ def _reading(result, summary, effects, spreads, curve):
     return lines
 
 
+def disagreement_text(result):
+    """The any-disagreement subset in words: its size and how it is counted."""
+    mask = result.disagree_mask
+    n, k = int(mask.sum()), len(result.classes)
+    text = (
+        f"{n} of {mask.size} test samples ({pct(result.disagree_share)}) have any "
+        f"disagreement (human entropy > 0), counted on the {k} classes the audit "
+        "was given"
+    )
+    scale = result.provenance.get("ordinal_scale")
+    if scale:
+        text += (
+            f" ({scale}: two ratings that fall in one class agree; the raw "
+            "scale is not seen unless its counts are passed as the human labels)"
+        )
+    if mask.size and np.array_equal(mask, result.hard_mask):
+        text += (
+            "; these are exactly the hard (top-fraction) samples, so the "
+            "`_disagree_` metrics repeat the `_hard_` ones and are tested once"
+        )
+    elif mask.size and result.disagree_share >= ALMOST_ALL:
+        text += (
+            "; this subset holds almost every test sample, so its metrics are "
+            "close to the all-samples ones"
+        )
+    return text
+
+
+def _disagreement_lines(result, summary, effects, soft):
+    """The headline on the paper's hard subset: any disagreement."""
+    ref = result.reference
+    if HEADLINE_DISAGREE not in result.scores:
+        return []
+    lines = [
+        "On the paper's hard subset, any disagreement "
+        f"(`{HEADLINE_DISAGREE}`): {disagreement_text(result)}.",
+        "",
+    ]
+    for arm in soft:
+        e = effects[(arm, HEADLINE_DISAGREE)]
+        m_arm = summary[(arm, HEADLINE_DISAGREE)]["mean"]
+        m_ref = summary[(ref, HEADLINE_DISAGREE)]["mean"]
+        lines.append(
+            f"- `{arm}` {_verdict_text(e, ref)} on the items with disagreement: "
+            f"{fmt(m_arm)} vs {fmt(m_ref)}, {_two_intervals(e)}."
+        )
+    lines.append("")
+    return lines
+
+
 def _effect_cell(e):
-    """``diff [t-interval] mark``: ▲/▼ after Holm, △/▽ unadjusted only."""
+    """``diff [t-interval] mark``: ▲/▼ when the difference survives both noises
+    (Holm-adjusted seed test and item bootstrap, ``verdict_both``), △/▽ when
+    only the unadjusted seed interval excludes 0."""
     if e["descriptive"]:
         mark = ""
     else:
-        mark = {"better": " ▲", "worse": " ▼"}.get(e["verdict_holm"], "")
+        mark = {"better": " ▲", "worse": " ▼"}.get(e.get("verdict_both"), "")
         if not mark:
             mark = {"better": " △", "worse": " ▽"}.get(e["verdict"], "")
     return f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}"
@@ -637,36 +769,48 @@ def _marks_legend(result, conf):
     return (
         f"Cells: mean difference over seeds and its unadjusted {conf}% t-interval "
         "(it covers the seed noise only). ▲ = better than the reference, ▼ = "
-        f"worse, after Holm's adjustment over the report's {_family_size(result)} "
-        "tests (these effects and the comparison with the temperature control; "
-        f"Holm p <= {fmt(1 - result.params['confidence'])}); △ / ▽ = the "
-        "unadjusted interval excludes 0 but the Holm-adjusted test does not "
-        "confirm it; no mark = no clear difference. Descriptive metrics "
+        "worse, when the difference survives both noises: the seed test after "
+        f"Holm's adjustment over the report's {_family_size(result)} tests (these "
+        "effects and the comparison with the temperature control; Holm p <= "
+        f"{fmt(1 - result.params['confidence'])}) **and** the {conf}% paired "
+        f"bootstrap interval over the test items ({N_BOOTSTRAP} resamples, in "
+        "`effects.csv`) excludes 0 on the same side; △ / ▽ = the unadjusted seed "
+        "interval excludes 0 but the Holm-adjusted test or the item interval "
+        "does not confirm it; no mark = no clear difference. Metrics that are not "
+        "sums over test items (the Spearman and cartography correlations) have "
+        "no item interval and so at most △ / ▽. Descriptive metrics "
         "(`carto_spearman_variability_vs_human`) get no mark."
     )
 
 
-def _headline_table(result, effects, conf):
+def _headline_table(result, effects, conf, metric=HEADLINE):
     """The headline effects with both intervals, each labelled with its cover."""
+    if metric not in result.scores:
+        return []
     rows = []
     for a in result.arms:
         if a == result.reference:
             continue
-        e = effects[(a, HEADLINE)]
+        e = effects[(a, metric)]
         rows.append(_headline_row(f"`{a}` - `{result.reference}`", e))
     for c in result.controls():
-        if c["metric"] == HEADLINE:
+        if c["metric"] == metric:
             rows.append(_headline_row(f"`{c['arm']}` - `{c['control']}`", c))
     if not rows:
         return []
+    items = (
+        "hard test items (top fraction)"
+        if metric == HEADLINE
+        else "test items with any disagreement"
+    )
     return [
-        f"### Headline effects: `{HEADLINE}`, two intervals",
+        f"### Headline effects: `{metric}`, two intervals",
         "",
         f"The t-interval ({conf}%, over seeds, unadjusted) covers seed-to-seed "
         f"variation on the fixed test set; the bootstrap interval ({conf}%, "
-        f"{N_BOOTSTRAP} resamples of the hard test items, the same items for both "
+        f"{N_BOOTSTRAP} resamples of the {items}, the same items for both "
         "arms and every seed, then averaged over seeds) covers the sampling of the "
-        "test items for the trained models.",
+        "test items for the trained models. A better/worse verdict needs both.",
         "",
         md_table(
             [
@@ -745,6 +889,18 @@ def _provenance_rows(result, prov, hname):
     ]
     if "subsample" in prov:
         prov_rows.append(("subsample", prov["subsample"]))
+    if result.params.get("annotators") is not None:
+        n_ann = result.params["annotators"]
+        prov_rows.append(
+            (
+                "training labels",
+                f"{n_ann} annotators per item: the arms built from the human labels "
+                "and the calibration controls read one draw of "
+                f"{n_ann} of each training item's votes (subsample_annotations; "
+                "items with fewer keep all); the test rows are scored against all "
+                "annotators",
+            )
+        )
     prov_rows += [
         ("samples / classes", f"{n} / {len(result.classes)}"),
         (
@@ -753,6 +909,7 @@ def _provenance_rows(result, prov, hname):
             f" with the highest entropy of the {hname}, ties included: "
             f"actually {pct(result.hard_share)} of the test samples)",
         ),
+        ("test samples with any disagreement", disagreement_text(result)),
         (
             f"mode-shift rate ({prov.get('mode_shift', 'human mode != gold')}): "
             "all / test / hard test",
@@ -845,6 +1002,7 @@ def write_report_md(result, path, figures):
             'human-like annotators".'
         )
         L.append("")
+    L += glance_lines(result, md_table)
     L.append("## Provenance")
     L.append("")
     prov_rows = _provenance_rows(result, prov, hname)
@@ -861,8 +1019,10 @@ def write_report_md(result, path, figures):
         "Each column names its reference: `_vs_gold` = against the gold labels, "
         f"`_vs_human` = against the {hname} (a calibration bin's accuracy is the "
         "mean human probability of the predicted class), `_vs_human_mode` = "
-        "against the human majority label. `all` / `hard` / `easy` = test "
-        "subsets. std uses ddof=1."
+        "against the human majority label. Test subsets: `all`; `hard` = the top "
+        "fraction by human-label entropy (ties included), `easy` = the rest; "
+        "`disagree` = every sample with any human disagreement (entropy > 0). "
+        "std uses ddof=1."
     )
     L.append("")
     L.append(
@@ -883,7 +1043,8 @@ def write_report_md(result, path, figures):
     L.append("")
     L.append(md_table(["arm", *key], rows))
     L.append("")
-    L += _headline_table(result, effects, conf)
+    for metric in HEADLINES:
+        L += _headline_table(result, effects, conf, metric)
     L += _control_table(result, conf)
     L.append("## Stability over seeds")
     L.append("")
@@ -926,11 +1087,13 @@ def write_report_md(result, path, figures):
         "- `results.csv`: every metric of every run (arm x seed).\n"
         "- `effects.csv`: per arm and metric the mean, std, paired difference to "
         f"`{ref}` with its interval, p-value, Holm-adjusted p-value and bootstrap "
-        "interval, the difference to the temperature control, and the seed-spread "
+        "interval, the verdict that survives both noises (`verdict_both`), the "
+        "difference to the temperature control, and the seed-spread "
         "ratio with its Pitman-Morgan interval, p-values and power figures.\n"
         "- `runs.jsonl`: a header line (test rows, gold labels, human soft labels, "
-        "hard mask, folds, settings) and one line per run with the per-sample "
-        "test probabilities, training-loss curves and cartography statistics: "
+        "hard mask, disagreement mask, folds, settings) and one line per run with "
+        "the per-sample test probabilities, training-loss curves and cartography "
+        "statistics: "
         "every number above can be recomputed from it with `sksoft.metrics`."
     )
     L.append("")

@@ -25,7 +25,7 @@ from ._metrics import (
     spread_metrics,
 )
 from ._report import write_report
-from ._score import item_terms
+from ._score import disagreement_mask, item_terms
 from ._stats import (
     N_BOOTSTRAP,
     PLANNED_RATIO,
@@ -40,6 +40,7 @@ from ._stats import (
     seed_mean_std,
     seeds_needed,
     verdict_at,
+    verdict_both,
     weighted_values,
 )
 from ._stats import verdict as _verdict
@@ -121,7 +122,14 @@ class AuditResult:
     of the stability section (every non-reference arm, the stability
     metrics) form a second family. Comparisons whose values agree seed by
     seed (``gold_temperature``'s accuracy and data map are ``gold``'s) are
-    not tests and stay out of both families. The intervals stay unadjusted.
+    not tests and stay out of both families; nor is a ``_disagree_`` metric
+    whose items are exactly the hard ones (it repeats its ``_hard_`` twin,
+    whose adjusted p it takes: ``holm_twin``). The intervals stay unadjusted.
+
+    Verdicts: the report's marks and better / worse read ``verdict_both``,
+    which needs the Holm-adjusted seed test **and** the paired item
+    bootstrap interval to exclude 0 on the same side
+    (:func:`~sksoft.audit._stats.verdict_both`).
 
     Examples
     --------
@@ -191,6 +199,22 @@ class AuditResult:
         return float(np.mean(self.hard_mask)) if self.hard_mask.size else math.nan
 
     @property
+    def disagree_mask(self):
+        """Test samples with any human disagreement (human entropy > 0).
+
+        The ``*_disagree_*`` metrics' subset:
+        :func:`sksoft.targets.hard_sample_mask` of ``human_test`` with
+        ``hard="disagreement"``, on the classes the audit was given.
+        """
+        return disagreement_mask(self.human_test)
+
+    @property
+    def disagree_share(self):
+        """Share of test samples with any human disagreement."""
+        mask = self.disagree_mask
+        return float(np.mean(mask)) if mask.size else math.nan
+
+    @property
     def control_arm(self):
         """The temperature control arm when it was trained, else None."""
         return CONTROL_ARM if CONTROL_ARM in self.arms else None
@@ -232,9 +256,14 @@ class AuditResult:
             interval excludes zero, read in the metric's direction;
             ``"descriptive"`` for descriptive metrics), ``p_holm`` and
             ``verdict_holm`` (Holm-adjusted over the report's family, see
-            Notes; nan and ``"n/a"`` outside it) and ``boot_ci_low``,
+            Notes; nan and ``"n/a"`` outside it), ``boot_ci_low``,
             ``boot_ci_high`` (paired bootstrap over test items, see
-            :meth:`controls`; nan where not computed).
+            :meth:`controls`; nan where not computed) and ``verdict_both``
+            (the report's marks and verdicts: ``verdict_holm`` when the
+            bootstrap interval also excludes 0 on its side, else ``"no clear
+            difference"``; ``"better (seeds only)"`` / ``"worse (seeds
+            only)"`` for metrics without an item bootstrap, see
+            :func:`~sksoft.audit._stats.verdict_both`).
         """
         if confidence is None or confidence == self.params["confidence"]:
             return [dict(row) for row in self._effects]
@@ -388,11 +417,36 @@ class AuditResult:
             for r in family
             if not r["descriptive"] and not (r["diff"] == 0 and r["sd"] == 0)
         ]
+        # a ``_disagree_`` metric on the same items as its ``_hard_`` twin (every
+        # item with disagreement is in the top fraction and back) is the same
+        # hypothesis: tested once, and the twin's adjusted p is its own
+        twins = {}
+        if np.array_equal(self.disagree_mask, self.hard_mask):
+            tested = {(r["arm"], r["metric"], r.get("control")): r for r in family}
+            for r in family:
+                twin = tested.get(
+                    (
+                        r["arm"],
+                        r["metric"].replace("_disagree_", "_hard_"),
+                        r.get("control"),
+                    )
+                )
+                if "_disagree_" in r["metric"] and twin is not None:
+                    twins[id(r)] = twin
+            family = [r for r in family if id(r) not in twins]
         adjusted = holm([r["p_value"] for r in family])
         alpha = 1.0 - confidence
         for row, p in zip(family, adjusted):
             row["p_holm"] = float(p)
             row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
+        for row in effects + controls:
+            if id(row) in twins:
+                p = twins[id(row)]["p_holm"]
+                row["p_holm"] = p
+                row["holm_twin"] = twins[id(row)]["metric"]
+                row["verdict_holm"] = verdict_at(
+                    row["diff"], p, row["better"], alpha=alpha
+                )
         # the resamples of each subset, drawn once for both families and not
         # kept: (n_resamples, n_test) counts
         weights = {}
@@ -403,13 +457,22 @@ class AuditResult:
             weights,
         )
         self._bootstrap(controls, CONTROL_ARM, confidence, weights)
+        # the marks and the reading's verdicts: Holm-adjusted seed test and an
+        # item bootstrap interval excluding 0 (``verdict_both``)
+        for row in effects + controls:
+            row["verdict_both"] = verdict_both(
+                row["verdict_holm"],
+                row["boot_ci_low"],
+                row["boot_ci_high"],
+                row["better"],
+            )
         return effects, controls
 
     def _bootstrap(self, rows, against, confidence, weights):
         """Fill ``boot_ci_low`` / ``boot_ci_high`` of ``rows`` (arm - ``against``)."""
         seed = self.params.get("random_state", 0)
         seed = int(seed) if isinstance(seed, numbers.Integral) else 0
-        codes = {None: 0, "all": 0, "hard": 1, "easy": 2}
+        codes = {None: 0, "all": 0, "hard": 1, "easy": 2, "disagree": 4}
         cache = self._boot_values  # the values do not depend on the confidence
         for row in rows:
             name = row["metric"]

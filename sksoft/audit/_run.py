@@ -36,6 +36,7 @@ from .._ensemble import ensemble_groups, ensemble_spec
 from ..sources import (
     ARM_NAMES,
     ARM_REGISTRY,
+    DEFAULT_ARMS,
     GOLD_ARMS,
     make_supervision_arms,
 )
@@ -48,6 +49,7 @@ from ..targets import (
     target_entropy,
 )
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
+from ._annotations import AnnotationTable, budget_labels
 from ._estimators import (
     TEXT_MAX_EPOCHS,
     default_estimator,
@@ -284,7 +286,7 @@ def _resolve_arms(arms, has_gold):
     """The arms in report order, the reference arm included; and the reference."""
     reference = "gold" if has_gold else "human_mode"
     if arms is None:
-        arms = list(ARMS) if has_gold else [a for a in ARMS if a not in GOLD_ARMS]
+        arms = [a for a in DEFAULT_ARMS if has_gold or a not in GOLD_ARMS]
     arms = [str(a) for a in arms]
     _check_arm_names(arms, has_gold)
     if reference not in arms:
@@ -309,6 +311,26 @@ def _check_arm_names(arms, has_gold):
             f"arm {needs[0]!r} needs gold labels, which were not given; "
             f"choose arms among {free}"
         )
+
+
+def _check_annotations(arms, annotations, annotators, n, classes):
+    """The annotation table (or None); one-line errors for the DS arm's needs."""
+    needs = [a for a in arms if ARM_REGISTRY[a].needs_annotations]
+    if needs and annotations is None:
+        raise ValueError(
+            f"the {needs[0]!r} arm needs the per-annotator table (item, annotator, "
+            "label), which this data does not have (the Le-Wi-Di sets do); pass "
+            f"annotations= or leave {needs[0]!r} out of the arms"
+        )
+    if needs and annotators is not None:
+        raise ValueError(
+            f"annotators={annotators} subsamples vote counts, not the annotation "
+            f"table: the {needs[0]!r} arm cannot be trained on a budget; leave one "
+            "of them out"
+        )
+    if not needs or annotations is None:
+        return None
+    return AnnotationTable(annotations, n, classes)
 
 
 # ---------------------------------------------------------------- split
@@ -427,12 +449,22 @@ def _make_folds(n, strat, groups, test_size, cv, random_state):
 # ---------------------------------------------------------------- targets
 
 
-def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state):
+def _build_arms(
+    arms,
+    X_train,
+    gold_train,
+    human_train,
+    *,
+    teacher,
+    random_state,
+    annotations=None,
+):
     """Targets of each arm on the training rows, from :mod:`sksoft.sources`.
 
     The one place the audit builds targets: one
     :func:`~sksoft.sources.make_supervision_arms` call (which builds the
-    gold-free arms when ``gold_train`` is None).
+    gold-free arms when ``gold_train`` is None). ``annotations``: the
+    per-annotator table of the training rows (items as their positions).
     """
     built = make_supervision_arms(
         human_train,
@@ -441,6 +473,7 @@ def _build_arms(arms, X_train, gold_train, human_train, *, teacher, random_state
         arms=arms,
         teacher=teacher,
         random_state=random_state,
+        annotations=annotations,
     )
     return {arm: np.asarray(built[arm], dtype=np.float64) for arm in arms}
 
@@ -460,8 +493,14 @@ def _default_model(X, n_classes, estimator, max_epochs):
     return default_estimator(X, n_classes, max_epochs=epochs), epochs
 
 
-def _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state):
+def _fold_targets(
+    arms, X, folds, gold_pos, human_p, teacher, random_state, annotations=None
+):
     """Each fold's ``{arm: targets}`` on its training rows.
+
+    ``annotations``: the per-annotator table of all rows (an
+    :class:`~sksoft.audit._annotations.AnnotationTable`), cut to each fold's
+    training rows (:meth:`~sksoft.audit._annotations.AnnotationTable.rows`).
 
     The teacher's fits use one BLAS thread, as the workers do: on the audit's
     small dense problems a second OpenBLAS thread made the default teacher 9x
@@ -476,6 +515,7 @@ def _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state):
                 human_p[train],
                 teacher=teacher,
                 random_state=random_state,
+                annotations=None if annotations is None else annotations.rows(train),
             )
             for train, _ in folds
         ]
@@ -739,11 +779,28 @@ def _plan_inner_fits(ctx, tasks, f, plan):
     """The inner fits of fold ``f``'s announced post-fit steps, arm by arm.
 
     Plain: one ``fit_inner`` job per fit; batched: the arm's fits grouped by
-    their number of training rows, one ``fit_inner_group`` job per group.
+    their number of training rows, one ``fit_inner_group`` job per group. An
+    arm whose targets and inner splits equal an earlier arm's of the fold
+    (``gold_vector`` and ``gold_dirichlet`` after ``gold_temperature``)
+    shares that arm's inner fits of the same seeds: it announces their keys
+    and adds no job.
     """
     stepped = [(a, s) for a, s, g in tasks if g == f and ctx.announces(a, f)]
+    owners = []  # (arm, its splits) of the arms whose inner fits are jobs
     for arm in dict.fromkeys(arm for arm, _ in stepped):
         arm_seeds = [seed for a, seed in stepped if a == arm]
+        splits = _announced_splits(ctx, arm, f)
+        owner = _inner_owner(ctx, arm, splits, owners, f)
+        if owner is not None:
+            for seed in arm_seeds:
+                shared = plan.announced.get((owner, seed, f))
+                if shared is None:  # the owner lacks this seed: fit them
+                    break
+                plan.announced[(arm, seed, f)] = list(shared)
+            else:
+                continue
+        owners.append((arm, splits))
+        arm_seeds = [s for s in arm_seeds if (arm, s, f) not in plan.announced]
         fits = _inner_fits(ctx, arm, arm_seeds, f, plan.announced)
         if ctx.batch is None:
             plan.jobs.extend(
@@ -772,6 +829,33 @@ def _plan_inner_fits(ctx, tasks, f, plan):
         )
 
 
+def _announced_splits(ctx, arm, f):
+    """The inner splits ``arm``'s post-fit step announces on fold ``f``."""
+    splits = ARM_REGISTRY[arm].calibration_splits(
+        ctx.calibration(arm, f)[1], ctx.gold(f), ctx.calibration_options
+    )
+    return [
+        (np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64))
+        for tr, te in splits
+    ]
+
+
+def _inner_owner(ctx, arm, splits, owners, f):
+    """An earlier arm with ``arm``'s targets and inner splits, or None."""
+    Y = ctx.targets[f][arm]
+    for other, other_splits in owners:
+        if (
+            np.array_equal(ctx.targets[f][other], Y)
+            and len(other_splits) == len(splits)
+            and all(
+                np.array_equal(a, c) and np.array_equal(b, d)
+                for (a, b), (c, d) in zip(splits, other_splits)
+            )
+        ):
+            return other
+    return None
+
+
 def _inner_fits(ctx, arm, arm_seeds, f, announced):
     """``arm``'s inner fits on fold ``f``, split after split, seed after seed.
 
@@ -780,9 +864,7 @@ def _inner_fits(ctx, arm, arm_seeds, f, announced):
     batched job). Records each run's inner fits in ``announced``.
     """
     train_idx = ctx.folds[f][0]
-    splits = ARM_REGISTRY[arm].calibration_splits(
-        ctx.calibration(arm, f)[1], ctx.gold(f), ctx.calibration_options
-    )
+    splits = _announced_splits(ctx, arm, f)
     Y = ctx.targets[f][arm]
     fits = []
     for j, (tr, te) in enumerate(splits):
@@ -814,6 +896,11 @@ class _Collector:
         for key, twin in plan.twins.items():
             self.copies.setdefault(twin, []).append(key)
         self.inner_left = {key: len(fits) for key, fits in plan.announced.items()}
+        # the runs waiting for each inner fit (shared fits serve several)
+        self.waiting = {}
+        for run, fits in plan.announced.items():
+            for inner_key, _, _ in fits:
+                self.waiting.setdefault(inner_key, []).append(run)
         # folds of each arm and seed not final yet
         self.folds_left = Counter((arm, seed) for arm, seed, _ in tasks)
 
@@ -824,9 +911,9 @@ class _Collector:
         """One job output: a run's (``(arm, seed, f)``) or an inner fit's."""
         if key[0] == "inner":
             self.inner[key[1]] = out
-            run = key[1][:3]
-            self.inner_left[run] -= 1
-            self._finalize(run)
+            for run in self.waiting[key[1]]:
+                self.inner_left[run] -= 1
+                self._finalize(run)
         else:
             self._done(key, out)
 
@@ -1052,6 +1139,8 @@ def _score_matrices(runs, arms):
         "random_state": ["random_state"],
         "provenance": [dict, None],
         "progress": [callable, None],
+        "annotators": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "annotations": [HasMethods(["__getitem__"]), None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -1081,6 +1170,8 @@ def run_audit(
     random_state=0,
     provenance=None,
     progress=None,
+    annotators=None,
+    annotations=None,
 ):
     """Train one model per supervision arm and seed and compare them.
 
@@ -1125,10 +1216,14 @@ def run_audit(
         rest (batched when it can be) on the embeddings, and the teacher
         sees the embeddings.
     arms : list of str, default=None
-        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means all of them
-        (or the two that need no gold label when ``gold`` is None). The
-        reference arm is always included. ``gold_temperature`` adds five
-        inner fits per seed for its cross-fitted temperature.
+        Arms to train, from ``sksoft.audit.ARMS``; ``None`` means
+        :data:`sksoft.sources.DEFAULT_ARMS` (or the two that need no gold
+        label when ``gold`` is None); ``gold_vector``, ``gold_dirichlet`` and
+        ``human_dawid_skene`` are opt-in. The reference arm is always
+        included. ``gold_temperature`` adds five inner fits per seed for its
+        cross-fitted temperature; ``gold_vector`` and ``gold_dirichlet`` share
+        them (no fit of their own: their model is ``gold``'s, their
+        calibrator is fitted on the same out-of-fold predictions).
     seeds : int or sequence of int, default=5
         Seeds of the runs (an int ``s`` means ``range(s)``). The data split
         and the arms' targets do not depend on the seed; the model's
@@ -1238,6 +1333,20 @@ def run_audit(
         Called once when training starts (``done=0``) and after each finished
         run with a dict (``arm``, ``seed``, ``fold``, ``done``, ``total``); the
         command passes a progress bar.
+    annotators : int, default=None
+        Train on the labels of ``annotators`` annotators per item: every use
+        of the human labels on the training rows (the arms built from them,
+        the calibration controls' targets) reads
+        ``subsample_annotations(human, annotators, random_state=random_state)``
+        (one draw over all rows; items with fewer votes keep theirs) instead
+        of all votes. Needs vote counts. The test rows are still scored
+        against all annotators. Not with ``human_dawid_skene``.
+    annotations : pandas.DataFrame or mapping of columns, default=None
+        The per-annotator table of the rows, columns ``item`` (row position
+        in ``X``), ``annotator`` and ``label`` (an element of ``classes``):
+        needed by the ``human_dawid_skene`` arm, whose targets are the
+        :func:`~sksoft.sources.dawid_skene` posteriors of each fold's training
+        rows.
 
     Returns
     -------
@@ -1290,6 +1399,10 @@ def run_audit(
     seeds = _resolve_seeds(seeds)
     arms, reference = _resolve_arms(arms, gold_pos is not None)
     group_codes = _check_groups(groups, n, cv)
+    table = _check_annotations(arms, annotations, annotators, n, classes)
+    # the human labels of the training side (all votes, or n annotators')
+    budget = budget_labels(human, counts, annotators, random_state)
+    human_train_side = human_p if budget is None else budget
 
     if test_mask is not None and cv is not None:
         raise ValueError("test_mask is the data's own split: it excludes cv")
@@ -1326,7 +1439,9 @@ def run_audit(
         teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
 
     # build targets (per fold, independent of the seed)
-    targets = _fold_targets(arms, X, folds, gold_pos, human_p, teacher, random_state)
+    targets = _fold_targets(
+        arms, X, folds, gold_pos, human_train_side, teacher, random_state, table
+    )
     skipped, majority = {}, None
     if not independent_gold and gold_pos is not None:
         skipped = identical_arms(arms, targets)
@@ -1363,7 +1478,7 @@ def run_audit(
         n_jobs,
         progress,
         plan,
-        human_p=human_p,
+        human_p=human_train_side,
         calibration_options={
             "calibration_cv": CALIBRATION_CV,
             "random_state": random_state,
@@ -1394,6 +1509,7 @@ def run_audit(
         "max_epochs": max_epochs,
         "n_jobs": n_jobs,
         "batch_group_size": None if plan is None else plan[1],
+        "annotators": None if annotators is None else int(annotators),
     }
     return AuditResult(
         arms=arms,

@@ -11,9 +11,16 @@ import numpy as np
 
 from ..cartography import human_alignment_summary
 from ..evaluation import ENTROPY_DECIMALS, label_entropy, metric_specs, score_spec
+from ..targets import hard_sample_mask
 from ._metrics import SPECS
 
-__all__ = ["cartography_alignment", "item_terms", "label_entropy", "score_predictions"]
+__all__ = [
+    "cartography_alignment",
+    "disagreement_mask",
+    "item_terms",
+    "label_entropy",
+    "score_predictions",
+]
 
 #: the metrics computed from the test probabilities, and from the dynamics
 TEST_SPECS = metric_specs("audit", stage="test")
@@ -29,9 +36,28 @@ def _references(gold, human):
     }
 
 
-def _subsets(hard):
+def disagreement_mask(human):
+    """Items with any human disagreement (the ``disagree`` subset).
+
+    :func:`sksoft.targets.hard_sample_mask` with ``hard="disagreement"``:
+    human entropy > 0, counted on the classes the audit is given (ratings
+    collapsed to classes agree when they fall in one class).
+    """
+    human = np.asarray(human, dtype=float)
+    if human.shape[0] == 0:
+        return np.zeros(0, bool)
+    return hard_sample_mask(human, hard="disagreement")
+
+
+def _subsets(hard, human):
     every = np.ones(len(hard), bool)
-    return {None: every, "all": every, "hard": hard, "easy": ~hard}
+    return {
+        None: every,
+        "all": every,
+        "hard": hard,
+        "easy": ~hard,
+        "disagree": disagreement_mask(human),
+    }
 
 
 def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
@@ -47,7 +73,9 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     human : ndarray of shape (n_samples, n_classes)
         Human soft labels (probability rows).
     hard : ndarray of shape (n_samples,), dtype bool
-        The hard samples (:func:`sksoft.targets.hard_sample_mask` of ``human``).
+        The hard samples (:func:`sksoft.targets.hard_sample_mask` of ``human``,
+        top fraction); the ``*_disagree_*`` metrics use the items with any
+        disagreement in ``human`` (:func:`disagreement_mask`).
     n_bins : int, default=15
         Bins of the calibration errors (uniform, max-probability).
 
@@ -69,7 +97,7 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     (1.0, 0.0264)
     """
     references = _references(gold, human)
-    subsets = _subsets(hard)
+    subsets = _subsets(hard, human)
     out = {}
     for spec in metric_specs("audit", stage="test"):  # read now: one table
         y_ref = references[spec.reference]
@@ -120,7 +148,7 @@ def item_terms(name, y_prob, gold, human, hard, *, n_bins=15):
     ref = _references(gold, human)[spec.reference]
     if spec.items is None or ref is None:
         return None
-    mask = _subsets(hard)[spec.subset]
+    mask = _subsets(hard, human)[spec.subset]
     if not mask.any():
         return None
     return spec.items(ref[mask], y_prob[mask], n_bins, "sksoft")

@@ -190,6 +190,49 @@ def verdict(effect, better):
     return "no clear difference"
 
 
+def verdict_both(verdict_holm, boot_low, boot_high, better):
+    """A verdict that survives both noises: seeds (Holm) and test items.
+
+    Parameters
+    ----------
+    verdict_holm : str
+        The Holm-adjusted seed verdict (:func:`verdict_at`): ``"better"``,
+        ``"worse"``, ``"no clear difference"``, ``"n/a"`` or
+        ``"descriptive"``.
+    boot_low, boot_high : float
+        The paired bootstrap interval over test items of the same difference
+        (:func:`bootstrap_interval`); nan where the metric has no item
+        bootstrap (it is not a sum over test items).
+    better : {"higher", "lower"}
+        The metric's direction.
+
+    Returns
+    -------
+    str
+        ``verdict_holm`` when it is ``"better"`` / ``"worse"`` and the item
+        interval excludes 0 on the same side; ``"no clear difference"`` when
+        the item interval includes 0 (or excludes it on the other side);
+        ``"better (seeds only)"`` / ``"worse (seeds only)"`` when there is
+        no item interval; any other ``verdict_holm`` unchanged.
+
+    Examples
+    --------
+    >>> verdict_both("better", -0.05, -0.01, "lower")
+    'better'
+    >>> verdict_both("better", -0.05, 0.01, "lower")
+    'no clear difference'
+    >>> verdict_both("worse", float("nan"), float("nan"), "lower")
+    'worse (seeds only)'
+    """
+    if verdict_holm not in ("better", "worse"):
+        return verdict_holm
+    if not (math.isfinite(boot_low) and math.isfinite(boot_high)):
+        return f"{verdict_holm} (seeds only)"
+    lo, hi = (-boot_high, -boot_low) if better == "lower" else (boot_low, boot_high)
+    side = "better" if lo > 0 else "worse" if hi < 0 else None
+    return verdict_holm if side == verdict_holm else "no clear difference"
+
+
 # ------------------------------------------------- paired seed spread (Pitman-Morgan)
 
 

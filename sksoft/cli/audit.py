@@ -27,7 +27,7 @@ from ..audit import (
 )
 from ..datasets import get_data_home
 from ..datasets._registry import dataset_help, dataset_names, get_dataset_spec
-from ..sources import ARM_NAMES
+from ..sources import ARM_NAMES, DEFAULT_ARMS
 from ..utils._extras import INSTALL, has
 from ..utils._folders import check_out_folder, write_folder
 from ._progress import ProgressBar
@@ -209,9 +209,23 @@ def add_arguments(p):
     )
     p.add_argument(
         "--arms",
-        default=",".join(ARM_NAMES),
+        default=",".join(DEFAULT_ARMS),
         help=(
-            f"comma list of arms (default: all {len(ARM_NAMES)}: {','.join(ARM_NAMES)})"
+            f"comma list of arms (default: {','.join(DEFAULT_ARMS)}; opt-in: "
+            + ",".join(a for a in ARM_NAMES if a not in DEFAULT_ARMS)
+            + "; human_dawid_skene needs a per-annotator table, as the Le-Wi-Di "
+            "sets have)"
+        ),
+    )
+    p.add_argument(
+        "--annotators",
+        type=int,
+        default=None,
+        metavar="N",
+        help=(
+            "train on N annotators per item: the arms and calibration controls "
+            "read one draw of N of each training item's votes (needs vote "
+            "counts); the test rows are scored against all annotators"
         ),
     )
     seeds = p.add_mutually_exclusive_group()
@@ -390,6 +404,11 @@ _RANGES = (
         "--max-samples must be at least 10",
     ),
     ("n_jobs", lambda v: v is not None and v == 0, "--n-jobs must not be 0"),
+    (
+        "annotators",
+        lambda v: v is not None and v < 1,
+        "--annotators must be at least 1",
+    ),
 )
 
 
@@ -452,6 +471,7 @@ def _command_record(args, seeds, n_jobs, result):
             "hidden": None if args.hidden is None else list(args.hidden),
             "width": args.width,
             "simulated_labels": args.simulated_labels,
+            "annotators": args.annotators,
         },
         "versions": {
             "sksoft": __version__,
@@ -610,6 +630,8 @@ def run(args, prog=PROG):
             random_state=args.random_state,
             provenance=data["provenance"],
             progress=bar,
+            annotators=args.annotators,
+            annotations=data.get("annotations"),
         )
     except ValueError as exc:
         # the data checks of run_audit's validation (before any training)

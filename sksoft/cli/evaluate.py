@@ -43,7 +43,8 @@ files (every file has the same n rows, one per item, in the same order):
   --gold PATH  optional gold labels (n,), .npy or a one-column .csv: column
         positions 0..K-1, or class names listed in --classes.
 writes to --out: report.md, results.csv, differences.csv and one
-  reliability_NN.png per model (all vs hard samples, human soft labels).
+  reliability_NN.png per model (all vs hard samples, human soft labels);
+  with --annotators also budget.csv and budget.png.
 """
 
 
@@ -58,6 +59,20 @@ def _parse_probs(specs):
         files = [p for p in paths.split(",") if p]
         probs[name] = files if len(files) > 1 else files[0]
     return probs
+
+
+def _parse_annotators(text):
+    """``"1,3,5"`` -> ``[1, 3, 5]``: integers >= 1, each once."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1 or len(set(values)) != len(values):
+        raise ValueError(
+            f"--annotators must be a comma list of distinct integers >= 1, e.g. "
+            f"1,3,5,10; got {text!r}"
+        )
+    return sorted(values)
 
 
 def add_arguments(p):
@@ -106,6 +121,34 @@ def add_arguments(p):
         "(fitted against the human labels, cross-fitted over 5 folds)",
     )
     p.add_argument(
+        "--calibrate",
+        choices=("temperature", "vector", "dirichlet"),
+        default=None,
+        help="also evaluate each model calibrated against the human labels, "
+        "cross-fitted over the items (temperature = --temperature fit)",
+    )
+    p.add_argument(
+        "--calibrate-folds",
+        type=int,
+        default=5,
+        metavar="K",
+        help="folds of --calibrate's cross-fitting (5)",
+    )
+    p.add_argument(
+        "--annotators",
+        default=None,
+        metavar="N[,N...]",
+        help="annotation budgets, e.g. 1,3,5,10,20,50: every metric against "
+        "labels of N annotators per item (repeated draws; needs --counts); "
+        "writes budget.csv, budget.png and a saturation section",
+    )
+    p.add_argument(
+        "--n-draws",
+        type=int,
+        default=20,
+        help="draws of N votes per item for --annotators (20)",
+    )
+    p.add_argument(
         "--n-bootstrap",
         type=int,
         default=1000,
@@ -144,6 +187,17 @@ def check_options(args):
         if not (math.isfinite(temperature) and temperature > 0):
             raise ValueError(
                 f"--temperature must be a number > 0 or 'fit'; got {args.temperature!r}"
+            )
+    if args.calibrate_folds < 2:
+        raise ValueError("--calibrate-folds must be at least 2")
+    if args.n_draws < 1:
+        raise ValueError("--n-draws must be at least 1")
+    if args.annotators is not None:
+        args.annotators = _parse_annotators(args.annotators)
+        if args.counts is None:
+            raise ValueError(
+                "--annotators subsamples each item's votes: it needs --counts, "
+                "not --soft-labels"
             )
     classes = None
     if args.classes is not None:
@@ -190,6 +244,10 @@ def run(args, prog=PROG):
             temperature=temperature,
             n_bootstrap=args.n_bootstrap,
             random_state=args.random_state,
+            calibrate=args.calibrate,
+            calibration_cv=args.calibrate_folds,
+            annotators=args.annotators,
+            n_draws=args.n_draws,
         )
         write_folder(out, lambda tmp: result.write_report(tmp, figures=figures))
     except (ValueError, TypeError, OSError, FolderError) as exc:

@@ -411,6 +411,15 @@ def _vader_labels(bunch):
     )
 
 
+def _vader_items(spec, bunch, random_state, max_samples):
+    out = _standard_items(spec, bunch, random_state, max_samples)
+    # the audit sees the collapsed classes: say so where disagreement is counted
+    out["provenance"] = {
+        "ordinal_scale": "9-point ratings -4..+4 collapsed to 3 classes",
+    }
+    return out
+
+
 _register(
     DatasetSpec(
         name="vader",
@@ -434,6 +443,7 @@ _register(
         ),
         mode_shift="majority of the raw ratings != class of the published mean rating",
         docs="datasets/vader",
+        items=_vader_items,
     )
 )
 

@@ -18,7 +18,9 @@ from ..sources import apply_temperature
 from ..targets import hard_sample_mask
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._bootstrap import weighted_values
-from ._input import check_inputs
+from ._budget import budget_rows
+from ._calibrate import CALIBRATORS, cross_fitted_calibration, variant_name
+from ._input import as_input, check_inputs
 from ._metrics import TIE_CONVENTIONS
 from ._registry import metric_specs
 from ._result import POOLED, SUBSETS, EvaluationResult
@@ -56,10 +58,38 @@ def _cross_fitted_temperature(p, human, n_folds, rng_seed):
     return out, temps
 
 
-def _variants(models, human, temperature, random_state):
+def _calibrated_variants(models, human, calibrate, n_folds, random_state):
+    """The ``calibrate`` variant of every model (temperature: as ``"fit"``)."""
+    out = []
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    for name, arrays in models.items():
+        if calibrate == "temperature":
+            fitted = [
+                _cross_fitted_temperature(a, human, n_folds, seed) for a in arrays
+            ]
+            record = [t for _, t in fitted]
+        else:
+            fitted = [
+                cross_fitted_calibration(a, human, calibrate, n_folds, seed)
+                for a in arrays
+            ]
+            record = None
+        out.append((variant_name(name, calibrate), [a for a, _ in fitted], record))
+    return out
+
+
+def _variants(models, human, temperature, random_state, calibrate=None, n_folds=5):
     """(name, list of arrays, temperature record) per variant."""
     out = [(name, arrays, None) for name, arrays in models.items()]
+    if calibrate is not None:
+        if calibrate == "temperature" and temperature == "fit":
+            raise ValueError(
+                "calibrate='temperature' is temperature='fit' (the same "
+                "cross-fitted variant); pass one of them"
+            )
+        out += _calibrated_variants(models, human, calibrate, n_folds, random_state)
     if temperature is None:
+        _check_names(out)
         return out
     for name, arrays in models.items():
         if temperature == "fit":
@@ -77,10 +107,16 @@ def _variants(models, human, temperature, random_state):
         else:
             t = float(temperature)
             out.append((f"{name} (T={t:g})", [_temper(a, t) for a in arrays], t))
-    names = [v[0] for v in out]
-    if len(set(names)) != len(names):
-        raise ValueError(f"model names collide with temperature variants: {names}.")
+    _check_names(out)
     return out
+
+
+def _check_names(variants):
+    names = [v[0] for v in variants]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"model names collide with temperature or calibration variants: {names}."
+        )
 
 
 # --------------------------------------------------------------- scoring
@@ -93,7 +129,13 @@ def _cells(human, gold, hard):
         "human": human,
         "human_mode": np.argmax(human, axis=1),  # ties to the first, as hard_labels
     }
-    masks = {"all": np.ones(len(hard), bool), "hard": hard, "easy": ~hard}
+    masks = {
+        "all": np.ones(len(hard), bool),
+        "hard": hard,
+        "easy": ~hard,
+        # any disagreement (entropy > 0), on the classes given
+        "disagree": hard_sample_mask(human, hard="disagreement"),
+    }
     out = []
     for spec in metric_specs("evaluate", stage="test"):  # read now: one table
         ref = references[spec.reference]
@@ -243,6 +285,10 @@ def _settings(ties, n_bins, temperature, n_bootstrap, confidence_level, random_s
         "n_bootstrap": [Interval(numbers.Integral, 0, None, closed="left")],
         "confidence_level": [Interval(numbers.Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
+        "calibrate": [StrOptions(set(CALIBRATORS)), None],
+        "calibration_cv": [Interval(numbers.Integral, 2, None, closed="left")],
+        "annotators": ["array-like", None],
+        "n_draws": [Interval(numbers.Integral, 1, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
@@ -260,6 +306,10 @@ def evaluate_predictions(
     n_bootstrap=1000,
     confidence_level=0.95,
     random_state=0,
+    calibrate=None,
+    calibration_cv=5,
+    annotators=None,
+    n_draws=20,
 ):
     """Evaluate given predicted probabilities against human and gold labels.
 
@@ -304,7 +354,30 @@ def evaluate_predictions(
     confidence_level : float in (0, 1), default=0.95
         Level of the percentile intervals.
     random_state : int, RandomState instance or None, default=0
-        Seeds the resampling (and the folds of ``temperature="fit"``).
+        Seeds the resampling (and the folds of ``temperature="fit"`` and
+        ``calibrate``, and the draws of ``annotators``).
+    calibrate : {"temperature", "vector", "dirichlet"} or None, default=None
+        Also evaluate a calibrated variant of every model, fitted against the
+        human soft labels and **cross-fitted** over the items: they are split
+        into ``calibration_cv`` folds (``KFold(shuffle=True)``) and each fold
+        is mapped by the calibrator fitted on the others:
+        :func:`sksoft.calibration.fit_temperature` (``"temperature"``, the
+        variant of ``temperature="fit"``) or
+        :func:`sksoft.calibration.fit_dirichlet` (``"vector"``: diagonal,
+        vector scaling; ``"dirichlet"``: the full ODIR-regularised map). The
+        variant is named e.g. ``"m (Dirichlet, cross-fitted)"``.
+    calibration_cv : int >= 2, default=5
+        Folds of ``calibrate`` (``temperature="fit"`` uses 5).
+    annotators : array-like of int, default=None
+        Annotation budgets, e.g. ``[1, 3, 5, 10, 20, 50]``: every metric
+        against the human labels (``*_vs_human``, ``*_vs_human_mode``) is
+        measured against labels built from ``n`` annotators per item, over
+        ``n_draws`` draws of ``n`` of each item's votes
+        (:func:`sksoft.sources.annotation_budget_curve`); the result's
+        ``budget`` rows, and the report's ``budget.csv``, ``budget.png`` and
+        saturation section. Needs ``counts``.
+    n_draws : int, default=20
+        Draws per ``n`` of ``annotators``.
 
     Returns
     -------
@@ -366,12 +439,19 @@ def evaluate_predictions(
     >>> bool(row.ci_low <= row.value <= row.ci_high)
     True
     """
+    if annotators is not None and counts is None:
+        raise ValueError(
+            "annotators subsamples each item's votes, so it needs the human vote "
+            "counts (counts=), not soft labels"
+        )
     models, human, gold_idx, classes = check_inputs(
         probs, counts, soft_labels, gold, classes
     )
     n, k = human.shape
     hard = hard_sample_mask(human, hard_fraction=hard_fraction)
-    variants = _variants(models, human, temperature, random_state)
+    variants = _variants(
+        models, human, temperature, random_state, calibrate, calibration_cv
+    )
     settings = _settings(
         ties, n_bins, temperature, n_bootstrap, confidence_level, random_state
     )
@@ -381,6 +461,19 @@ def evaluate_predictions(
     )
     alpha = (1 - confidence_level) / 2
     names = [v[0] for v in variants]
+    budget = None
+    if annotators is not None:
+        budget = budget_rows(
+            {v[0]: v[1] for v in variants},
+            np.asarray(as_input(counts)),
+            annotators,
+            hard=hard,
+            n_bins=n_bins,
+            ties=ties,
+            n_draws=n_draws,
+            confidence=confidence_level,
+            random_state=random_state,
+        )
     return EvaluationResult(
         models=tuple(names),
         n_seeds={v[0]: len(v[1]) for v in variants},
@@ -394,10 +487,14 @@ def evaluate_predictions(
             **settings,
             "human_labels": "counts" if counts is not None else "soft labels",
             "gold": gold is not None,
+            "calibrate": calibrate,
+            "calibration_cv": int(calibration_cv),
+            "n_draws": int(n_draws),
         },
         n_samples=int(n),
         n_classes=int(k),
         classes=None if classes is None else classes.tolist(),
         probabilities={v[0]: v[1] for v in variants},
         human=human,
+        budget=budget,
     )

@@ -18,6 +18,18 @@ from . import _metrics as F
 #: the commands that score a spec by default
 BOTH = ("audit", "evaluate")
 
+#: the item subsets, as the metric table describes them: ``hard`` = the top
+#: ``hard_fraction`` by human-label entropy (ties included), ``easy`` = the
+#: rest, ``disagree`` = every item with any human disagreement (entropy > 0,
+#: :func:`sksoft.targets.hard_sample_mask` with ``hard="disagreement"``: the
+#: hard subset of the human-label-variation literature)
+SUBSET_TEXT = {
+    "all": "all",
+    "hard": "hard (top fraction by human entropy)",
+    "easy": "easy (not hard)",
+    "disagree": "any-disagreement (human entropy > 0)",
+}
+
 
 @dataclass(frozen=True)
 class MetricSpec:
@@ -37,10 +49,11 @@ class MetricSpec:
     kind : str
         The family of the metric (``"ece"``, ``"kl"``, ...; for the training
         metrics the cartography statistic).
-    subset : {"all", "hard", "easy"} or None
-        The items it is computed on. None: the audit computes it on all test
-        items, ``sksoft evaluate`` on each of all, hard and easy items (its
-        ``subset`` column); a fixed subset is part of the name and
+    subset : {"all", "hard", "easy", "disagree"} or None
+        The items it is computed on (:data:`SUBSET_TEXT`). None: the audit
+        computes it on all test items, ``sksoft evaluate`` on each of all,
+        hard, easy and disagree items (its ``subset`` column); a fixed subset
+        is part of the name and
         ``sksoft evaluate`` reports it in that subset's rows only.
     stage : {"test", "training"}
         ``"test"``: from predicted probabilities (both commands);
@@ -138,28 +151,30 @@ def _audit_specs():
         "ece_hard_vs_gold": 4,
         "ece_all_vs_human": 5,
         "ece_hard_vs_human": 6,
-        "ece_easy_vs_human": 7,
-        "kl_hard_vs_human": 8,
-        "jsd_all_vs_human": 9,
+        "ece_disagree_vs_human": 7,
+        "ece_easy_vs_human": 8,
+        "kl_hard_vs_human": 9,
+        "kl_disagree_vs_human": 10,
+        "jsd_all_vs_human": 11,
     }
     for ref in ("gold", "human"):
         for kind, kname in (("ece", "ECE"), ("mce", "MCE")):
-            for subset in ("all", "hard", "easy"):
+            for subset in ("all", "hard", "easy", "disagree"):
                 name = f"{kind}_{subset}_vs_{ref}"
                 specs.append(
                     _spec(
                         name,
                         "lower",
                         ref,
-                        f"{kname} (uniform bins, max-probability), {subset} "
-                        "test samples",
+                        f"{kname} (uniform bins, max-probability), "
+                        f"{SUBSET_TEXT[subset]} test samples",
                         kind,
                         subset=subset,
                         key=key.get(name, 0),
                         spread=1 if name == "ece_hard_vs_human" else 0,
                     )
                 )
-    for subset in ("all", "hard"):
+    for subset in ("all", "hard", "disagree"):
         for kind, text in (
             ("cross_entropy", "cross-entropy H(human, model)"),
             ("kl", "KL(human || model)"),
@@ -171,7 +186,7 @@ def _audit_specs():
                     name,
                     "lower",
                     "human",
-                    f"{text}, {subset} test samples",
+                    f"{text}, {SUBSET_TEXT[subset]} test samples",
                     kind,
                     subset=subset,
                     key=key.get(name, 0),
@@ -212,7 +227,7 @@ def _audit_specs():
             "human",
             "Spearman(human entropy, model confidence), test samples",
             "spearman_confidence",
-            key=10,
+            key=12,
         ),
         _spec(
             "carto_spearman_confidence_vs_human",
@@ -221,7 +236,7 @@ def _audit_specs():
             "Spearman(human entropy, cartography confidence), training samples",
             "confidence",
             stage="training",
-            key=11,
+            key=13,
             commands=("audit",),
         ),
         _spec(
@@ -232,7 +247,7 @@ def _audit_specs():
             "descriptive (no better or worse)",
             "variability",
             stage="training",
-            key=12,
+            key=14,
             descriptive=True,
             commands=("audit",),
         ),

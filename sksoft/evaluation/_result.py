@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..metrics import ReliabilityDisplay
+from ..targets import hard_sample_mask
 from ..utils._extras import require
+from ._budget import BUDGET_COLUMNS, budget_figure, budget_section
 from ._registry import metric_specs
 from ._tables import figure_grid, fmt, md_table, pct
 
-SUBSETS = ("all", "hard", "easy")
+SUBSETS = ("all", "hard", "easy", "disagree")
 POOLED = "pooled"
 
 
@@ -36,7 +38,8 @@ class EvaluationResult:
         Model -> number of seeds (prediction sets).
     scores : list of dict
         One row per model, seed (``"pooled"`` or ``"seed0"``, ...), subset
-        (``"all"``, ``"hard"``, ``"easy"``) and metric: ``value``, ``ci_low``,
+        (``"all"``, ``"hard"``, ``"easy"``, ``"disagree"``: any human
+        disagreement, entropy > 0) and metric: ``value``, ``ci_low``,
         ``ci_high`` and the metric's ``reference`` (``"human"``,
         ``"human mode"`` or ``"gold"``).
     differences : list of dict
@@ -63,6 +66,11 @@ class EvaluationResult:
         temperature applied).
     human : ndarray of shape (n_samples, n_classes)
         The human soft labels.
+    budget : list of dict or None
+        With ``annotators``: one row per model, metric and number of
+        annotators ``n`` (the columns of ``budget.csv``: ``mean``, ``std``,
+        ``ci_low``, ``ci_high`` over the draws, ``full`` on all votes,
+        ``within_tolerance``, ``full_in_interval``); else None.
 
     See Also
     --------
@@ -96,6 +104,7 @@ class EvaluationResult:
     classes: list
     probabilities: dict = field(repr=False, default_factory=dict)
     human: np.ndarray = field(repr=False, default=None)
+    budget: list = field(repr=False, default=None)
 
     def score(self, model, metric, *, subset="all", seed=POOLED):
         """The value of one metric.
@@ -106,7 +115,7 @@ class EvaluationResult:
             A name of :attr:`models`.
         metric : str
             A metric name, e.g. ``"ece_vs_human"``.
-        subset : {"all", "hard", "easy"}, default="all"
+        subset : {"all", "hard", "easy", "disagree"}, default="all"
             The samples.
         seed : str, default="pooled"
             ``"pooled"`` (the mean over seeds) or ``"seed0"``, ``"seed1"``, ...
@@ -149,7 +158,10 @@ class EvaluationResult:
         ``report.md`` (provenance, the actual hard share, what the intervals
         cover, tables by subset, per seed and of the paired differences),
         ``results.csv``, ``differences.csv`` and one reliability diagram per
-        model (all vs hard samples, human soft labels) as PNG.
+        model (all vs hard samples, human soft labels) as PNG; with an
+        annotation budget also ``budget.csv``, ``budget.png`` (metric vs the
+        number of annotators) and a section saying where each metric
+        saturates.
 
         Parameters
         ----------
@@ -219,6 +231,20 @@ def _temperature_text(value):
     return _fmt(value)
 
 
+def _disagreement_text(result):
+    """The ``disagree`` subset: its size, and that it counts the given classes."""
+    mask = hard_sample_mask(result.human, hard="disagreement")
+    text = (
+        f"{int(mask.sum())} of {mask.size} ({pct(float(mask.mean()))}; the "
+        "`disagree` subset: human entropy > 0, counted on the "
+        f"{result.n_classes} classes given, so ratings collapsed to classes "
+        "agree within a class)"
+    )
+    if mask.mean() >= 0.9:
+        text += "; almost every item, so `disagree` is close to `all`"
+    return text
+
+
 def _provenance_table(result):
     """The provenance as the audit report writes it: an item | value table."""
     st = result.settings
@@ -241,6 +267,7 @@ def _provenance_table(result):
             f"{pct(result.hard_fraction)} with the highest entropy of the human "
             f"soft labels, ties included: actual share {result.hard_share:.3f})",
         ),
+        ("samples with any disagreement", _disagreement_text(result)),
         (
             "tie rule (top-1 agreement, RankCS) / ECE bins",
             f"`{st['ties']}` / {st['n_bins']} uniform",
@@ -252,6 +279,7 @@ def _provenance_table(result):
                 f"{m}: {_temperature_text(t)}" for m, t in result.temperatures.items()
             ),
         ),
+        *_calibration_rows(st),
         (
             "intervals",
             f"{100 * st['confidence_level']:g}% percentile bootstrap over items, "
@@ -259,6 +287,26 @@ def _provenance_table(result):
         ),
     ]
     return md_table(["item", "value"], rows)
+
+
+def _calibration_rows(st):
+    """The provenance row of ``calibrate`` (none without it)."""
+    method = st.get("calibrate")
+    if method is None:
+        return []
+    what = {
+        "temperature": "one temperature (fit_temperature)",
+        "vector": "vector scaling (fit_dirichlet, diagonal)",
+        "dirichlet": "Dirichlet calibration (fit_dirichlet, ODIR 1e-2)",
+    }[method]
+    return [
+        (
+            "calibration",
+            f"{what} fitted against the human soft labels, cross-fitted over "
+            f"{st['calibration_cv']} folds of the items (each fold mapped by the "
+            "calibrator fitted on the others)",
+        )
+    ]
 
 
 def _write_csv(path, rows, header):
@@ -398,6 +446,19 @@ def _write_report(result, path, *, figures=True):
     out += _score_tables(result)
     out += _seed_table(result)
     out += _difference_table(result, level)
+    if result.budget is not None:
+        _write_csv(os.path.join(path, "budget.csv"), result.budget, BUDGET_COLUMNS)
+        if figures:
+            budget_figure(result.budget, os.path.join(path, "budget.png"))
+        out += [
+            "",
+            *budget_section(
+                result.budget,
+                st["n_draws"],
+                st["confidence_level"],
+                figure=figures,
+            ),
+        ]
     out += ["", "## Reliability diagrams (human soft labels, all vs hard)", ""]
     if figures:
         figs = _reliability_figures(result, path)

@@ -15,12 +15,15 @@ concept (the public names all live here):
   entropy are kept exactly), :func:`mode_one_hot` is the one-hot of the human mode and
   :func:`mode_shift_mask` flags items whose human mode differs from gold;
 - **the arms of the controlled comparison** (``_arms.py``): the registry
-  :data:`ARM_REGISTRY` of the seven arms ``gold``, ``gold_temperature``,
+  :data:`ARM_REGISTRY` of the seven default arms ``gold``, ``gold_temperature``,
   ``human_mode``, ``human_soft``, ``human_soft_gold_mode``, ``smoothed`` and
-  ``teacher`` (:data:`ARM_NAMES`, :data:`GOLD_ARMS` and :data:`SOFT_ARMS` derive
-  from it), built by :func:`make_supervision_arms`; an arm's optional post-fit
-  step (``ArmSpec.calibrate``, the temperature of ``gold_temperature``) is
-  applied by the audit after fitting;
+  ``teacher`` and the opt-in ``gold_vector``, ``gold_dirichlet`` and
+  ``human_dawid_skene`` (:data:`ARM_NAMES`, :data:`DEFAULT_ARMS`,
+  :data:`GOLD_ARMS` and :data:`SOFT_ARMS` derive from it), built by
+  :func:`make_supervision_arms`; an arm's optional post-fit step
+  (``ArmSpec.calibrate``: the temperature of ``gold_temperature``, the vector
+  scaling or Dirichlet map of ``gold_vector`` / ``gold_dirichlet``) is applied
+  by the audit after fitting;
 - **Dawid-Skene** (``_dawid_skene.py``): :func:`dawid_skene` fits per-annotator
   confusion matrices and class priors by EM and returns the posteriors of the
   true class, soft labels that weigh annotators by their reliability;
@@ -41,6 +44,7 @@ from ._annotations import annotations_to_counts
 from ._arms import (
     ARM_NAMES,
     ARM_REGISTRY,
+    DEFAULT_ARMS,
     GOLD_ARMS,
     SOFT_ARMS,
     ArmSpec,
@@ -55,6 +59,7 @@ from ._synthetic import apply_temperature, smooth_labels, teacher_soft_labels
 __all__ = [
     "ARM_NAMES",
     "ARM_REGISTRY",
+    "DEFAULT_ARMS",
     "GOLD_ARMS",
     "SOFT_ARMS",
     "ArmSpec",

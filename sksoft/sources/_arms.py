@@ -10,14 +10,16 @@ builds any subset of it, so adding an arm is one builder function and one
 """
 
 import numbers
+import warnings
 from collections.abc import Callable
 from functools import cached_property
 from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from ..calibration import fit_temperature, temperature_scale
+from ..calibration import fit_dirichlet, fit_temperature, temperature_scale
 from ..model_selection import SoftStratifiedKFold
 from ..targets import check_soft_targets, hard_labels
 from ..utils._sklearn_compat import (
@@ -26,12 +28,14 @@ from ..utils._sklearn_compat import (
     StrOptions,
     validate_params,
 )
+from ._dawid_skene import dawid_skene
 from ._mode import align_mode, gold_indices, mode_one_hot
 from ._synthetic import apply_temperature, smooth_labels, teacher_soft_labels
 
 __all__ = [
     "ARM_NAMES",
     "ARM_REGISTRY",
+    "DEFAULT_ARMS",
     "GOLD_ARMS",
     "SOFT_ARMS",
     "ArmSpec",
@@ -81,7 +85,14 @@ class ArmSpec(NamedTuple):
         advance, so that the audit can train those inner fits of all seeds
         together (as batched ensembles) and serve ``calibrate`` their
         predictions; a call it did not announce is fitted on its own. ``None``:
-        every inner fit of ``calibrate`` runs on its own.
+        every inner fit of ``calibrate`` runs on its own. Arms whose targets
+        and splits are equal (``gold_temperature``, ``gold_vector`` and
+        ``gold_dirichlet``) share their inner fits in the audit.
+    default : bool, default=True
+        Whether the arm is in the default arm list (:data:`DEFAULT_ARMS`).
+    needs_annotations : bool, default=False
+        Whether the builder needs the per-annotator table (``annotations``
+        of :func:`make_supervision_arms`).
     """
 
     name: str
@@ -92,6 +103,8 @@ class ArmSpec(NamedTuple):
     needs_X: bool = False
     calibrate: Callable | None = None
     calibration_splits: Callable | None = None
+    default: bool = True
+    needs_annotations: bool = False
 
 
 class PostFit(NamedTuple):
@@ -144,6 +157,8 @@ def _register(
     needs_X=False,
     calibrate=None,
     calibration_splits=None,
+    default=True,
+    needs_annotations=False,
 ):
     """Decorator: add the builder below it to the registry under ``name``."""
 
@@ -157,6 +172,8 @@ def _register(
             needs_X,
             calibrate,
             calibration_splits,
+            default,
+            needs_annotations,
         )
         return build
 
@@ -174,14 +191,17 @@ def calibration_folds(gold, n_splits, random_state):
     :class:`~sksoft.model_selection.SoftStratifiedKFold` ``(n_splits,
     shuffle=True, random_state=random_state)`` stratified on the gold labels
     (column positions ``gold``); the same folds as the ``teacher`` arm's
-    cross-fitting with the same ``random_state``.
+    cross-fitting with the same ``random_state``, and the same for the three
+    calibration controls (``gold_temperature``, ``gold_vector``,
+    ``gold_dirichlet``).
     """
     n = len(gold)
     if n < n_splits:
         raise ValueError(
-            f"the 'gold_temperature' arm cross-fits its temperature over "
-            f"{n_splits} folds of the training rows but there are only {n}; use "
-            "more data or leave 'gold_temperature' out of the arms."
+            f"the calibration controls (gold_temperature, gold_vector, "
+            f"gold_dirichlet) cross-fit their calibrator over {n_splits} folds "
+            f"of the training rows but there are only {n}; use more data or "
+            "leave them out of the arms."
         )
     one_hot = np.zeros((n, int(np.max(gold)) + 1))
     one_hot[np.arange(n), gold] = 1.0
@@ -215,6 +235,62 @@ def _temperature_step(fit_predict, human, gold, options):
     )
 
 
+def _out_of_fold(fit_predict, human, gold, options):
+    """Out-of-fold probabilities of every training row (:func:`calibration_folds`)."""
+    folds = _temperature_splits(human, gold, options)
+    oof = np.empty(human.shape, dtype=np.float64)
+    for train, test in folds:
+        oof[test] = fit_predict(train, test)
+    return oof, len(folds)
+
+
+def _apply_map(proba, coef, intercept):
+    """``softmax(W log(p + 1e-12) + b)``, as the library's calibrators apply it."""
+    # the calibrators' features: log(p + 1e-12), as scikit-learn converts them
+    z = np.log(np.asarray(proba, dtype=np.float64) + 1e-12) @ coef.T + intercept
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _map_step(diagonal):
+    """The post-fit step of ``gold_vector`` (``diagonal``) or ``gold_dirichlet``."""
+
+    def step(fit_predict, human, gold, options):
+        """Cross-fitted vector scaling / Dirichlet map against the human labels.
+
+        The out-of-fold probabilities of :func:`_temperature_step` (the same
+        folds and inner fits); the map is
+        :func:`~sksoft.calibration.fit_dirichlet` of them against the rows'
+        human soft labels (default ODIR strengths ``1e-2``), applied to the
+        model fitted on all training rows. No test row is used.
+        """
+        oof, n_folds = _out_of_fold(fit_predict, human, gold, options)
+        # fit_dirichlet's tolerances are tight (gtol 1e-10): a map that stops
+        # at its iteration cap is recorded as such instead of warning per run
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            coef, intercept = fit_dirichlet(human, oof, diagonal=diagonal)
+        converged = True
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                converged = False
+            else:  # any other warning is passed on
+                warnings.warn(w.message, w.category, stacklevel=2)
+        return PostFit(
+            apply=lambda proba: _apply_map(proba, coef, intercept),
+            info={
+                "method": "vector" if diagonal else "dirichlet",
+                "coef": coef,
+                "intercept": intercept,
+                "n_folds": n_folds,
+                "converged": converged,
+            },
+        )
+
+    return step
+
+
 # ---------------------------------------------------------------- the arms
 # (registration order is the canonical order of ARM_NAMES)
 @_register("gold", needs_gold=True, soft=False, description="one-hot gold labels")
@@ -232,6 +308,35 @@ def _build_gold(inputs):
     calibration_splits=_temperature_splits,
 )
 def _build_gold_temperature(inputs):
+    return inputs.gold_one_hot
+
+
+@_register(
+    "gold_vector",
+    needs_gold=True,
+    soft=False,
+    description="the gold model with vector scaling fitted against the human soft "
+    "labels of the training rows (cross-fitted; gold_temperature's inner fits)",
+    calibrate=_map_step(diagonal=True),
+    calibration_splits=_temperature_splits,
+    default=False,
+)
+def _build_gold_vector(inputs):
+    return inputs.gold_one_hot
+
+
+@_register(
+    "gold_dirichlet",
+    needs_gold=True,
+    soft=False,
+    description="the gold model with Dirichlet calibration (ODIR) fitted against "
+    "the human soft labels of the training rows (cross-fitted; gold_temperature's "
+    "inner fits)",
+    calibrate=_map_step(diagonal=False),
+    calibration_splits=_temperature_splits,
+    default=False,
+)
+def _build_gold_dirichlet(inputs):
     return inputs.gold_one_hot
 
 
@@ -322,6 +427,29 @@ def _build_teacher(inputs):
     return t
 
 
+@_register(
+    "human_dawid_skene",
+    needs_gold=False,
+    soft=True,
+    description="Dawid-Skene posteriors of the per-annotator table of the "
+    "training rows (needs the table: the Le-Wi-Di sets)",
+    default=False,
+    needs_annotations=True,
+)
+def _build_human_dawid_skene(inputs):
+    table = inputs.options["annotations"]
+    n = inputs.human.shape[0]
+    try:
+        res = dawid_skene(table, classes=inputs.options["classes"], items=np.arange(n))
+    except ValueError as exc:
+        raise ValueError(
+            f"the 'human_dawid_skene' arm cannot fit Dawid-Skene on the "
+            f"annotation table: {' '.join(str(exc).split())}"
+        ) from exc
+    inputs.info["dawid_skene_iterations"] = int(res.n_iter)
+    return np.asarray(res.proba, dtype=np.float64)
+
+
 # ------------------------------------------------------- derived constants
 #: The arm registry: name -> :class:`ArmSpec`, in canonical order (read-only).
 ARM_REGISTRY = MappingProxyType(_REGISTRY)
@@ -335,6 +463,11 @@ GOLD_ARMS = frozenset(name for name, spec in ARM_REGISTRY.items() if spec.needs_
 
 #: The arms whose targets are soft rows, in canonical order.
 SOFT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.soft)
+
+#: The arms trained by default (``arms=None``), in canonical order: every arm
+#: but the opt-in ones (``gold_vector``, ``gold_dirichlet``,
+#: ``human_dawid_skene``).
+DEFAULT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.default)
 
 
 @validate_params(
@@ -358,6 +491,7 @@ SOFT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.soft)
         ],
         "random_state": ["random_state"],
         "return_info": ["boolean"],
+        "annotations": [None, HasMethods(["__getitem__"])],
     },
     prefer_skip_nested_validation=False,
 )
@@ -375,10 +509,12 @@ def make_supervision_arms(
     teacher_temperature=1.0,
     random_state=None,
     return_info=False,
+    annotations=None,
 ):
     """Build the supervision arms of the controlled soft-label comparison.
 
-    The arms are the entries of :data:`ARM_REGISTRY` (seven today). All arms
+    The arms are the entries of :data:`ARM_REGISTRY` (ten today; the seven
+    of :data:`DEFAULT_ARMS` by default). All arms
     are ``(n_samples, n_classes)`` probability matrices over the same rows and
     columns, so a study trains the same model on each and compares:
 
@@ -391,6 +527,11 @@ def make_supervision_arms(
         :data:`CALIBRATION_CV` folds of the training rows against their human
         soft labels. The control for "is the soft-label benefit more than a
         temperature?".
+    ``gold_vector``, ``gold_dirichlet`` (opt-in)
+        The gold targets again, calibrated after the fit like
+        ``gold_temperature`` but by vector scaling or Dirichlet calibration
+        (:func:`~sksoft.calibration.fit_dirichlet`) on the same out-of-fold
+        predictions.
     ``human_mode``
         One-hot of the human majority vote (mode of ``y_soft``, ties to the
         first class). Differs from ``gold`` on mode-shifted items.
@@ -407,6 +548,9 @@ def make_supervision_arms(
     ``teacher``
         Cross-fitted soft labels of a classifier trained on the gold labels
         (:func:`teacher_soft_labels`); needs ``X``.
+    ``human_dawid_skene`` (opt-in)
+        Dawid-Skene posteriors (:func:`dawid_skene`) of the per-annotator
+        table ``annotations``; needs it.
 
     Parameters
     ----------
@@ -425,7 +569,8 @@ def make_supervision_arms(
         Read ``y_soft`` as vote counts.
     arms : list or tuple of str, default=None
         Subset of :data:`ARM_NAMES` to build (returned in canonical order).
-        Default: every arm, or every gold-free arm when ``gold`` is None.
+        Default: :data:`DEFAULT_ARMS`, or its gold-free arms when ``gold`` is
+        None.
     epsilon : float in [0, 1], default=None
         Smoothing of the ``smoothed`` arm; ``None`` matches the mean entropy of
         ``human_soft``.
@@ -444,7 +589,12 @@ def make_supervision_arms(
         ``mode_changed`` (rows swapped by :func:`align_mode`),
         ``mode_shift_rate`` (share of rows whose human mode differs from gold)
         and ``classes``; entries that do not apply (no ``smoothed`` or
-        ``teacher`` arm, no gold) are ``None``.
+        ``teacher`` arm, no gold) are ``None``; with ``human_dawid_skene``
+        also ``dawid_skene_iterations``.
+    annotations : pandas.DataFrame or mapping of columns, default=None
+        The per-annotator table of the rows for ``human_dawid_skene``: columns
+        ``item`` (the row position in ``y_soft``, 0-based), ``annotator`` and
+        ``label`` (elements of ``classes``), one row per answer.
 
     Returns
     -------
@@ -480,8 +630,15 @@ def make_supervision_arms(
             f"{y_arr.shape}."
         )
     if arms is None:
-        arms = ARM_NAMES if gold is not None else tuple(_gold_free())
-    _check_arms(arms, has_gold=gold is not None, has_X=X is not None)
+        arms = DEFAULT_ARMS
+        if gold is None:
+            arms = tuple(a for a in arms if not ARM_REGISTRY[a].needs_gold)
+    _check_arms(
+        arms,
+        has_gold=gold is not None,
+        has_X=X is not None,
+        has_annotations=annotations is not None,
+    )
     p, classes_out = check_soft_targets(
         y_arr, classes=classes, counts=counts, return_classes=True, input_name="y_soft"
     )
@@ -492,6 +649,8 @@ def make_supervision_arms(
         "teacher_cv": teacher_cv,
         "teacher_temperature": teacher_temperature,
         "random_state": random_state,
+        "annotations": annotations,
+        "classes": classes_out,
     }
     inputs = _ArmInputs(p, g, X, options)
     info = {
@@ -511,7 +670,7 @@ def make_supervision_arms(
     return (built, info) if return_info else built
 
 
-def _check_arms(arms, *, has_gold, has_X):
+def _check_arms(arms, *, has_gold, has_X, has_annotations=False):
     """Known arms, none built from gold without gold, none needing X without X."""
     unknown = [a for a in arms if a not in ARM_REGISTRY]
     if unknown:
@@ -532,6 +691,12 @@ def _check_arms(arms, *, has_gold, has_X):
             raise ValueError(
                 f"the {spec.name!r} arm needs the inputs X; pass X or leave "
                 f"{spec.name!r} out of arms."
+            )
+        if spec.needs_annotations and not has_annotations:
+            raise ValueError(
+                f"the {spec.name!r} arm needs the per-annotator table (item, "
+                "annotator, label), which this data does not have (the Le-Wi-Di "
+                f"sets do); pass annotations or leave {spec.name!r} out of arms."
             )
 
 

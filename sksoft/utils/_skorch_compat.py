@@ -48,14 +48,25 @@ Private attributes and methods of ``NeuralNet``
         parameter groups and ``optimizer__`` arguments as skorch's does.
 
 Public methods whose *call protocol* sksoft reimplements
+    All in one place, :class:`sksoft._engine._skorch_loop.LeanLoopMixin` (the
+    lean training loop, a measured speed-up; ``SoftLabelClassifier`` mixes it
+    in before ``NeuralNet``):
+
     ``run_single_epoch(iterator, training, prefix, step_fn, **fit_params)``
         sksoft's own version (fewer callback calls per batch) must make the
         same records (``<prefix>_loss``, ``<prefix>_batch_size`` per batch,
         ``<prefix>_batch_count`` per epoch) and the same ``on_batch_begin`` /
         ``on_batch_end`` calls that skorch's ``fit_loop`` and callbacks expect.
-    ``train_step`` / ``train_step_single`` / ``evaluation_step`` / ``infer``
+        A callback with a ``_batch_hook_wanted(name, training)`` method
+        returning False (sksoft's ``TrainingDynamics(mode="eval")``) is not
+        called for that hook.
+    ``train_step`` / ``train_step_single`` / ``validation_step`` /
+    ``evaluation_step`` / ``infer``
         Overridden with skorch's signatures and return values (a dict with
-        ``"loss"`` and ``"y_pred"`` for the training step).
+        ``"loss"`` and ``"y_pred"`` for the training and validation steps).
+    ``get_iterator(dataset, training)``
+        Builds the iterator from ``iterator_train__*`` / ``iterator_valid__*``
+        as skorch's does, and hands the fit's generator to a shuffling one.
     ``EpochScoring.on_batch_end`` / ``BatchScoring.on_batch_end`` and their
     ``on_train`` flag
         sksoft skips these hooks in the phase they do not score, relying on
@@ -97,8 +108,10 @@ SKORCH_INTERNALS = (
     ("NeuralNet", "run_single_epoch"),
     ("NeuralNet", "train_step"),
     ("NeuralNet", "train_step_single"),
+    ("NeuralNet", "validation_step"),
     ("NeuralNet", "evaluation_step"),
     ("NeuralNet", "infer"),
+    ("NeuralNet", "get_iterator"),
     ("NeuralNet", "initialize_optimizer"),
     ("NeuralNet", "get_params_for_optimizer"),
     ("NeuralNet", "get_all_learnable_params"),

@@ -9,8 +9,9 @@ import pytest
 from scipy import stats
 
 from sksoft import metrics as M
-from sksoft.audit import ARMS, METRICS, run_audit, score_predictions
+from sksoft.audit import METRICS, run_audit, score_predictions
 from sksoft.datasets import make_ambiguous_digits
+from sksoft.sources import DEFAULT_ARMS
 from sksoft.targets import hard_sample_mask, target_entropy
 
 FAST = dict(max_epochs=3, seeds=3)  # three seeds: the paired spread test's least
@@ -44,10 +45,10 @@ def report_dir(result, tmp_path_factory):
 
 def test_result_structure(result, digits):
     n = digits.data.shape[0]
-    assert result.arms == list(ARMS)
+    assert result.arms == list(DEFAULT_ARMS)
     assert result.seeds == [0, 1, 2]
     assert result.reference == "gold"
-    assert len(result.runs) == len(ARMS) * 3
+    assert len(result.runs) == len(DEFAULT_ARMS) * 3
     n_test = result.test_index.size
     assert n_test == math.ceil(0.3 * n)
     assert np.array_equal(
@@ -69,7 +70,7 @@ def test_result_structure(result, digits):
         assert dyn["confidence"].shape == (result.folds[0][0].size,)
         assert set(run["metrics"]) == set(METRICS)
     for name, mat in result.scores.items():
-        assert mat.shape == (len(ARMS), 3)
+        assert mat.shape == (len(DEFAULT_ARMS), 3)
 
 
 def test_gold_temperature_arm_recomputed_independently(digits):
@@ -500,12 +501,18 @@ def _f(x):
 
 def _recompute(name, p, gold, human, hard, dyn, train_entropy):
     """One metric from runs.jsonl with the public metrics (independently)."""
-    subsets = {"all": np.ones(len(hard), bool), "hard": hard, "easy": ~hard}
+    subsets = {
+        "all": np.ones(len(hard), bool),
+        "hard": hard,
+        "easy": ~hard,
+        # any disagreement: more than one class with a positive share
+        "disagree": (human > 0).sum(axis=1) > 1,
+    }
     if name == "accuracy_vs_gold":
         return np.mean(p.argmax(1) == gold)
     if name == "accuracy_vs_human_mode":
         return M.top1_agreement_score(human, p)
-    m = re.fullmatch(r"(ece|mce)_(all|hard|easy)_vs_(gold|human)", name)
+    m = re.fullmatch(r"(ece|mce)_(all|hard|easy|disagree)_vs_(gold|human)", name)
     if m:
         kind, subset, ref = m.groups()
         y = gold if ref == "gold" else human
@@ -516,7 +523,7 @@ def _recompute(name, p, gold, human, hard, dyn, train_entropy):
             norm="l1" if kind == "ece" else "max",
             **extra,
         )
-    m = re.fullmatch(r"(cross_entropy|kl|jsd)_(all|hard)_vs_human", name)
+    m = re.fullmatch(r"(cross_entropy|kl|jsd)_(all|hard|disagree)_vs_human", name)
     if m:
         fn = {
             "cross_entropy": M.soft_log_loss,
@@ -569,6 +576,7 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
     gold = np.array(header["gold_test"])
     human = np.array(header["human_test"])
     hard = np.array(header["hard_mask"])
+    assert np.array_equal(header["disagree_mask"], (human > 0).sum(axis=1) > 1)
     human_all = np.array(header["human"])
     train = np.array(header["folds"][0]["train"])
     train_entropy = _rounded_entropy(human_all[train])
@@ -605,7 +613,23 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
     # and marks from an independent Holm adjustment over both tables
     eff = tables[f"Effects: arm - `{ref}`, paired by seed (95% t-interval)"]
     ctrl = tables["Soft arms vs the temperature control: arm - `gold_temperature`"]
-    cells = []  # (text, a, b, name)
+    # the item bootstrap intervals, from effects.csv (tested in test_stats.py)
+    import csv
+
+    with open(report_dir / "effects.csv") as fh:
+        boot = {
+            (r["arm"], r["metric"], against): (
+                float(r[lo] or "nan"),
+                float(r[hi] or "nan"),
+            )
+            for r in csv.DictReader(fh)
+            for against, lo, hi in (
+                (ref, "boot_ci_low", "boot_ci_high"),
+                ("gold_temperature", "control_boot_ci_low", "control_boot_ci_high"),
+            )
+        }
+    same_items = np.array_equal(header["disagree_mask"], hard)
+    cells = []  # (text, a, b, name, arm, against)
     for table, against in ((eff, ref), (ctrl, "gold_temperature")):
         names = table[0][1:]
         for row in table[1:]:
@@ -613,30 +637,50 @@ def test_every_report_number_recomputes_from_runs_jsonl(report_dir):
             for name, text in zip(names, row[1:]):
                 a = np.array(values[(arm, name)])
                 b = np.array(values[(against, name)])
-                cells.append((text, a, b, name))
+                cells.append((text, a, b, name, arm, against))
+    index = {(c[4], c[3], c[5]): i for i, c in enumerate(cells)}
+
+    def twin(i):
+        """The _hard_ cell a _disagree_ cell repeats (same items), or None."""
+        _, _, _, name, arm, against = cells[i]
+        if not same_items or "_disagree_" not in name:
+            return None
+        return index.get((arm, name.replace("_disagree_", "_hard_"), against))
+
     tested = [
         i
-        for i, (_, a, b, name) in enumerate(cells)
+        for i, (_, a, b, name, _, _) in enumerate(cells)
         if not METRICS[name]["descriptive"] and not np.all(a == b)
     ]
-    pvals = [stats.ttest_rel(cells[i][1], cells[i][2]).pvalue for i in tested]
-    adjusted = dict(zip(tested, _holm_by_hand(pvals)))
+    once = [i for i in tested if twin(i) is None]
+    pvals = [stats.ttest_rel(cells[i][1], cells[i][2]).pvalue for i in once]
+    adjusted = dict(zip(once, _holm_by_hand(pvals)))
+    for i in tested:
+        if twin(i) is not None:
+            adjusted[i] = adjusted[twin(i)]
+    tested = once
     assert f"Holm's adjustment over the report's {len(tested)} tests" in md
-    for i, (text, a, b, name) in enumerate(cells):
+    for i, (text, a, b, name, arm, against) in enumerate(cells):
         ci = stats.ttest_rel(a, b).confidence_interval(0.95)
         expected = f"{_f(np.mean(a - b))} [{_f(ci.low)}, {_f(ci.high)}]"
         assert text.rstrip(" ▲▼△▽") == expected, name
         higher = METRICS[name]["better"] == "higher"
         good = ci.low > 0 if higher else ci.high < 0
         bad = ci.high < 0 if higher else ci.low > 0
-        holm_ok = adjusted.get(i, 1.0) <= 0.05
+        # a mark survives both noises: Holm over seeds and the item interval
+        lo, hi = boot[(arm, name, against)]
+        items_good = lo > 0 if higher else hi < 0
+        items_bad = hi < 0 if higher else lo > 0
+        holm = adjusted.get(i, 1.0) <= 0.05
         if METRICS[name]["descriptive"]:
             assert text == expected  # no mark
-        else:
-            assert text.endswith("▲") == (good and holm_ok)
-            assert text.endswith("▼") == (bad and holm_ok)
-            assert text.endswith("△") == (good and not holm_ok)
-            assert text.endswith("▽") == (bad and not holm_ok)
+            checked += 1
+            continue
+        assert text.endswith("▲") == (good and holm and items_good), name
+        assert text.endswith("▼") == (bad and holm and items_bad), name
+        marked = text.endswith(("▲", "▼"))
+        assert text.endswith("△") == (good and not marked), name
+        assert text.endswith("▽") == (bad and not marked), name
         checked += 1
     # stability table: the Pitman-Morgan interval as the ratios R at which
     # Pearson's test of (a - R b, a + R b) has p = 0.05, and its p-value
@@ -716,7 +760,7 @@ def test_report_states_reference_and_simulation(report_dir):
     assert "the simulated annotators disagree on" in md
     assert "people disagree" not in md
     assert " with human uncertainty" not in md
-    for arm in ARMS:
+    for arm in DEFAULT_ARMS:
         assert (report_dir / f"reliability_{arm}.png").exists()
         assert f"(reliability_{arm}.png)" in md
     for name in ("data_maps.png", "metric_spread.png", "training_curves.png"):

@@ -22,6 +22,7 @@ from sksoft.audit._stats import (
     spread_ratio,
     verdict,
     verdict_at,
+    verdict_both,
     weighted_values,
 )
 
@@ -262,6 +263,31 @@ def test_holm_against_its_definition():
 )
 def test_verdict_at(diff, p, better, expected):
     assert verdict_at(diff, p, better, alpha=0.05) == expected
+
+
+@pytest.mark.parametrize(
+    "holm_verdict, lo, hi, better, expected",
+    [
+        # survives both noises
+        ("better", -0.3, -0.1, "lower", "better"),
+        ("better", 0.1, 0.3, "higher", "better"),
+        ("worse", 0.1, 0.3, "lower", "worse"),
+        # the seed test is significant, the item interval contains 0
+        ("better", -0.3, 0.1, "lower", "no clear difference"),
+        ("worse", -0.1, 0.3, "lower", "no clear difference"),
+        ("better", 0.0, 0.3, "higher", "no clear difference"),  # touches 0
+        # the item interval excludes 0 on the other side
+        ("better", 0.1, 0.3, "lower", "no clear difference"),
+        # no item bootstrap (a Spearman or cartography metric)
+        ("better", math.nan, math.nan, "lower", "better (seeds only)"),
+        # nothing to confirm
+        ("no clear difference", -0.3, -0.1, "lower", "no clear difference"),
+        ("n/a", -0.3, -0.1, "lower", "n/a"),
+        ("descriptive", -0.3, -0.1, "higher", "descriptive"),
+    ],
+)
+def test_verdict_both(holm_verdict, lo, hi, better, expected):
+    assert verdict_both(holm_verdict, lo, hi, better) == expected
 
 
 # ------------------------------------------------------------ bootstrap

@@ -62,3 +62,41 @@ def test_no_figures_needs_no_note(tmp_path, capsys, monkeypatch):
     assert main(_argv(tmp_path / "out", "--no-figures", "--epochs", "0")) == 2
     err = capsys.readouterr().err
     assert "note" not in err and "--epochs must be at least 1" in err
+
+
+def _one_line_error(code, err, match):
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and match in lines[0], err
+
+
+def test_default_arms_are_the_registry_defaults(tmp_path, capsys):
+    from sksoft.cli._parser import standalone
+    from sksoft.sources import ARM_NAMES, DEFAULT_ARMS
+
+    parser = standalone(
+        "sksoft audit",
+        description="",
+        epilog="",
+        add_arguments=audit_command.add_arguments,
+    )
+    args = parser.parse_args([])
+    assert args.arms == ",".join(DEFAULT_ARMS) and args.annotators is None
+    text = parser.format_help()
+    for arm in set(ARM_NAMES) - set(DEFAULT_ARMS):
+        assert arm in text  # the opt-in arms are named in --help
+
+
+def test_audit_annotators_and_dawid_skene_errors(tmp_path, capsys):
+    code = main(_argv(tmp_path / "a", "--annotators", "0"))
+    _one_line_error(code, capsys.readouterr().err, "--annotators must be at least 1")
+    argv = _argv(tmp_path / "b")
+    argv[argv.index("gold,human_soft")] = "gold,human_dawid_skene"
+    code = main(argv)
+    _one_line_error(code, capsys.readouterr().err, "needs the per-annotator table")
+
+
+def test_audit_annotators_trains_on_a_budget(tmp_path, capsys):
+    code = main(_argv(tmp_path / "c", "--annotators", "2", "--no-figures"))
+    assert code == 0, capsys.readouterr().err
+    text = (tmp_path / "c" / "report.md").read_text()
+    assert "| training labels | 2 annotators per item" in text

@@ -250,7 +250,8 @@ def test_evaluate_needs_no_pandas(files, capsys, monkeypatch):
     for r in expected.scores:
         key = r["model"], r["metric"], r["subset"]
         assert got[key] == pytest.approx(r["value"], rel=1e-15, abs=0), key
-    assert (d / "report" / "report.md").read_text().count("## Scores") == 3
+    # one table per subset: all, hard, easy, disagree
+    assert (d / "report" / "report.md").read_text().count("## Scores") == 4
     with pytest.raises(ImportError, match="needs pandas: pip install pandas"):
         expected.to_frame()
 
@@ -344,3 +345,78 @@ def test_empty_csv_is_exactly_one_line_on_stderr(files, option):
     assert out.returncode == 2
     assert len(lines) == 1, out.stderr
     assert "empty.csv is empty" in lines[0]
+
+
+def test_evaluate_calibrate_and_annotators_equal_the_function(
+    tmp_path, capsys, predictions
+):
+    argv, probs, counts, gold = predictions
+    out = tmp_path / "rep"
+    options = ["--calibrate", "vector", "--calibrate-folds", "3"]
+    options += ["--annotators", "3,1,6", "--n-draws", "4", "--n-bootstrap", "0"]
+    code, _, err = _run(
+        ["evaluate", *argv, *options, "--no-figures", "--out", str(out)], capsys
+    )
+    assert code == 0, err
+    direct = evaluate_predictions(
+        {"flat": probs["flat"][0], "sharp": probs["sharp"]},
+        counts=counts,
+        gold=gold,
+        calibrate="vector",
+        calibration_cv=3,
+        annotators=[1, 3, 6],
+        n_draws=4,
+        n_bootstrap=0,
+    )
+    with open(out / "budget.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(direct.budget)
+    for row, ref in zip(rows, direct.budget):
+        assert row["model"] == ref["model"] and row["metric"] == ref["metric"]
+        assert int(row["n_annotators"]) == ref["n_annotators"]
+        if not np.isnan(ref["mean"]):
+            assert float(row["mean"]) == pytest.approx(ref["mean"], rel=1e-12)
+    assert {r["model"] for r in rows} == {
+        "flat",
+        "sharp",
+        "flat (vector scaling, cross-fitted)",
+        "sharp (vector scaling, cross-fitted)",
+    }
+    md = (out / "report.md").read_text()
+    assert "## Annotation budget" in md and "| calibration | vector scaling" in md
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (["--annotators", "0,3"], "--annotators must be a comma list"),
+        (["--annotators", "3,3"], "--annotators must be a comma list"),
+        (["--annotators", "a"], "--annotators must be a comma list"),
+        (["--calibrate", "platt"], "invalid choice: 'platt'"),
+        (["--calibrate-folds", "1"], "--calibrate-folds must be at least 2"),
+        (["--n-draws", "0"], "--n-draws must be at least 1"),
+        (
+            ["--calibrate", "temperature", "--temperature", "fit"],
+            "pass one of them",
+        ),
+    ],
+)
+def test_evaluate_budget_options_one_line(tmp_path, capsys, predictions, change, match):
+    argv, *_ = predictions
+    out = tmp_path / "rep"
+    code, _, err = _run(["evaluate", *argv, *change, "--out", str(out)], capsys)
+    _assert_one_line_error(code, err, match)
+    assert not out.exists()
+
+
+def test_evaluate_annotators_need_counts(tmp_path, capsys, predictions):
+    argv, probs, counts, _ = predictions
+    soft = tmp_path / "soft.npy"
+    np.save(soft, counts / counts.sum(1, keepdims=True))
+    i = argv.index("--counts")
+    argv = [*argv[:i], "--soft-labels", str(soft), *argv[i + 2 :]]
+    code, _, err = _run(
+        ["evaluate", *argv, "--annotators", "1,3", "--out", str(tmp_path / "r")],
+        capsys,
+    )
+    _assert_one_line_error(code, err, "--annotators subsamples each item's votes")

@@ -278,3 +278,17 @@ def test_docs_table_matches_the_registry():
     for name, kind, labels in rows:
         spec = DATASET_REGISTRY[name]
         assert (kind, labels) == (words[spec.kind], spec.labels), name
+
+
+def test_vader_items_say_the_ratings_are_collapsed():
+    spec = get_dataset_spec("vader")
+    bunch = Bunch(
+        data=np.array(["a", "b"], object),
+        target=np.array([0, 2]),
+        counts=np.array([[3, 1, 0], [0, 0, 4]]),
+    )
+    out = spec.items(spec, bunch, 0, None)
+    assert out["provenance"] == {
+        "ordinal_scale": "9-point ratings -4..+4 collapsed to 3 classes"
+    }
+    assert out["human"] is bunch.counts and out["gold"] is bunch.target

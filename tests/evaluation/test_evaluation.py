@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from scipy.special import softmax
+from scipy.stats import entropy as scipy_entropy
 from sklearn.metrics import accuracy_score, log_loss
 
 import sksoft
@@ -494,3 +495,30 @@ def test_evaluate_predictions_reproduces_baan2022_table1(data_dir):
                 round(res.score(model, m, seed=f"seed{s}"), 3) for m in TABLE1_METRICS
             )
             assert got == row, (t, s)
+
+
+def test_disagree_subset_is_the_items_with_any_disagreement(tmp_path):
+    # rows 0..29 unanimous, the rest split: the disagree subset is rows 30..
+    rng = np.random.default_rng(3)
+    counts = rng.multinomial(6, [0.5, 0.3, 0.2], size=90)
+    counts[:30] = [6, 0, 0]
+    counts[30:] = np.where(
+        counts[30:].max(1, keepdims=True) == 6, [4, 2, 0], counts[30:]
+    )
+    p = rng.dirichlet(np.ones(3), size=90)
+    result = evaluate_predictions({"m": p}, counts=counts, n_bootstrap=20)
+    human = counts / counts.sum(1, keepdims=True)
+    mask = np.arange(90) >= 30
+    # by hand: ECE against the human share of the predicted class, one bin set
+    from sksoft.metrics import expected_calibration_error
+
+    expected = expected_calibration_error(human[mask], p[mask], n_bins=15)
+    assert result.score("m", "ece_vs_human", subset="disagree") == pytest.approx(
+        expected
+    )
+    kl = np.mean([scipy_entropy(h, q) for h, q in zip(human[mask], p[mask])])
+    assert result.score("m", "kl_vs_human", subset="disagree") == pytest.approx(kl)
+    result.write_report(tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "| samples with any disagreement | 60 of 90 (66.7%;" in md
+    assert "## Scores, disagree samples" in md

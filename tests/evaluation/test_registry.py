@@ -92,8 +92,19 @@ def test_evaluate_reports_every_audit_test_metric():
 
 
 def test_audit_table_unchanged():
-    # 27 audit metrics, the former table of sksoft/audit/_metrics.py, in order
-    assert len(AUDIT_METRICS) == 27
+    # 27 audit metrics, the former table of sksoft/audit/_metrics.py, in order,
+    # plus the 7 on the items with any disagreement
+    disagree = [m for m in AUDIT_METRICS if "_disagree_" in m]
+    assert disagree == [
+        "ece_disagree_vs_gold",
+        "mce_disagree_vs_gold",
+        "ece_disagree_vs_human",
+        "mce_disagree_vs_human",
+        "cross_entropy_disagree_vs_human",
+        "kl_disagree_vs_human",
+        "jsd_disagree_vs_human",
+    ]
+    assert len(AUDIT_METRICS) == 27 + len(disagree)
     assert list(AUDIT_METRICS)[:3] == [
         "accuracy_vs_gold",
         "accuracy_vs_human_mode",
@@ -108,7 +119,7 @@ def test_every_spec_is_complete():
         assert spec.better in ("higher", "lower")
         assert spec.reference in ("gold", "human", "human_mode")
         assert spec.name.endswith("_vs_" + spec.reference)
-        assert spec.subset in (None, "all", "hard", "easy")
+        assert spec.subset in (None, "all", "hard", "easy", "disagree")
         if spec.stage == "test":
             assert callable(spec.score), spec.name
 

@@ -675,3 +675,101 @@ def check_probabilities_quiet(p):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return check_probabilities(p)
+
+
+# ------------------------------------------- packed-key argmax and arithmetic bins
+
+
+@pytest.mark.parametrize("k", [2, 3, 10, 16, 17, 100])
+def test_packed_argmax_equals_numpy_argmax_and_max(k):
+    """First-maximum ties, maxima just above 1 / (2K), tiny and zero entries."""
+    from sksoft.metrics._calibration import _argmax_layout, _TopLabelScratch
+
+    rng = np.random.default_rng(k)
+    n = 3000
+    p = rng.dirichlet(np.ones(k) * 0.3, size=n)
+    p[rng.uniform(size=(n, k)) < 0.2] = 0.0
+    p[p.sum(axis=1) == 0, 0] = 1.0
+    p /= p.sum(axis=1, keepdims=True)
+    p[: n // 4] = 1.0 / k  # all tied: column 0
+    rows = np.arange(n // 4, n // 2)
+    a, b = rng.integers(0, k, size=(2, len(rows)))
+    p[rows] = 0.0
+    p[rows, a] = p[rows, b] = 0.5  # two-way ties anywhere
+    p[rows[a == b], a[a == b]] = 1.0
+    near = np.arange(n // 2, n // 2 + 200)
+    p[near] = np.nextafter(1.0 / k, 2)  # maxima differing in the last bit
+    p[near, rng.integers(0, k, size=len(near))] = np.nextafter(p[near[0], 0], 2)
+    p[near[:50], 0] = 5e-324  # subnormal entries are never the maximum
+    layout = _argmax_layout(k, p.dtype)
+    assert layout is not None
+    found = _TopLabelScratch(n, k, layout).argmax_max(p)
+    assert found is not None
+    pred, conf = found
+    np.testing.assert_array_equal(pred, np.argmax(p, axis=1))
+    np.testing.assert_array_equal(conf, np.max(p, axis=1))  # bit-exact
+
+
+def test_packed_argmax_refuses_rows_that_are_not_probabilities():
+    from sksoft.metrics._calibration import _argmax_layout, _TopLabelScratch
+
+    layout = _argmax_layout(10, np.dtype(np.float64))
+    p = np.full((4, 10), 0.1)
+    p[2] = 1e-3  # maximum below 1 / (2K): the caller falls back to argmax
+    assert _TopLabelScratch(4, 10, layout).argmax_max(p) is None
+    assert _argmax_layout(10, np.dtype(np.float32)) is None
+    assert _argmax_layout(1000, np.dtype(np.float64)) is None  # key too wide
+
+
+@pytest.mark.parametrize("n_bins", [1, 3, 7, 10, 15, 20, 49, 100])
+@pytest.mark.parametrize("arithmetic", [True, False])
+def test_bin_scratch_equals_searchsorted(n_bins, arithmetic):
+    from sksoft.metrics._calibration import _BinScratch
+
+    edges = np.linspace(0, 1, n_bins + 1)
+    grid = np.concatenate(
+        [edges, np.nextafter(edges, 0), np.nextafter(edges, 1), [1.0 + 1e-5]]
+        + [np.arange(j + 1) / j for j in range(1, 70)]
+    )
+    grid = grid[grid >= 0]
+    ref = np.clip(np.searchsorted(edges, grid, side="right") - 1, 0, n_bins - 1)
+    scratch = _BinScratch(grid.size, n_bins)
+    if not arithmetic:
+        scratch.step = None  # the edge-table path used when linspace differs
+    else:
+        assert scratch.step is not None
+    np.testing.assert_array_equal(scratch.bins(grid), ref)
+
+
+@pytest.mark.parametrize("k", [3, 10, 300])
+def test_chunked_top_label_across_blocks_and_fallbacks(k, monkeypatch):
+    """Small blocks (many of them, a partial last one), float32 input and a
+    class count too large for packed keys all give the slow reference."""
+    import sksoft.metrics._calibration as cal
+
+    monkeypatch.setattr(cal, "_BLOCK_VALUES", 64 * k)
+    rng = np.random.default_rng(k)
+    n = 64 * 7 + 13 if k < 300 else 2000
+    p = _edge_tied_problem(rng, n, k, 15)
+    y = rng.integers(0, k, size=n)
+    y[:k] = np.arange(k)
+    ref = _slow_ece(y, None, check_probabilities_quiet(p), 15, None, False)
+    assert expected_calibration_error(y, p) == pytest.approx(ref, abs=1e-12, rel=0)
+    p32 = p.astype(np.float32)
+    p32 /= p32.sum(axis=1, keepdims=True)
+    ref32 = _slow_ece(y, None, p32.astype(np.float64), 15, None, False)
+    assert expected_calibration_error(y, p32) == pytest.approx(ref32, abs=1e-12)
+    for share in (0.3, 0.001):  # the subset: blocks of about 64 selected rows
+        mask = rng.uniform(size=n) < share
+        mask[n // 2] = True
+        for classwise in (False, True):
+            got = hard_sample_calibration_error(y, p, mask=mask, classwise=classwise)
+            ref = _slow_ece(
+                y[mask],
+                None,
+                check_probabilities_quiet(p)[mask],
+                15,
+                None,
+                classwise,
+            )
+            assert got == pytest.approx(ref, abs=1e-12, rel=0)

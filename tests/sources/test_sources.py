@@ -16,6 +16,7 @@ from sksoft.model_selection import SoftStratifiedKFold
 from sksoft.sources import (
     ARM_NAMES,
     ARM_REGISTRY,
+    DEFAULT_ARMS,
     GOLD_ARMS,
     SOFT_ARMS,
     align_mode,
@@ -387,7 +388,7 @@ def test_make_supervision_arms(rng):
     arms, info = make_supervision_arms(
         counts, gold, X=X, counts=True, random_state=0, return_info=True
     )
-    assert tuple(arms) == ARM_NAMES
+    assert tuple(arms) == DEFAULT_ARMS
     human = counts_to_proba(counts)
     for name, a in arms.items():
         assert a.shape == (150, 3), name
@@ -414,26 +415,53 @@ def test_arm_registry_drives_the_arm_constants():
     assert ARM_NAMES == (
         "gold",
         "gold_temperature",
+        "gold_vector",
+        "gold_dirichlet",
+        "human_mode",
+        "human_soft",
+        "human_soft_gold_mode",
+        "smoothed",
+        "teacher",
+        "human_dawid_skene",
+    )
+    assert tuple(ARM_REGISTRY) == ARM_NAMES
+    assert DEFAULT_ARMS == (
+        "gold",
+        "gold_temperature",
         "human_mode",
         "human_soft",
         "human_soft_gold_mode",
         "smoothed",
         "teacher",
     )
-    assert tuple(ARM_REGISTRY) == ARM_NAMES
     assert GOLD_ARMS == {
         "gold",
         "gold_temperature",
+        "gold_vector",
+        "gold_dirichlet",
         "human_soft_gold_mode",
         "smoothed",
         "teacher",
     }
-    assert SOFT_ARMS == ("human_soft", "human_soft_gold_mode", "smoothed", "teacher")
+    assert SOFT_ARMS == (
+        "human_soft",
+        "human_soft_gold_mode",
+        "smoothed",
+        "teacher",
+        "human_dawid_skene",
+    )
     for name, spec in ARM_REGISTRY.items():
         assert spec.name == name and callable(spec.build)
         assert isinstance(spec.description, str) and spec.description
     assert [n for n, s in ARM_REGISTRY.items() if s.needs_X] == ["teacher"]
-    assert [n for n, s in ARM_REGISTRY.items() if s.calibrate] == ["gold_temperature"]
+    assert [n for n, s in ARM_REGISTRY.items() if s.calibrate] == [
+        "gold_temperature",
+        "gold_vector",
+        "gold_dirichlet",
+    ]
+    assert [n for n, s in ARM_REGISTRY.items() if s.needs_annotations] == [
+        "human_dawid_skene"
+    ]
     with pytest.raises(TypeError):
         ARM_REGISTRY["new"] = ARM_REGISTRY["gold"]  # read-only
 
@@ -479,7 +507,7 @@ def test_gold_temperature_step_fits_one_temperature_out_of_fold(rng):
     np.testing.assert_allclose(
         post.apply(proba), temperature_scale(proba, temperature), atol=1e-12
     )
-    with pytest.raises(ValueError, match="'gold_temperature' arm cross-fits"):
+    with pytest.raises(ValueError, match="cross-fit their calibrator over 5 folds"):
         spec.calibrate(
             fit_predict, human[:3], gold[:3], {"calibration_cv": 5, "random_state": 0}
         )
