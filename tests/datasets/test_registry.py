@@ -9,7 +9,11 @@ from sklearn.utils import Bunch
 
 from sksoft import datasets
 from sksoft.audit._data import DATASETS, TEXT_DATASETS, UsageError, load_audit_data
-from sksoft.audit._estimators import TEXT_MAX_EPOCHS, default_max_epochs
+from sksoft.audit._estimators import (
+    TEXT_MAX_EPOCHS,
+    TEXT_MODEL_DEFAULTS,
+    default_max_epochs,
+)
 from sksoft.cli import _build_parser, _default_seed_count, main
 from sksoft.datasets import _registry
 from sksoft.datasets._registry import (
@@ -64,6 +68,9 @@ def _toy_spec(**kwargs):
     return DatasetSpec(**options)
 
 
+LEWIDI = ("md-agreement", "hs-brexit", "convabuse", "armis")
+
+
 def test_names_derive_from_the_registry():
     assert DATASETS == tuple(DATASET_REGISTRY) == dataset_names()
     assert DATASETS == (
@@ -74,12 +81,14 @@ def test_names_derive_from_the_registry():
         "chaosnli-snli",
         "chaosnli-mnli",
         "chaosnli-alphanli",
+        *LEWIDI,
     )
     assert TEXT_DATASETS == (
         "vader",
         "chaosnli-snli",
         "chaosnli-mnli",
         "chaosnli-alphanli",
+        *LEWIDI,
     )
     assert dataset_names("image") == ("mnist", "cifar10h")
     assert dataset_names("tabular") == ("ambiguous-digits",)
@@ -89,8 +98,12 @@ def test_every_spec_names_a_public_loader_and_consistent_defaults():
     for name, spec in DATASET_REGISTRY.items():
         assert spec.name == name
         assert spec.kind in ("text", "image", "tabular")
-        assert spec.epochs == DEFAULT_EPOCHS[spec.kind]
-        assert spec.text_pair == name.startswith("chaosnli")
+        if spec.kind == "text":  # a text set's epochs are its model's default
+            assert spec.model in TEXT_MODEL_DEFAULTS
+            assert spec.epochs == TEXT_MODEL_DEFAULTS[spec.model]["max_epochs"]
+        else:
+            assert spec.epochs == DEFAULT_EPOCHS[spec.kind]
+        assert spec.text_pair == (name.startswith("chaosnli") or name == "convabuse")
         assert spec.labels == (
             "simulated" if name in ("ambiguous-digits", "mnist") else "human"
         )
@@ -148,7 +161,7 @@ def test_spec_expresses_a_set_with_official_split_and_majority_gold(monkeypatch)
         max_samples=None,
     )
     assert (spec.model, spec.epochs, spec.split, spec.n_classes) == (
-        "text",
+        "tfidf-linear",
         8,
         "official",
         2,
