@@ -31,6 +31,7 @@ columns.
 """
 
 import csv
+import importlib.util
 import re
 from pathlib import Path
 
@@ -103,7 +104,6 @@ def check_text_extra(model):
     """
     if model not in TEXT_EXTRA_MODELS:
         return
-    import importlib.util
 
     if importlib.util.find_spec("sentence_transformers") is None:
         raise ImportError(

@@ -187,7 +187,8 @@ def _heldout_values(result, arm, resamples, cache):
     """``(1 + B, n_seeds)``: the held-out alignment of ``arm``'s seeds."""
     label = _label(result)
     rows = np.arange(label.size)
-    runs = [r for r in result.runs if r["arm"] == arm]
+    seeds = result.first_split_seeds()
+    runs = [r for r in result.runs if r["arm"] == arm and r["seed"] in seeds]
     return np.stack(
         [_cached(resamples, r["proba"][rows, label], cache) for r in runs], axis=1
     )
@@ -195,7 +196,8 @@ def _heldout_values(result, arm, resamples, cache):
 
 def _map_values(result, arm, resamples, cache):
     """``(1 + B, n_seeds)``: the data-map alignment of ``arm``'s seeds, or None."""
-    runs = [r for r in result.runs if r["arm"] == arm]
+    seeds = result.first_split_seeds()
+    runs = [r for r in result.runs if r["arm"] == arm and r["seed"] in seeds]
     if not runs or any(not r["dynamics"] or r["dynamics"][0] is None for r in runs):
         return None
     return np.stack(

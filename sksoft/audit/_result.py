@@ -723,6 +723,16 @@ class AuditResult:
             k: (dict(v) if isinstance(v, dict) else v) for k, v in self._maps.items()
         }
 
+    def first_split_seeds(self):
+        """The seeds whose test set is the first seed's (every seed under the
+        ``"init"`` design). The baselines, the majority gate and the map
+        alignments are computed on that test set: under the ``"split"`` design
+        each seed has its own, and those statistics pair items across seeds."""
+        if not self.seed_splits:
+            return list(self.seeds)
+        first = self.seed_splits[self.seeds[0]]["split"]
+        return [s for s in self.seeds if self.seed_splits[s]["split"] == first]
+
     def _compute_baselines(self, confidence):
         preds = baseline_predictions(self.folds, self.gold, self.human, self.test_index)
         scores = score_baselines(
@@ -755,7 +765,11 @@ class AuditResult:
         )
         tests = {
             arm: majority_test(
-                [r["proba"] for r in self.runs if r["arm"] == arm],
+                [
+                    r["proba"]
+                    for r in self.runs
+                    if r["arm"] == arm and r["seed"] in self.first_split_seeds()
+                ],
                 preds["majority"],
                 labels,
                 alpha=1.0 - confidence,

@@ -1165,9 +1165,11 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins, arm_targets=Non
         metrics[name] = float(np.mean([c[name] for c in carto])) if carto else math.nan
     # the targets' own alignment (``arm_targets``: ``_targets.describe_targets``)
     probs = (arm_targets or {}).get(arm, {}).get("label_probability", [])
+    # (``arm_targets`` lists every fold of the audit; this seed's are fold_ids)
     aligned = [
-        target_alignment(pr, human_entropy[train])
-        for pr, (train, _) in zip(probs, folds)
+        target_alignment(probs[f], human_entropy[train])
+        for f, (train, _) in zip(fold_ids, folds)
+        if f < len(probs)
     ]
     for name in TARGET_METRICS:
         metrics[name] = float(np.mean(aligned)) if aligned else math.nan

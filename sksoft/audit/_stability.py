@@ -20,7 +20,7 @@ from itertools import combinations
 import numpy as np
 
 from ._metrics import SPECS, spread_metrics
-from ._score import item_terms
+from ._score import disagreement_mask, item_terms
 from ._stats import (
     N_BOOTSTRAP,
     PLANNED_RATIO,
@@ -286,7 +286,10 @@ def union_bootstrap_values(
     for j, seed in enumerate(seeds):
         ts = test_sets[seed]
         hard = ts["hard_mask"]
-        mask = {None: None, "all": None, "hard": hard, "easy": ~hard}[subset]
+        if subset == "disagree":
+            mask = disagreement_mask(ts["human_test"])
+        else:
+            mask = {None: None, "all": None, "hard": hard, "easy": ~hard}[subset]
         rows = ts["test_index"] if mask is None else ts["test_index"][mask]
         cols = _positions(union, rows)
         items = []

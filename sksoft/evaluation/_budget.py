@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
 from ..sources import annotation_budget_curve
-from ..targets import counts_to_proba
+from ..targets import counts_to_proba, hard_sample_mask
 from ._registry import metric_specs
 from ._tables import figure_grid, fmt, md_table
 
@@ -76,6 +76,10 @@ def budget_rows(
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     masks = {None: np.ones(len(hard), bool), "all": np.ones(len(hard), bool)}
     masks.update(hard=hard, easy=~hard)
+    # the items with any disagreement, fixed from all annotators as ``hard``
+    masks["disagree"] = hard_sample_mask(
+        counts_to_proba(np.asarray(counts)), hard="disagreement"
+    )
     rows = []
     for spec in budget_specs():
         mask = masks[spec.subset]

@@ -85,7 +85,7 @@ class EvaluationResult:
     >>> result = evaluate_predictions({"m": rng.dirichlet(np.ones(3), size=100)},
     ...                               counts=counts, n_bootstrap=0)
     >>> result.to_frame().shape
-    (48, 8)
+    (65, 8)
     >>> round(result.score("m", "top1_agreement_vs_human", subset="hard"), 3)
     0.237
     """

@@ -6,6 +6,7 @@ import pytest
 from sksoft.audit import _glance as G
 from sksoft.audit._metrics import CONTROL_METRICS, HEADLINE, HEADLINE_DISAGREE
 from sksoft.audit._report import md_table
+from sksoft.sources import SOFT_ARMS
 
 ARMS = ["gold", "gold_temperature", "human_mode", "human_soft", "human_soft_gold_mode"]
 
@@ -29,6 +30,9 @@ def _row(arm, metric, verdict, diff=-0.1, control=None):
 
 class FakeResult:
     """What the glance functions read of an AuditResult, set by hand."""
+
+    def soft_arms(self):
+        return [a for a in self.arms if a in SOFT_ARMS and a != self.reference]
 
     def __init__(self, verdicts, controls=None, shifted=10, seeds=3, majority=None):
         self.arms = ARMS

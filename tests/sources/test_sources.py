@@ -465,6 +465,7 @@ def test_arm_registry_drives_the_arm_constants():
         "smoothed",
         "teacher",
         "human_dawid_skene",
+        "teacher_unmatched",
     )
     assert tuple(ARM_REGISTRY) == ARM_NAMES
     assert DEFAULT_ARMS == (
@@ -475,7 +476,6 @@ def test_arm_registry_drives_the_arm_constants():
         "human_soft_gold_mode",
         "smoothed",
         "teacher",
-        "teacher_unmatched",
     )
     assert [n for n, s in ARM_REGISTRY.items() if not s.default] == [
         "gold_vector",
