@@ -62,6 +62,7 @@ from .batching import SliceBatchIterator
 from .losses import SoftTargetCrossEntropyLoss
 from .targets import check_soft_targets
 from .utils._compat import fit_loop_routing_kwargs
+from .utils._frames import check_frame_columns, frame_classes
 from .utils._sklearn_compat import (
     Interval,
     Options,
@@ -140,14 +141,6 @@ def _global_rng_user(module):
     return None
 
 
-def _frame_classes(y):
-    """Column names of a 2-D pandas/polars ``y`` of several columns, else None."""
-    columns = getattr(y, "columns", None)
-    if columns is None or len(columns) < 2 or getattr(y, "ndim", 2) != 2:
-        return None
-    return np.asarray(list(columns))
-
-
 def _check_not_1d_probabilities(y):
     """Clear error for a 1-D float ``y`` of probabilities (binary soft labels)."""
     if y.ndim != 1 or y.dtype.kind != "f" or y.size == 0:
@@ -160,28 +153,6 @@ def _check_not_1d_probabilities(y):
                 "for binary soft labels pass the (n_samples, 2) probability "
                 "rows, e.g. np.column_stack([1 - p, p]) for p = P(classes[1])."
             )
-
-
-def _check_frame_columns(y, classes, what):
-    """A DataFrame ``y`` whose columns are the classes in another order is an error.
-
-    Other column names (e.g. ``"p_cat"``) are read by position.
-    """
-    names = _frame_classes(y)
-    if names is None:
-        return
-    classes = np.asarray(classes)
-    try:
-        same_set = names.shape == classes.shape and set(names.tolist()) == set(
-            classes.tolist()
-        )
-    except TypeError:  # unhashable names
-        return
-    if same_set and names.tolist() != classes.tolist():
-        raise ValueError(
-            f"The columns of the y DataFrame {names.tolist()} are {what} "
-            f"{classes.tolist()} in another order; reorder the columns."
-        )
 
 
 def _check_label_vector(y):
@@ -990,13 +961,13 @@ class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
                 )
         classes_arg = classes if classes is not None else self.classes
         if classes_arg is None:  # a DataFrame's column names name the classes
-            return _frame_classes(y)
-        _check_frame_columns(y, classes_arg, "classes")
+            return frame_classes(y)
+        check_frame_columns(y, classes_arg, "classes")
         return classes_arg
 
     def _fitted_classes(self, y, classes):
         """``classes_``, after checking that ``y`` and ``classes`` agree with it."""
-        _check_frame_columns(y, self.classes_, "the fitted classes_")
+        check_frame_columns(y, self.classes_, "the fitted classes_")
         if classes is not None and not np.array_equal(
             np.asarray(classes), self.classes_
         ):
@@ -1337,7 +1308,7 @@ class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
             most probable class.
         """
         check_is_fitted(self)
-        _check_frame_columns(y, self.classes_, "the fitted classes_")
+        check_frame_columns(y, self.classes_, "the fitted classes_")
         Y = check_soft_targets(y, classes=self.classes_, counts=self.counts)
         y_hard = self.classes_[np.argmax(Y, axis=1)]
         return float(

@@ -27,6 +27,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ..targets import check_probabilities, check_soft_targets, encode_labels
+from ..utils._frames import frame_classes
 from ..utils._sklearn_compat import HasMethods, StrOptions, safe_indexing
 
 # scikit-learn's ``_convert_to_logits``: probabilities become log(p + eps)
@@ -95,14 +96,6 @@ def _is_soft(y):
     return arr.ndim == 2 and arr.shape[1] > 1
 
 
-def _frame_classes(y):
-    """Column names of a 2-D pandas/polars ``y`` of several columns, else None."""
-    columns = getattr(y, "columns", None)
-    if columns is None or len(columns) < 2 or getattr(y, "ndim", 2) != 2:
-        return None
-    return np.asarray(list(columns))
-
-
 def _as_target(y, n, n_classes, classes):
     """Soft target rows ``(n, K)`` for hard labels or soft rows."""
     arr = _to_numpy(y)
@@ -147,9 +140,9 @@ def _slice_params(params, idx, n):
 
 def _frame_names(y, soft_target):
     """Class names from the DataFrame columns of ``soft_target``, else ``y``."""
-    names = _frame_classes(soft_target) if soft_target is not None else None
+    names = frame_classes(soft_target) if soft_target is not None else None
     if names is None and _is_soft(y):
-        names = _frame_classes(y)
+        names = frame_classes(y)
     return names
 
 
