@@ -191,8 +191,9 @@ def majority_test(arm_probas, majority_proba, labels, *, alpha=0.05, test_indice
     >>> labels = [np.array([0, 1, 1]), np.array([1, 0])]
     >>> t = majority_test(arm, majority, labels,
     ...                   test_indices=[np.array([0, 1, 2]), np.array([2, 3])])
+    >>> # row 1: right vs wrong; row 2: right twice vs once (1 vs 0.5); rows 0, 3 tie
     >>> t["n_better"], t["n_worse"], t["n_items"]
-    (1, 0, 4)
+    (2, 0, 4)
     """
     if test_indices is None:
         n = len(labels)

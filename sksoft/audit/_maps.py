@@ -109,7 +109,10 @@ class _Resamples:
         self.vx = np.einsum("ij,ij->j", self.wdx, self.dx)
 
     def _centred(self, ranks):
-        ranks -= np.einsum("ij,ij->j", self.wt, ranks) / self.total
+        # a resample that draws none of these items (a seed's own items under
+        # the union bootstrap) has total 0: its correlation is nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ranks -= np.einsum("ij,ij->j", self.wt, ranks) / self.total
         return ranks
 
     def spearman(self, y):

@@ -1144,9 +1144,10 @@ def _baseline_label(name):
 
 def _baseline_value(b, m):
     """One baseline cell: its value with one split, else ``mean ± std`` over seeds."""
-    if b.get("n_splits", 1) == 1:
-        return fmt(b["metrics"].get(m, math.nan))
-    return f"{fmt(b['metrics'].get(m, math.nan))} ± {fmt(b['std'].get(m, math.nan))}"
+    mean = b["metrics"].get(m, math.nan)
+    if b.get("n_splits", 1) == 1 or not math.isfinite(mean):
+        return fmt(mean)
+    return f"{fmt(mean)} ± {fmt(b['std'].get(m, math.nan))}"
 
 
 def _baseline_cells(result, names):
