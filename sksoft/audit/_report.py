@@ -1093,11 +1093,14 @@ def _gate_items(result, t):
 def _gate_pairing(result):
     """How the gate pairs the seeds with the majority prediction."""
     if result._varying_test_sets():
+        n = result.majority_tests()[result.reference]["n_items"]
         return (
-            "the items are the union of the seeds' test sets; each item's "
-            "correctness is averaged over the seeds whose test set holds it, and "
-            "so is the majority prediction's, each seed's own (estimated on that "
-            "seed's training rows; the items are the sampling unit)"
+            f"the items are the {n} rows in the union of the seeds' test sets; "
+            "each item's correctness is averaged over the seeds whose test set "
+            "holds it, and so is the majority prediction's, each seed's own "
+            "(estimated on that seed's training rows; the items are the sampling "
+            "unit; the accuracies below are the means over these items, so they "
+            "can differ from the comparison table's means over seeds)"
         )
     if result.baselines()["majority"].get("n_splits", 1) > 1:
         return (
@@ -1261,12 +1264,12 @@ def _maps_items(maps):
 
     def rows(n, sets, what):
         if (sets or 1) == 1:
-            return f"the {n} {what}"
-        return f"the union of the seeds' {sets} sets of {what} ({n} rows)"
+            return f"the {n} {what} rows"
+        return f"the {n} rows in the union of the seeds' {sets} {what} sets"
 
-    test = rows(n_test, maps.get("n_test_sets"), "test rows")
+    test = rows(n_test, maps.get("n_test_sets"), "test")
     if n_train:
-        train = rows(n_train, maps.get("n_train_sets"), "training rows")
+        train = rows(n_train, maps.get("n_train_sets"), "training")
         text = (
             f"{N_BOOTSTRAP} resamples of {train} (targets, map) and of {test} "
             "(held-out)"

@@ -323,7 +323,7 @@ def test_split_maps_report_names_the_union(split_audit):
 
     maps = split_audit.map_alignment()
     text = _maps_items(maps)
-    assert "the union of the seeds' 3 sets of test rows (50 rows)" in text
+    assert "the 50 rows in the union of the seeds' 3 test sets" in text
     assert "each seed's alignment on its own rows" in text
     assert "t-interval over seeds" in _targets_seeds(maps)
     # with one split: the wording of the one-split audit
