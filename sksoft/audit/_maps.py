@@ -24,8 +24,18 @@ and over items (the audit's bootstrap: the resamples of
 the same as the audit's other bootstrap intervals on all test items, and the
 percentile interval of :func:`~sksoft.audit._stats.bootstrap_interval`); the
 Spearman correlation under a resample is :func:`weighted_spearman`. The
-training-row intervals over items exist with one split (with ``cv`` every
-fold has its own training rows, and they are not computed).
+training-row intervals over items exist with one fold per split (with ``cv``
+every fold has its own training rows, and they are not computed).
+
+Every seed's alignment is computed on its own rows (its test rows, its first
+fold's training rows); the statistic is the mean over seeds, as for the
+arms' metrics. When the seeds have their own rows (``seed_design="split"``;
+the training rows under ``"resample"``), one resample draws rows from the
+union of the seeds' sets and each seed reads the draws of its own rows
+(:func:`item_groups`; the test rows share the draws of the arms' union
+bootstrap, :func:`~sksoft.audit._stability.union_bootstrap_values`), and the
+targets' alignment, which then depends on the seed's split, has a seed
+interval too.
 
 :func:`map_claim` is the wording rule: the reading says an arm's model
 "mirrors human uncertainty more closely" than the reference's only when its
