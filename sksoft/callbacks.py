@@ -214,14 +214,16 @@ class TrainingDynamics(Callback):
     ``(n_samples, n_classes)`` buffer; the predict nonlinearity (softmax for
     :class:`sksoft.SoftLabelClassifier`) and the statistics run once per
     epoch, vectorised over all rows. Memory, in float64 values per sample:
-    ``2 K`` (targets and the epoch buffer, the buffer in the module's dtype)
+    ``3 K`` (the targets, their logarithm for the Jensen-Shannon divergence,
+    taken once a fit, and the epoch buffer, the buffer in the module's dtype)
     plus 9 running sums with ``storage="streaming"``, independent of the
     number of epochs; ``storage="full"`` adds 4 values per sample and epoch.
     Because the statistics need whole epochs, an epoch interrupted by
     ``KeyboardInterrupt`` is not recorded. With ``mode="eval"`` nothing at
-    all happens per batch; the extra pass (about a sixth of a
-    :class:`sksoft.SoftLabelClassifier` fit of the default MLP on 784
-    features) is the cost, and it cannot reuse the training pass's outputs:
+    all happens per batch; the extra pass is the cost (for the default MLP
+    of :class:`sksoft.SoftLabelClassifier` on 784 features, one torch thread:
+    its first layer over all rows alone is about 16 % of a plain epoch, the
+    recording 2-3 %), and it cannot reuse the training pass's outputs:
     those are predicted before each batch's update, the eval pass after the
     whole epoch.
 
