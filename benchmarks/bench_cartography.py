@@ -339,6 +339,13 @@ def run_size(n, runs, args):
             f"same fits) + recording {rest:.1%}"
         )
     _print_floors(X, wall, args.epochs)
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        print(
+            f"  warning: load average {_load()} above the {os.cpu_count()} cores: "
+            "other processes move the wall-clock ratios (the paired repeats "
+            "spread widely); 'in hooks' and the CPU ratio are the steadier "
+            "figures, and the verdicts below are not to be trusted"
+        )
     for name, median, each, limit, met in verdicts:
         spread = ", ".join(f"{r:+.1%}" for r in each)
         print(
