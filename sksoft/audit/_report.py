@@ -46,8 +46,8 @@ from ._test_sets import (
     mode_shift_text,
     per_seed_counts,
     seed_test_sets,
+    sizes_text,
     subsets_coincide,
-    test_size_text,
 )
 
 #: from this share of test items with disagreement on, the report says the
@@ -758,12 +758,19 @@ def _reading(result, summary, effects, spreads, curve):
     lines.append(
         f"Seed spread (standard deviation over seeds, ratio to `{ref}` with the "
         f"{conf}% Pitman-Morgan interval and test, which account for the pairing "
-        "by seed: every arm of a seed shares its initialisation and batch order):"
+        f"by seed: every arm of a seed shares its {_seed_shares(result)}):"
     )
     lines.append("")
     lines += [_spread_line(result, arm, spreads, curve, alpha) for arm in soft]
     lines.append("")
     return lines + _interval_cover_lines(result)
+
+
+def _seed_shares(result):
+    """What the arms of one seed share (the pairing of the seed tests)."""
+    if result._varying_test_sets():
+        return "initialisation, batch order and train/test split"
+    return "initialisation and batch order"
 
 
 def _interval_cover_lines(result):
@@ -1046,7 +1053,7 @@ def _test_rows(result, prov, hname):
     )
     if result._varying_test_sets():
         return [
-            ("test samples / hard test samples", test_size_text(result, hname)),
+            ("test samples / hard test samples", sizes_text(result, hname)),
             ("test samples with any disagreement", disagreement_text(result)),
             (mode_label, mode_shift_text(result)),
         ]

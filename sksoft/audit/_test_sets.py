@@ -130,15 +130,17 @@ def share_text(values):
 
     >>> share_text([0.2, 0.25, 0.3])
     'mean 25.0%, range 20.0%–30.0% over the 3 seeds'
+    >>> share_text([0.2, 0.2])
+    '20.0% in each of the 2 seeds'
     """
     v = np.asarray(values, float)
     if not np.isfinite(v).any():
         return "n/a"
     v = v[np.isfinite(v)]
-    return (
-        f"mean {pct(float(np.mean(v)))}, range {pct(float(np.min(v)))}–"
-        f"{pct(float(np.max(v)))} over the {v.size} seeds"
-    )
+    lo, hi = pct(float(np.min(v))), pct(float(np.max(v)))
+    if lo == hi:
+        return f"{lo} in each of the {v.size} seeds"
+    return f"mean {pct(float(np.mean(v)))}, range {lo}–{hi} over the {v.size} seeds"
 
 
 def mean_share(values):
@@ -148,7 +150,7 @@ def mean_share(values):
     return float(np.mean(v)) if v.size else math.nan
 
 
-def test_size_text(result, hname):
+def sizes_text(result, hname):
     """The provenance table's test and hard-test sizes under varying splits."""
     c = per_seed_counts(result)
     return (
