@@ -58,6 +58,50 @@ from ._stats import verdict as _verdict
 CONTROL_ARM = "gold_temperature"
 
 
+def _tested_family(rows):
+    """The rows of the Holm family: descriptive metrics are not tested; nor are
+    comparisons whose values agree seed by seed (a temperature cannot change
+    the accuracy)."""
+    return [
+        r
+        for r in rows
+        if not r["descriptive"] and not (r["diff"] == 0 and r["sd"] == 0)
+    ]
+
+
+def _disagree_twins(family):
+    """``{id(row): its _hard_ twin}`` for the ``_disagree_`` rows of ``family``
+    whose ``_hard_`` twin (same arm, same control) is in it."""
+    tested = {(r["arm"], r["metric"], r.get("control")): r for r in family}
+    twins = {}
+    for r in family:
+        twin = tested.get(
+            (
+                r["arm"],
+                r["metric"].replace("_disagree_", "_hard_"),
+                r.get("control"),
+            )
+        )
+        if "_disagree_" in r["metric"] and twin is not None:
+            twins[id(r)] = twin
+    return twins
+
+
+def _holm_adjust(family, rows, twins, *, alpha):
+    """Holm-adjust the p-values of ``family`` in place, then give each twin
+    among ``rows`` its ``_hard_`` twin's adjusted p (and verdict)."""
+    adjusted = holm([r["p_value"] for r in family])
+    for row, p in zip(family, adjusted):
+        row["p_holm"] = float(p)
+        row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
+    for row in rows:
+        if id(row) in twins:
+            p = twins[id(row)]["p_holm"]
+            row["p_holm"] = p
+            row["holm_twin"] = twins[id(row)]["metric"]
+            row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
+
+
 @dataclass(repr=False, eq=False)
 class AuditResult:
     """Outcome of :func:`run_audit`.
@@ -461,56 +505,17 @@ class AuditResult:
             for arm in self.arms
             if arm != self.reference
         ]
-        controls = []
-        if self.control_arm is not None:
-            controls = [
-                {
-                    **self._difference(name, arm, CONTROL_ARM, confidence),
-                    "control": CONTROL_ARM,
-                }
-                for name in CONTROL_METRICS
-                if name in self.scores
-                for arm in self.soft_arms()
-            ]
+        controls = self._control_effects(confidence)
         key = set(KEY_METRICS)
-        family = [r for r in effects if r["metric"] in key] + controls
-        # descriptive metrics are not tested; nor are comparisons whose values
-        # agree seed by seed (a temperature cannot change the accuracy)
-        family = [
-            r
-            for r in family
-            if not r["descriptive"] and not (r["diff"] == 0 and r["sd"] == 0)
-        ]
+        family = _tested_family([r for r in effects if r["metric"] in key] + controls)
         # a ``_disagree_`` metric on the same items as its ``_hard_`` twin (every
         # item with disagreement is in the top fraction and back) is the same
         # hypothesis: tested once, and the twin's adjusted p is its own
         twins = {}
         if np.array_equal(self.disagree_mask, self.hard_mask):
-            tested = {(r["arm"], r["metric"], r.get("control")): r for r in family}
-            for r in family:
-                twin = tested.get(
-                    (
-                        r["arm"],
-                        r["metric"].replace("_disagree_", "_hard_"),
-                        r.get("control"),
-                    )
-                )
-                if "_disagree_" in r["metric"] and twin is not None:
-                    twins[id(r)] = twin
+            twins = _disagree_twins(family)
             family = [r for r in family if id(r) not in twins]
-        adjusted = holm([r["p_value"] for r in family])
-        alpha = 1.0 - confidence
-        for row, p in zip(family, adjusted):
-            row["p_holm"] = float(p)
-            row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
-        for row in effects + controls:
-            if id(row) in twins:
-                p = twins[id(row)]["p_holm"]
-                row["p_holm"] = p
-                row["holm_twin"] = twins[id(row)]["metric"]
-                row["verdict_holm"] = verdict_at(
-                    row["diff"], p, row["better"], alpha=alpha
-                )
+        _holm_adjust(family, effects + controls, twins, alpha=1.0 - confidence)
         # the resamples of each subset, drawn once for both families and not
         # kept: (n_resamples, n_test) counts
         weights = {}
@@ -531,6 +536,20 @@ class AuditResult:
                 row["better"],
             )
         return effects, controls
+
+    def _control_effects(self, confidence):
+        """The soft arms' effects to the calibration control (none without it)."""
+        if self.control_arm is None:
+            return []
+        return [
+            {
+                **self._difference(name, arm, CONTROL_ARM, confidence),
+                "control": CONTROL_ARM,
+            }
+            for name in CONTROL_METRICS
+            if name in self.scores
+            for arm in self.soft_arms()
+        ]
 
     def _bootstrap(self, rows, against, confidence, weights):
         """Fill ``boot_ci_low`` / ``boot_ci_high`` of ``rows`` (arm - ``against``)."""
