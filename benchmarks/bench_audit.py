@@ -484,7 +484,7 @@ VADER_PHASES = (
     ("sksoft.audit._result", None, "compute_maps", "AuditResult: data maps"),
     ("sksoft.audit._result", "AuditResult", "__post_init__", "AuditResult (all)"),
     ("sksoft.audit._report", None, "draw_figures", "report: figures"),
-    ("sksoft.audit._report", None, "write_report", "report (all)"),
+    ("sksoft.audit._result", "AuditResult", "write_report", "report (all)"),
 )
 
 
