@@ -153,17 +153,18 @@ def confidence_accuracy(pair, classwise):
     yield conf, acc
 
 
-_BLOCK_VALUES = 1 << 17
-"""Values per row block of the chunked kernel (1 MiB of float64). Measured on
-1M x 10, top label: 2**15 values per block took 44 ms of CPU, 2**16 39 ms,
-2**17 37 ms, 2**18 39 ms; below that the ~30 numpy calls per block dominate,
-above it the block and its buffers fall out of the cache."""
+_BLOCK_VALUES = 1 << 18
+"""Values per row block of the top-label kernel (2 MiB of float64; classwise
+blocks hold half as many, its buffers hold several values per entry).
+Measured on 1M x 10 (CPU time, machine under load, one run): 2**14 values
+per block 56 ms, 2**15 40 ms, 2**16 33 ms, 2**17 31 ms, 2**18 30 ms; below
+that the ~30 numpy calls per block dominate. Classwise, 2**17 was best."""
 
 
-def _block_rows(n_classes, n_rows):
-    """Rows per block: ``_BLOCK_VALUES`` values, but at most n / 32 rows (so
-    that the block buffers stay a small share of the input) and at least 512."""
-    return min(n_rows, max(512, min(_BLOCK_VALUES // n_classes, n_rows // 32)))
+def _block_rows(n_classes, n_rows, values):
+    """Rows per block: ``values`` values, but at most n / 32 rows (so that the
+    block buffers stay a small share of the input) and at least 512."""
+    return min(n_rows, max(512, min(values // n_classes, n_rows // 32)))
 
 
 def _edge_step(n_bins):
@@ -491,10 +492,10 @@ class _BinSums:
         )
 
 
-def _block_plan(n, k, rows):
+def _block_plan(n, k, rows, values):
     """``(step, cap)``: rows per block of the input and the most rows a block
     holds after filtering with the ``rows`` mask (``step`` without one)."""
-    step = _block_rows(k, n)
+    step = _block_rows(k, n, values)
     if rows is None:
         return step, step
     # blocks of the full rows that hold about `step` selected rows each; the
@@ -598,7 +599,8 @@ def _chunked_bin_sums(pair, n_bins, classwise, rows=None):
     the sums to a subset without copying it.
     """
     n, k = pair.proba.shape
-    step, cap = _block_plan(n, k, rows)
+    values = _BLOCK_VALUES // 2 if classwise else _BLOCK_VALUES
+    step, cap = _block_plan(n, k, rows, values)
     if classwise:
         kernel, sums = _ClasswiseKernel(cap, k, n_bins), _BinSums(k, n_bins)
     else:
