@@ -41,6 +41,14 @@ from ._stability import design_line
 from ._stability import stability_lines as _stability_lines
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
 from ._targets import mean_target_entropy
+from ._test_sets import (
+    disagreement_count_text,
+    mode_shift_text,
+    per_seed_counts,
+    seed_test_sets,
+    sizes_text,
+    subsets_coincide,
+)
 
 #: from this share of test items with disagreement on, the report says the
 #: any-disagreement subset is (almost) every item
@@ -186,11 +194,26 @@ def write_runs_jsonl(result, path):
 # ---------------------------------------------------------------- CSVs
 
 
+def _baseline_csv_rows(result):
+    """``results.csv`` rows of the baselines: one per baseline with one split,
+    else one per baseline and seed (each seed's split has its own)."""
+    rows = []
+    for name, b in result.baselines().items():
+        if b.get("n_splits", 1) == 1:
+            rows.append((name, "", "", "baseline", b["metrics"]))
+            continue
+        for i, seed in enumerate(result.seeds):
+            values = {m: v[i] for m, v in b["seed_metrics"].items()}
+            rows.append((name, seed, "", "baseline", values))
+    return rows
+
+
 def write_results_csv(result, path):
     """One row per arm and seed: fit time and every metric (nan left empty).
 
     Then one row per baseline (``kind`` = ``baseline``: not trained, no seed
-    and no fit time; the training-row metrics do not apply and are empty).
+    and no fit time; the training-row metrics do not apply and are empty);
+    when the seeds draw their own splits, one row per baseline and seed.
     """
     names = list(result.scores)
     with open(path, "w", newline="") as fh:
@@ -200,10 +223,7 @@ def write_results_csv(result, path):
             (r["arm"], r["seed"], repr(float(r["fit_time"])), "trained", r["metrics"])
             for r in result.runs
         ]
-        rows += [
-            (name, "", "", "baseline", b["metrics"])
-            for name, b in result.baselines().items()
-        ]
+        rows += _baseline_csv_rows(result)
         for arm, seed, fit_time, kind, metrics in rows:
             row = [arm, seed, fit_time, kind]
             for name in names:
@@ -738,35 +758,68 @@ def _reading(result, summary, effects, spreads, curve):
     lines.append(
         f"Seed spread (standard deviation over seeds, ratio to `{ref}` with the "
         f"{conf}% Pitman-Morgan interval and test, which account for the pairing "
-        "by seed: every arm of a seed shares its initialisation and batch order):"
+        f"by seed: every arm of a seed shares its {_seed_shares(result)}):"
     )
     lines.append("")
     lines += [_spread_line(result, arm, spreads, curve, alpha) for arm in soft]
     lines.append("")
+    return lines + _interval_cover_lines(result)
+
+
+def _seed_shares(result):
+    """What the arms of one seed share (the pairing of the seed tests)."""
+    if result._varying_test_sets():
+        return "initialisation, batch order and train/test split"
+    return "initialisation and batch order"
+
+
+def _interval_cover_lines(result):
+    """What the seed intervals and the item bootstrap cover, by seed design."""
     n_folds = result.params["n_folds"]
+    if result._varying_test_sets():
+        folds = (
+            "train/test split"
+            if n_folds == 1
+            else f"{n_folds}-fold partition (cross-validated, out of fold)"
+        )
+        return [
+            "The intervals measure seed-to-seed variation in the model "
+            f"initialisation, the batch order and the data: each seed has its own "
+            f"{folds}, so they include the sampling of the training and test "
+            "rows; they do not include the sampling uncertainty of the human "
+            "labels.",
+            "",
+            f"The bootstrap intervals ({N_BOOTSTRAP} resamples of the rows of the "
+            "union of the seeds' test sets, the same draws for both arms and every "
+            "seed, each seed scored on its own test items) cover the sampling of "
+            "the test items for the trained models, not the seeds, the training "
+            "rows or the human labels.",
+        ]
     design = (
         "one fixed split and test set"
         if n_folds == 1
         else f"one fixed {n_folds}-fold partition (cross-validated: every sample "
         "is tested once, out of fold)"
     )
-    lines.append(
-        "The intervals measure seed-to-seed variation (model initialisation and "
-        f"batch order) on {design}; they do not include the sampling uncertainty "
-        "of the test set or of the human labels."
-    )
-    lines.append("")
-    lines.append(
+    varies = "model initialisation and batch order"
+    if result.params.get("seed_design") == "resample":
+        varies = "model initialisation, batch order and each seed's training subsample"
+    return [
+        f"The intervals measure seed-to-seed variation ({varies}) on {design}; "
+        "they do not include the sampling uncertainty of the test set or of the "
+        "human labels.",
+        "",
         f"The bootstrap intervals ({N_BOOTSTRAP} resamples of the test items, the "
         "same items for both arms and every seed) cover the sampling of the test "
         "items for the trained models, not the seeds, the training rows or the "
-        "human labels."
-    )
-    return lines
+        "human labels.",
+    ]
 
 
 def disagreement_text(result):
     """The any-disagreement subset in words: its size and how it is counted."""
+    if result._varying_test_sets():
+        return _disagreement_text_over_seeds(result)
     mask = result.disagree_mask
     n, k = int(mask.sum()), len(result.classes)
     text = (
@@ -774,12 +827,7 @@ def disagreement_text(result):
         f"disagreement (human entropy > 0), counted on the {k} classes the audit "
         "was given"
     )
-    scale = result.provenance.get("ordinal_scale")
-    if scale:
-        text += (
-            f" ({scale}: two ratings that fall in one class agree; the raw "
-            "scale is not seen unless its counts are passed as the human labels)"
-        )
+    text += _ordinal_text(result)
     if mask.size and np.array_equal(mask, result.hard_mask):
         text += (
             "; these are exactly the hard (top-fraction) samples, so the "
@@ -789,6 +837,38 @@ def disagreement_text(result):
         text += (
             "; this subset holds almost every test sample, so its metrics are "
             "close to the all-samples ones"
+        )
+    return text
+
+
+def _ordinal_text(result):
+    """How an ordinal scale's ratings count as agreeing (empty without one)."""
+    scale = result.provenance.get("ordinal_scale")
+    if not scale:
+        return ""
+    return (
+        f" ({scale}: two ratings that fall in one class agree; the raw "
+        "scale is not seen unless its counts are passed as the human labels)"
+    )
+
+
+def _disagreement_text_over_seeds(result):
+    """:func:`disagreement_text` when each seed has its own test set."""
+    c = per_seed_counts(result)
+    text = (
+        f"{disagreement_count_text(result)} (human entropy > 0), counted on the "
+        f"{len(result.classes)} classes the audit was given"
+    ) + _ordinal_text(result)
+    if c["n_test"].min() > 0 and subsets_coincide(seed_test_sets(result)):
+        text += (
+            "; in every seed's test set these are exactly the hard (top-"
+            "fraction) samples, so the `_disagree_` metrics repeat the `_hard_` "
+            "ones and are tested once"
+        )
+    elif c["n_test"].min() > 0 and c["disagree_share"].min() >= ALMOST_ALL:
+        text += (
+            "; in every seed's test set this subset holds almost every test "
+            "sample, so its metrics are close to the all-samples ones"
         )
     return text
 
@@ -829,17 +909,27 @@ def _effect_cell(e, marks=True):
     return f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}"
 
 
+def _seed_noise(result):
+    """What the t-interval over seeds covers, in the cells' legend."""
+    if result._varying_test_sets():
+        return (
+            "it covers the seed noise, which with a split per seed includes the "
+            "sampling of the training and test rows"
+        )
+    return "it covers the seed noise only"
+
+
 def _marks_legend(result, conf):
     if not _marks(result):
         return (
             f"Cells: mean difference over seeds and its unadjusted {conf}% "
-            "t-interval (it covers the seed noise only). Marks withheld: the "
+            f"t-interval ({_seed_noise(result)}). Marks withheld: the "
             "reference arm is not shown to be above the majority baseline (see "
             "Baselines), so no difference is read as better or worse."
         )
     return (
         f"Cells: mean difference over seeds and its unadjusted {conf}% t-interval "
-        "(it covers the seed noise only). ▲ = better than the reference, ▼ = "
+        f"({_seed_noise(result)}). ▲ = better than the reference, ▼ = "
         "worse, when the difference survives both noises: the seed test after "
         f"Holm's adjustment over the report's {_family_size(result)} tests (these "
         "effects and the comparison with the temperature control; Holm p <= "
@@ -874,14 +964,28 @@ def _headline_table(result, effects, conf, metric=HEADLINE):
         if metric == HEADLINE
         else "test items with any disagreement"
     )
-    return [
-        f"### Headline effects: `{metric}`, two intervals",
-        "",
+    cover = (
         f"The t-interval ({conf}%, over seeds, unadjusted) covers seed-to-seed "
         f"variation on the fixed test set; the bootstrap interval ({conf}%, "
         f"{N_BOOTSTRAP} resamples of the {items}, the same items for both "
         "arms and every seed, then averaged over seeds) covers the sampling of the "
-        "test items for the trained models. A better/worse verdict needs both.",
+        "test items for the trained models. A better/worse verdict needs both."
+    )
+    if result._varying_test_sets():
+        cover = (
+            f"The t-interval ({conf}%, over seeds, unadjusted) covers seed-to-seed "
+            "variation in the initialisation, the batch order and the data split "
+            "(each seed its own training and test rows); the bootstrap interval "
+            f"({conf}%, {N_BOOTSTRAP} resamples of the rows of the union of the "
+            "seeds' test sets, the same draws for both arms and every seed, each "
+            f"seed scored on its own {items}, then averaged over seeds) covers the "
+            "sampling of the test items for the trained models. A better/worse "
+            "verdict needs both."
+        )
+    return [
+        f"### Headline effects: `{metric}`, two intervals",
+        "",
+        cover,
         "",
         md_table(
             [
@@ -937,9 +1041,22 @@ def _control_table(result, conf):
     ]
 
 
-def _provenance_rows(result, prov, hname):
-    """The report's provenance table: the data, the split, the runs."""
-    n = len(result.human)
+def _test_rows(result, prov, hname):
+    """The provenance rows on the test set: sizes, disagreement, mode shift.
+
+    With a split per seed they are stated over the seeds' test sets
+    (:mod:`sksoft.audit._test_sets`), else on the one test set.
+    """
+    mode_label = (
+        f"mode-shift rate ({prov.get('mode_shift', 'human mode != gold')}): "
+        "all / test / hard test"
+    )
+    if result._varying_test_sets():
+        return [
+            ("test samples / hard test samples", sizes_text(result, hname)),
+            ("test samples with any disagreement", disagreement_text(result)),
+            (mode_label, mode_shift_text(result)),
+        ]
     n_test = len(result.test_index)
     n_hard = int(result.hard_mask.sum())
     mode_test = (
@@ -952,6 +1069,24 @@ def _provenance_rows(result, prov, hname):
         if result.gold is not None and n_hard
         else math.nan
     )
+    return [
+        (
+            "test samples / hard test samples",
+            f"{n_test} / {n_hard} (hard = the {pct(result.params['hard_fraction'])}"
+            f" with the highest entropy of the {hname}, ties included: "
+            f"actually {pct(result.hard_share)} of the test samples)",
+        ),
+        ("test samples with any disagreement", disagreement_text(result)),
+        (
+            mode_label,
+            f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
+        ),
+    ]
+
+
+def _provenance_rows(result, prov, hname):
+    """The report's provenance table: the data, the split, the runs."""
+    n = len(result.human)
     prov_rows = [
         ("data set", prov.get("title", prov.get("dataset", "n/a"))),
         ("licence", prov.get("licence", "n/a")),
@@ -977,18 +1112,7 @@ def _provenance_rows(result, prov, hname):
         )
     prov_rows += [
         ("samples / classes", f"{n} / {len(result.classes)}"),
-        (
-            "test samples / hard test samples",
-            f"{n_test} / {n_hard} (hard = the {pct(result.params['hard_fraction'])}"
-            f" with the highest entropy of the {hname}, ties included: "
-            f"actually {pct(result.hard_share)} of the test samples)",
-        ),
-        ("test samples with any disagreement", disagreement_text(result)),
-        (
-            f"mode-shift rate ({prov.get('mode_shift', 'human mode != gold')}): "
-            "all / test / hard test",
-            f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
-        ),
+        *_test_rows(result, prov, hname),
         ("arms / seeds", f"{', '.join(result.arms)} / {result.seeds}"),
         ("seed design", design_line(result)),
         (
@@ -1055,7 +1179,8 @@ def _baseline_warning(result):
     return [
         f"> **Warning: the models are not shown to be above the majority "
         f"baseline.** `{result.reference}` is right on {pct(t['accuracy'])} of "
-        f"the test items against {pct(t['majority_accuracy'])} for always "
+        f"the test items{_gate_items(result, t)} against "
+        f"{pct(t['majority_accuracy'])} for always "
         f"predicting the most frequent training label; where they differ it is "
         f"better on {t['n_better']} items and worse on {t['n_worse']} (exact "
         f"one-sided sign test p = {fmt(t['p_value'])}). The comparisons below "
@@ -1064,6 +1189,56 @@ def _baseline_warning(result):
         "shown as measured.",
         "",
     ]
+
+
+def _gate_items(result, t):
+    """What the gate's items are when the seeds have their own test sets
+    (empty with one test set, where they are the test items)."""
+    if not result._varying_test_sets():
+        return ""
+    return (
+        f" (the {t['n_items']} items of the union of the {len(result.seeds)} "
+        "seeds' test sets, each averaged over the seeds that test it)"
+    )
+
+
+def _gate_pairing(result):
+    """How the gate pairs the seeds with the majority prediction."""
+    if result._varying_test_sets():
+        n = result.majority_tests()[result.reference]["n_items"]
+        return (
+            f"the items are the {n} rows in the union of the seeds' test sets; "
+            "each item's correctness is averaged over the seeds whose test set "
+            "holds it, and so is the majority prediction's, each seed's own "
+            "(estimated on that seed's training rows; the items are the sampling "
+            "unit; the accuracies below are the means over these items, so they "
+            "can differ from the comparison table's means over seeds)"
+        )
+    if result.baselines()["majority"].get("n_splits", 1) > 1:
+        return (
+            "each test item's correctness is averaged over the seeds, and so is "
+            "the majority prediction's, each seed's own (estimated on that "
+            "seed's training rows; the items are the sampling unit)"
+        )
+    return (
+        "each test item's correctness is averaged over the seeds "
+        "(the items are the sampling unit)"
+    )
+
+
+def _baseline_estimate(result):
+    """Where the baselines are estimated and how they are summarised."""
+    if result.baselines()["majority"].get("n_splits", 1) == 1:
+        return (
+            "estimated on each fold's training rows and scored like the arms "
+            "(rows marked *baseline* in the tables above; not trained, no seeds, "
+        )
+    return (
+        "estimated on each fold's training rows of each seed's split, scored on "
+        "that seed's test rows like the arms and summarised over the seeds as "
+        "they are (mean ± std; the differences to the reference paired by seed; "
+        "rows marked *baseline* in the tables above; not trained, "
+    )
 
 
 def _withheld_reading(result):
@@ -1082,11 +1257,20 @@ def _baseline_label(name):
     return f"`{name}` (baseline)"
 
 
+def _baseline_value(b, m):
+    """One baseline cell: its value with one split, else ``mean ± std`` over seeds."""
+    mean = b["metrics"].get(m, math.nan)
+    if b.get("n_splits", 1) == 1 or not math.isfinite(mean):
+        return fmt(mean)
+    return f"{fmt(mean)} ± {fmt(b['std'].get(m, math.nan))}"
+
+
 def _baseline_cells(result, names):
-    """Comparison-table rows of the baselines: one value each, no seeds."""
+    """Comparison-table rows of the baselines: one value each with one split
+    (no seeds), else mean ± std over the seeds' splits."""
     rows = []
     for name, b in result.baselines().items():
-        cells = [fmt(b["metrics"].get(m, math.nan)) for m in names]
+        cells = [_baseline_value(b, m) for m in names]
         rows.append([_baseline_label(name), *cells])
     return rows
 
@@ -1149,14 +1333,12 @@ def _baseline_section(result):
         "## Baselines",
         "",
         *note,
-        "Two predictions that learn nothing from the inputs, estimated on each "
-        "fold's training rows and scored like the arms (rows marked *baseline* "
-        "in the tables above; not trained, no seeds, never the reference, outside "
-        "every Holm family): "
+        "Two predictions that learn nothing from the inputs, "
+        + _baseline_estimate(result)
+        + "never the reference, outside every Holm family): "
         + "; ".join(f"`{n}` = {BASELINE_TEXT[n]}" for n in BASELINES)
         + ". Is each arm above the majority baseline? Accuracy against "
-        f"{label}; each test item's correctness is averaged over the seeds "
-        "(the items are the sampling unit), and the exact one-sided sign test "
+        f"{label}; {_gate_pairing(result)}, and the exact one-sided sign test "
         "counts the items on which the arm is more / less often right than the "
         "majority prediction (McNemar's exact test with one seed); p unadjusted, "
         f"the gate is the reference arm at p <= {alpha}: {verdict}.",
@@ -1188,6 +1370,42 @@ def _alignment_cell(entry, seeds=True):
     return text
 
 
+def _maps_items(maps):
+    """The maps table's item resamples: which rows, and how seeds share them."""
+    n_train, n_test = maps["n_train_items"], maps["n_test_items"]
+
+    def rows(n, sets, what):
+        if (sets or 1) == 1:
+            return f"the {n} {what} rows"
+        return f"the {n} rows in the union of the seeds' {sets} {what} sets"
+
+    test = rows(n_test, maps.get("n_test_sets"), "test")
+    if n_train:
+        train = rows(n_train, maps.get("n_train_sets"), "training")
+        text = (
+            f"{N_BOOTSTRAP} resamples of {train} (targets, map) and of {test} "
+            "(held-out)"
+        )
+    else:
+        text = (
+            f"{N_BOOTSTRAP} resamples of {test} (held-out only: with "
+            "cross-validation each fold has its own training rows)"
+        )
+    if max(maps.get("n_test_sets") or 1, maps.get("n_train_sets") or 1) == 1:
+        return text + "; the same items for every seed and arm"
+    return (
+        text + "; each seed's alignment on its own rows, the same draws for every "
+        "seed and arm, the statistic the mean over seeds"
+    )
+
+
+def _targets_seeds(maps):
+    """Whether the targets' alignment has a seed interval."""
+    if (maps.get("n_train_sets") or 1) == 1:
+        return "no seed"
+    return "its t-interval over seeds, whose splits give the targets their rows"
+
+
 def _maps_table(result, conf):
     """The three alignments per arm and the held-out difference to the reference."""
     maps = result.map_alignment()
@@ -1211,20 +1429,13 @@ def _maps_table(result, conf):
         rows.append(
             [
                 f"`{arm}`",
-                _alignment_cell(r["targets"], seeds=False),
+                _alignment_cell(r["targets"]),
                 _alignment_cell(r["map"]),
                 _alignment_cell(r["heldout"]),
                 "" if d is None else _alignment_cell({"mean": d["diff"], **d}),
             ]
         )
-    n_train = maps["n_train_items"]
-    items = (
-        f"{N_BOOTSTRAP} resamples of the {n_train} training rows (targets, map) "
-        f"and of the {maps['n_test_items']} test rows (held-out)"
-        if n_train
-        else f"{N_BOOTSTRAP} resamples of the {maps['n_test_items']} test rows "
-        "(held-out only: with cross-validation each fold has its own training rows)"
-    )
+    items = _maps_items(maps)
     return [
         "### Data maps: the targets, the map and held-out rows",
         "",
@@ -1232,12 +1443,13 @@ def _maps_table(result, conf):
         f"the gold label (more negative = low confidence where {who} disagree): "
         "of the **targets** themselves on the training rows "
         "(`target_spearman_confidence_vs_human`: what a model that copies its "
-        "targets reaches; no seed), of the trained model's **data map** on the "
+        f"targets reaches; {_targets_seeds(maps)}), of the trained model's "
+        "**data map** on the "
         "training rows (`carto_spearman_confidence_vs_human`), and of its "
         "predictions on the **held-out** test rows "
         f"(`spearman_gold_confidence_vs_human`). Cells: mean, its {conf}% "
         f"t-interval over seeds, then / the {conf}% bootstrap interval over items "
-        f"({items}; the same items for every seed and arm; percentile "
+        f"({items}; percentile "
         "intervals: near -1 the resampled correlations lean towards 0, so an "
         "interval can miss its point estimate). n/a for targets "
         "that give every row the same probability of gold (one-hot, uniform "
@@ -1448,10 +1660,7 @@ def write_report_md(result, path, figures):
                     reference_name(m, simulated),
                     metric_direction(m),
                     *[_cell(summary, m, a) for a in result.arms],
-                    *[
-                        fmt(b["metrics"].get(m, math.nan))
-                        for b in result.baselines().values()
-                    ],
+                    *[_baseline_value(b, m) for b in result.baselines().values()],
                 ]
                 for m in result.scores
             ],
