@@ -188,3 +188,40 @@ def test_vader_loader_ratings_reach_the_metric(vader_dir):
     by_hand = np.mean([_w1_by_hand(h, p) for h, p in zip(raw.human, p_raw)])
     assert s["wasserstein_all_vs_human_raw"] == pytest.approx(by_hand)
     assert 0 < by_hand < 8  # in scale points, not normalised
+
+
+def test_vader_audit_reports_the_raw_metric(vader_dir, tmp_path):
+    data = load_audit_data(
+        "vader", data_home=vader_dir, max_samples=300, download=False
+    )
+    result = run_audit(
+        data["X"],
+        data["gold"],
+        data["human"],
+        counts=True,
+        classes=data["classes"],
+        arms=["gold", "human_soft"],
+        seeds=2,
+        max_epochs=2,
+        n_jobs=1,
+        provenance=data["provenance"],
+        rating_counts=data["rating_counts"],
+        rating_classes=data["rating_classes"],
+    )
+    # the second seed's value by hand from its own split's training rows
+    assert result.params["seed_design"] == "split"
+    seed = result.seeds[1]
+    run = next(r for r in result.runs if r["seed"] == seed and r["arm"] == "gold")
+    ts = result.test_set(seed)
+    rc = data["rating_counts"]
+    ((train, _),) = ts["folds"]
+    q = np.zeros((3, 9))
+    q[0, :4], q[1, 4], q[2, 5:] = rc[train, :4].sum(0), 1.0, rc[train, 5:].sum(0)
+    q /= q.sum(1, keepdims=True)
+    human_raw = rc[ts["test_index"]] / rc[ts["test_index"]].sum(1, keepdims=True)
+    d = [_w1_by_hand(h, p) for h, p in zip(human_raw, run["proba"] @ q)]
+    assert run["metrics"]["wasserstein_all_vs_human_raw"] == pytest.approx(np.mean(d))
+    result.write_report(tmp_path / "r", figures=False)
+    report = (tmp_path / "r" / "report.md").read_text()
+    for name in RAW:
+        assert f"| `{name}` | human raw ratings | lower |" in report
