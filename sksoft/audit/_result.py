@@ -52,6 +52,7 @@ from ._stats import (
     weighted_values,
 )
 from ._stats import verdict as _verdict
+from ._test_sets import seed_test_sets, subsets_coincide
 
 #: the arm the soft arms are compared with besides the reference: the gold
 #: model with a temperature fitted against the human soft labels
@@ -512,7 +513,7 @@ class AuditResult:
         # item with disagreement is in the top fraction and back) is the same
         # hypothesis: tested once, and the twin's adjusted p is its own
         twins = {}
-        if np.array_equal(self.disagree_mask, self.hard_mask):
+        if subsets_coincide(seed_test_sets(self)):
             twins = _disagree_twins(family)
             family = [r for r in family if id(r) not in twins]
         _holm_adjust(family, effects + controls, twins, alpha=1.0 - confidence)
