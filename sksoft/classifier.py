@@ -7,8 +7,11 @@ scikit-learn classifier: it passes sklearn's common estimator checks and works
 inside ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``.
 
 Its lean training loop (skorch's per-batch members, reimplemented for speed)
-is one mixin, :class:`sksoft._engine._skorch_loop.LeanLoopMixin`. It relies on
-a few skorch internals (``list.__getitem__(history, ...)``, ``_optimizers``,
+is one mixin, :class:`sksoft._engine._skorch_loop.LeanLoopMixin`. The
+members of skorch's ``NeuralNetClassifier`` that the classifier and the mixin
+define again are listed, each with its reason, in ``_SKORCH_OVERRIDES`` (a
+test keeps the list and the code equal). It relies on
+a few skorch internals (``list.__getitem__(history, ...)``,
 ``_set_training``, ``_get_predict_nonlinearity``, ...): they are listed, with
 the skorch versions they were checked against, in
 :mod:`sksoft.utils._skorch_compat`.
@@ -270,6 +273,47 @@ class _PassthroughScoring(PassthroughScoring):
         history.record(self.name, score_avg)
         if is_best is not None:
             history.record(self.name + "_best", bool(is_best))
+
+
+#: Every member of skorch's ``NeuralNetClassifier`` that :class:`SoftLabelClassifier`
+#: or one of sksoft's mixins in its MRO (:class:`~sksoft._engine.LeanLoopMixin`)
+#: defines again, with the reason (``tests/test_classifier_overrides.py`` checks
+#: that the overrides are exactly these). Members that scikit-learn generates for
+#: every subclass (``set_score_request`` from ``score``'s ``sample_weight``) are
+#: not overrides. skorch's own ``train_step``, ``evaluation_step``, ``fit_loop``,
+#: ``get_dataset``, ``forward_iter`` and ``initialize`` are used as they are.
+_SKORCH_OVERRIDES = MappingProxyType(
+    {
+        # sklearn estimator protocol
+        "__init__": "explicit parameters with sksoft's defaults, stored only",
+        "__setattr__": "parameters (even a module instance) are stored as given",
+        "_get_param_names": "__init__ and prefix__name parameters, no private state",
+        "set_params": "sklearn's store-only semantics before the first fit",
+        "__repr__": "sklearn's repr (changed parameters), not skorch's module dump",
+        "__sklearn_tags__": "sparse X is accepted",
+        # training entry points
+        "fit": "checks soft targets and weights; owns the fit's generator",
+        "partial_fit": "as fit, for one epoch, without a split, with classes",
+        # components
+        "_default_callbacks": "losses and valid_acc on soft targets; silent log",
+        "initialize_module": "the default MLP from the data; weights from the seed",
+        "initialize_criterion": "reduction='none' (weights) and label_smoothing",
+        "initialize_optimizer": "a plain Adam is the engine's LeanAdam kernel",
+        "get_split_datasets": "weights on the dataset; the engine's hold-out split",
+        "get_loss": "weighted mean of per-sample soft losses; output-shape error",
+        # the lean loop (LeanLoopMixin)
+        "get_iterator": "the training iterator shuffles with the fit's generator",
+        "run_single_epoch": "only batch-hook callbacks called; records per epoch",
+        "train_step_single": "the batch's sample weights go to get_loss",
+        "validation_step": "the batch's sample weights go to get_loss",
+        "infer": "tensors straight to the module; a clear wrong-shape error",
+        # prediction
+        "_get_predict_nonlinearity": "'auto' is a float64 softmax of the logits",
+        "predict_proba": "validates X (fitted sample shape, dtype, sparse)",
+        "predict": "classes_[argmax] (skorch's NeuralNet returns probabilities)",
+        "score": "accuracy against the argmax of soft targets",
+    }
+)
 
 
 class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
