@@ -24,8 +24,18 @@ and over items (the audit's bootstrap: the resamples of
 the same as the audit's other bootstrap intervals on all test items, and the
 percentile interval of :func:`~sksoft.audit._stats.bootstrap_interval`); the
 Spearman correlation under a resample is :func:`weighted_spearman`. The
-training-row intervals over items exist with one split (with ``cv`` every
-fold has its own training rows, and they are not computed).
+training-row intervals over items exist with one fold per split (with ``cv``
+every fold has its own training rows, and they are not computed).
+
+Every seed's alignment is computed on its own rows (its test rows, its first
+fold's training rows); the statistic is the mean over seeds, as for the
+arms' metrics. When the seeds have their own rows (``seed_design="split"``;
+the training rows under ``"resample"``), one resample draws rows from the
+union of the seeds' sets and each seed reads the draws of its own rows
+(:func:`item_groups`; the test rows share the draws of the arms' union
+bootstrap, :func:`~sksoft.audit._stability.union_bootstrap_values`), and the
+targets' alignment, which then depends on the seed's split, has a seed
+interval too.
 
 :func:`map_claim` is the wording rule: the reading says an arm's model
 "mirrors human uncertainty more closely" than the reference's only when its
@@ -109,7 +119,10 @@ class _Resamples:
         self.vx = np.einsum("ij,ij->j", self.wdx, self.dx)
 
     def _centred(self, ranks):
-        ranks -= np.einsum("ij,ij->j", self.wt, ranks) / self.total
+        # a resample that draws none of these items (a seed's own items under
+        # the union bootstrap) has total 0: its correlation is nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ranks -= np.einsum("ij,ij->j", self.wt, ranks) / self.total
         return ranks
 
     def spearman(self, y):
@@ -167,11 +180,16 @@ def _finite(values):
     return values is not None and bool(np.isfinite(values).all())
 
 
-def _label(result):
+def _split_of(result, seed):
+    """The split index of ``seed`` (0 when every seed shares one)."""
+    return result.seed_splits[seed]["split"] if result.seed_splits else 0
+
+
+def _label(ts):
     """Test-row labels the held-out confidence reads: gold, else the human mode."""
-    if result.gold_test is not None:
-        return result.gold_test
-    return np.argmax(result.human_test, axis=1)
+    if ts["gold_test"] is not None:
+        return ts["gold_test"]
+    return np.argmax(ts["human_test"], axis=1)
 
 
 def _cached(resamples, y, cache):
@@ -183,36 +201,190 @@ def _cached(resamples, y, cache):
     return cache[key]
 
 
-def _heldout_values(result, arm, resamples, cache):
-    """``(1 + B, n_seeds)``: the held-out alignment of ``arm``'s seeds."""
-    label = _label(result)
-    rows = np.arange(label.size)
-    seeds = result.first_split_seeds()
-    runs = [r for r in result.runs if r["arm"] == arm and r["seed"] in seeds]
-    return np.stack(
-        [_cached(resamples, r["proba"][rows, label], cache) for r in runs], axis=1
-    )
+def item_groups(rows, draw):
+    """The seeds grouped by their item set, with each set's resample counts.
+
+    Parameters
+    ----------
+    rows : dict of int to ndarray
+        Seed -> the rows of its items (its test rows, or its training rows).
+    draw : callable
+        ``draw(n) -> (n_resamples, n)`` resample counts of ``n`` items.
+
+    Returns
+    -------
+    groups : list of (list of int, ndarray, ndarray)
+        Per distinct item set, in order of first seed: its seeds, its rows and
+        its counts ``(1 + n_resamples, n_rows)`` (a row of ones, then the
+        resamples). With one item set the resamples are ``draw(n_rows)`` in the
+        rows' order; with several, ``draw`` is over the sorted union of the
+        sets and each set takes its rows' columns (the union bootstrap: seeds
+        that share an item share its draws).
+    n_items : int
+        Items in the union.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.audit._maps import item_groups
+    >>> rows = {0: np.array([0, 1]), 1: np.array([1, 2]), 2: np.array([0, 1])}
+    >>> groups, n = item_groups(rows, lambda n: np.arange(n)[None] + 10)
+    >>> [(g[0], g[2].tolist()) for g in groups], n
+    ([([0, 2], [[1.0, 1.0], [10.0, 11.0]]), ([1], [[1.0, 1.0], [11.0, 12.0]])], 3)
+    """
+    sets = {}
+    for seed, r in rows.items():
+        key = np.asarray(r).tobytes()
+        sets.setdefault(key, ([], np.asarray(r)))[0].append(seed)
+    if len(sets) == 1:
+        ((seeds, r),) = sets.values()
+        return [(seeds, r, np.vstack([np.ones(r.size), draw(r.size)]))], r.size
+    union = np.unique(np.concatenate([r for _, r in sets.values()]))
+    w = draw(union.size)
+    groups = []
+    for seeds, r in sets.values():
+        cols = np.searchsorted(union, r)
+        groups.append((seeds, r, np.vstack([np.ones(r.size), w[:, cols]])))
+    return groups, int(union.size)
 
 
-def _map_values(result, arm, resamples, cache):
-    """``(1 + B, n_seeds)``: the data-map alignment of ``arm``'s seeds, or None."""
-    seeds = result.first_split_seeds()
-    runs = [r for r in result.runs if r["arm"] == arm and r["seed"] in seeds]
-    if not runs or any(not r["dynamics"] or r["dynamics"][0] is None for r in runs):
+def _heldout_y(result, run):
+    """The held-out probability of the label of one run (its own test rows)."""
+    label = _label(result.test_set(run["seed"]))
+    return run["proba"][np.arange(label.size), label]
+
+
+def _map_y(result, run):
+    """The data map's confidence of one run's training rows (first fold), or None."""
+    if not run["dynamics"] or run["dynamics"][0] is None:
         return None
-    return np.stack(
-        [_cached(resamples, r["dynamics"][0]["confidence"], cache) for r in runs],
-        axis=1,
-    )
+    return run["dynamics"][0]["confidence"]
 
 
-def _target_values(result, arm, resamples, cache):
-    """``(1 + B, 1)``: the targets' alignment of ``arm`` (no seed), or None."""
-    entry = result.arm_targets.get(arm)
+def _target_y(result, run):
+    """The probability of the label in ``run``'s arm's targets, or None.
+
+    ``arm_targets`` lists every fold of the audit, split by split; a seed's
+    first fold is at ``split * n_folds``.
+    """
+    entry = result.arm_targets.get(run["arm"])
     if not entry:
         return None
-    prob = np.round(entry["label_probability"][0], ENTROPY_DECIMALS)
-    return _cached(resamples, prob, cache)[:, None]
+    fold = _split_of(result, run["seed"]) * len(result.folds)
+    return np.round(entry["label_probability"][fold], ENTROPY_DECIMALS)
+
+
+def _group_values(result, groups, y_of):
+    """Per key and arm, ``(1 + B, n_seeds)`` alignments under the resamples.
+
+    ``groups``: :func:`item_groups` of the seeds' items; ``y_of``: key ->
+    ``f(result, run)``, the run's per-item values paired with the human
+    entropy (None: missing, and the arm's entry is None).
+    """
+    runs = {(r["arm"], r["seed"]): r for r in result.runs}
+    columns = {key: {arm: {} for arm in result.arms} for key in y_of}
+    for seeds, rows, weights in groups:
+        resamples = _Resamples(label_entropy(result.human[rows]), weights)
+        cache = {}
+        for key, f in y_of.items():
+            for arm in result.arms:
+                for seed in seeds:
+                    y = f(result, runs[(arm, seed)])
+                    columns[key][arm][seed] = (
+                        None if y is None else _cached(resamples, y, cache)
+                    )
+    return {
+        key: {
+            arm: None
+            if any(cols[s] is None for s in result.seeds)
+            else np.stack([cols[s] for s in result.seeds], axis=1)
+            for arm, cols in by_arm.items()
+        }
+        for key, by_arm in columns.items()
+    }
+
+
+def _draw(seed, code):
+    """Resample counts of ``n`` items from the audit's stream ``code``."""
+
+    def draw(n):
+        return resample_weights(n, N_BOOTSTRAP, np.random.default_rng([seed, code]))
+
+    return draw
+
+
+def _item_values(result, seed):
+    """The alignments under the item resamples, and the item counts.
+
+    Test items: with one test set, the audit's resamples of all test items
+    (subset code 0, as ``_result.py``); with a test set per seed, its union
+    resamples (:func:`~sksoft.audit._stability.union_bootstrap_values`,
+    code 99). Training items (one fold per split only): the resamples of
+    the training rows (code :data:`TRAINING_CODE`), over their union when the
+    seeds have their own.
+    """
+    tests = {s: result.test_set(s)["test_index"] for s in result.seeds}
+    code = 99 if result._varying_test_sets() else 0
+    test_groups, n_test = item_groups(tests, _draw(seed, code))
+    values = _group_values(result, test_groups, {"heldout": _heldout_y})
+    counts = {"n_test_items": n_test, "n_test_sets": len(test_groups)}
+    counts["n_train_items"] = counts["n_train_sets"] = None
+    if len(result.folds) == 1:
+        trains = {s: result.test_set(s)["folds"][0][0] for s in result.seeds}
+        train_groups, n_train = item_groups(trains, _draw(seed, TRAINING_CODE))
+        values.update(
+            _group_values(result, train_groups, {"map": _map_y, "targets": _target_y})
+        )
+        if len(train_groups) == 1:  # the targets do not depend on the seed
+            values["targets"] = {
+                a: v if v is None else v[:, :1] for a, v in values["targets"].items()
+            }
+        counts["n_train_items"], counts["n_train_sets"] = n_train, len(train_groups)
+    return values, counts
+
+
+def _alignment_row(result, i, values, confidence, seed_targets):
+    """The three alignments of arm ``i``: mean, seed and item intervals."""
+    arm = result.arms[i]
+    row = {}
+    for key, name in ALIGNMENTS:
+        mat = result.scores.get(name)
+        entry = {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+        if mat is not None:
+            seeds = _seed_interval(mat[i], confidence)
+            entry["mean"] = seeds["diff"]
+            if key != "targets" or seed_targets:
+                entry["ci_low"], entry["ci_high"] = seeds["ci_low"], seeds["ci_high"]
+        boot = values.get(key, {}).get(arm)
+        entry["boot_ci_low"] = entry["boot_ci_high"] = math.nan
+        if _finite(boot):
+            b = _percentile(boot, confidence)
+            entry["boot_ci_low"], entry["boot_ci_high"] = b["ci_low"], b["ci_high"]
+        row[key] = entry
+    return row
+
+
+def _alignment_diffs(result, i, values, confidence):
+    """``arm - reference`` of the map and held-out alignments of arm ``i``."""
+    arm, ref = result.arms[i], result.reference
+    j = result.arms.index(ref)
+    out = {}
+    for key, name in ALIGNMENTS[1:]:
+        mat = result.scores.get(name)
+        if mat is None:
+            continue
+        eff = paired_difference(mat[i], mat[j], confidence=confidence)
+        entry = {k: eff[k] for k in ("diff", "ci_low", "ci_high")}
+        a, b = values.get(key, {}).get(arm), values.get(key, {}).get(ref)
+        entry["boot_ci_low"] = entry["boot_ci_high"] = math.nan
+        if _finite(a) and _finite(b):
+            boot = bootstrap_interval(a, b, confidence=confidence)
+            entry["boot_ci_low"], entry["boot_ci_high"] = (
+                boot["ci_low"],
+                boot["ci_high"],
+            )
+        out[key] = entry
+    return out
 
 
 def compute_maps(result):
@@ -226,95 +398,42 @@ def compute_maps(result):
     -------
     dict
         ``rows``: per arm, ``{key: {"mean", "ci_low", "ci_high",
-        "boot_ci_low", "boot_ci_high"}}`` for ``targets`` (no seed interval:
-        the targets do not depend on the seed), ``map`` and ``heldout``;
+        "boot_ci_low", "boot_ci_high"}}`` for ``targets`` (a seed interval
+        only when the seeds have their own training rows: with one split the
+        targets do not depend on the seed), ``map`` and ``heldout``;
         ``diffs``: per non-reference arm, ``{key: {"diff", "ci_low",
         "ci_high", "boot_ci_low", "boot_ci_high"}}`` of ``arm - reference``
-        for ``map`` and ``heldout``; ``n_train_items`` and ``n_test_items``.
-        Empty without the held-out metric.
+        for ``map`` and ``heldout``; ``n_train_items`` and ``n_test_items``
+        (items in the union of the seeds' sets; ``n_train_items`` None with
+        several folds per split), ``n_train_sets`` and ``n_test_sets``
+        (distinct item sets). Empty without the held-out metric.
+
+    Notes
+    -----
+    Every seed's alignment is computed on its own items (its test rows;
+    its first fold's training rows) and the statistic is the mean over
+    seeds, as the arms' metrics are. The item intervals resample the union
+    of the seeds' item sets once for every seed and arm (:func:`item_groups`),
+    so seeds that share an item share its draws; with one item set this is
+    the plain item bootstrap of that set.
     """
     if ALIGNMENTS[2][1] not in result.scores:
         return {}
     confidence = result.params["confidence"]
     seed = result.params.get("random_state", 0)
     seed = int(seed) if isinstance(seed, numbers.Integral) else 0
-    n_test = len(result.test_index)
-    # the audit's resamples of all test items (subset code 0, as _result.py)
-    w_test = resample_weights(n_test, N_BOOTSTRAP, np.random.default_rng([seed, 0]))
-    test_resamples = _Resamples(
-        label_entropy(result.human_test), np.vstack([np.ones(n_test), w_test])
-    )
-    one_split = len(result.folds) == 1
-    train = result.folds[0][0]
-    if one_split:
-        rng = np.random.default_rng([seed, TRAINING_CODE])
-        w_train = resample_weights(train.size, N_BOOTSTRAP, rng)
-        train_resamples = _Resamples(
-            label_entropy(result.human[train]),
-            np.vstack([np.ones(train.size), w_train]),
-        )
-    values = {}
-    rows = {}
-    test_cache, train_cache = {}, {}
-    for i, arm in enumerate(result.arms):
-        vals = {"heldout": _heldout_values(result, arm, test_resamples, test_cache)}
-        if one_split:
-            vals["map"] = _map_values(result, arm, train_resamples, train_cache)
-            vals["targets"] = _target_values(result, arm, train_resamples, train_cache)
-        values[arm] = vals
-        row = {}
-        for key, name in ALIGNMENTS:
-            mat = result.scores.get(name)
-            entry = {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
-            if mat is not None:
-                seeds = _seed_interval(mat[i], confidence)
-                entry["mean"] = seeds["diff"]
-                if key != "targets":
-                    entry["ci_low"], entry["ci_high"] = (
-                        seeds["ci_low"],
-                        seeds["ci_high"],
-                    )
-            boot = vals.get(key)
-            entry["boot_ci_low"] = entry["boot_ci_high"] = math.nan
-            if _finite(boot):
-                b = _percentile(boot, confidence)
-                entry["boot_ci_low"], entry["boot_ci_high"] = b["ci_low"], b["ci_high"]
-            row[key] = entry
-        rows[arm] = row
-    ref = result.reference
-    diffs = {}
-    for i, arm in enumerate(result.arms):
-        if arm == ref:
-            continue
-        out = {}
-        for key, name in ALIGNMENTS[1:]:
-            mat = result.scores.get(name)
-            if mat is None:
-                continue
-            j = result.arms.index(ref)
-            eff = paired_difference(mat[i], mat[j], confidence=confidence)
-            entry = {k: eff[k] for k in ("diff", "ci_low", "ci_high")}
-            a, b = values[arm].get(key), values[ref].get(key)
-            entry["boot_ci_low"] = entry["boot_ci_high"] = math.nan
-            if (
-                a is not None
-                and b is not None
-                and np.isfinite(a).all()
-                and np.isfinite(b).all()
-            ):
-                boot = bootstrap_interval(a, b, confidence=confidence)
-                entry["boot_ci_low"], entry["boot_ci_high"] = (
-                    boot["ci_low"],
-                    boot["ci_high"],
-                )
-            out[key] = entry
-        diffs[arm] = out
-    return {
-        "rows": rows,
-        "diffs": diffs,
-        "n_train_items": int(train.size) if one_split else None,
-        "n_test_items": n_test,
+    values, counts = _item_values(result, seed)
+    seed_targets = (counts["n_train_sets"] or 1) > 1
+    rows = {
+        arm: _alignment_row(result, i, values, confidence, seed_targets)
+        for i, arm in enumerate(result.arms)
     }
+    diffs = {
+        arm: _alignment_diffs(result, i, values, confidence)
+        for i, arm in enumerate(result.arms)
+        if arm != result.reference
+    }
+    return {"rows": rows, "diffs": diffs, **counts}
 
 
 def map_claim(diff, *, decimals=3):

@@ -186,11 +186,26 @@ def write_runs_jsonl(result, path):
 # ---------------------------------------------------------------- CSVs
 
 
+def _baseline_csv_rows(result):
+    """``results.csv`` rows of the baselines: one per baseline with one split,
+    else one per baseline and seed (each seed's split has its own)."""
+    rows = []
+    for name, b in result.baselines().items():
+        if b.get("n_splits", 1) == 1:
+            rows.append((name, "", "", "baseline", b["metrics"]))
+            continue
+        for i, seed in enumerate(result.seeds):
+            values = {m: v[i] for m, v in b["seed_metrics"].items()}
+            rows.append((name, seed, "", "baseline", values))
+    return rows
+
+
 def write_results_csv(result, path):
     """One row per arm and seed: fit time and every metric (nan left empty).
 
     Then one row per baseline (``kind`` = ``baseline``: not trained, no seed
-    and no fit time; the training-row metrics do not apply and are empty).
+    and no fit time; the training-row metrics do not apply and are empty);
+    when the seeds draw their own splits, one row per baseline and seed.
     """
     names = list(result.scores)
     with open(path, "w", newline="") as fh:
@@ -200,10 +215,7 @@ def write_results_csv(result, path):
             (r["arm"], r["seed"], repr(float(r["fit_time"])), "trained", r["metrics"])
             for r in result.runs
         ]
-        rows += [
-            (name, "", "", "baseline", b["metrics"])
-            for name, b in result.baselines().items()
-        ]
+        rows += _baseline_csv_rows(result)
         for arm, seed, fit_time, kind, metrics in rows:
             row = [arm, seed, fit_time, kind]
             for name in names:
@@ -1055,7 +1067,8 @@ def _baseline_warning(result):
     return [
         f"> **Warning: the models are not shown to be above the majority "
         f"baseline.** `{result.reference}` is right on {pct(t['accuracy'])} of "
-        f"the test items against {pct(t['majority_accuracy'])} for always "
+        f"the test items{_gate_items(result, t)} against "
+        f"{pct(t['majority_accuracy'])} for always "
         f"predicting the most frequent training label; where they differ it is "
         f"better on {t['n_better']} items and worse on {t['n_worse']} (exact "
         f"one-sided sign test p = {fmt(t['p_value'])}). The comparisons below "
@@ -1064,6 +1077,56 @@ def _baseline_warning(result):
         "shown as measured.",
         "",
     ]
+
+
+def _gate_items(result, t):
+    """What the gate's items are when the seeds have their own test sets
+    (empty with one test set, where they are the test items)."""
+    if not result._varying_test_sets():
+        return ""
+    return (
+        f" (the {t['n_items']} items of the union of the {len(result.seeds)} "
+        "seeds' test sets, each averaged over the seeds that test it)"
+    )
+
+
+def _gate_pairing(result):
+    """How the gate pairs the seeds with the majority prediction."""
+    if result._varying_test_sets():
+        n = result.majority_tests()[result.reference]["n_items"]
+        return (
+            f"the items are the {n} rows in the union of the seeds' test sets; "
+            "each item's correctness is averaged over the seeds whose test set "
+            "holds it, and so is the majority prediction's, each seed's own "
+            "(estimated on that seed's training rows; the items are the sampling "
+            "unit; the accuracies below are the means over these items, so they "
+            "can differ from the comparison table's means over seeds)"
+        )
+    if result.baselines()["majority"].get("n_splits", 1) > 1:
+        return (
+            "each test item's correctness is averaged over the seeds, and so is "
+            "the majority prediction's, each seed's own (estimated on that "
+            "seed's training rows; the items are the sampling unit)"
+        )
+    return (
+        "each test item's correctness is averaged over the seeds "
+        "(the items are the sampling unit)"
+    )
+
+
+def _baseline_estimate(result):
+    """Where the baselines are estimated and how they are summarised."""
+    if result.baselines()["majority"].get("n_splits", 1) == 1:
+        return (
+            "estimated on each fold's training rows and scored like the arms "
+            "(rows marked *baseline* in the tables above; not trained, no seeds, "
+        )
+    return (
+        "estimated on each fold's training rows of each seed's split, scored on "
+        "that seed's test rows like the arms and summarised over the seeds as "
+        "they are (mean ± std; the differences to the reference paired by seed; "
+        "rows marked *baseline* in the tables above; not trained, "
+    )
 
 
 def _withheld_reading(result):
@@ -1082,11 +1145,20 @@ def _baseline_label(name):
     return f"`{name}` (baseline)"
 
 
+def _baseline_value(b, m):
+    """One baseline cell: its value with one split, else ``mean ± std`` over seeds."""
+    mean = b["metrics"].get(m, math.nan)
+    if b.get("n_splits", 1) == 1 or not math.isfinite(mean):
+        return fmt(mean)
+    return f"{fmt(mean)} ± {fmt(b['std'].get(m, math.nan))}"
+
+
 def _baseline_cells(result, names):
-    """Comparison-table rows of the baselines: one value each, no seeds."""
+    """Comparison-table rows of the baselines: one value each with one split
+    (no seeds), else mean ± std over the seeds' splits."""
     rows = []
     for name, b in result.baselines().items():
-        cells = [fmt(b["metrics"].get(m, math.nan)) for m in names]
+        cells = [_baseline_value(b, m) for m in names]
         rows.append([_baseline_label(name), *cells])
     return rows
 
@@ -1149,14 +1221,12 @@ def _baseline_section(result):
         "## Baselines",
         "",
         *note,
-        "Two predictions that learn nothing from the inputs, estimated on each "
-        "fold's training rows and scored like the arms (rows marked *baseline* "
-        "in the tables above; not trained, no seeds, never the reference, outside "
-        "every Holm family): "
+        "Two predictions that learn nothing from the inputs, "
+        + _baseline_estimate(result)
+        + "never the reference, outside every Holm family): "
         + "; ".join(f"`{n}` = {BASELINE_TEXT[n]}" for n in BASELINES)
         + ". Is each arm above the majority baseline? Accuracy against "
-        f"{label}; each test item's correctness is averaged over the seeds "
-        "(the items are the sampling unit), and the exact one-sided sign test "
+        f"{label}; {_gate_pairing(result)}, and the exact one-sided sign test "
         "counts the items on which the arm is more / less often right than the "
         "majority prediction (McNemar's exact test with one seed); p unadjusted, "
         f"the gate is the reference arm at p <= {alpha}: {verdict}.",
@@ -1188,6 +1258,42 @@ def _alignment_cell(entry, seeds=True):
     return text
 
 
+def _maps_items(maps):
+    """The maps table's item resamples: which rows, and how seeds share them."""
+    n_train, n_test = maps["n_train_items"], maps["n_test_items"]
+
+    def rows(n, sets, what):
+        if (sets or 1) == 1:
+            return f"the {n} {what} rows"
+        return f"the {n} rows in the union of the seeds' {sets} {what} sets"
+
+    test = rows(n_test, maps.get("n_test_sets"), "test")
+    if n_train:
+        train = rows(n_train, maps.get("n_train_sets"), "training")
+        text = (
+            f"{N_BOOTSTRAP} resamples of {train} (targets, map) and of {test} "
+            "(held-out)"
+        )
+    else:
+        text = (
+            f"{N_BOOTSTRAP} resamples of {test} (held-out only: with "
+            "cross-validation each fold has its own training rows)"
+        )
+    if max(maps.get("n_test_sets") or 1, maps.get("n_train_sets") or 1) == 1:
+        return text + "; the same items for every seed and arm"
+    return (
+        text + "; each seed's alignment on its own rows, the same draws for every "
+        "seed and arm, the statistic the mean over seeds"
+    )
+
+
+def _targets_seeds(maps):
+    """Whether the targets' alignment has a seed interval."""
+    if (maps.get("n_train_sets") or 1) == 1:
+        return "no seed"
+    return "its t-interval over seeds, whose splits give the targets their rows"
+
+
 def _maps_table(result, conf):
     """The three alignments per arm and the held-out difference to the reference."""
     maps = result.map_alignment()
@@ -1211,20 +1317,13 @@ def _maps_table(result, conf):
         rows.append(
             [
                 f"`{arm}`",
-                _alignment_cell(r["targets"], seeds=False),
+                _alignment_cell(r["targets"]),
                 _alignment_cell(r["map"]),
                 _alignment_cell(r["heldout"]),
                 "" if d is None else _alignment_cell({"mean": d["diff"], **d}),
             ]
         )
-    n_train = maps["n_train_items"]
-    items = (
-        f"{N_BOOTSTRAP} resamples of the {n_train} training rows (targets, map) "
-        f"and of the {maps['n_test_items']} test rows (held-out)"
-        if n_train
-        else f"{N_BOOTSTRAP} resamples of the {maps['n_test_items']} test rows "
-        "(held-out only: with cross-validation each fold has its own training rows)"
-    )
+    items = _maps_items(maps)
     return [
         "### Data maps: the targets, the map and held-out rows",
         "",
@@ -1232,12 +1331,13 @@ def _maps_table(result, conf):
         f"the gold label (more negative = low confidence where {who} disagree): "
         "of the **targets** themselves on the training rows "
         "(`target_spearman_confidence_vs_human`: what a model that copies its "
-        "targets reaches; no seed), of the trained model's **data map** on the "
+        f"targets reaches; {_targets_seeds(maps)}), of the trained model's "
+        "**data map** on the "
         "training rows (`carto_spearman_confidence_vs_human`), and of its "
         "predictions on the **held-out** test rows "
         f"(`spearman_gold_confidence_vs_human`). Cells: mean, its {conf}% "
         f"t-interval over seeds, then / the {conf}% bootstrap interval over items "
-        f"({items}; the same items for every seed and arm; percentile "
+        f"({items}; percentile "
         "intervals: near -1 the resampled correlations lean towards 0, so an "
         "interval can miss its point estimate). n/a for targets "
         "that give every row the same probability of gold (one-hot, uniform "
@@ -1448,10 +1548,7 @@ def write_report_md(result, path, figures):
                     reference_name(m, simulated),
                     metric_direction(m),
                     *[_cell(summary, m, a) for a in result.arms],
-                    *[
-                        fmt(b["metrics"].get(m, math.nan))
-                        for b in result.baselines().values()
-                    ],
+                    *[_baseline_value(b, m) for b in result.baselines().values()],
                 ]
                 for m in result.scores
             ],

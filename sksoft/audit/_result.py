@@ -17,12 +17,7 @@ from ..sources import SOFT_ARMS
 from ..sources._mode import align_mode
 from ..targets import hard_labels
 from ..utils._extras import require
-from ._baselines import (
-    BASELINES,
-    baseline_predictions,
-    majority_test,
-    score_baselines,
-)
+from ._baselines import compute_baselines
 from ._maps import compute_maps
 from ._metrics import (
     CONTROL_METRICS,
@@ -116,7 +111,8 @@ class AuditResult:
         ``folds``, ``test_index``, ``gold_test``, ``human_test``,
         ``hard_mask`` of that seed (:meth:`test_set`); ``test_index``,
         ``gold_test``, ``human_test``, ``hard_mask`` and ``folds`` above are
-        then the first seed's. None under ``"init"`` (one split).
+        then the first seed's (every statistic over seeds reads each seed's
+        own). None under ``"init"`` (one split).
     arm_targets : dict, default={}
         What the arms' targets are on the training rows, per fold
         (``sksoft/audit/_targets.py``): ``{"human": {"entropy": [...]}, arm:
@@ -683,11 +679,14 @@ class AuditResult:
         -------
         dict
             ``{name: {"proba": (n_test, K), "metrics": {name: value},
-            "effects": {metric: row}}}`` for ``majority`` and
-            ``class_prior``, estimated on each fold's training rows; an
-            effects row is ``baseline - reference`` over the reference's seeds
-            (``diff``, ``ci_low``, ``ci_high``: the t-interval of the
-            reference's seed values; untested, outside every Holm family).
+            "effects": {metric: row}, ...}}`` for ``majority`` and
+            ``class_prior``, estimated on each fold's training rows of each
+            seed's split (:func:`~sksoft.audit._baselines.compute_baselines`:
+            ``metrics`` is the mean over seeds, its value with one split;
+            ``std``, ``seed_metrics``, ``probas`` per seed, ``n_splits``); an
+            effects row is ``baseline - reference`` paired by seed (``diff``,
+            ``ci_low``, ``ci_high``: the paired t-interval; untested, outside
+            every Holm family).
         """
         return {name: dict(v) for name, v in self._baselines["baselines"].items()}
 
@@ -697,8 +696,10 @@ class AuditResult:
         Returns
         -------
         dict of str to dict
-            Arm -> :func:`~sksoft.audit._baselines.majority_test` on the test
-            rows (labels: gold, the human mode without gold).
+            Arm -> :func:`~sksoft.audit._baselines.majority_test` on the
+            union of the seeds' test rows, each seed's predictions against
+            its own split's majority prediction (labels: gold, the human mode
+            without gold).
         """
         return {arm: dict(t) for arm, t in self._baselines["tests"].items()}
 
@@ -723,60 +724,8 @@ class AuditResult:
             k: (dict(v) if isinstance(v, dict) else v) for k, v in self._maps.items()
         }
 
-    def first_split_seeds(self):
-        """The seeds whose test set is the first seed's (every seed under the
-        ``"init"`` design). The baselines, the majority gate and the map
-        alignments are computed on that test set: under the ``"split"`` design
-        each seed has its own, and those statistics pair items across seeds."""
-        if not self.seed_splits:
-            return list(self.seeds)
-        first = self.seed_splits[self.seeds[0]]["split"]
-        return [s for s in self.seeds if self.seed_splits[s]["split"] == first]
-
     def _compute_baselines(self, confidence):
-        preds = baseline_predictions(self.folds, self.gold, self.human, self.test_index)
-        scores = score_baselines(
-            preds,
-            self.gold_test,
-            self.human_test,
-            self.hard_mask,
-            n_bins=self.params["n_bins"],
-        )
-        ref = self.arms.index(self.reference)
-        out = {}
-        for name in BASELINES:
-            effects = {}
-            for metric, value in scores[name].items():
-                if metric not in self.scores:
-                    continue
-                ref_values = self.scores[metric][ref]
-                effects[metric] = paired_difference(
-                    np.full(ref_values.shape, value), ref_values, confidence=confidence
-                )
-            out[name] = {
-                "proba": preds[name],
-                "metrics": scores[name],
-                "effects": effects,
-            }
-        labels = (
-            self.gold_test
-            if self.gold_test is not None
-            else np.argmax(self.human_test, axis=1)
-        )
-        tests = {
-            arm: majority_test(
-                [
-                    r["proba"]
-                    for r in self.runs
-                    if r["arm"] == arm and r["seed"] in self.first_split_seeds()
-                ],
-                preds["majority"],
-                labels,
-                alpha=1.0 - confidence,
-            )
-            for arm in self.arms
-        }
-        return {"baselines": out, "tests": tests}
+        return compute_baselines(self, confidence)
 
     # ------------------------------------------------------------ output
 

@@ -875,42 +875,58 @@ def _plan_inner_fits(ctx, tasks, f, plan):
         arm_seeds = [seed for a, seed in stepped if a == arm]
         splits = _announced_splits(ctx, arm, f)
         owner = _inner_owner(ctx, arm, splits, owners, f)
-        if owner is not None:
-            for seed in arm_seeds:
-                shared = plan.announced.get((owner, seed, f))
-                if shared is None:  # the owner lacks this seed: fit them
-                    break
-                plan.announced[(arm, seed, f)] = list(shared)
-            else:
-                continue
+        if owner is not None and _share_inner_fits(plan, owner, arm, arm_seeds, f):
+            continue
         owners.append((arm, splits))
         arm_seeds = [s for s in arm_seeds if (arm, s, f) not in plan.announced]
         fits = _inner_fits(ctx, arm, arm_seeds, f, plan.announced)
-        if ctx.batch is None:
-            plan.jobs.extend(
-                delayed(fit_inner)(
-                    ("inner", key), ctx.estimator, ctx.X, Y, train, test, seed
-                )
-                for key, (train, test, Y), seed in fits
+        plan.jobs.extend(_inner_jobs(ctx, fits))
+
+
+def _share_inner_fits(plan, owner, arm, arm_seeds, f):
+    """Announce ``owner``'s inner fits as ``arm``'s, seed by seed.
+
+    True when every seed of ``arm`` is shared; False at the first seed the
+    owner lacks (the seeds before it stay shared; the rest get fits).
+    """
+    for seed in arm_seeds:
+        shared = plan.announced.get((owner, seed, f))
+        if shared is None:  # the owner lacks this seed: fit them
+            return False
+        plan.announced[(arm, seed, f)] = list(shared)
+    return True
+
+
+def _inner_jobs(ctx, fits):
+    """The joblib jobs of ``fits`` (from :func:`_inner_fits`).
+
+    Plain: one ``fit_inner`` per fit; batched: the fits grouped by their
+    number of training rows, one ``fit_inner_group`` per group.
+    """
+    if ctx.batch is None:
+        return [
+            delayed(fit_inner)(
+                ("inner", key), ctx.estimator, ctx.X, Y, train, test, seed
             )
-            continue
-        spec, max_members = ctx.batch
-        by_size = {}
-        for fit in fits:
-            by_size.setdefault(len(fit[1][0]), []).append(fit)
-        plan.jobs.extend(
-            delayed(fit_inner_group)(
-                [("inner", key) for key, _, _ in group],
-                spec,
-                ctx.X,
-                [rows[0] for _, rows, _ in group],
-                [rows[1] for _, rows, _ in group],
-                [rows[2] for _, rows, _ in group],
-                [seed for _, _, seed in group],
-            )
-            for same_size in by_size.values()
-            for group in ensemble_groups(same_size, max_members=max_members)
+            for key, (train, test, Y), seed in fits
+        ]
+    spec, max_members = ctx.batch
+    by_size = {}
+    for fit in fits:
+        by_size.setdefault(len(fit[1][0]), []).append(fit)
+    return [
+        delayed(fit_inner_group)(
+            [("inner", key) for key, _, _ in group],
+            spec,
+            ctx.X,
+            [rows[0] for _, rows, _ in group],
+            [rows[1] for _, rows, _ in group],
+            [rows[2] for _, rows, _ in group],
+            [seed for _, _, seed in group],
         )
+        for same_size in by_size.values()
+        for group in ensemble_groups(same_size, max_members=max_members)
+    ]
 
 
 def _announced_splits(ctx, arm, f):
@@ -1195,6 +1211,227 @@ def _score_matrices(runs, arms):
             dtype=float,
         )
         for name in names
+    }
+
+
+# ----------------------------------------------------- run_audit's steps
+
+
+class _AuditSplits(NamedTuple):
+    """Every seed's split of :func:`run_audit` and how it was drawn."""
+
+    split: _Split  # the first seed's
+    splits: dict  # {seed: _Split}
+    folds: list  # every fit's folds
+    fold_ids: dict  # {seed: positions of its folds in ``folds``}
+    seed_split: dict  # {seed: its split's index}
+    n_dup: int  # groups of duplicate texts
+    dup_rows: int  # rows in them
+    n_dropped: int  # training rows dropped as duplicates of a fixed test text
+
+
+def _audit_splits(
+    X,
+    gold_pos,
+    human_p,
+    mode,
+    group_codes,
+    design,
+    seeds,
+    *,
+    inits_per_split,
+    test_rows,
+    test_size,
+    cv,
+    hard_fraction,
+    random_state,
+):
+    """Each seed's split: duplicate texts are groups (with the user's groups).
+
+    One split for every seed under the ``"init"`` design; a fixed test set
+    (``test_rows``) or a drawn one (:func:`_split`) otherwise varied by
+    :func:`~sksoft.audit._design.seed_folds`.
+    """
+    n = len(human_p)
+    n_dup, dup_rows, split_groups, dup_codes = 0, 0, group_codes, None
+    if X.dtype == object:
+        dup_codes, n_dup, dup_rows = duplicate_groups(X)
+        if n_dup:
+            split_groups = combine_groups(group_codes, dup_codes)
+    group_stratify = group_codes is None and split_groups is not None
+    strat = gold_pos if gold_pos is not None else mode
+    n_dropped = 0
+    if test_rows is not None:  # a fixed (official) test set
+        base, n_dropped = fixed_folds(
+            test_rows, n, cv=cv, dup_codes=dup_codes if n_dup else None
+        )
+        split = _split_of(base, (0,), gold_pos, human_p, hard_fraction)
+    else:
+        split = _split(
+            gold_pos,
+            human_p,
+            mode,
+            groups=split_groups,
+            test_size=test_size,
+            cv=cv,
+            hard_fraction=hard_fraction,
+            random_state=random_state,
+            group_stratify=group_stratify,
+        )
+    folds, fold_ids, seed_split = seed_folds(
+        design,
+        seeds,
+        inits_per_split,
+        lambda rs: _make_folds(
+            n, strat, split_groups, test_size, cv, rs, group_stratify=group_stratify
+        ),
+        split.folds,
+        strat=strat,
+        groups=split_groups,
+        random_state=random_state,
+    )
+    splits = {
+        seed: _split_of(
+            [folds[f] for f in fold_ids[seed]],
+            fold_ids[seed],
+            gold_pos,
+            human_p,
+            hard_fraction,
+        )
+        for seed in seeds
+    }
+    return _AuditSplits(
+        split=splits[seeds[0]],
+        splits=splits,
+        folds=folds,
+        fold_ids=fold_ids,
+        seed_split=seed_split,
+        n_dup=n_dup,
+        dup_rows=dup_rows,
+        n_dropped=n_dropped,
+    )
+
+
+class _AuditModel(NamedTuple):
+    """The estimator and teacher :func:`run_audit` trains, and their description."""
+
+    estimator: object  # what each run trains (after a frozen step, its rest)
+    max_epochs: int | None
+    described: str
+    frozen_note: dict | None
+    teacher: object  # None: make_supervision_arms's default
+
+
+def _audit_model(X, n_classes, estimator, max_epochs, teacher, arms):
+    """``(X, model)``: the defaults suited to texts, features or images.
+
+    A frozen text step is computed once here (``X`` becomes its embeddings);
+    the default teacher is built only when an arm needs ``X``.
+    """
+    estimator, max_epochs = _default_model(X, n_classes, estimator, max_epochs)
+    described = describe(estimator)
+    frozen_note = None
+    frozen = split_frozen_text_step(estimator) if X.dtype == object else None
+    if frozen is not None:  # frozen embeddings: once per audit, not per run
+        X, frozen_note = compute_frozen_features(frozen[0], X)
+        estimator = frozen[1]
+        described = f"{_frozen_name(frozen[0])} (computed once) -> " + describe(
+            estimator
+        )
+    if teacher is None and _needs_X(arms):
+        teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
+    return X, _AuditModel(estimator, max_epochs, described, frozen_note, teacher)
+
+
+def _skip_identical_arms(
+    arms, targets, independent_gold, gold_pos, human_p, mode, test_index
+):
+    """``(arms, skipped, majority)``: without an independent gold label, the
+    arms whose targets equal an earlier arm's are skipped (and the note on the
+    majority gold says why)."""
+    if independent_gold or gold_pos is None:
+        return arms, {}, None
+    skipped = identical_arms(arms, targets)
+    arms = [a for a in arms if a not in skipped]
+    tied = _tied(human_p[test_index])
+    majority = majority_note(
+        skipped,
+        int(tied.sum()),
+        int((mode != gold_pos)[test_index].sum()) if "human_mode" in arms else 0,
+    )
+    return arms, skipped, majority
+
+
+def _audit_params(
+    sp,
+    model,
+    *,
+    design,
+    seeds,
+    plan,
+    hard_fraction,
+    test_size,
+    cv,
+    group_codes,
+    n_bins,
+    confidence,
+    random_state,
+    test_rows,
+    independent_gold,
+    skipped,
+    majority,
+    n_jobs,
+    annotators,
+    inits_per_split,
+):
+    """The ``params`` of :func:`run_audit`'s result: the settings as run."""
+    return {
+        "hard_fraction": float(hard_fraction),
+        "test_size": None
+        if cv is not None or test_rows is not None
+        else float(test_size),
+        "cv": None if cv is None else repr(cv),
+        "n_folds": len(sp.split.folds),
+        "n_groups": _n_groups(group_codes),
+        "n_bins": int(n_bins),
+        "confidence": float(confidence),
+        "random_state": random_state,
+        "estimator": model.described,
+        "frozen_features": model.frozen_note,
+        "official_split": test_rows is not None,
+        "independent_gold": bool(independent_gold),
+        "skipped_arms": dict(skipped),
+        "majority_gold": majority,
+        "teacher": "default" if model.teacher is None else describe(model.teacher),
+        "max_epochs": model.max_epochs,
+        "n_jobs": n_jobs,
+        "batch_group_size": None if plan is None else plan[1],
+        "annotators": None if annotators is None else int(annotators),
+        "seed_design": design,
+        "inits_per_split": int(inits_per_split) if design != "init" else None,
+        "seed_split": None if design == "init" else [sp.seed_split[s] for s in seeds],
+        "duplicate_groups": int(sp.n_dup),
+        "duplicate_rows": int(sp.dup_rows),
+        "duplicate_train_dropped": sp.n_dropped,
+        "fixed_test": test_rows is not None,
+        "convex_model": bool(is_convex_model(model.estimator)),
+    }
+
+
+def _seed_split_records(design, splits, seed_split):
+    """The result's ``seed_splits``: each seed's split (None under ``"init"``)."""
+    if design == "init":
+        return None
+    return {
+        seed: {
+            "split": seed_split[seed],
+            "folds": sp.folds,
+            "test_index": sp.test_index,
+            "gold_test": sp.gold_test,
+            "human_test": sp.human_test,
+            "hard_mask": sp.hard,
+        }
+        for seed, sp in splits.items()
     }
 
 
@@ -1531,69 +1768,27 @@ def run_audit(
 
     # split: duplicate texts are groups (with the user's groups), and each
     # seed has its split (one for every seed under the "init" design)
-    n_dup, dup_rows, split_groups, dup_codes = 0, 0, group_codes, None
-    if X.dtype == object:
-        dup_codes, n_dup, dup_rows = duplicate_groups(X)
-        if n_dup:
-            split_groups = combine_groups(group_codes, dup_codes)
-    group_stratify = group_codes is None and split_groups is not None
     mode = hard_labels(human_p)  # positions, ties to the first class
-    strat = gold_pos if gold_pos is not None else mode
-    n_dropped = 0
-    if test_rows is not None:  # a fixed (official) test set
-        base, n_dropped = fixed_folds(
-            test_rows, n, cv=cv, dup_codes=dup_codes if n_dup else None
-        )
-        split = _split_of(base, (0,), gold_pos, human_p, hard_fraction)
-    else:
-        split = _split(
-            gold_pos,
-            human_p,
-            mode,
-            groups=split_groups,
-            test_size=test_size,
-            cv=cv,
-            hard_fraction=hard_fraction,
-            random_state=random_state,
-            group_stratify=group_stratify,
-        )
-    folds, fold_ids, seed_split = seed_folds(
+    sp = _audit_splits(
+        X,
+        gold_pos,
+        human_p,
+        mode,
+        group_codes,
         design,
         seeds,
-        inits_per_split,
-        lambda rs: _make_folds(
-            n, strat, split_groups, test_size, cv, rs, group_stratify=group_stratify
-        ),
-        split.folds,
-        strat=strat,
-        groups=split_groups,
+        inits_per_split=inits_per_split,
+        test_rows=test_rows,
+        test_size=test_size,
+        cv=cv,
+        hard_fraction=hard_fraction,
         random_state=random_state,
     )
-    splits = {
-        seed: _split_of(
-            [folds[f] for f in fold_ids[seed]],
-            fold_ids[seed],
-            gold_pos,
-            human_p,
-            hard_fraction,
-        )
-        for seed in seeds
-    }
-    split = splits[seeds[0]]
+    split, splits, folds, fold_ids = sp.split, sp.splits, sp.folds, sp.fold_ids
 
     # the model and the teacher (defaults suited to texts, features or images)
-    estimator, max_epochs = _default_model(X, k, estimator, max_epochs)
-    described = describe(estimator)
-    frozen_note = None
-    frozen = split_frozen_text_step(estimator) if X.dtype == object else None
-    if frozen is not None:  # frozen embeddings: once per audit, not per run
-        X, frozen_note = compute_frozen_features(frozen[0], X)
-        estimator = frozen[1]
-        described = f"{_frozen_name(frozen[0])} (computed once) -> " + describe(
-            estimator
-        )
-    if teacher is None and _needs_X(arms):
-        teacher = default_text_teacher(X) if X.dtype == object else default_teacher(X)
+    X, model = _audit_model(X, k, estimator, max_epochs, teacher, arms)
+    estimator, teacher = model.estimator, model.teacher
 
     # build targets (per fold, independent of the seed)
     infos = []
@@ -1609,18 +1804,9 @@ def run_audit(
         n_jobs=n_jobs,
         infos=infos,
     )
-    skipped, majority = {}, None
-    if not independent_gold and gold_pos is not None:
-        skipped = identical_arms(arms, targets)
-        arms = [a for a in arms if a not in skipped]
-        tied = _tied(human_p[split.test_index])
-        majority = majority_note(
-            skipped,
-            int(tied.sum()),
-            int((mode != gold_pos)[split.test_index].sum())
-            if "human_mode" in arms
-            else 0,
-        )
+    arms, skipped, majority = _skip_identical_arms(
+        arms, targets, independent_gold, gold_pos, human_p, mode, split.test_index
+    )
     arm_targets = describe_targets(targets, folds, gold_pos, human_train_side, infos)
 
     # fit in parallel; score each run (in this process) as soon as it is in,
@@ -1656,37 +1842,27 @@ def run_audit(
     runs = [scored[(arm, seed)] for arm in arms for seed in seeds]
 
     # package
-    params = {
-        "hard_fraction": float(hard_fraction),
-        "test_size": None
-        if cv is not None or test_rows is not None
-        else float(test_size),
-        "cv": None if cv is None else repr(cv),
-        "n_folds": len(split.folds),
-        "n_groups": _n_groups(group_codes),
-        "n_bins": int(n_bins),
-        "confidence": float(confidence),
-        "random_state": random_state,
-        "estimator": described,
-        "frozen_features": frozen_note,
-        "official_split": test_rows is not None,
-        "independent_gold": bool(independent_gold),
-        "skipped_arms": dict(skipped),
-        "majority_gold": majority,
-        "teacher": "default" if teacher is None else describe(teacher),
-        "max_epochs": max_epochs,
-        "n_jobs": n_jobs,
-        "batch_group_size": None if plan is None else plan[1],
-        "annotators": None if annotators is None else int(annotators),
-        "seed_design": design,
-        "inits_per_split": int(inits_per_split) if design != "init" else None,
-        "seed_split": None if design == "init" else [seed_split[s] for s in seeds],
-        "duplicate_groups": int(n_dup),
-        "duplicate_rows": int(dup_rows),
-        "duplicate_train_dropped": n_dropped,
-        "fixed_test": test_rows is not None,
-        "convex_model": bool(is_convex_model(estimator)),
-    }
+    params = _audit_params(
+        sp,
+        model,
+        design=design,
+        seeds=seeds,
+        plan=plan,
+        hard_fraction=hard_fraction,
+        test_size=test_size,
+        cv=cv,
+        group_codes=group_codes,
+        n_bins=n_bins,
+        confidence=confidence,
+        random_state=random_state,
+        test_rows=test_rows,
+        independent_gold=independent_gold,
+        skipped=skipped,
+        majority=majority,
+        n_jobs=n_jobs,
+        annotators=annotators,
+        inits_per_split=inits_per_split,
+    )
     return AuditResult(
         arms=arms,
         seeds=seeds,
@@ -1705,18 +1881,6 @@ def run_audit(
         params=params,
         provenance=dict(provenance or {}),
         elapsed=time.perf_counter() - start,
-        seed_splits=None
-        if design == "init"
-        else {
-            seed: {
-                "split": seed_split[seed],
-                "folds": sp.folds,
-                "test_index": sp.test_index,
-                "gold_test": sp.gold_test,
-                "human_test": sp.human_test,
-                "hard_mask": sp.hard,
-            }
-            for seed, sp in splits.items()
-        },
+        seed_splits=_seed_split_records(design, splits, sp.seed_split),
         arm_targets=arm_targets,
     )

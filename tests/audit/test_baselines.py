@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sksoft.audit import run_audit
 from sksoft.audit._baselines import (
@@ -183,3 +184,122 @@ def test_models_above_majority_keep_the_reading(tmp_path):
     e = b["effects"]["accuracy_vs_gold"]
     ref = r.scores["accuracy_vs_gold"][0]
     assert e["diff"] == pytest.approx(b["metrics"]["accuracy_vs_gold"] - ref.mean())
+
+
+# ------------------------------------------------- over every seed's split
+
+
+def test_split_baselines_by_hand(split_audit, split_tests):
+    # each seed's baselines come from its own training rows and are scored on
+    # its own test rows; the summary is the arms': mean, std and the paired
+    # difference to the reference over seeds
+    r = split_audit
+    acc, kl = [], []
+    for seed in r.seeds:
+        test = split_tests[seed]
+        train = np.setdiff1d(np.arange(r.gold.size), test)
+        counts = np.bincount(r.gold[train], minlength=2)
+        acc.append(np.mean(r.gold[test] == np.argmax(counts)))
+        prior = counts / counts.sum()
+        h = r.human[test]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(h > 0, h * np.log(h / prior), 0.0).sum(axis=1)
+        kl.append(terms.mean())
+    assert len(set(acc)) == 3  # the seeds disagree: not the first seed's value
+    b = r.baselines()
+    np.testing.assert_allclose(b["majority"]["seed_metrics"]["accuracy_vs_gold"], acc)
+    assert b["majority"]["n_splits"] == 3
+    assert b["majority"]["metrics"]["accuracy_vs_gold"] == pytest.approx(np.mean(acc))
+    assert b["majority"]["std"]["accuracy_vs_gold"] == pytest.approx(
+        np.std(acc, ddof=1)
+    )
+    np.testing.assert_allclose(b["class_prior"]["seed_metrics"]["kl_all_vs_human"], kl)
+    assert b["class_prior"]["metrics"]["kl_all_vs_human"] == pytest.approx(np.mean(kl))
+    ref = r.scores["accuracy_vs_gold"][r.arms.index("gold")]
+    e = b["majority"]["effects"]["accuracy_vs_gold"]
+    ci = stats.ttest_rel(acc, ref).confidence_interval(0.95)
+    assert e["diff"] == pytest.approx(np.mean(np.array(acc) - ref))
+    assert (e["ci_low"], e["ci_high"]) == pytest.approx((ci.low, ci.high))
+
+
+def test_majority_gate_over_the_seeds_by_hand(split_audit, split_tests):
+    # per item of the union of the test sets: the arm's correctness and the
+    # majority's (each seed's own), averaged over the seeds that test it
+    r = split_audit
+    for arm in r.arms:
+        arm_c, maj_c = {}, {}
+        for run in (x for x in r.runs if x["arm"] == arm):
+            test = split_tests[run["seed"]]
+            train = np.setdiff1d(np.arange(r.gold.size), test)
+            majority = np.argmax(np.bincount(r.gold[train], minlength=2))
+            for row, p in zip(test, run["proba"]):
+                arm_c.setdefault(row, []).append(float(np.argmax(p) == r.gold[row]))
+                maj_c.setdefault(row, []).append(float(majority == r.gold[row]))
+        d = [np.mean(arm_c[i]) - np.mean(maj_c[i]) for i in sorted(arm_c)]
+        better, worse = sum(x > 0 for x in d), sum(x < 0 for x in d)
+        t = r.majority_tests()[arm]
+        assert t["n_items"] == len(arm_c) == 50  # 20 + 20 + 20 rows, 10 shared
+        assert (t["n_better"], t["n_worse"]) == (better, worse)
+        m = better + worse
+        p = sum(math.comb(m, j) for j in range(better, m + 1)) / 2.0**m
+        assert t["p_value"] == pytest.approx(p)
+        assert t["accuracy"] == pytest.approx(
+            np.mean([np.mean(arm_c[i]) for i in sorted(arm_c)])
+        )
+        assert t["majority_accuracy"] == pytest.approx(
+            np.mean([np.mean(maj_c[i]) for i in sorted(maj_c)])
+        )
+    assert r.above_majority == r.majority_tests()["gold"]["above"]
+
+
+def test_a_fixed_test_set_reproduces_the_one_split_values(split_result_factory):
+    # one test set for every seed, given as per-seed splits or as the "init"
+    # design: the same numbers as the one-split computation (the old one)
+    make_split_result = split_result_factory
+    same = {s: np.arange(10, 30) for s in range(3)}
+    split = make_split_result(same)
+    init = make_split_result(same, seed_splits=False)
+    for r in (split, init):
+        preds = baseline_predictions(r.folds, r.gold, r.human, r.test_index)
+        scores = score_baselines(
+            preds, r.gold_test, r.human_test, r.hard_mask, n_bins=15
+        )
+        for name in ("majority", "class_prior"):
+            b = r.baselines()[name]
+            assert b["n_splits"] == 1
+            assert b["metrics"] == scores[name]  # exactly, not a mean
+            np.testing.assert_array_equal(b["proba"], preds[name])
+            ref = r.scores["accuracy_vs_gold"][0]
+            v = scores[name]["accuracy_vs_gold"]
+            from sksoft.audit._stats import paired_difference
+
+            assert b["effects"]["accuracy_vs_gold"] == paired_difference(
+                np.full(ref.shape, v), ref
+            )
+        for arm in r.arms:
+            old = majority_test(
+                [x["proba"] for x in r.runs if x["arm"] == arm],
+                preds["majority"],
+                r.gold_test,
+            )
+            assert r.majority_tests()[arm] == old
+    assert split.map_alignment() == init.map_alignment()
+
+
+def test_split_report_states_the_union(split_audit, tmp_path):
+    split_audit.params.update(
+        {"estimator": "hand-made", "max_epochs": 0, "n_jobs": None}
+    )
+    split_audit.write_report(tmp_path, figures=False)
+    md = (tmp_path / "report.md").read_text()
+    n = split_audit.majority_tests()["gold"]["n_items"]
+    assert f"the {n} items of the union of the 3 seeds' test sets" in md
+    assert "each seed's own (estimated on that seed's training rows" in md
+    # the baselines vary with the split: mean ± std, like the arms
+    b = split_audit.baselines()["majority"]
+    m, s = b["metrics"]["accuracy_vs_gold"], b["std"]["accuracy_vs_gold"]
+    assert "| `majority` (baseline) | " in md
+    assert f"{m:.3f} ± {s:.3f}" in md
+    # results.csv: one row per baseline and seed
+    rows = (tmp_path / "results.csv").read_text().splitlines()
+    assert sum(",baseline," in x for x in rows) == 2 * 3

@@ -242,3 +242,93 @@ def test_heldout_bootstrap_uses_the_audits_resamples(result):
     i, j = result.arms.index(arm), result.arms.index(ref)
     ci = stats.ttest_rel(mat[i], mat[j]).confidence_interval(0.95)
     assert (got["ci_low"], got["ci_high"]) == pytest.approx((ci.low, ci.high))
+
+
+# ------------------------------------------------- over every seed's split
+
+
+def _union_boot(result, rows, y, code):
+    """Hand reference: per seed, Spearman on its own rows under the union
+    resamples of ``code`` (a row of ones first), ``(1 + B, n_seeds)``."""
+    union = np.unique(np.concatenate([rows[s] for s in result.seeds]))
+    w = resample_weights(union.size, N_BOOTSTRAP, np.random.default_rng([0, code]))
+    cols = []
+    for s in result.seeds:
+        pos = np.searchsorted(union, rows[s])
+        weights = np.vstack([np.ones(pos.size), w[:, pos]])
+        h = np.round(target_entropy(result.human[rows[s]]), 10)
+        cols.append(weighted_spearman(h, y[s], weights))
+    return np.stack(cols, axis=1)
+
+
+def test_heldout_alignment_over_every_seeds_test_set(split_audit, split_tests):
+    # each seed's held-out alignment on its own test rows; the item interval
+    # resamples the union of the test sets (the arms' union bootstrap, code
+    # 99) once for every seed and arm
+    r = split_audit
+    maps = r.map_alignment()
+    assert (maps["n_test_items"], maps["n_test_sets"]) == (50, 3)
+    values = {}
+    for arm in r.arms:
+        y = {}
+        for run in (x for x in r.runs if x["arm"] == arm):
+            rows = split_tests[run["seed"]]
+            y[run["seed"]] = run["proba"][np.arange(rows.size), r.gold[rows]]
+        values[arm] = _union_boot(r, split_tests, y, 99)
+        # the unweighted row is each seed's own Spearman (scipy)
+        by_hand = [
+            stats.spearmanr(
+                np.round(target_entropy(r.human[split_tests[s]]), 10), y[s]
+            ).statistic
+            for s in r.seeds
+        ]
+        np.testing.assert_allclose(values[arm][0], by_hand, atol=1e-12)
+        got = maps["rows"][arm]["heldout"]
+        assert got["mean"] == pytest.approx(np.mean(by_hand))
+        lo, hi = np.quantile(values[arm][1:].mean(axis=1), [0.025, 0.975])
+        assert (got["boot_ci_low"], got["boot_ci_high"]) == pytest.approx(
+            (lo, hi), abs=1e-12
+        )
+    d = (values["human_soft"] - values["gold"]).mean(axis=1)
+    lo, hi = np.quantile(d[1:], [0.025, 0.975])
+    got = maps["diffs"]["human_soft"]["heldout"]
+    assert (got["boot_ci_low"], got["boot_ci_high"]) == pytest.approx(
+        (lo, hi), abs=1e-12
+    )
+    assert got["diff"] == pytest.approx(d[0])
+
+
+def test_targets_alignment_over_every_seeds_training_rows(split_audit, split_tests):
+    # the targets differ with the split: a seed interval, and the item
+    # interval of the union of the training rows (code 3)
+    r = split_audit
+    n = r.gold.size
+    trains = {s: np.setdiff1d(np.arange(n), split_tests[s]) for s in r.seeds}
+    y = {s: np.round(r.human[trains[s], r.gold[trains[s]]], 10) for s in r.seeds}
+    values = _union_boot(r, trains, y, 3)
+    maps = r.map_alignment()
+    assert (maps["n_train_items"], maps["n_train_sets"]) == (n, 3)
+    got = maps["rows"]["human_soft"]["targets"]
+    assert got["mean"] == pytest.approx(values[0].mean())
+    ci = stats.ttest_1samp(values[0], 0).confidence_interval(0.95)
+    assert (got["ci_low"], got["ci_high"]) == pytest.approx((ci.low, ci.high))
+    lo, hi = np.quantile(values[1:].mean(axis=1), [0.025, 0.975])
+    assert (got["boot_ci_low"], got["boot_ci_high"]) == pytest.approx(
+        (lo, hi), abs=1e-12
+    )
+
+
+def test_split_maps_report_names_the_union(split_audit):
+    from sksoft.audit._report import _maps_items, _targets_seeds
+
+    maps = split_audit.map_alignment()
+    text = _maps_items(maps)
+    assert "the 50 rows in the union of the seeds' 3 test sets" in text
+    assert "each seed's alignment on its own rows" in text
+    assert "t-interval over seeds" in _targets_seeds(maps)
+    # with one split: the wording of the one-split audit
+    one = {**maps, "n_test_sets": 1, "n_train_sets": 1, "n_test_items": 20}
+    assert _maps_items(one).endswith(
+        "of the 20 test rows (held-out); the same items for every seed and arm"
+    )
+    assert _targets_seeds(one) == "no seed"
