@@ -280,8 +280,9 @@ class _PassthroughScoring(PassthroughScoring):
 #: defines again, with the reason (``tests/test_classifier_overrides.py`` checks
 #: that the overrides are exactly these). Members that scikit-learn generates for
 #: every subclass (``set_score_request`` from ``score``'s ``sample_weight``) are
-#: not overrides. skorch's own ``train_step``, ``evaluation_step``, ``fit_loop``,
-#: ``get_dataset``, ``forward_iter`` and ``initialize`` are used as they are.
+#: not overrides. skorch's own ``fit_loop``, ``train_step``, ``train_step_single``,
+#: ``validation_step``, ``evaluation_step``, ``get_dataset``, ``forward_iter`` and
+#: ``initialize`` are used as they are.
 _SKORCH_OVERRIDES = MappingProxyType(
     {
         # sklearn estimator protocol
@@ -304,8 +305,6 @@ _SKORCH_OVERRIDES = MappingProxyType(
         # the lean loop (LeanLoopMixin)
         "get_iterator": "the training iterator shuffles with the fit's generator",
         "run_single_epoch": "only batch-hook callbacks called; records per epoch",
-        "train_step_single": "the batch's sample weights go to get_loss",
-        "validation_step": "the batch's sample weights go to get_loss",
         "infer": "tensors straight to the module; a clear wrong-shape error",
         # prediction
         "_get_predict_nonlinearity": "'auto' is a float64 softmax of the logits",
@@ -1197,6 +1196,10 @@ class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
             Whether this is a training step (unused).
         sample_weight : torch.Tensor of shape (batch,), default=None
             Sample weights, already divided by their mean over the fit data.
+            ``None`` reads them from ``y_true.sample_weight``, where
+            :class:`~sksoft.batching.SliceBatchIterator` puts a weighted batch's
+            weights (skorch's ``train_step_single`` and ``validation_step``
+            pass no weights).
 
         Returns
         -------
@@ -1205,6 +1208,8 @@ class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
         """
         if isinstance(y_pred, tuple):
             y_pred = y_pred[0]
+        if sample_weight is None:
+            sample_weight = getattr(y_true, "sample_weight", None)
         if not isinstance(y_true, torch.Tensor):
             y_true = torch.as_tensor(np.asarray(y_true))
         _check_logits_shape(y_pred, y_true)

@@ -3,22 +3,21 @@
 :class:`LeanLoopMixin` holds, in one place, the members of skorch's
 ``NeuralNet`` that :class:`sksoft.SoftLabelClassifier` reimplements for speed
 (fewer callback calls and no host sync per batch, tensors straight to the
-module), for the batch's sample weights and for the fit's own random
-generator:
+module) and for the fit's own random generator:
 
 - ``get_iterator``: the training iterator shuffles with the fit's generator;
 - ``run_single_epoch``: only the callbacks implementing a batch hook are
   called, and without any the batch records are written once an epoch;
-- ``train_step_single`` / ``validation_step``: the batch's sample weights go
-  to ``get_loss``; train/eval mode is set once an epoch, not per batch;
 - ``infer``: tensors straight to the module; a shape error of the module
   becomes a ``ValueError`` naming the batch shape.
 
 skorch's own ``train_step`` (the optimizer step with a closure; the engine's
-``LeanAdam`` calls it before its kernel, as torch's step does) and
-``evaluation_step`` are used as they are. The members here keep skorch's
-signatures, records and callback calls; the skorch internals they rely on are
-listed in :mod:`sksoft.utils._skorch_compat`.
+``LeanAdam`` calls it before its kernel, as torch's step does),
+``train_step_single``, ``validation_step`` and ``evaluation_step`` are used
+as they are (a batch's sample weights reach ``get_loss`` on its target
+tensor, see :class:`~sksoft.batching.SliceBatchIterator`). The members here
+keep skorch's signatures, records and callback calls; the skorch internals
+they rely on are listed in :mod:`sksoft.utils._skorch_compat`.
 """
 
 import torch
@@ -166,36 +165,6 @@ class LeanLoopMixin:
             for loss, size in zip(torch.stack(losses).tolist(), sizes):
                 records.append({loss_key: loss, size_key: size})
         return len(sizes)
-
-    # overrides skorch: passes the batch's sample weights to get_loss
-    def train_step_single(self, batch, **fit_params):
-        """Forward, loss and backward for one batch (modules already in train mode)."""
-        Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(
-            y_pred,
-            yi,
-            X=Xi,
-            training=True,
-            sample_weight=getattr(batch, "sample_weight", None),
-        )
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    # overrides skorch: passes the batch's sample weights to get_loss
-    def validation_step(self, batch, **fit_params):
-        """Forward and loss for one validation batch, without gradients."""
-        Xi, yi = batch
-        with torch.no_grad():
-            y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(
-                y_pred,
-                yi,
-                X=Xi,
-                training=False,
-                sample_weight=getattr(batch, "sample_weight", None),
-            )
-        return {"loss": loss, "y_pred": y_pred}
 
     # overrides skorch: tensors straight to the module; a clear error for wrong shapes
     def infer(self, x, **fit_params):

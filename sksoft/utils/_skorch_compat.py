@@ -56,11 +56,16 @@ Public methods whose *call protocol* sksoft reimplements
         A callback with a ``_batch_hook_wanted(name, training)`` method
         returning False (sksoft's ``TrainingDynamics(mode="eval")``) is not
         called for that hook.
-    ``train_step_single`` / ``validation_step`` / ``infer``
-        Overridden with skorch's signatures and return values (a dict with
-        ``"loss"`` and ``"y_pred"`` for the training and validation steps).
-        skorch's own ``train_step`` (which passes the optimizer a closure) and
-        ``evaluation_step`` call them.
+    ``infer``
+        Overridden with skorch's signature and return value; skorch's own
+        ``train_step`` (which passes the optimizer a closure),
+        ``train_step_single``, ``validation_step`` and ``evaluation_step`` call
+        it.
+    ``train_step_single`` / ``validation_step``
+        skorch's own, relied on to call ``get_loss(y_pred, yi, X=Xi,
+        training=...)`` with the batch's target tensor ``yi`` as the iterator
+        yielded it: ``get_loss`` reads the batch's sample weights from
+        ``yi.sample_weight``.
     ``get_iterator(dataset, training)``
         Builds the iterator from ``iterator_train__*`` / ``iterator_valid__*``
         as skorch's does, and hands the fit's generator to a shuffling one.

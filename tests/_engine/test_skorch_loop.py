@@ -19,14 +19,9 @@ def data():
 
 
 class _SkorchEpoch(SoftLabelClassifier):
-    """skorch's run_single_epoch (the reference).
-
-    skorch's steps set train/eval mode on every batch; sksoft's steps leave it
-    to the epoch, so the reference sets it before skorch's epoch runs.
-    """
+    """skorch's run_single_epoch (the reference)."""
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        self._set_training(training)
         return NeuralNet.run_single_epoch(
             self, iterator, training, prefix, step_fn, **fit_params
         )
