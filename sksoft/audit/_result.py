@@ -28,7 +28,12 @@ from ._metrics import (
 )
 from ._report import write_report
 from ._score import disagreement_mask, item_terms
-from ._stability import sampling_sd, spread_testability, union_bootstrap_values
+from ._stability import (
+    pooled_sampling_sd,
+    sampling_sd,
+    spread_testability,
+    union_bootstrap_values,
+)
 from ._stats import (
     N_BOOTSTRAP,
     PLANNED_RATIO,
@@ -47,10 +52,55 @@ from ._stats import (
     weighted_values,
 )
 from ._stats import verdict as _verdict
+from ._test_sets import seed_test_sets, subsets_coincide
 
 #: the arm the soft arms are compared with besides the reference: the gold
 #: model with a temperature fitted against the human soft labels
 CONTROL_ARM = "gold_temperature"
+
+
+def _tested_family(rows):
+    """The rows of the Holm family: descriptive metrics are not tested; nor are
+    comparisons whose values agree seed by seed (a temperature cannot change
+    the accuracy)."""
+    return [
+        r
+        for r in rows
+        if not r["descriptive"] and not (r["diff"] == 0 and r["sd"] == 0)
+    ]
+
+
+def _disagree_twins(family):
+    """``{id(row): its _hard_ twin}`` for the ``_disagree_`` rows of ``family``
+    whose ``_hard_`` twin (same arm, same control) is in it."""
+    tested = {(r["arm"], r["metric"], r.get("control")): r for r in family}
+    twins = {}
+    for r in family:
+        twin = tested.get(
+            (
+                r["arm"],
+                r["metric"].replace("_disagree_", "_hard_"),
+                r.get("control"),
+            )
+        )
+        if "_disagree_" in r["metric"] and twin is not None:
+            twins[id(r)] = twin
+    return twins
+
+
+def _holm_adjust(family, rows, twins, *, alpha):
+    """Holm-adjust the p-values of ``family`` in place, then give each twin
+    among ``rows`` its ``_hard_`` twin's adjusted p (and verdict)."""
+    adjusted = holm([r["p_value"] for r in family])
+    for row, p in zip(family, adjusted):
+        row["p_holm"] = float(p)
+        row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
+    for row in rows:
+        if id(row) in twins:
+            p = twins[id(row)]["p_holm"]
+            row["p_holm"] = p
+            row["holm_twin"] = twins[id(row)]["metric"]
+            row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
 
 
 @dataclass(repr=False, eq=False)
@@ -390,7 +440,10 @@ class AuditResult:
             the observed ``corr``) and ``seeds_for_half`` (seeds for 80%
             power at an SD ratio of 0.5); nan elsewhere. ``sampling_sd``
             (the metric's test-item bootstrap SD for the reference arm's
-            first run), ``testable`` and ``untestable_reason``
+            first run; with a test set per seed the root mean square over
+            the seeds of each seed's own,
+            :func:`~sksoft.audit._stability.pooled_sampling_sd`),
+            ``testable`` and ``untestable_reason``
             (:func:`~sksoft.audit._stability.spread_testability`: only
             testable rows are in the Holm family and get a ``p_holm``). The
             spread of the training-loss curves is :meth:`curve_spreads`.
@@ -453,56 +506,17 @@ class AuditResult:
             for arm in self.arms
             if arm != self.reference
         ]
-        controls = []
-        if self.control_arm is not None:
-            controls = [
-                {
-                    **self._difference(name, arm, CONTROL_ARM, confidence),
-                    "control": CONTROL_ARM,
-                }
-                for name in CONTROL_METRICS
-                if name in self.scores
-                for arm in self.soft_arms()
-            ]
+        controls = self._control_effects(confidence)
         key = set(KEY_METRICS)
-        family = [r for r in effects if r["metric"] in key] + controls
-        # descriptive metrics are not tested; nor are comparisons whose values
-        # agree seed by seed (a temperature cannot change the accuracy)
-        family = [
-            r
-            for r in family
-            if not r["descriptive"] and not (r["diff"] == 0 and r["sd"] == 0)
-        ]
+        family = _tested_family([r for r in effects if r["metric"] in key] + controls)
         # a ``_disagree_`` metric on the same items as its ``_hard_`` twin (every
         # item with disagreement is in the top fraction and back) is the same
         # hypothesis: tested once, and the twin's adjusted p is its own
         twins = {}
-        if np.array_equal(self.disagree_mask, self.hard_mask):
-            tested = {(r["arm"], r["metric"], r.get("control")): r for r in family}
-            for r in family:
-                twin = tested.get(
-                    (
-                        r["arm"],
-                        r["metric"].replace("_disagree_", "_hard_"),
-                        r.get("control"),
-                    )
-                )
-                if "_disagree_" in r["metric"] and twin is not None:
-                    twins[id(r)] = twin
+        if subsets_coincide(seed_test_sets(self)):
+            twins = _disagree_twins(family)
             family = [r for r in family if id(r) not in twins]
-        adjusted = holm([r["p_value"] for r in family])
-        alpha = 1.0 - confidence
-        for row, p in zip(family, adjusted):
-            row["p_holm"] = float(p)
-            row["verdict_holm"] = verdict_at(row["diff"], p, row["better"], alpha=alpha)
-        for row in effects + controls:
-            if id(row) in twins:
-                p = twins[id(row)]["p_holm"]
-                row["p_holm"] = p
-                row["holm_twin"] = twins[id(row)]["metric"]
-                row["verdict_holm"] = verdict_at(
-                    row["diff"], p, row["better"], alpha=alpha
-                )
+        _holm_adjust(family, effects + controls, twins, alpha=1.0 - confidence)
         # the resamples of each subset, drawn once for both families and not
         # kept: (n_resamples, n_test) counts
         weights = {}
@@ -523,6 +537,20 @@ class AuditResult:
                 row["better"],
             )
         return effects, controls
+
+    def _control_effects(self, confidence):
+        """The soft arms' effects to the calibration control (none without it)."""
+        if self.control_arm is None:
+            return []
+        return [
+            {
+                **self._difference(name, arm, CONTROL_ARM, confidence),
+                "control": CONTROL_ARM,
+            }
+            for name in CONTROL_METRICS
+            if name in self.scores
+            for arm in self.soft_arms()
+        ]
 
     def _bootstrap(self, rows, against, confidence, weights):
         """Fill ``boot_ci_low`` / ``boot_ci_high`` of ``rows`` (arm - ``against``)."""
@@ -630,10 +658,21 @@ class AuditResult:
         return rows
 
     def _sampling_sd(self, name):
-        """Item-bootstrap SD of ``name`` for the reference arm's first seed."""
+        """Item-bootstrap SD of ``name`` for the reference arm's first seed;
+        with a test set per seed the root mean square over the seeds of each
+        seed's own (:func:`~sksoft.audit._stability.pooled_sampling_sd`)."""
+        seed = self.params.get("random_state", 0)
+        if self._varying_test_sets():
+            return pooled_sampling_sd(
+                self.runs,
+                self.reference,
+                {s: self.test_set(s) for s in self.seeds},
+                name,
+                n_bins=self.params["n_bins"],
+                random_state=seed if isinstance(seed, numbers.Integral) else 0,
+            )
         run = next(r for r in self.runs if r["arm"] == self.reference)
         ts = self.test_set(run["seed"])
-        seed = self.params.get("random_state", 0)
         return sampling_sd(
             name,
             run["proba"],
