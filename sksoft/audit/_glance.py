@@ -16,6 +16,7 @@ majority-class baseline every row is "untestable".
 import math
 
 from ._metrics import CONTROL_METRICS, HEADLINE, HEADLINE_DISAGREE, spread_metrics
+from ._test_sets import count_text, per_seed_counts, subset_items_text
 
 # the stability and map verdicts of their own modules, where they exist (they
 # land separately; without them the rows are written from what exists)
@@ -112,6 +113,20 @@ def majority_gate(result):
 # ---------------------------------------------------------------- questions
 
 
+def _subset_items(result, metric, mask):
+    """``(n, items, none)`` of the hard-sample row's subset: its largest count,
+    its size in words and the words when it is empty. With a test set per
+    seed they are stated per seed (:mod:`sksoft.audit._test_sets`)."""
+    if not result._varying_test_sets():
+        n = int(mask.sum())
+        items = f"{n} of {mask.size} test items ({_pct(n / mask.size) if n else ''})"
+        return n, items, f"0 of {mask.size} test items"
+    which = "hard" if metric == HEADLINE else "disagree"
+    c = per_seed_counts(result)
+    none = f"0 of {count_text(c['n_test'])} test items per seed"
+    return int(c[f"n_{which}"].max()), subset_items_text(result, which), none
+
+
 def hard_sample_calibration(result, metric=HEADLINE):
     """Do human soft labels calibrate better on hard samples?
 
@@ -127,16 +142,16 @@ def hard_sample_calibration(result, metric=HEADLINE):
     else:
         mask = result.disagree_mask
         subset = "with disagreement"
-    n = int(mask.sum())
+    n, items, none = _subset_items(result, metric, mask)
     e = _effect(result, HUMAN_ARM, metric)
     if e is None or n == 0 or not math.isfinite(e["diff"]):
         return (
             f"untestable (no test item {subset})",
-            f"`{metric}`: 0 of {mask.size} test items {subset}",
+            f"`{metric}`: {none} {subset}",
         )
     ref = result.reference
     evidence = (
-        f"`{metric}` on {n} of {mask.size} test items ({_pct(n / mask.size)}): "
+        f"`{metric}` on {items}: "
         f"{_f(_mean(result, HUMAN_ARM, metric))} vs `{ref}` "
         f"{_f(_mean(result, ref, metric))}, {_both(e)}"
     )

@@ -41,6 +41,14 @@ from ._stability import design_line
 from ._stability import stability_lines as _stability_lines
 from ._stats import N_BOOTSTRAP, PLANNED_RATIO, POWER
 from ._targets import mean_target_entropy
+from ._test_sets import (
+    disagreement_count_text,
+    mode_shift_text,
+    per_seed_counts,
+    seed_test_sets,
+    sizes_text,
+    subsets_coincide,
+)
 
 #: from this share of test items with disagreement on, the report says the
 #: any-disagreement subset is (almost) every item
@@ -750,35 +758,68 @@ def _reading(result, summary, effects, spreads, curve):
     lines.append(
         f"Seed spread (standard deviation over seeds, ratio to `{ref}` with the "
         f"{conf}% Pitman-Morgan interval and test, which account for the pairing "
-        "by seed: every arm of a seed shares its initialisation and batch order):"
+        f"by seed: every arm of a seed shares its {_seed_shares(result)}):"
     )
     lines.append("")
     lines += [_spread_line(result, arm, spreads, curve, alpha) for arm in soft]
     lines.append("")
+    return lines + _interval_cover_lines(result)
+
+
+def _seed_shares(result):
+    """What the arms of one seed share (the pairing of the seed tests)."""
+    if result._varying_test_sets():
+        return "initialisation, batch order and train/test split"
+    return "initialisation and batch order"
+
+
+def _interval_cover_lines(result):
+    """What the seed intervals and the item bootstrap cover, by seed design."""
     n_folds = result.params["n_folds"]
+    if result._varying_test_sets():
+        folds = (
+            "train/test split"
+            if n_folds == 1
+            else f"{n_folds}-fold partition (cross-validated, out of fold)"
+        )
+        return [
+            "The intervals measure seed-to-seed variation in the model "
+            f"initialisation, the batch order and the data: each seed has its own "
+            f"{folds}, so they include the sampling of the training and test "
+            "rows; they do not include the sampling uncertainty of the human "
+            "labels.",
+            "",
+            f"The bootstrap intervals ({N_BOOTSTRAP} resamples of the rows of the "
+            "union of the seeds' test sets, the same draws for both arms and every "
+            "seed, each seed scored on its own test items) cover the sampling of "
+            "the test items for the trained models, not the seeds, the training "
+            "rows or the human labels.",
+        ]
     design = (
         "one fixed split and test set"
         if n_folds == 1
         else f"one fixed {n_folds}-fold partition (cross-validated: every sample "
         "is tested once, out of fold)"
     )
-    lines.append(
-        "The intervals measure seed-to-seed variation (model initialisation and "
-        f"batch order) on {design}; they do not include the sampling uncertainty "
-        "of the test set or of the human labels."
-    )
-    lines.append("")
-    lines.append(
+    varies = "model initialisation and batch order"
+    if result.params.get("seed_design") == "resample":
+        varies = "model initialisation, batch order and each seed's training subsample"
+    return [
+        f"The intervals measure seed-to-seed variation ({varies}) on {design}; "
+        "they do not include the sampling uncertainty of the test set or of the "
+        "human labels.",
+        "",
         f"The bootstrap intervals ({N_BOOTSTRAP} resamples of the test items, the "
         "same items for both arms and every seed) cover the sampling of the test "
         "items for the trained models, not the seeds, the training rows or the "
-        "human labels."
-    )
-    return lines
+        "human labels.",
+    ]
 
 
 def disagreement_text(result):
     """The any-disagreement subset in words: its size and how it is counted."""
+    if result._varying_test_sets():
+        return _disagreement_text_over_seeds(result)
     mask = result.disagree_mask
     n, k = int(mask.sum()), len(result.classes)
     text = (
@@ -786,12 +827,7 @@ def disagreement_text(result):
         f"disagreement (human entropy > 0), counted on the {k} classes the audit "
         "was given"
     )
-    scale = result.provenance.get("ordinal_scale")
-    if scale:
-        text += (
-            f" ({scale}: two ratings that fall in one class agree; the raw "
-            "scale is not seen unless its counts are passed as the human labels)"
-        )
+    text += _ordinal_text(result)
     if mask.size and np.array_equal(mask, result.hard_mask):
         text += (
             "; these are exactly the hard (top-fraction) samples, so the "
@@ -801,6 +837,38 @@ def disagreement_text(result):
         text += (
             "; this subset holds almost every test sample, so its metrics are "
             "close to the all-samples ones"
+        )
+    return text
+
+
+def _ordinal_text(result):
+    """How an ordinal scale's ratings count as agreeing (empty without one)."""
+    scale = result.provenance.get("ordinal_scale")
+    if not scale:
+        return ""
+    return (
+        f" ({scale}: two ratings that fall in one class agree; the raw "
+        "scale is not seen unless its counts are passed as the human labels)"
+    )
+
+
+def _disagreement_text_over_seeds(result):
+    """:func:`disagreement_text` when each seed has its own test set."""
+    c = per_seed_counts(result)
+    text = (
+        f"{disagreement_count_text(result)} (human entropy > 0), counted on the "
+        f"{len(result.classes)} classes the audit was given"
+    ) + _ordinal_text(result)
+    if c["n_test"].min() > 0 and subsets_coincide(seed_test_sets(result)):
+        text += (
+            "; in every seed's test set these are exactly the hard (top-"
+            "fraction) samples, so the `_disagree_` metrics repeat the `_hard_` "
+            "ones and are tested once"
+        )
+    elif c["n_test"].min() > 0 and c["disagree_share"].min() >= ALMOST_ALL:
+        text += (
+            "; in every seed's test set this subset holds almost every test "
+            "sample, so its metrics are close to the all-samples ones"
         )
     return text
 
@@ -841,17 +909,27 @@ def _effect_cell(e, marks=True):
     return f"{fmt(e['diff'])} {interval(e['ci_low'], e['ci_high'])}{mark}"
 
 
+def _seed_noise(result):
+    """What the t-interval over seeds covers, in the cells' legend."""
+    if result._varying_test_sets():
+        return (
+            "it covers the seed noise, which with a split per seed includes the "
+            "sampling of the training and test rows"
+        )
+    return "it covers the seed noise only"
+
+
 def _marks_legend(result, conf):
     if not _marks(result):
         return (
             f"Cells: mean difference over seeds and its unadjusted {conf}% "
-            "t-interval (it covers the seed noise only). Marks withheld: the "
+            f"t-interval ({_seed_noise(result)}). Marks withheld: the "
             "reference arm is not shown to be above the majority baseline (see "
             "Baselines), so no difference is read as better or worse."
         )
     return (
         f"Cells: mean difference over seeds and its unadjusted {conf}% t-interval "
-        "(it covers the seed noise only). ▲ = better than the reference, ▼ = "
+        f"({_seed_noise(result)}). ▲ = better than the reference, ▼ = "
         "worse, when the difference survives both noises: the seed test after "
         f"Holm's adjustment over the report's {_family_size(result)} tests (these "
         "effects and the comparison with the temperature control; Holm p <= "
@@ -886,14 +964,28 @@ def _headline_table(result, effects, conf, metric=HEADLINE):
         if metric == HEADLINE
         else "test items with any disagreement"
     )
-    return [
-        f"### Headline effects: `{metric}`, two intervals",
-        "",
+    cover = (
         f"The t-interval ({conf}%, over seeds, unadjusted) covers seed-to-seed "
         f"variation on the fixed test set; the bootstrap interval ({conf}%, "
         f"{N_BOOTSTRAP} resamples of the {items}, the same items for both "
         "arms and every seed, then averaged over seeds) covers the sampling of the "
-        "test items for the trained models. A better/worse verdict needs both.",
+        "test items for the trained models. A better/worse verdict needs both."
+    )
+    if result._varying_test_sets():
+        cover = (
+            f"The t-interval ({conf}%, over seeds, unadjusted) covers seed-to-seed "
+            "variation in the initialisation, the batch order and the data split "
+            "(each seed its own training and test rows); the bootstrap interval "
+            f"({conf}%, {N_BOOTSTRAP} resamples of the rows of the union of the "
+            "seeds' test sets, the same draws for both arms and every seed, each "
+            f"seed scored on its own {items}, then averaged over seeds) covers the "
+            "sampling of the test items for the trained models. A better/worse "
+            "verdict needs both."
+        )
+    return [
+        f"### Headline effects: `{metric}`, two intervals",
+        "",
+        cover,
         "",
         md_table(
             [
@@ -949,9 +1041,22 @@ def _control_table(result, conf):
     ]
 
 
-def _provenance_rows(result, prov, hname):
-    """The report's provenance table: the data, the split, the runs."""
-    n = len(result.human)
+def _test_rows(result, prov, hname):
+    """The provenance rows on the test set: sizes, disagreement, mode shift.
+
+    With a split per seed they are stated over the seeds' test sets
+    (:mod:`sksoft.audit._test_sets`), else on the one test set.
+    """
+    mode_label = (
+        f"mode-shift rate ({prov.get('mode_shift', 'human mode != gold')}): "
+        "all / test / hard test"
+    )
+    if result._varying_test_sets():
+        return [
+            ("test samples / hard test samples", sizes_text(result, hname)),
+            ("test samples with any disagreement", disagreement_text(result)),
+            (mode_label, mode_shift_text(result)),
+        ]
     n_test = len(result.test_index)
     n_hard = int(result.hard_mask.sum())
     mode_test = (
@@ -964,6 +1069,24 @@ def _provenance_rows(result, prov, hname):
         if result.gold is not None and n_hard
         else math.nan
     )
+    return [
+        (
+            "test samples / hard test samples",
+            f"{n_test} / {n_hard} (hard = the {pct(result.params['hard_fraction'])}"
+            f" with the highest entropy of the {hname}, ties included: "
+            f"actually {pct(result.hard_share)} of the test samples)",
+        ),
+        ("test samples with any disagreement", disagreement_text(result)),
+        (
+            mode_label,
+            f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
+        ),
+    ]
+
+
+def _provenance_rows(result, prov, hname):
+    """The report's provenance table: the data, the split, the runs."""
+    n = len(result.human)
     prov_rows = [
         ("data set", prov.get("title", prov.get("dataset", "n/a"))),
         ("licence", prov.get("licence", "n/a")),
@@ -989,18 +1112,7 @@ def _provenance_rows(result, prov, hname):
         )
     prov_rows += [
         ("samples / classes", f"{n} / {len(result.classes)}"),
-        (
-            "test samples / hard test samples",
-            f"{n_test} / {n_hard} (hard = the {pct(result.params['hard_fraction'])}"
-            f" with the highest entropy of the {hname}, ties included: "
-            f"actually {pct(result.hard_share)} of the test samples)",
-        ),
-        ("test samples with any disagreement", disagreement_text(result)),
-        (
-            f"mode-shift rate ({prov.get('mode_shift', 'human mode != gold')}): "
-            "all / test / hard test",
-            f"{pct(result.mode_shift_rate)} / {pct(mode_test)} / {pct(mode_hard)}",
-        ),
+        *_test_rows(result, prov, hname),
         ("arms / seeds", f"{', '.join(result.arms)} / {result.seeds}"),
         ("seed design", design_line(result)),
         (

@@ -28,7 +28,12 @@ from ._metrics import (
 )
 from ._report import write_report
 from ._score import disagreement_mask, item_terms
-from ._stability import sampling_sd, spread_testability, union_bootstrap_values
+from ._stability import (
+    pooled_sampling_sd,
+    sampling_sd,
+    spread_testability,
+    union_bootstrap_values,
+)
 from ._stats import (
     N_BOOTSTRAP,
     PLANNED_RATIO,
@@ -47,6 +52,7 @@ from ._stats import (
     weighted_values,
 )
 from ._stats import verdict as _verdict
+from ._test_sets import seed_test_sets, subsets_coincide
 
 #: the arm the soft arms are compared with besides the reference: the gold
 #: model with a temperature fitted against the human soft labels
@@ -434,7 +440,10 @@ class AuditResult:
             the observed ``corr``) and ``seeds_for_half`` (seeds for 80%
             power at an SD ratio of 0.5); nan elsewhere. ``sampling_sd``
             (the metric's test-item bootstrap SD for the reference arm's
-            first run), ``testable`` and ``untestable_reason``
+            first run; with a test set per seed the root mean square over
+            the seeds of each seed's own,
+            :func:`~sksoft.audit._stability.pooled_sampling_sd`),
+            ``testable`` and ``untestable_reason``
             (:func:`~sksoft.audit._stability.spread_testability`: only
             testable rows are in the Holm family and get a ``p_holm``). The
             spread of the training-loss curves is :meth:`curve_spreads`.
@@ -504,7 +513,7 @@ class AuditResult:
         # item with disagreement is in the top fraction and back) is the same
         # hypothesis: tested once, and the twin's adjusted p is its own
         twins = {}
-        if np.array_equal(self.disagree_mask, self.hard_mask):
+        if subsets_coincide(seed_test_sets(self)):
             twins = _disagree_twins(family)
             family = [r for r in family if id(r) not in twins]
         _holm_adjust(family, effects + controls, twins, alpha=1.0 - confidence)
@@ -649,10 +658,21 @@ class AuditResult:
         return rows
 
     def _sampling_sd(self, name):
-        """Item-bootstrap SD of ``name`` for the reference arm's first seed."""
+        """Item-bootstrap SD of ``name`` for the reference arm's first seed;
+        with a test set per seed the root mean square over the seeds of each
+        seed's own (:func:`~sksoft.audit._stability.pooled_sampling_sd`)."""
+        seed = self.params.get("random_state", 0)
+        if self._varying_test_sets():
+            return pooled_sampling_sd(
+                self.runs,
+                self.reference,
+                {s: self.test_set(s) for s in self.seeds},
+                name,
+                n_bins=self.params["n_bins"],
+                random_state=seed if isinstance(seed, numbers.Integral) else 0,
+            )
         run = next(r for r in self.runs if r["arm"] == self.reference)
         ts = self.test_set(run["seed"])
-        seed = self.params.get("random_state", 0)
         return sampling_sd(
             name,
             run["proba"],

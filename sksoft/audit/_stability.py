@@ -2,7 +2,9 @@
 
 - :func:`sampling_sd`: the test-item sampling SD of a metric for one run
   (its item-bootstrap SD); a spread comparison is testable only where a
-  seed SD exceeds it (:func:`spread_testability`).
+  seed SD exceeds it (:func:`spread_testability`). With a test set per seed
+  the SD compared is :func:`pooled_sampling_sd`, the root mean square over
+  the seeds of each seed's own sampling SD.
 - :func:`variance_components`: a one-way random-effects decomposition of
   the seed variance into initialisation/order (seeds sharing a split) and
   data (between splits).
@@ -215,6 +217,95 @@ def sampling_sd(name, y_prob, gold, human, hard, *, n_bins=15, random_state=0):
     rng = np.random.default_rng([int(random_state), 17])
     w = resample_weights(terms.terms.size, N_BOOTSTRAP, rng)
     return float(np.std(weighted_values([terms], w)[:, 0], ddof=1))
+
+
+def pooled_sampling_sd(runs, arm, test_sets, name, *, n_bins=15, random_state=0):
+    """Test-item sampling SD of ``name`` when each seed has its own test set.
+
+    The root mean square over the seeds of the per-seed sampling SDs,
+    ``sqrt(mean_s sd_s ** 2)``, where ``sd_s`` is :func:`sampling_sd` of
+    ``arm``'s run of seed ``s`` on that seed's own test set: the square root
+    of the mean test-item sampling variance of one seed's metric, the noise a
+    seed SD is compared with (:func:`spread_testability`). Seeds whose SD is
+    undefined (a subset of fewer than 2 items) are left out; nan when none
+    is defined. With one test set the audit uses :func:`sampling_sd` of the
+    first run instead.
+
+    Parameters
+    ----------
+    runs : list of dict
+        The audit's runs (``arm``, ``seed``, ``proba``).
+    arm : str
+        The arm whose runs are resampled (the reference).
+    test_sets : dict
+        seed -> dict with ``gold_test``, ``human_test``, ``hard_mask``.
+    name : str
+        The metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> human = np.array([[0.7, 0.3], [0.5, 0.5], [0.4, 0.6], [0.2, 0.8]])
+    >>> ts = {"gold_test": np.array([0, 1, 1, 1]), "human_test": human,
+    ...       "hard_mask": np.zeros(4, bool)}
+    >>> p = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]])
+    >>> runs = [{"arm": "gold", "seed": s, "proba": p} for s in (0, 1)]
+    >>> one = sampling_sd("accuracy_vs_gold", p, ts["gold_test"], human,
+    ...                   ts["hard_mask"])
+    >>> both = pooled_sampling_sd(runs, "gold", {0: ts, 1: ts}, "accuracy_vs_gold")
+    >>> bool(np.isclose(both, one))  # two equal SDs: their RMS is the SD
+    True
+    """
+    sds = []
+    for run in runs:
+        if run["arm"] != arm:
+            continue
+        ts = test_sets[run["seed"]]
+        sds.append(
+            sampling_sd(
+                name,
+                run["proba"],
+                ts["gold_test"],
+                ts["human_test"],
+                ts["hard_mask"],
+                n_bins=n_bins,
+                random_state=random_state,
+            )
+        )
+    sds = np.asarray(sds, float)
+    sds = sds[np.isfinite(sds)]
+    return float(np.sqrt(np.mean(sds**2))) if sds.size else math.nan
+
+
+def sampling_sd_text(result, noise, names, fmt):
+    """The report's sentence on the test-item sampling SD a seed SD must exceed.
+
+    ``noise``: metric -> its sampling SD (the spreads' ``sampling_sd``);
+    ``fmt``: the report's number formatter.
+    """
+    values = ", ".join(f"`{m}` {fmt(noise[m])}" for m in names)
+    ref = result.reference
+    if result._varying_test_sets():
+        what = (
+            "the root mean square over the "
+            f"{len(result.seeds)} seeds of the item-bootstrap SD of the metric "
+            f"for `{ref}`'s run on that seed's own test set, sqrt(mean over "
+            f"seeds of SD^2): {values}); below it the seeds differ by less than "
+            "one test set's own noise."
+        )
+    else:
+        what = (
+            f"the item-bootstrap SD of the metric for `{ref}`'s first run: "
+            f"{values}); below it the seeds differ by less than the test set's "
+            "own noise."
+        )
+    return (
+        "Tested family of spread metrics: "
+        + ", ".join(f"`{m}`" for m in names)
+        + f" for every arm against `{ref}` (Holm-adjusted together). "
+        "A comparison is tested only where it is testable: the larger of the two "
+        "seed SDs must exceed the metric's test-item sampling SD (" + what
+    )
 
 
 def spread_testability(sd_arm, sd_ref, noise_sd, *, convex=False, design="init"):
@@ -519,19 +610,7 @@ def _family_lines(result, names, spreads, fmt):
         )
         for m in names
     }
-    return [
-        design_line(result),
-        "",
-        "Tested family of spread metrics: "
-        + ", ".join(f"`{m}`" for m in names)
-        + f" for every arm against `{result.reference}` (Holm-adjusted together). "
-        "A comparison is tested only where it is testable: the larger of the two "
-        "seed SDs must exceed the metric's test-item sampling SD (the item-"
-        f"bootstrap SD of the metric for `{result.reference}`'s first run: "
-        + ", ".join(f"`{m}` {fmt(noise[m])}" for m in names)
-        + "); below it the seeds differ by less than the test set's own noise.",
-        "",
-    ]
+    return [design_line(result), "", sampling_sd_text(result, noise, names, fmt), ""]
 
 
 def _testability_lines(names, spreads, md_table):

@@ -35,12 +35,13 @@ def _proba(seed, arm, rows):
     return np.stack([1 - p1, p1], axis=1)
 
 
-def make_split_result(tests=None, *, seed_splits=True):
+def make_split_result(tests=None, *, seed_splits=True, mode_shift=None):
     """An :class:`AuditResult` of arms ``gold`` and ``human_soft``, 3 seeds.
 
     ``tests``: seed -> test rows (default :data:`TESTS`); ``seed_splits=False``
     builds it as the ``"init"`` design does (no per-seed splits; every test
-    set must then be the same).
+    set must then be the same). ``mode_shift``: the rows' mode-shift flags
+    (default: none shifted).
     """
     tests = TESTS if tests is None else tests
     seeds = sorted(tests)
@@ -124,7 +125,7 @@ def make_split_result(tests=None, *, seed_splits=True):
         hard_mask=first["hard_mask"],
         gold=GOLD,
         human=HUMAN,
-        mode_shift=np.zeros(n, bool),
+        mode_shift=np.zeros(n, bool) if mode_shift is None else mode_shift,
         folds=first["folds"],
         runs=runs,
         scores=scores,

@@ -55,6 +55,9 @@ class FakeResult:
     def above_majority(self):
         return self.majority["above"]
 
+    def _varying_test_sets(self):
+        return False  # one test set for every seed
+
     def majority_tests(self):
         return {"gold": dict(self.majority)}
 
