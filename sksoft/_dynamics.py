@@ -38,15 +38,17 @@ def gold_quantities(proba, gold):
     return gold_proba, np.argmax(proba, axis=1) == gold
 
 
-def per_sample_quantities(proba, targets, gold):
+def per_sample_quantities(proba, targets, gold, log_targets=None):
     """Per-row gold probability, correctness, expected target proba and JS.
 
     ``proba`` and ``targets`` are ``(m, K)`` probability rows, ``gold`` the
     ``(m,)`` gold column positions (see :func:`gold_quantities`).
+    ``log_targets``, if given, is ``log_or_floor(targets)`` (fixed over a fit,
+    so a recorder computes it once): the same numbers, one ``log`` fewer.
     """
     gold_proba, correct = gold_quantities(proba, gold)
     target_proba = np.einsum("ij,ij->i", targets, proba)
-    js = js_rows(targets, proba)
+    js = js_rows(targets, proba, log_p=log_targets)
     return gold_proba, correct, target_proba, js
 
 

@@ -10,7 +10,7 @@ convention ``0 log q = 0``. The public, validated functions live in
 
 import numpy as np
 
-__all__ = ["entropy_rows", "js_rows", "kl_rows", "xlogy_rows"]
+__all__ = ["entropy_rows", "js_rows", "kl_rows", "log_or_floor", "xlogy_rows"]
 
 _TINY = np.finfo(np.float64).smallest_subnormal
 
@@ -42,13 +42,29 @@ def _log_or_floor(a):
     return np.log(np.maximum(a, _TINY))
 
 
-def js_rows(p, q):
-    """Jensen-Shannon divergence per row, natural log (bounded by log 2)."""
+def log_or_floor(a):
+    """``log(a)`` with 0 mapped to a finite floor, as :func:`js_rows` takes it.
+
+    A caller that passes the same ``p`` to :func:`js_rows` many times (the
+    targets of a training-dynamics recorder, once an epoch) computes it once
+    and passes it as ``log_p``: the same numbers, one ``log`` fewer per call.
+    """
+    return _log_or_floor(np.asarray(a, dtype=np.float64))
+
+
+def js_rows(p, q, log_p=None):
+    """Jensen-Shannon divergence per row, natural log (bounded by log 2).
+
+    ``log_p``, if given, is ``log_or_floor(p)`` (computed once by a caller
+    that reuses ``p``); the result is the same bits.
+    """
     m = 0.5 * (p + q)
     # KL(p || m) + KL(q || m) with log m computed once: the same numbers as
     # kl_rows (a zero p_k or q_k multiplies a finite log, adding exactly 0)
     log_m = _log_or_floor(m)
-    kl_p = np.maximum(np.einsum("ij,ij->i", p, _log_or_floor(p) - log_m), 0.0)
+    if log_p is None:
+        log_p = _log_or_floor(p)
+    kl_p = np.maximum(np.einsum("ij,ij->i", p, log_p - log_m), 0.0)
     kl_q = np.maximum(np.einsum("ij,ij->i", q, _log_or_floor(q) - log_m), 0.0)
     return np.clip(0.5 * kl_p + 0.5 * kl_q, 0.0, np.log(2.0))
 

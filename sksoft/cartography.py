@@ -695,6 +695,21 @@ class CartographyTransformer(TransformerMixin, BaseEstimator):
 # ----------------------------------------------------------------------------
 # display
 # ----------------------------------------------------------------------------
+def _plotted_indices(x, y, max_samples, random_state):
+    """Positions of the finite points, a sorted random subset past ``max_samples``."""
+    if max_samples is not None and (
+        not isinstance(max_samples, numbers.Integral) or max_samples < 1
+    ):
+        raise ValueError(f"max_samples must be a positive int; got {max_samples}.")
+    idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if idx.size == 0:
+        raise ValueError("no sample has finite confidence and variability.")
+    if max_samples is not None and idx.size > max_samples:
+        rng = check_random_state(random_state)
+        idx = np.sort(rng.choice(idx, size=max_samples, replace=False))
+    return idx
+
+
 class DataMapDisplay:
     """Data map: variability (x) against confidence (y), one point per sample.
 
@@ -820,70 +835,16 @@ class DataMapDisplay:
         """
         import matplotlib.pyplot as plt
 
-        x = np.asarray(self.variability, dtype=np.float64).ravel()
-        y = np.asarray(self.confidence, dtype=np.float64).ravel()
-        if x.shape != y.shape:
-            raise ValueError(
-                f"variability ({x.shape[0]}) and confidence ({y.shape[0]}) differ "
-                "in length."
-            )
-        if isinstance(hue, str):
-            if hue != "correctness":
-                raise ValueError(
-                    f"hue must be 'correctness', an array or None; got {hue!r}."
-                )
-            if self.correctness is None:
-                raise ValueError("hue='correctness' but no correctness was given.")
-            color = np.asarray(self.correctness, dtype=np.float64).ravel()
-            hue_label = "correctness" if hue_label is None else hue_label
-        elif hue is None:
-            color = None
-        else:
-            color = np.asarray(hue, dtype=np.float64).ravel()
-        if color is not None and color.shape != x.shape:
-            raise ValueError(
-                f"hue has {color.shape[0]} values for {x.shape[0]} samples."
-            )
-        if max_samples is not None and (
-            not isinstance(max_samples, numbers.Integral) or max_samples < 1
-        ):
-            raise ValueError(f"max_samples must be a positive int; got {max_samples}.")
-        finite = np.isfinite(x) & np.isfinite(y)
-        idx = np.flatnonzero(finite)
-        if idx.size == 0:
-            raise ValueError("no sample has finite confidence and variability.")
-        if max_samples is not None and idx.size > max_samples:
-            rng = check_random_state(random_state)
-            idx = np.sort(rng.choice(idx, size=max_samples, replace=False))
-
+        x, y = self._coordinates()
+        color, hue_label = self._hue_values(hue, hue_label, x.shape)
+        idx = _plotted_indices(x, y, max_samples, random_state)
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 5))
-        kwargs = {"s": 12, "alpha": 0.8, "linewidths": 0}
-        kwargs.update(scatter_kwargs or {})
         if color is not None:
-            kwargs.setdefault("cmap", cmap)
-            self.scatter_ = ax.scatter(x[idx], y[idx], c=color[idx], **kwargs)
-            self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax)
-            if hue_label:
-                self.colorbar_.set_label(hue_label)
-        else:
-            self.scatter_ = ax.scatter(x[idx], y[idx], **kwargs)
-            self.colorbar_ = None
-
+            color = color[idx]
+        self._scatter(ax, x[idx], y[idx], color, hue_label, cmap, scatter_kwargs)
         if show_regions:
-            # a rank cut past an end (an empty region) is drawn at the edge
-            vt = float(np.clip(self.variability_threshold, 0.0, 0.5))
-            ct = float(np.clip(self.confidence_threshold, 0.0, 1.0))
-            guide = {"color": "0.3", "linestyle": "--", "linewidth": 1}
-            ax.axvline(vt, **guide)
-            ax.plot([0, vt], [ct, ct], **guide)
-            box = {"boxstyle": "round,pad=0.3", "fc": "white", "alpha": 0.8}
-            text = {"fontsize": 10, "ha": "center", "va": "center", "bbox": box}
-            xmax = max(float(np.nanmax(x[idx])), vt) * 1.05 + 1e-3
-            ax.text(vt / 2, 0.97, "easy-to-learn", **text)
-            ax.text(vt / 2, 0.03, "hard-to-learn", **text)
-            ax.text((vt + xmax) / 2, 0.5, "ambiguous", rotation=90, **text)
-            ax.set_xlim(0, xmax)
+            self._draw_regions(ax, x[idx])
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("variability")
         ax.set_ylabel("confidence")
@@ -895,6 +856,66 @@ class DataMapDisplay:
         self.figure_ = ax.figure
         self.plotted_indices_ = idx
         return self
+
+    def _coordinates(self):
+        """The variability (x) and confidence (y) arrays, of one length."""
+        x = np.asarray(self.variability, dtype=np.float64).ravel()
+        y = np.asarray(self.confidence, dtype=np.float64).ravel()
+        if x.shape != y.shape:
+            raise ValueError(
+                f"variability ({x.shape[0]}) and confidence ({y.shape[0]}) differ "
+                "in length."
+            )
+        return x, y
+
+    def _hue_values(self, hue, hue_label, shape):
+        """The colour array of ``hue`` (None: one colour) and the bar's label."""
+        if isinstance(hue, str):
+            if hue != "correctness":
+                raise ValueError(
+                    f"hue must be 'correctness', an array or None; got {hue!r}."
+                )
+            if self.correctness is None:
+                raise ValueError("hue='correctness' but no correctness was given.")
+            color = np.asarray(self.correctness, dtype=np.float64).ravel()
+            hue_label = "correctness" if hue_label is None else hue_label
+        elif hue is None:
+            return None, hue_label
+        else:
+            color = np.asarray(hue, dtype=np.float64).ravel()
+        if color.shape != shape:
+            raise ValueError(f"hue has {color.shape[0]} values for {shape[0]} samples.")
+        return color, hue_label
+
+    def _scatter(self, ax, x, y, color, hue_label, cmap, scatter_kwargs):
+        """Draw the points (and a colour bar for a numeric hue)."""
+        kwargs = {"s": 12, "alpha": 0.8, "linewidths": 0}
+        kwargs.update(scatter_kwargs or {})
+        self.colorbar_ = None
+        if color is None:
+            self.scatter_ = ax.scatter(x, y, **kwargs)
+            return
+        kwargs.setdefault("cmap", cmap)
+        self.scatter_ = ax.scatter(x, y, c=color, **kwargs)
+        self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax)
+        if hue_label:
+            self.colorbar_.set_label(hue_label)
+
+    def _draw_regions(self, ax, x):
+        """The region guides and names; sets the x range."""
+        # a rank cut past an end (an empty region) is drawn at the edge
+        vt = float(np.clip(self.variability_threshold, 0.0, 0.5))
+        ct = float(np.clip(self.confidence_threshold, 0.0, 1.0))
+        guide = {"color": "0.3", "linestyle": "--", "linewidth": 1}
+        ax.axvline(vt, **guide)
+        ax.plot([0, vt], [ct, ct], **guide)
+        box = {"boxstyle": "round,pad=0.3", "fc": "white", "alpha": 0.8}
+        text = {"fontsize": 10, "ha": "center", "va": "center", "bbox": box}
+        xmax = max(float(np.nanmax(x)), vt) * 1.05 + 1e-3
+        ax.text(vt / 2, 0.97, "easy-to-learn", **text)
+        ax.text(vt / 2, 0.03, "hard-to-learn", **text)
+        ax.text((vt + xmax) / 2, 0.5, "ambiguous", rotation=90, **text)
+        ax.set_xlim(0, xmax)
 
     @classmethod
     def from_statistics(

@@ -786,3 +786,50 @@ def test_eval_recorder_alone_keeps_the_fast_batch_path(
     sizes = [b["train_batch_size"] for e in clf.history for b in e["batches"]]
     assert sizes == ([10] * 10 + [3]) * 3
     assert all(np.isfinite(clf.history[:, "batches", :, "train_loss"][-1]))
+
+
+class _UncachedDynamics(TrainingDynamics):
+    """Today's recorder before issue 28.2: the targets' log taken every call."""
+
+    def _quantities(self, net, outputs, targets, gold, log_targets):
+        from sksoft._dynamics import per_sample_quantities
+
+        proba = self._probabilities(net, outputs)
+        return per_sample_quantities(proba, targets, gold)
+
+
+@pytest.mark.parametrize("targets", ["hard", "soft"])
+@pytest.mark.parametrize("storage", ["full", "streaming"])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_cached_log_targets_record_identical_bits(data, mode, storage, targets):
+    # issue 28.2: the log of the (fixed) targets is computed once a fit; the
+    # recorded values are the same bits as with the log taken every epoch.
+    # Hard labels give one-hot rows, whose zeros take the log's floor path.
+    X, y = data
+    rng = np.random.default_rng(5)
+    Y = y if targets == "hard" else rng.dirichlet(np.ones(3), size=103)
+    runs = []
+    for build in (_UncachedDynamics, TrainingDynamics):
+        dyn = build(mode=mode, storage=storage)
+        _soft_clf([("dyn", dyn)], module__dropout=0.2, train_split=0.2).fit(X, Y)
+        runs.append(_recorded(dyn))
+    old, new = runs
+    assert set(new) == set(old)
+    assert np.isfinite(old["js_divergence"]).sum() > 50
+    for key in old:
+        np.testing.assert_array_equal(new[key], old[key], err_msg=key)
+
+
+def test_js_rows_with_a_precomputed_log():
+    # the recorder's cached log of the targets: the same bits, and the JS
+    # divergence of [1, 0] and [1/2, 1/2] by hand
+    from sksoft._rows import js_rows, log_or_floor
+
+    p = np.array([[1.0, 0.0], [0.2, 0.8]])
+    q = np.array([[0.5, 0.5], [0.6, 0.4]])
+    got = js_rows(p, q, log_p=log_or_floor(p))
+    np.testing.assert_array_equal(got, js_rows(p, q))
+    m = np.array([0.75, 0.25])
+    kl_p = np.log(1 / m[0])
+    kl_q = 0.5 * np.log(0.5 / m[0]) + 0.5 * np.log(0.5 / m[1])
+    assert got[0] == pytest.approx(0.5 * kl_p + 0.5 * kl_q, rel=1e-12)

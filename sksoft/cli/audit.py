@@ -664,6 +664,8 @@ def run(args, prog=PROG):
             progress=bar,
             annotators=args.annotators,
             annotations=data.get("annotations"),
+            rating_counts=data.get("rating_counts"),
+            rating_classes=data.get("rating_classes"),
         )
     except ValueError as exc:
         # the data checks of run_audit's validation (before any training)
