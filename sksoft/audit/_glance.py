@@ -167,6 +167,26 @@ def more_than_temperature(result):
     shown" when none differs or they disagree.
     """
     ctrl = result.control_arm
+    missing = _temperature_control_missing(result, ctrl)
+    if missing is not None:
+        return missing
+    metrics = [m for m in CONTROL_METRICS if m in result.scores]
+    rows = {m: _effect(result, HUMAN_ARM, m, ctrl) for m in metrics}
+    rows = {m: r for m, r in rows.items() if r is not None}
+    better = [m for m, r in rows.items() if r["verdict_both"] == "better"]
+    worse = [m for m, r in rows.items() if r["verdict_both"] == "worse"]
+    evidence = _temperature_evidence(ctrl, rows, better, worse)
+    if len(result.seeds) < 2:
+        return "untestable (one seed: no seed interval)", evidence
+    if better and not worse:
+        return "yes", evidence
+    if worse and not better:
+        return "no", evidence
+    return "not shown", evidence
+
+
+def _temperature_control_missing(result, ctrl):
+    """``(answer, why)`` when the temperature comparison cannot be made, else None."""
     if ctrl is None or result.reference != "gold":
         why = (
             "no gold labels (the control is the gold model)"
@@ -176,28 +196,22 @@ def more_than_temperature(result):
         return "untestable (no temperature control)", why
     if HUMAN_ARM not in result.arms:
         return "untestable (`human_soft` not trained)", "no human-soft-label arm"
-    metrics = [m for m in CONTROL_METRICS if m in result.scores]
-    rows = {m: _effect(result, HUMAN_ARM, m, ctrl) for m in metrics}
-    rows = {m: r for m, r in rows.items() if r is not None}
-    better = [m for m, r in rows.items() if r["verdict_both"] == "better"]
-    worse = [m for m, r in rows.items() if r["verdict_both"] == "worse"]
+    return None
+
+
+def _temperature_evidence(ctrl, rows, better, worse):
+    """The evidence line: the headline effect to the control, and the metrics
+    on which ``human_soft`` is better or worse than it."""
     head = rows.get(HEADLINE)
     evidence = f"`{HUMAN_ARM}` - `{ctrl}`"
     if head is not None:
         evidence += f" on `{HEADLINE}` {_both(head)}"
-    evidence += (
+    return evidence + (
         f"; better on {len(better)} of {len(rows)} human-label metrics"
         + (f" ({', '.join(f'`{m}`' for m in better)})" if better else "")
         + f", worse on {len(worse)}"
         + (f" ({', '.join(f'`{m}`' for m in worse)})" if worse else "")
     )
-    if len(result.seeds) < 2:
-        return "untestable (one seed: no seed interval)", evidence
-    if better and not worse:
-        return "yes", evidence
-    if worse and not better:
-        return "no", evidence
-    return "not shown", evidence
 
 
 def mode_or_uncertainty(result):
