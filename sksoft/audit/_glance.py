@@ -163,8 +163,11 @@ def more_than_temperature(result):
 
     ``human_soft - gold_temperature`` on the metrics against the human labels
     (:data:`~sksoft.audit._metrics.CONTROL_METRICS`): "yes" when better on
-    some and worse on none, "no" when worse on some and better on none, "not
-    shown" when none differs or they disagree.
+    some and worse on none, "no" when worse on some and better on none; when
+    they disagree, the headline metric (hard-sample ECE against the human
+    labels, the paper's question) decides where it is marked, and the evidence
+    lists both sides; "not shown" when none differs, or they disagree and the
+    headline is not marked.
     """
     ctrl = result.control_arm
     missing = _temperature_control_missing(result, ctrl)
@@ -182,7 +185,18 @@ def more_than_temperature(result):
         return "yes", evidence
     if worse and not better:
         return "no", evidence
-    return "not shown", evidence
+    return _mixed_answer(better, worse), evidence
+
+
+def _mixed_answer(better, worse):
+    """The answer when ``human_soft`` is better on some metrics and worse on
+    others: the headline metric decides where it is marked ("yes" better, "no"
+    worse), "not shown" where it is not (or no metric is marked at all)."""
+    if HEADLINE in better:
+        return "yes"
+    if HEADLINE in worse:
+        return "no"
+    return "not shown"
 
 
 def _temperature_control_missing(result, ctrl):

@@ -21,6 +21,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ..sources import HUMAN_SOFT_ARMS
 from ._metrics import SPECS, spread_metrics
 from ._score import disagreement_mask, item_terms
 from ._stats import (
@@ -302,7 +303,10 @@ def sampling_sd_text(result, noise, names, fmt):
     return (
         "Tested family of spread metrics: "
         + ", ".join(f"`{m}`" for m in names)
-        + f" for every arm against `{ref}` (Holm-adjusted together). "
+        + f" for every arm against `{ref}` (Holm-adjusted together; the "
+        "verdict at the top reads the arms trained on human soft labels, "
+        + ", ".join(f"`{a}`" for a in HUMAN_SOFT_ARMS)
+        + ", while the synthetic controls' rows are context). "
         "A comparison is tested only where it is testable: the larger of the two "
         "seed SDs must exceed the metric's test-item sampling SD (" + what
     )
@@ -478,12 +482,17 @@ def seed_variance_components(result):
 def stability_verdict(result):
     """ "yes" / "no" / "untestable": is soft-label training more stable over seeds?
 
-    From the tested spread family of :meth:`AuditResult.spreads` (the soft
-    arms on :func:`~sksoft.audit._metrics.spread_metrics`, only the testable
-    rows): "yes" when some testable row has a Holm-adjusted Pitman-Morgan
+    From the rows of :meth:`AuditResult.spreads` of the arms whose targets
+    carry the human uncertainty (``HUMAN_SOFT_ARMS`` of the arm registry:
+    ``human_soft``, ``human_soft_gold_mode``, ``human_dawid_skene``; the
+    synthetic controls ``smoothed`` and ``teacher`` are in the report's
+    stability table but do not answer the question) on
+    :func:`~sksoft.audit._metrics.spread_metrics`, only the testable rows:
+    "yes" when some testable row has a Holm-adjusted Pitman-Morgan
     p at most ``1 - confidence`` with a ratio below 1 and none with a ratio
     above 1; "no" when rows are testable but none shows a smaller spread
-    (or some shows a larger one); "untestable" when no row is testable.
+    (or some shows a larger one); "untestable" when no row is testable or no
+    human-soft-label arm was trained.
 
     Returns
     -------
@@ -493,11 +502,11 @@ def stability_verdict(result):
     """
     alpha = 1.0 - result.params["confidence"]
     names = spread_metrics(result.scores)
-    soft = set(result.soft_arms())
-    rows = [r for r in result.spreads() if r["arm"] in soft and r["metric"] in names]
+    human = set(result.soft_arms()) & set(HUMAN_SOFT_ARMS)
+    rows = [r for r in result.spreads() if r["arm"] in human and r["metric"] in names]
     design = result.params.get("seed_design", "init")
     if not rows:
-        return "not shown", "no soft-label arm was trained"
+        return "untestable", "no human-soft-label arm was trained"
     tested = [r for r in rows if r.get("testable")]
     if not tested:
         return "untestable", _untestable_evidence(rows, names, design)
