@@ -123,7 +123,9 @@ class SliceBatchIterator:
     dataset : torch.utils.data.Dataset
         Usually a :class:`skorch.dataset.Dataset` or a ``Subset`` of one. An
         attribute ``sample_weight`` (array of length ``len(base dataset)``) on the
-        base dataset is sliced along with the rows.
+        base dataset is sliced along with the rows: the batch's
+        ``sample_weight``, also set on its target tensor (``yi.sample_weight``),
+        so that a net's ``get_loss(y_pred, yi)`` finds it.
     batch_size : int, default=128
         Rows per batch; ``-1`` means the whole dataset in one batch. The last
         batch may be smaller.
@@ -272,4 +274,6 @@ class SliceBatchIterator:
             wi = take(self._w, idx, start, stop)
             if self.device is not None:
                 Xi, yi, wi = move(Xi), move(yi), move(wi)
+            if wi is not None and isinstance(yi, torch.Tensor):
+                yi.sample_weight = wi  # for get_loss(y_pred, yi) (a new view)
             yield IndexedBatch(Xi, yi, indices, sample_weight=wi)

@@ -7,8 +7,11 @@ scikit-learn classifier: it passes sklearn's common estimator checks and works
 inside ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``.
 
 Its lean training loop (skorch's per-batch members, reimplemented for speed)
-is one mixin, :class:`sksoft._engine._skorch_loop.LeanLoopMixin`. It relies on
-a few skorch internals (``list.__getitem__(history, ...)``, ``_optimizers``,
+is one mixin, :class:`sksoft._engine._skorch_loop.LeanLoopMixin`. The
+members of skorch's ``NeuralNetClassifier`` that the classifier and the mixin
+define again are listed, each with its reason, in ``_SKORCH_OVERRIDES`` (a
+test keeps the list and the code equal). It relies on
+a few skorch internals (``list.__getitem__(history, ...)``,
 ``_set_training``, ``_get_predict_nonlinearity``, ...): they are listed, with
 the skorch versions they were checked against, in
 :mod:`sksoft.utils._skorch_compat`.
@@ -270,6 +273,46 @@ class _PassthroughScoring(PassthroughScoring):
         history.record(self.name, score_avg)
         if is_best is not None:
             history.record(self.name + "_best", bool(is_best))
+
+
+#: Every member of skorch's ``NeuralNetClassifier`` that :class:`SoftLabelClassifier`
+#: or one of sksoft's mixins in its MRO (:class:`~sksoft._engine.LeanLoopMixin`)
+#: defines again, with the reason (``tests/test_classifier_overrides.py`` checks
+#: that the overrides are exactly these). Members that scikit-learn generates for
+#: every subclass (``set_score_request`` from ``score``'s ``sample_weight``) are
+#: not overrides. skorch's own ``fit_loop``, ``train_step``, ``train_step_single``,
+#: ``validation_step``, ``evaluation_step``, ``get_dataset``, ``forward_iter`` and
+#: ``initialize`` are used as they are.
+_SKORCH_OVERRIDES = MappingProxyType(
+    {
+        # sklearn estimator protocol
+        "__init__": "explicit parameters with sksoft's defaults, stored only",
+        "__setattr__": "parameters (even a module instance) are stored as given",
+        "_get_param_names": "__init__ and prefix__name parameters, no private state",
+        "set_params": "sklearn's store-only semantics before the first fit",
+        "__repr__": "sklearn's repr (changed parameters), not skorch's module dump",
+        "__sklearn_tags__": "sparse X is accepted",
+        # training entry points
+        "fit": "checks soft targets and weights; owns the fit's generator",
+        "partial_fit": "as fit, for one epoch, without a split, with classes",
+        # components
+        "_default_callbacks": "losses and valid_acc on soft targets; silent log",
+        "initialize_module": "the default MLP from the data; weights from the seed",
+        "initialize_criterion": "reduction='none' (weights) and label_smoothing",
+        "initialize_optimizer": "a plain Adam is the engine's LeanAdam kernel",
+        "get_split_datasets": "weights on the dataset; the engine's hold-out split",
+        "get_loss": "weighted mean of per-sample soft losses; output-shape error",
+        # the lean loop (LeanLoopMixin)
+        "get_iterator": "the training iterator shuffles with the fit's generator",
+        "run_single_epoch": "only batch-hook callbacks called; records per epoch",
+        "infer": "tensors straight to the module; a clear wrong-shape error",
+        # prediction
+        "_get_predict_nonlinearity": "'auto' is a float64 softmax of the logits",
+        "predict_proba": "validates X (fitted sample shape, dtype, sparse)",
+        "predict": "classes_[argmax] (skorch's NeuralNet returns probabilities)",
+        "score": "accuracy against the argmax of soft targets",
+    }
+)
 
 
 class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
@@ -1153,6 +1196,10 @@ class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
             Whether this is a training step (unused).
         sample_weight : torch.Tensor of shape (batch,), default=None
             Sample weights, already divided by their mean over the fit data.
+            ``None`` reads them from ``y_true.sample_weight``, where
+            :class:`~sksoft.batching.SliceBatchIterator` puts a weighted batch's
+            weights (skorch's ``train_step_single`` and ``validation_step``
+            pass no weights).
 
         Returns
         -------
@@ -1161,6 +1208,8 @@ class SoftLabelClassifier(ClassifierMixin, LeanLoopMixin, NeuralNet):
         """
         if isinstance(y_pred, tuple):
             y_pred = y_pred[0]
+        if sample_weight is None:
+            sample_weight = getattr(y_true, "sample_weight", None)
         if not isinstance(y_true, torch.Tensor):
             y_true = torch.as_tensor(np.asarray(y_true))
         _check_logits_shape(y_pred, y_true)

@@ -574,6 +574,40 @@ def cross_val_predict(
     True
     """
     X, y = indexable(X, y)
+    named, all_classes = _target_classes(y, classes, counts)
+    n_samples = _num_samples(X)
+
+    params = {} if params is None else dict(params)
+    if cv is None or isinstance(cv, numbers.Integral):
+        cv = SoftStratifiedKFold(5 if cv is None else cv, counts=counts)
+    else:
+        cv = check_cv(cv)
+
+    split_params, fit_params = _routed_params(estimator, cv, groups, params)
+
+    splits = list(cv.split(X, y, **split_params))
+    test_indices = np.concatenate([np.asarray(test) for _, test in splits])
+    _check_partition(test_indices, n_samples)
+
+    parallel = Parallel(n_jobs=n_jobs, verbose=verbose, pre_dispatch=pre_dispatch)
+    results = parallel(
+        delayed(_fit_and_predict)(
+            clone(estimator), X, y, train, test, fit_params, method
+        )
+        for train, test in splits
+    )
+    predictions = np.concatenate(_fold_predictions(results, method, all_classes, named))
+    inverse = np.empty(n_samples, dtype=np.intp)
+    inverse[test_indices] = np.arange(n_samples)
+    return predictions[inverse]
+
+
+def _target_classes(y, classes, counts):
+    """``(named, all_classes)`` of the soft targets ``y``, checked.
+
+    ``named``: the classes are a DataFrame's column names (``classes`` not
+    given); otherwise ``classes`` must match the DataFrame's columns, if any.
+    """
     if hasattr(y, "to_numpy") and getattr(y, "ndim", 1) == 1:
         y_arr = y.to_numpy()
     else:
@@ -586,41 +620,37 @@ def cross_val_predict(
     _, all_classes = check_soft_targets(
         y_arr, classes=classes, counts=counts, return_classes=True
     )
-    n_samples = _num_samples(X)
+    return named, all_classes
 
-    params = {} if params is None else dict(params)
-    if cv is None or isinstance(cv, numbers.Integral):
-        cv = SoftStratifiedKFold(5 if cv is None else cv, counts=counts)
-    else:
-        cv = check_cv(cv)
 
-    if get_config().get("enable_metadata_routing", False):
-        if groups is not None:
-            raise ValueError(
-                "groups can only be passed if metadata routing is not enabled via "
-                "sklearn.set_config(enable_metadata_routing=True). When routing is "
-                "enabled, pass groups alongside other metadata via params."
-            )
-        router = (
-            MetadataRouter(owner="cross_val_predict")
-            .add(
-                splitter=cv,
-                method_mapping=MethodMapping().add(caller="fit", callee="split"),
-            )
-            .add(
-                estimator=estimator,
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        )
-        routed = process_routing(router, "fit", **params)
-        split_params = dict(routed.splitter.split)
-        fit_params = dict(routed.estimator.fit)
-    else:
+def _routed_params(estimator, cv, groups, params):
+    """``(split_params, fit_params)``: routed when metadata routing is on."""
+    if not get_config().get("enable_metadata_routing", False):
         split_params = {} if groups is None else {"groups": groups}
-        fit_params = params
+        return split_params, params
+    if groups is not None:
+        raise ValueError(
+            "groups can only be passed if metadata routing is not enabled via "
+            "sklearn.set_config(enable_metadata_routing=True). When routing is "
+            "enabled, pass groups alongside other metadata via params."
+        )
+    router = (
+        MetadataRouter(owner="cross_val_predict")
+        .add(
+            splitter=cv,
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
+        .add(
+            estimator=estimator,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+    )
+    routed = process_routing(router, "fit", **params)
+    return dict(routed.splitter.split), dict(routed.estimator.fit)
 
-    splits = list(cv.split(X, y, **split_params))
-    test_indices = np.concatenate([np.asarray(test) for _, test in splits])
+
+def _check_partition(test_indices, n_samples):
+    """Raise unless the test folds put every sample in exactly one fold."""
     if test_indices.shape[0] != n_samples or not np.array_equal(
         np.sort(test_indices), np.arange(n_samples)
     ):
@@ -629,32 +659,23 @@ def cross_val_predict(
             "exactly one test fold."
         )
 
-    parallel = Parallel(n_jobs=n_jobs, verbose=verbose, pre_dispatch=pre_dispatch)
-    results = parallel(
-        delayed(_fit_and_predict)(
-            clone(estimator), X, y, train, test, fit_params, method
-        )
-        for train, test in splits
-    )
+
+def _fold_predictions(results, method, all_classes, named):
+    """Each fold's predictions, probability columns aligned on ``all_classes``."""
     if method == "predict":
-        predictions = [np.asarray(pred) for pred, _ in results]
-    else:
-        positions = np.arange(len(all_classes))
-        predictions = [
-            _align_columns(
-                np.asarray(pred),
-                # an estimator that read the DataFrame's columns by position
-                all_classes
-                if named
-                and fold_classes is not None
-                and np.array_equal(np.asarray(fold_classes), positions)
-                else fold_classes,
-                all_classes,
-                method,
-            )
-            for pred, fold_classes in results
-        ]
-    predictions = np.concatenate(predictions)
-    inverse = np.empty(n_samples, dtype=np.intp)
-    inverse[test_indices] = np.arange(n_samples)
-    return predictions[inverse]
+        return [np.asarray(pred) for pred, _ in results]
+    positions = np.arange(len(all_classes))
+    return [
+        _align_columns(
+            np.asarray(pred),
+            # an estimator that read the DataFrame's columns by position
+            all_classes
+            if named
+            and fold_classes is not None
+            and np.array_equal(np.asarray(fold_classes), positions)
+            else fold_classes,
+            all_classes,
+            method,
+        )
+        for pred, fold_classes in results
+    ]

@@ -107,6 +107,22 @@ def test_sample_weight_sliced_with_rows():
         np.testing.assert_array_equal(b.sample_weight.numpy(), b.indices)
 
 
+@pytest.mark.parametrize("batch_size", [4, -1])
+def test_target_tensor_carries_the_batch_weights(batch_size):
+    # skorch's train_step_single passes only yi to get_loss: the weights ride on it
+    X, y = _data()
+    ds = Dataset(X, y)
+    ds.sample_weight = np.arange(23, dtype=np.float32)
+    it = SliceBatchIterator(ds, batch_size=23 if batch_size == -1 else batch_size)
+    for b in it:
+        assert b[1].sample_weight is b.sample_weight
+        np.testing.assert_array_equal(b[1].sample_weight.numpy(), b.indices)
+    # a view per batch: the dataset's own target tensor carries nothing
+    assert not hasattr(it._y, "sample_weight")
+    unweighted = next(iter(SliceBatchIterator(Dataset(X, y), batch_size=4)))
+    assert not hasattr(unweighted[1], "sample_weight")
+
+
 def test_sparse_X_densified_per_batch():
     X, y = _data()
     Xs = sparse.csr_matrix(X)

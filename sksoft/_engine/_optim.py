@@ -158,8 +158,9 @@ class LeanAdam(torch.optim.Adam):
     The same parameters, state (``step``, ``exp_avg``, ``exp_avg_sq``, laid
     out as torch lays them out, so ``state_dict`` round-trips with
     ``torch.optim.Adam``) and hooks; the step of a group with default
-    arithmetic on CPU tensors runs the shared kernel, any other group (or a
-    closure) torch's own step. Neither path through the default configuration
+    arithmetic on CPU tensors runs the shared kernel (after the closure, when
+    one is given, is called as torch's step calls it), any other group torch's
+    own step. Neither path through the default configuration
     imports ``torch._dynamo``.
     """
 
@@ -172,13 +173,19 @@ class LeanAdam(torch.optim.Adam):
         _undecorated(torch.optim.Optimizer.zero_grad)(self, set_to_none)
 
     def step(self, closure=None):
-        """One step (torch's own for a closure or a group it cannot take)."""
-        if closure is not None or not all(map(self._lean, self.param_groups)):
-            return _unhooked(torch.optim.Adam.step)(self, closure)
+        """One step: the closure first, as torch's, then the shared kernel (torch's
+        own step for a group it cannot take)."""
+        loss = None
+        if closure is not None:  # skorch's train_step passes one
+            with torch.enable_grad():
+                loss = closure()
+        if not all(map(self._lean, self.param_groups)):
+            _unhooked(torch.optim.Adam.step)(self)
+            return loss
         with torch.no_grad():
             for group in self.param_groups:
                 self._lean_group_step(group)
-        return None
+        return loss
 
     @staticmethod
     def _lean(group):

@@ -2,28 +2,28 @@
 
 :class:`LeanLoopMixin` holds, in one place, the members of skorch's
 ``NeuralNet`` that :class:`sksoft.SoftLabelClassifier` reimplements for speed
-(fewer callback calls and no host sync per batch, no optimizer closure, tensors
-straight to the module) and for the fit's own random generator:
+(fewer callback calls and no host sync per batch, tensors straight to the
+module) and for the fit's own random generator:
 
 - ``get_iterator``: the training iterator shuffles with the fit's generator;
 - ``run_single_epoch``: only the callbacks implementing a batch hook are
   called, and without any the batch records are written once an epoch;
-- ``train_step``: no closure unless the optimizer needs one (LBFGS);
-- ``train_step_single`` / ``validation_step``: the batch's sample weights go
-  to ``get_loss``; train/eval mode is set once an epoch, not per batch;
-- ``evaluation_step``: eval mode and no gradients, no fitted check per batch;
 - ``infer``: tensors straight to the module; a shape error of the module
   becomes a ``ValueError`` naming the batch shape.
 
-They keep skorch's signatures, records and callback calls; the skorch
-internals they rely on are listed in :mod:`sksoft.utils._skorch_compat`.
+skorch's own ``train_step`` (the optimizer step with a closure; the engine's
+``LeanAdam`` calls it before its kernel, as torch's step does),
+``train_step_single``, ``validation_step`` and ``evaluation_step`` are used
+as they are (a batch's sample weights reach ``get_loss`` on its target
+tensor, see :class:`~sksoft.batching.SliceBatchIterator`). The members here
+keep skorch's signatures, records and callback calls; the skorch internals
+they rely on are listed in :mod:`sksoft.utils._skorch_compat`.
 """
 
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import BatchScoring, Callback, EpochScoring
 from skorch.history import History
-from skorch.utils import TeeGenerator
 
 from ..batching import SliceBatchIterator
 
@@ -127,14 +127,12 @@ class LeanLoopMixin:
         begin = self._batch_hooks("on_batch_begin", training)
         end = self._batch_hooks("on_batch_end", training)
         self._set_training(training)
-        self._plan = self._step_plan() if training else None
         keys = prefix + "_loss", prefix + "_batch_size"
         if begin or end or type(history) is not History:
             hooks = begin, end
             n = self._eager_epoch(iterator, training, step_fn, keys, hooks, fit_params)
         else:
             n = self._lean_epoch(iterator, step_fn, keys, fit_params)
-        self._plan = None
         history.record(prefix + "_batch_count", n)
 
     def _eager_epoch(self, iterator, training, step_fn, keys, hooks, fit_params):
@@ -167,73 +165,6 @@ class LeanLoopMixin:
             for loss, size in zip(torch.stack(losses).tolist(), sizes):
                 records.append({loss_key: loss, size_key: size})
         return len(sizes)
-
-    def _step_plan(self):
-        """Optimizers to step without a closure (None if one needs a closure),
-        and the callbacks implementing ``on_grad_computed``."""
-        optimizers = [getattr(self, name + "_") for name in self._optimizers]
-        if any(isinstance(opt, torch.optim.LBFGS) for opt in optimizers):
-            optimizers = None
-        return optimizers, self._batch_hooks("on_grad_computed")
-
-    # overrides skorch: no closure unless the optimizer needs one
-    def train_step(self, batch, **fit_params):
-        """One optimisation step (no closure unless the optimizer needs one)."""
-        plan = getattr(self, "_plan", None) or self._step_plan()
-        optimizers, grad_hooks = plan
-        if optimizers is None:
-            return super().train_step(batch, **fit_params)
-        for opt in optimizers:
-            opt.zero_grad()
-        step = self.train_step_single(batch, **fit_params)
-        for cb in grad_hooks:
-            cb.on_grad_computed(
-                self,
-                named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                batch=batch,
-                training=True,
-            )
-        for opt in optimizers:
-            opt.step()
-        return step
-
-    # overrides skorch: passes the batch's sample weights to get_loss
-    def train_step_single(self, batch, **fit_params):
-        """Forward, loss and backward for one batch (modules already in train mode)."""
-        Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(
-            y_pred,
-            yi,
-            X=Xi,
-            training=True,
-            sample_weight=getattr(batch, "sample_weight", None),
-        )
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    # overrides skorch: passes the batch's sample weights to get_loss
-    def validation_step(self, batch, **fit_params):
-        """Forward and loss for one validation batch, without gradients."""
-        Xi, yi = batch
-        with torch.no_grad():
-            y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(
-                y_pred,
-                yi,
-                X=Xi,
-                training=False,
-                sample_weight=getattr(batch, "sample_weight", None),
-            )
-        return {"loss": loss, "y_pred": y_pred}
-
-    # overrides skorch: eval mode and no gradients in one place, tensors as given
-    def evaluation_step(self, batch, training=False):
-        """Module output for one prediction batch (eval mode unless ``training``)."""
-        Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
-        self._set_training(training)
-        with torch.set_grad_enabled(training):
-            return self.infer(Xi)
 
     # overrides skorch: tensors straight to the module; a clear error for wrong shapes
     def infer(self, x, **fit_params):

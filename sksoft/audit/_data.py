@@ -138,6 +138,9 @@ def _load_builtin(name, data_home, max_samples, random_state, download=True):
     }
     if spec.split == "official":  # the data set's own train/test split
         data["split"] = np.asarray(bunch.split)
+    if items.get("rating_counts") is not None:  # the raw rating scale (VADER)
+        data["rating_counts"] = np.asarray(items["rating_counts"])
+        data["rating_classes"] = np.asarray(items["rating_classes"])
     if text:
         data["gold"] = data["classes"][data["gold"]]
     table = None if items["subsampled"] else _annotation_table(bunch, data["classes"])
@@ -186,7 +189,7 @@ def _subsample(data, max_samples, random_state):
     out["X"] = data["X"][idx]
     out["human"] = data["human"][idx]
     out["gold"] = None if data["gold"] is None else data["gold"][idx]
-    for key in ("groups", "split"):
+    for key in ("groups", "split", "rating_counts"):
         if data.get(key) is not None:
             out[key] = data[key][idx]
     if data.get("annotations") is not None:
@@ -609,8 +612,12 @@ def load_audit_data(
         but VariErrNLI) adds ``annotations``: a dict of the columns ``item``
         (row position), ``annotator`` and ``label`` (an element of
         ``classes``), for the ``human_dawid_skene`` arm; without it that arm
-        refuses with one line. ``X`` of a text data set is an object array of texts
-        (``(n,)``, or ``(n, n_fields)`` for ChaosNLI).
+        refuses with one line. A data set whose classes are collapsed from
+        a rating scale (VADER) adds ``rating_counts`` (ratings per scale
+        point, ``(n, n_points)``) and ``rating_classes`` (the class of each
+        point), for the audit's raw-scale metrics. ``X`` of a text data set
+        is an object array of texts (``(n,)``, or ``(n, n_fields)`` for
+        ChaosNLI).
 
     Raises
     ------

@@ -163,10 +163,44 @@ def more_than_temperature(result):
 
     ``human_soft - gold_temperature`` on the metrics against the human labels
     (:data:`~sksoft.audit._metrics.CONTROL_METRICS`): "yes" when better on
-    some and worse on none, "no" when worse on some and better on none, "not
-    shown" when none differs or they disagree.
+    some and worse on none, "no" when worse on some and better on none; when
+    they disagree, the headline metric (hard-sample ECE against the human
+    labels, the paper's question) decides where it is marked, and the evidence
+    lists both sides; "not shown" when none differs, or they disagree and the
+    headline is not marked.
     """
     ctrl = result.control_arm
+    missing = _temperature_control_missing(result, ctrl)
+    if missing is not None:
+        return missing
+    metrics = [m for m in CONTROL_METRICS if m in result.scores]
+    rows = {m: _effect(result, HUMAN_ARM, m, ctrl) for m in metrics}
+    rows = {m: r for m, r in rows.items() if r is not None}
+    better = [m for m, r in rows.items() if r["verdict_both"] == "better"]
+    worse = [m for m, r in rows.items() if r["verdict_both"] == "worse"]
+    evidence = _temperature_evidence(ctrl, rows, better, worse)
+    if len(result.seeds) < 2:
+        return "untestable (one seed: no seed interval)", evidence
+    if better and not worse:
+        return "yes", evidence
+    if worse and not better:
+        return "no", evidence
+    return _mixed_answer(better, worse), evidence
+
+
+def _mixed_answer(better, worse):
+    """The answer when ``human_soft`` is better on some metrics and worse on
+    others: the headline metric decides where it is marked ("yes" better, "no"
+    worse), "not shown" where it is not (or no metric is marked at all)."""
+    if HEADLINE in better:
+        return "yes"
+    if HEADLINE in worse:
+        return "no"
+    return "not shown"
+
+
+def _temperature_control_missing(result, ctrl):
+    """``(answer, why)`` when the temperature comparison cannot be made, else None."""
     if ctrl is None or result.reference != "gold":
         why = (
             "no gold labels (the control is the gold model)"
@@ -176,28 +210,22 @@ def more_than_temperature(result):
         return "untestable (no temperature control)", why
     if HUMAN_ARM not in result.arms:
         return "untestable (`human_soft` not trained)", "no human-soft-label arm"
-    metrics = [m for m in CONTROL_METRICS if m in result.scores]
-    rows = {m: _effect(result, HUMAN_ARM, m, ctrl) for m in metrics}
-    rows = {m: r for m, r in rows.items() if r is not None}
-    better = [m for m, r in rows.items() if r["verdict_both"] == "better"]
-    worse = [m for m, r in rows.items() if r["verdict_both"] == "worse"]
+    return None
+
+
+def _temperature_evidence(ctrl, rows, better, worse):
+    """The evidence line: the headline effect to the control, and the metrics
+    on which ``human_soft`` is better or worse than it."""
     head = rows.get(HEADLINE)
     evidence = f"`{HUMAN_ARM}` - `{ctrl}`"
     if head is not None:
         evidence += f" on `{HEADLINE}` {_both(head)}"
-    evidence += (
+    return evidence + (
         f"; better on {len(better)} of {len(rows)} human-label metrics"
         + (f" ({', '.join(f'`{m}`' for m in better)})" if better else "")
         + f", worse on {len(worse)}"
         + (f" ({', '.join(f'`{m}`' for m in worse)})" if worse else "")
     )
-    if len(result.seeds) < 2:
-        return "untestable (one seed: no seed interval)", evidence
-    if better and not worse:
-        return "yes", evidence
-    if worse and not better:
-        return "no", evidence
-    return "not shown", evidence
 
 
 def mode_or_uncertainty(result):

@@ -25,6 +25,7 @@ REFERENCE_NAMES = {
     "gold": "gold",
     "human_mode": "human mode",
     "human": "human soft labels",
+    "human_raw": "human raw ratings",
 }
 
 #: the audit's specs, in report order

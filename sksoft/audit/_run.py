@@ -73,6 +73,7 @@ from ._estimators import (
 from ._frozen import compute_frozen_features, split_frozen_text_step
 from ._majority import identical_arms, majority_note
 from ._metrics import METRICS
+from ._raw_scale import check_raw_scale, with_raw_scale
 from ._result import AuditResult
 from ._score import (
     TARGET_METRICS,
@@ -361,6 +362,7 @@ class _Split(NamedTuple):
     human_test: np.ndarray  # human soft labels of the test rows
     hard: np.ndarray  # hard test samples
     fold_ids: tuple = ()  # positions of ``folds`` among every fit's folds
+    raw: object = None  # the test rows' raw rating scale (``_raw_scale.py``)
 
 
 def _split_of(folds, fold_ids, gold_pos, human_p, hard_fraction):
@@ -1170,7 +1172,12 @@ def _score_run(outputs, arm, seed, split, human_entropy, n_bins, arm_targets=Non
         calibration.append(out.get("calibration"))
         fit_time += out["fit_time"]
     metrics = score_predictions(
-        proba, split.gold_test, split.human_test, split.hard, n_bins=n_bins
+        proba,
+        split.gold_test,
+        split.human_test,
+        split.hard,
+        n_bins=n_bins,
+        raw=split.raw,
     )
     carto = [
         cartography_alignment(d, human_entropy[train])
@@ -1476,6 +1483,8 @@ def _seed_split_records(design, splits, seed_split):
         "progress": [callable, None],
         "annotators": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "annotations": [HasMethods(["__getitem__"]), None],
+        "rating_counts": ["array-like", None],
+        "rating_classes": ["array-like", None],
     },
     prefer_skip_nested_validation=False,
 )
@@ -1509,6 +1518,8 @@ def run_audit(
     progress=None,
     annotators=None,
     annotations=None,
+    rating_counts=None,
+    rating_classes=None,
 ):
     """Train one model per supervision arm and seed and compare them.
 
@@ -1702,6 +1713,20 @@ def run_audit(
         needed by the ``human_dawid_skene`` arm, whose targets are the
         :func:`~sksoft.sources.dawid_skene` posteriors of each fold's training
         rows.
+    rating_counts : array-like of shape (n_samples, n_points), default=None
+        When ``human`` are classes collapsed from an ordinal rating scale
+        (VADER's ratings -4..+4): the raw ratings counted per scale point,
+        columns in scale order. Adds the ``wasserstein_{all,hard,easy}_vs_human_raw``
+        metrics: each run's class probabilities are spread over the scale
+        points by the within-class rating shares of its fold's training rows
+        (``p_raw(r) = sum_c p(c) q_c(r)``) and compared with each test item's
+        raw rating distribution by the 1-D Wasserstein distance, in scale
+        points. Their ``hard`` / ``easy`` subsets are the classes' (as for
+        every metric). Needs ``rating_classes``; without it these metrics are
+        absent.
+    rating_classes : array-like of shape (n_points,), default=None
+        The class (an element of ``classes``) each scale point collapses to;
+        ``rating_counts`` summed per class must give ``human``.
 
     Returns
     -------
@@ -1759,6 +1784,7 @@ def run_audit(
     arms, reference = _resolve_arms(arms, gold_pos is not None)
     group_codes = _check_groups(groups, n, cv)
     table = _check_annotations(arms, annotations, annotators, n, classes)
+    raw_scale = check_raw_scale(rating_counts, rating_classes, human_p, classes)
     # the human labels of the training side (all votes, or n annotators')
     budget = budget_labels(human, counts, annotators, random_state)
     human_train_side = human_p if budget is None else budget
@@ -1785,6 +1811,7 @@ def run_audit(
         random_state=random_state,
     )
     split, splits, folds, fold_ids = sp.split, sp.splits, sp.folds, sp.fold_ids
+    splits = with_raw_scale(splits, raw_scale, k)  # VADER's -4..+4 ratings
 
     # the model and the teacher (defaults suited to texts, features or images)
     X, model = _audit_model(X, k, estimator, max_epochs, teacher, arms)

@@ -19,6 +19,7 @@ from ..evaluation import (
 )
 from ..targets import hard_sample_mask
 from ._metrics import SPECS
+from ._raw_scale import spread_to_raw
 
 __all__ = [
     "cartography_alignment",
@@ -68,7 +69,7 @@ def _subsets(hard, human):
     }
 
 
-def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
+def score_predictions(y_prob, gold, human, hard, *, n_bins=15, raw=None):
     """Every test-set metric of one run, computed with :mod:`sksoft.metrics`.
 
     Parameters
@@ -86,6 +87,12 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
         disagreement in ``human`` (:func:`disagreement_mask`).
     n_bins : int, default=15
         Bins of the calibration errors (uniform, max-probability).
+    raw : RawScale or None, default=None
+        The raw rating scale of the test rows (``sksoft/audit/_raw_scale.py``:
+        the human raw distributions and each fold's within-class rating
+        shares); ``None`` skips the ``stage="raw"`` metrics
+        (``wasserstein_*_vs_human_raw``). Their ``hard`` / ``easy`` subsets are
+        ``hard``'s, counted on the classes.
 
     Returns
     -------
@@ -118,6 +125,11 @@ def score_predictions(y_prob, gold, human, hard, *, n_bins=15):
     label = gold if gold is not None else references["human_mode"]
     for spec in metric_specs("audit", stage="heldout"):
         out[spec.name] = spearman_gold_confidence(human, y_prob, label)
+    if raw is not None:  # the raw rating scale (VADER's -4..+4)
+        raw_prob = spread_to_raw(y_prob, raw)
+        for spec in metric_specs("audit", stage="raw"):
+            mask = subsets[spec.subset]
+            out[spec.name] = score_spec(spec, raw.human[mask], raw_prob[mask], n_bins)
     return out
 
 
@@ -158,7 +170,7 @@ def item_terms(name, y_prob, gold, human, hard, *, n_bins=15):
         empty subset.
     """
     spec = SPECS[name]
-    ref = _references(gold, human)[spec.reference]
+    ref = _references(gold, human).get(spec.reference)  # none for "human_raw"
     if spec.items is None or ref is None:
         return None
     mask = _subsets(hard, human)[spec.subset]

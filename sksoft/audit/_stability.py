@@ -21,6 +21,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ..sources import HUMAN_SOFT_ARMS
 from ._metrics import SPECS, spread_metrics
 from ._score import disagreement_mask, item_terms
 from ._stats import (
@@ -302,7 +303,10 @@ def sampling_sd_text(result, noise, names, fmt):
     return (
         "Tested family of spread metrics: "
         + ", ".join(f"`{m}`" for m in names)
-        + f" for every arm against `{ref}` (Holm-adjusted together). "
+        + f" for every arm against `{ref}` (Holm-adjusted together; the "
+        "verdict at the top reads the arms trained on human soft labels, "
+        + ", ".join(f"`{a}`" for a in HUMAN_SOFT_ARMS)
+        + ", while the synthetic controls' rows are context). "
         "A comparison is tested only where it is testable: the larger of the two "
         "seed SDs must exceed the metric's test-item sampling SD (" + what
     )
@@ -478,12 +482,17 @@ def seed_variance_components(result):
 def stability_verdict(result):
     """ "yes" / "no" / "untestable": is soft-label training more stable over seeds?
 
-    From the tested spread family of :meth:`AuditResult.spreads` (the soft
-    arms on :func:`~sksoft.audit._metrics.spread_metrics`, only the testable
-    rows): "yes" when some testable row has a Holm-adjusted Pitman-Morgan
+    From the rows of :meth:`AuditResult.spreads` of the arms whose targets
+    carry the human uncertainty (``HUMAN_SOFT_ARMS`` of the arm registry:
+    ``human_soft``, ``human_soft_gold_mode``, ``human_dawid_skene``; the
+    synthetic controls ``smoothed`` and ``teacher`` are in the report's
+    stability table but do not answer the question) on
+    :func:`~sksoft.audit._metrics.spread_metrics`, only the testable rows:
+    "yes" when some testable row has a Holm-adjusted Pitman-Morgan
     p at most ``1 - confidence`` with a ratio below 1 and none with a ratio
     above 1; "no" when rows are testable but none shows a smaller spread
-    (or some shows a larger one); "untestable" when no row is testable.
+    (or some shows a larger one); "untestable" when no row is testable or no
+    human-soft-label arm was trained.
 
     Returns
     -------
@@ -493,37 +502,50 @@ def stability_verdict(result):
     """
     alpha = 1.0 - result.params["confidence"]
     names = spread_metrics(result.scores)
-    soft = set(result.soft_arms())
-    rows = [r for r in result.spreads() if r["arm"] in soft and r["metric"] in names]
+    human = set(result.soft_arms()) & set(HUMAN_SOFT_ARMS)
+    rows = [r for r in result.spreads() if r["arm"] in human and r["metric"] in names]
     design = result.params.get("seed_design", "init")
     if not rows:
-        return "not shown", "no soft-label arm was trained"
+        return "untestable", "no human-soft-label arm was trained"
     tested = [r for r in rows if r.get("testable")]
     if not tested:
-        # cite the first spread metric (hard-sample ECE), human_soft if trained
-        first = [r for r in rows if r["metric"] == names[0]] or rows
-        r = next((x for x in first if x["arm"] == "human_soft"), first[0])
-        return "untestable", (
-            f"{len(rows)} spread comparisons, none testable ({design} seeds): "
-            f"`{r['arm']}` `{r['metric']}`: {r['untestable_reason']}"
-        )
+        return "untestable", _untestable_evidence(rows, names, design)
+    return _tested_verdict(tested, len(rows), design, alpha)
+
+
+def _untestable_evidence(rows, names, design):
+    """The evidence line when no spread comparison is testable.
+
+    Cites the first spread metric (hard-sample ECE), ``human_soft`` if trained.
+    """
+    first = [r for r in rows if r["metric"] == names[0]] or rows
+    r = next((x for x in first if x["arm"] == "human_soft"), first[0])
+    return (
+        f"{len(rows)} spread comparisons, none testable ({design} seeds): "
+        f"`{r['arm']}` `{r['metric']}`: {r['untestable_reason']}"
+    )
+
+
+def _cite_spread(r):
+    """One spread row in the verdict's words: ratio, interval, Holm p."""
+    return (
+        f"`{r['arm']}` `{r['metric']}` SD ratio {r['ratio']:.2f} "
+        f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}], Holm p {r['p_holm']:.3g}"
+    )
+
+
+def _tested_verdict(tested, n_rows, design, alpha):
+    """``(answer, evidence)`` of :func:`stability_verdict` from the testable rows."""
     sig = [r for r in tested if math.isfinite(r["p_holm"]) and r["p_holm"] <= alpha]
     smaller = [r for r in sig if r["ratio"] < 1]
     larger = [r for r in sig if r["ratio"] > 1]
-
-    def cite(r):
-        return (
-            f"`{r['arm']}` `{r['metric']}` SD ratio {r['ratio']:.2f} "
-            f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}], Holm p {r['p_holm']:.3g}"
-        )
-
-    head = f"{len(tested)} of {len(rows)} spread comparisons testable ({design} seeds)"
+    head = f"{len(tested)} of {n_rows} spread comparisons testable ({design} seeds)"
     if smaller and not larger:
-        return "yes", f"{head}; smaller: {cite(smaller[0])}"
+        return "yes", f"{head}; smaller: {_cite_spread(smaller[0])}"
     if larger:
-        return "no", f"{head}; larger: {cite(larger[0])}"
+        return "no", f"{head}; larger: {_cite_spread(larger[0])}"
     best = min(tested, key=lambda r: r["p_holm"] if math.isfinite(r["p_holm"]) else 2)
-    return "no", f"{head}; none differs (lowest: {cite(best)})"
+    return "no", f"{head}; none differs (lowest: {_cite_spread(best)})"
 
 
 # ---------------------------------------------------------------- report
@@ -575,21 +597,33 @@ def stability_lines(result, part, *, fmt, pct, md_table):
     formatters (:mod:`sksoft.audit._report`, which calls this).
     """
 
-    conf = result.params["confidence"]
     names = spread_metrics(result.scores)
-    n = len(result.seeds)
-    L = [design_line(result), ""]
     spreads = {(r["arm"], r["metric"]): r for r in result.spreads()}
+    if part == "head":
+        return _family_lines(result, names, spreads, fmt)
+    L = _testability_lines(names, spreads, md_table)
+    L += _power_lines(len(result.seeds), result.params["confidence"], fmt, md_table)
+    L += _variance_component_lines(result, fmt, pct, md_table)
+    L += _item_stability_lines(result, fmt, md_table)
+    answer, evidence = stability_verdict(result)
+    L.append(f"Stability verdict: **{answer}** ({evidence}).")
+    L.append("")
+    return L
+
+
+def _family_lines(result, names, spreads, fmt):
+    """The head: the seed design and the tested family of spread metrics."""
     noise = {
         m: next(
             (r["sampling_sd"] for (a, mm), r in spreads.items() if mm == m), math.nan
         )
         for m in names
     }
-    L.append(sampling_sd_text(result, noise, names, fmt))
-    L.append("")
-    if part == "head":
-        return L
+    return [design_line(result), "", sampling_sd_text(result, noise, names, fmt), ""]
+
+
+def _testability_lines(names, spreads, md_table):
+    """Which spread comparisons are testable (and why not), as a table."""
     rows = []
     for (arm, m), r in spreads.items():
         if m not in names:
@@ -602,7 +636,7 @@ def stability_lines(result, part, *, fmt, pct, md_table):
                 r["untestable_reason"] or "",
             ]
         )
-    L = [
+    return [
         "### Testability, power and per-item stability",
         "",
         "Which spread comparisons are testable (seed SD against the test-item "
@@ -611,15 +645,19 @@ def stability_lines(result, part, *, fmt, pct, md_table):
         md_table(["arm", "metric", "testable", "why not"], rows),
         "",
     ]
+
+
+def _power_lines(n, conf, fmt, md_table):
+    """The spread test's power with ``n`` seeds over a range of seed correlations."""
     power = power_rows(n, confidence=conf)
-    L.append(
+    L = [
         f"Power of the spread test with these {n} seeds over a range of seed "
         "correlations (the observed ones are in the table above): detectable = "
         f"the SD ratio below which the test has {int(100 * POWER)}% power; seeds "
         f"for {PLANNED_RATIO} = seeds that {int(100 * POWER)}% power at a ratio "
-        f"of {PLANNED_RATIO} needs."
-    )
-    L.append("")
+        f"of {PLANNED_RATIO} needs.",
+        "",
+    ]
     L.append(
         md_table(
             ["seed correlation", "detectable ratio", f"seeds for {PLANNED_RATIO}"],
@@ -636,31 +674,40 @@ def stability_lines(result, part, *, fmt, pct, md_table):
         )
     )
     L.append("")
+    return L
+
+
+def _variance_component_lines(result, fmt, pct, md_table):
+    """The variance components over the splits (none when not measured)."""
     comps = seed_variance_components(result)
-    if comps:
-        L.append(
-            "Variance components (one-way random effects over the splits: "
-            "within a split the seeds differ in initialisation and batch order, "
-            "between splits also in the data, training and test rows): SD "
-            "within / between splits and the data's share of the variance. "
-            "Seeds that share a split are not independent draws of the data; "
-            "the spread tests above treat every seed as one draw."
-        )
-        L.append("")
-        crow = [
-            [
-                f"`{arm}`",
-                f"`{m}`",
-                fmt(c["sd_within"]),
-                fmt(c["sd_between"]),
-                pct(c["share_between"]),
-            ]
-            for (arm, m), c in comps.items()
+    if not comps:
+        return []
+    crow = [
+        [
+            f"`{arm}`",
+            f"`{m}`",
+            fmt(c["sd_within"]),
+            fmt(c["sd_between"]),
+            pct(c["share_between"]),
         ]
-        L.append(
-            md_table(["arm", "metric", "SD init/order", "SD data", "data share"], crow)
-        )
-        L.append("")
+        for (arm, m), c in comps.items()
+    ]
+    return [
+        "Variance components (one-way random effects over the splits: "
+        "within a split the seeds differ in initialisation and batch order, "
+        "between splits also in the data, training and test rows): SD "
+        "within / between splits and the data's share of the variance. "
+        "Seeds that share a split are not independent draws of the data; "
+        "the spread tests above treat every seed as one draw.",
+        "",
+        md_table(["arm", "metric", "SD init/order", "SD data", "data share"], crow),
+        "",
+    ]
+
+
+def _item_stability_lines(result, fmt, md_table):
+    """Per-item stability (churn, SD of the label's probability) and, with a
+    split per seed, what the intervals cover."""
     items = item_stability(result)
     design = result.params.get("seed_design", "init")
     where = (
@@ -669,22 +716,20 @@ def stability_lines(result, part, *, fmt, pct, md_table):
         else "on the test items"
     )
     label = "gold label" if result.gold is not None else "human mode"
-    L.append(
+    L = [
         f"Per-item stability: churn = share of items whose predicted class "
         f"differs between two seeds ({where}), mean over seed pairs; SD p(label) "
-        f"= mean over items of the SD over seeds of the {label}'s probability."
-    )
-    L.append("")
-    L.append(
+        f"= mean over items of the SD over seeds of the {label}'s probability.",
+        "",
         md_table(
             ["arm", "churn", "SD p(label)", "items"],
             [
                 [f"`{a}`", fmt(v["churn"]), fmt(v["label_prob_sd"]), str(v["n_items"])]
                 for a, v in items.items()
             ],
-        )
-    )
-    L.append("")
+        ),
+        "",
+    ]
     if design == "split" and result._varying_test_sets():
         L.append(
             "With a split per seed the t-intervals over seeds cover the sampling "
@@ -693,7 +738,4 @@ def stability_lines(result, part, *, fmt, pct, md_table):
             "with the same draws."
         )
         L.append("")
-    answer, evidence = stability_verdict(result)
-    L.append(f"Stability verdict: **{answer}** ({evidence}).")
-    L.append("")
     return L

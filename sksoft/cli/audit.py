@@ -518,15 +518,31 @@ def _estimator(args, data):
         return _text_estimator(args, data, spec)
     if args.model is None and args.hidden is None and args.width is None:
         return data["X"], None, args.epochs
+    X = _feature_model_input(args, data, text)
+    _check_size_options(args, X)
+    epochs = args.epochs if args.epochs is not None else audit.default_max_epochs(X)
+    size = args.hidden if args.hidden is not None else args.width
+    estimator = audit.default_estimator(
+        X, data["human"].shape[1], max_epochs=epochs, model=args.model, size=size
+    )
+    return X, estimator, epochs
+
+
+def _feature_model_input(args, data, text):
+    """The model input of features or images, ``--model`` checked against it."""
     if args.model is not None:
         try:
             check_model_kind(args.model, text)
         except ValueError as exc:
             raise UsageError(f"{args.dataset}: --model: {exc}") from None
     try:  # the first use of these package attributes loads torch
-        X = audit.as_model_input(data["X"])
+        return audit.as_model_input(data["X"])
     except ValueError as exc:
         raise UsageError(f"{args.dataset}: {' '.join(str(exc).split())}") from None
+
+
+def _check_size_options(args, X):
+    """``--model cnn``, ``--hidden`` and ``--width`` against images or features."""
     images = X.ndim == 4
     kind = "images" if images else "2-D features"
     if args.model == "cnn" and not images:
@@ -544,12 +560,6 @@ def _estimator(args, data):
             f"--width sets the cnn, but {args.dataset} has 2-D features (default "
             "--model mlp): use --hidden"
         )
-    epochs = args.epochs if args.epochs is not None else audit.default_max_epochs(X)
-    size = args.hidden if args.hidden is not None else args.width
-    estimator = audit.default_estimator(
-        X, data["human"].shape[1], max_epochs=epochs, model=args.model, size=size
-    )
-    return X, estimator, epochs
 
 
 def _embedding_cache(args):
@@ -654,6 +664,8 @@ def run(args, prog=PROG):
             progress=bar,
             annotators=args.annotators,
             annotations=data.get("annotations"),
+            rating_counts=data.get("rating_counts"),
+            rating_classes=data.get("rating_classes"),
         )
     except ValueError as exc:
         # the data checks of run_audit's validation (before any training)

@@ -514,37 +514,11 @@ def fetch_lewidi(data_home=None, *, name="MD-Agreement", download_if_missing=Tru
 
     reader = _read_2023 if edition == "2023" else _read_2025
     text_fields = list(fields) if fields else ["text"]
-    texts, raw_texts, splits, ids, hard, published, other = [], [], [], [], [], [], []
-    t_item, t_ann, t_label, item_annotators, langs = [], [], [], [], set()
-    for split in SPLITS:
-        path = paths[split]
-        records = _read_json(path)
-        if not isinstance(records, dict) or not records:
-            raise OSError(f"{path}: expected a non-empty JSON object of items.")
-        for key, record in records.items():
-            try:
-                if record.get("split") != split:
-                    raise ValueError(f"split {record.get('split')!r} in {split} file")
-                row = reader(name, record, path, key, fields)
-            except (KeyError, ValueError, TypeError, AttributeError) as exc:
-                raise OSError(
-                    f"{path}, item {key!r}: malformed Le-Wi-Di record ({exc!r})."
-                ) from None
-            item_texts, raw, annotators, labels, hard_label, pub = row
-            i = len(ids)
-            texts.append(item_texts)
-            raw_texts.append(raw)
-            splits.append(split)
-            ids.append(str(key))
-            hard.append(hard_label)
-            published.append(pub)
-            other.append(record.get("other_info"))
-            langs.add(str(record.get("lang")))
-            item_annotators.append(annotators)
-            t_item += [i] * len(labels)
-            t_ann += annotators
-            t_label += labels
-
+    items = _read_items(name, paths, reader, fields)
+    texts, raw_texts, splits, ids = items.texts, items.raw, items.splits, items.ids
+    hard, published, other = items.hard, items.published, items.other
+    item_annotators, langs = items.annotators, items.langs
+    t_item, t_ann, t_label = items.t_item, items.t_ann, items.t_label
     n = len(ids)
     t_item = np.asarray(t_item, dtype=np.int64)
     t_ann = np.asarray(t_ann, dtype=object)
@@ -552,39 +526,9 @@ def fetch_lewidi(data_home=None, *, name="MD-Agreement", download_if_missing=Tru
     n_annotators = np.array([len(set(a)) for a in item_annotators], dtype=np.int64)
     n_labels = np.bincount(t_item, minlength=n).astype(np.int64)
 
-    severity_counts = severity_levels = None
-    if name == "ConvAbuse":
-        severity_levels = _CONVABUSE_LEVELS.copy()
-        severity_counts = annotations_to_counts(
-            item=t_item,
-            annotator=t_ann,
-            label=t_label,
-            classes=severity_levels,
-            items=np.arange(n),
-            duplicates="count",
-        ).counts
-        result = annotations_to_counts(
-            item=t_item,
-            annotator=t_ann,
-            label=(t_label < 0).astype(np.int64),
-            classes=[0, 1],
-            items=np.arange(n),
-            duplicates="count",
-        )
-    else:
-        classes = {
-            "binary": [0, 1],
-            "ordinal": _PARAPHRASE_LEVELS,
-            "multilabel": list(_NLI_LABELS),
-        }[kind]
-        result = annotations_to_counts(
-            item=t_item,
-            annotator=t_ann,
-            label=t_label,
-            classes=classes,
-            items=np.arange(n),
-            duplicates="count",
-        )
+    result, severity_counts, severity_levels = _label_counts(
+        name, kind, t_item, t_ann, t_label, n
+    )
     counts = result.counts
     if name == "VariErrNLI":
         n_duplicates = 0
@@ -593,12 +537,7 @@ def fetch_lewidi(data_home=None, *, name="MD-Agreement", download_if_missing=Tru
         n_duplicates = result.n_duplicates
         denominator = result.n_annotations
     classes = np.asarray(result.classes)
-    target_names = {
-        "MD-Agreement": ["not offensive", "offensive"],
-        "HS-Brexit": ["not hate speech", "hate speech"],
-        "ConvAbuse": ["not abusive", "abusive"],
-        "ArMIS": ["not misogynistic", "misogynistic"],
-    }.get(name, [str(c) for c in classes])
+    target_names = _TARGET_NAMES.get(name, [str(c) for c in classes])
 
     if edition == "2023":
         metadata = _metadata_2023(name, other, t_ann, item_annotators)
@@ -646,3 +585,110 @@ def fetch_lewidi(data_home=None, *, name="MD-Agreement", download_if_missing=Tru
         for j, field in enumerate(text_fields):
             bunch[field] = data[:, j]
     return bunch
+
+
+#: the class names of the binary sets (the others name theirs by value)
+_TARGET_NAMES = {
+    "MD-Agreement": ["not offensive", "offensive"],
+    "HS-Brexit": ["not hate speech", "hate speech"],
+    "ConvAbuse": ["not abusive", "abusive"],
+    "ArMIS": ["not misogynistic", "misogynistic"],
+}
+
+
+def _read_items(name, paths, reader, fields):
+    """Every item of the split files, in split and file order.
+
+    A :class:`~sklearn.utils.Bunch` of lists: per item ``texts``, ``raw``,
+    ``splits``, ``ids``, ``hard``, ``published``, ``other``, ``annotators``;
+    the annotation table ``t_item``, ``t_ann``, ``t_label`` (one entry per
+    label); ``langs``, the set of the items' languages. A malformed record is
+    an ``OSError`` naming its file and item.
+    """
+    texts, raw_texts, splits, ids, hard, published, other = [], [], [], [], [], [], []
+    t_item, t_ann, t_label, item_annotators, langs = [], [], [], [], set()
+    for split in SPLITS:
+        path = paths[split]
+        records = _read_json(path)
+        if not isinstance(records, dict) or not records:
+            raise OSError(f"{path}: expected a non-empty JSON object of items.")
+        for key, record in records.items():
+            try:
+                if record.get("split") != split:
+                    raise ValueError(f"split {record.get('split')!r} in {split} file")
+                row = reader(name, record, path, key, fields)
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                raise OSError(
+                    f"{path}, item {key!r}: malformed Le-Wi-Di record ({exc!r})."
+                ) from None
+            item_texts, raw, annotators, labels, hard_label, pub = row
+            i = len(ids)
+            texts.append(item_texts)
+            raw_texts.append(raw)
+            splits.append(split)
+            ids.append(str(key))
+            hard.append(hard_label)
+            published.append(pub)
+            other.append(record.get("other_info"))
+            langs.add(str(record.get("lang")))
+            item_annotators.append(annotators)
+            t_item += [i] * len(labels)
+            t_ann += annotators
+            t_label += labels
+    return Bunch(
+        texts=texts,
+        raw=raw_texts,
+        splits=splits,
+        ids=ids,
+        hard=hard,
+        published=published,
+        other=other,
+        annotators=item_annotators,
+        langs=langs,
+        t_item=t_item,
+        t_ann=t_ann,
+        t_label=t_label,
+    )
+
+
+def _label_counts(name, kind, t_item, t_ann, t_label, n):
+    """``(result, severity_counts, severity_levels)`` of the annotation table.
+
+    ``result``: :func:`~sksoft.sources.annotations_to_counts` on the set's
+    classes (ConvAbuse: abusive = a severity below 0, its five severity
+    levels counted apart; the others ``None``).
+    """
+    severity_counts = severity_levels = None
+    if name == "ConvAbuse":
+        severity_levels = _CONVABUSE_LEVELS.copy()
+        severity_counts = annotations_to_counts(
+            item=t_item,
+            annotator=t_ann,
+            label=t_label,
+            classes=severity_levels,
+            items=np.arange(n),
+            duplicates="count",
+        ).counts
+        result = annotations_to_counts(
+            item=t_item,
+            annotator=t_ann,
+            label=(t_label < 0).astype(np.int64),
+            classes=[0, 1],
+            items=np.arange(n),
+            duplicates="count",
+        )
+    else:
+        classes = {
+            "binary": [0, 1],
+            "ordinal": _PARAPHRASE_LEVELS,
+            "multilabel": list(_NLI_LABELS),
+        }[kind]
+        result = annotations_to_counts(
+            item=t_item,
+            annotator=t_ann,
+            label=t_label,
+            classes=classes,
+            items=np.arange(n),
+            duplicates="count",
+        )
+    return result, severity_counts, severity_levels

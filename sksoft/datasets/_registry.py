@@ -417,6 +417,15 @@ def _vader_items(spec, bunch, random_state, max_samples):
     out["provenance"] = {
         "ordinal_scale": "9-point ratings -4..+4 collapsed to 3 classes",
     }
+    # the raw scale, for the audit's raw-scale metrics: counts per level and
+    # the class each level collapses to (the loader's rule)
+    if "rating_counts" not in bunch:
+        return out
+    levels, band = np.asarray(bunch.rating_levels), int(bunch.neutral_band)
+    out["rating_counts"] = bunch.rating_counts
+    out["rating_classes"] = np.asarray(bunch.target_names)[
+        np.where(levels < -band, 0, np.where(levels > band, 2, 1))
+    ]
     return out
 
 

@@ -88,6 +88,12 @@ def distribution_calibration_error(human, y_prob, n_bins, ties):
     return M.distribution_calibration_error(human, y_prob)
 
 
+def ordinal_wasserstein(human_raw, raw_prob, n_bins, ties):
+    """Mean 1-D Wasserstein distance on the raw scale, in scale points (not
+    normalised), :func:`sksoft.metrics.ordinal_wasserstein_distance`."""
+    return M.ordinal_wasserstein_distance(human_raw, raw_prob)
+
+
 def label_entropy(human):
     """Entropy of the human soft labels, rounded to :data:`ENTROPY_DECIMALS`.
 

@@ -42,8 +42,9 @@ class MetricSpec:
         ``_vs_human_mode``).
     better : {"higher", "lower"}
         Direction of a better value.
-    reference : {"gold", "human", "human_mode"}
-        What the predictions are compared with.
+    reference : {"gold", "human", "human_mode", "human_raw"}
+        What the predictions are compared with (``"human_raw"``: the human
+        distribution over the raw rating scale, ``stage="raw"``).
     text : str
         One-line description (docs table).
     kind : str
@@ -62,7 +63,11 @@ class MetricSpec:
         targets of an arm on the training rows (the same for every seed;
         ``sksoft/audit/_targets.py``); ``"heldout"``: from the audit's test
         probabilities read against gold and the human labels at once
-        (:func:`_metrics.spearman_gold_confidence`; the audit only).
+        (:func:`_metrics.spearman_gold_confidence`; the audit only);
+        ``"raw"``: from the test probabilities spread over the raw rating
+        scale of classes collapsed from ratings (``sksoft/audit/_raw_scale.py``),
+        against the human raw ratings; the audit only, and only when the data
+        carry raw ratings (``run_audit(rating_counts=...)``), absent otherwise.
     key : int, default=0
         Position in the audit report's comparison and effects tables (0: only
         in the appendix table).
@@ -119,6 +124,7 @@ _FUNCTIONS = {
     ),
     "spearman_entropy": (F.spearman_entropy, None),
     "spearman_confidence": (F.spearman_confidence, None),
+    "ordinal_wasserstein": (F.ordinal_wasserstein, None),
 }
 
 
@@ -275,6 +281,22 @@ def _audit_specs():
             descriptive=True,
             commands=("audit",),
         ),
+    ]
+    specs += [
+        _spec(
+            f"wasserstein_{subset}_vs_human_raw",
+            "lower",
+            "human_raw",
+            "1-D Wasserstein distance (in scale points) between the human raw "
+            "ratings and the class probabilities spread over the raw scale by "
+            "the training rows' within-class rating shares, "
+            f"{SUBSET_TEXT[subset]} test samples",
+            "ordinal_wasserstein",
+            subset=subset,
+            stage="raw",
+            commands=("audit",),
+        )
+        for subset in ("all", "hard", "easy")
     ]
     return specs
 

@@ -153,17 +153,18 @@ def confidence_accuracy(pair, classwise):
     yield conf, acc
 
 
-_BLOCK_VALUES = 1 << 17
-"""Values per row block of the chunked kernel (1 MiB of float64). Measured on
-1M x 10, top label: 2**15 values per block took 44 ms of CPU, 2**16 39 ms,
-2**17 37 ms, 2**18 39 ms; below that the ~30 numpy calls per block dominate,
-above it the block and its buffers fall out of the cache."""
+_BLOCK_VALUES = 1 << 18
+"""Values per row block of the top-label kernel (2 MiB of float64; classwise
+blocks hold half as many, its buffers hold several values per entry).
+Measured on 1M x 10 (CPU time, machine under load, one run): 2**14 values
+per block 56 ms, 2**15 40 ms, 2**16 33 ms, 2**17 31 ms, 2**18 30 ms; below
+that the ~30 numpy calls per block dominate. Classwise, 2**17 was best."""
 
 
-def _block_rows(n_classes, n_rows):
-    """Rows per block: ``_BLOCK_VALUES`` values, but at most n / 32 rows (so
-    that the block buffers stay a small share of the input) and at least 512."""
-    return min(n_rows, max(512, min(_BLOCK_VALUES // n_classes, n_rows // 32)))
+def _block_rows(n_classes, n_rows, values):
+    """Rows per block: ``values`` values, but at most n / 32 rows (so that the
+    block buffers stay a small share of the input) and at least 512."""
+    return min(n_rows, max(512, min(values // n_classes, n_rows // 32)))
 
 
 def _edge_step(n_bins):
@@ -315,17 +316,274 @@ class _TopLabelScratch:
         return pred, best.view(np.float64)
 
 
+_TIE_BOUND = 0.5 + 1e-3
+"""Largest row maximum that another entry of the row can equal: validated
+rows sum to 1 within 1e-4, so two entries equal to the maximum ``c`` need
+``2 c <= 1 + 1e-4``."""
+
+
+class _TopHitScratch:
+    """Buffers of the top label of row blocks against hard labels.
+
+    For hard labels the predicted class itself is not needed, only whether
+    it is the label. The row maximum ``c_i`` comes from the maxima of
+    adjacent entries (one contiguous pass over the block), which hold the
+    maximum of each column pair ``(2j, 2j + 1)`` at even columns, and the
+    maximum over the ``K // 2`` pairs (strided columns) and, for odd ``K``,
+    the last column. Row ``i`` is a hit (``argmax == y_i``) when its label's
+    probability ``p[i, y_i]`` equals ``c_i`` and no earlier column does. A
+    tie at the maximum needs ``2 c_i <= 1 + 1e-4`` (validated rows sum to 1),
+    so only the hits with ``c_i <= _TIE_BOUND`` are checked with
+    :func:`numpy.argmax` (first maximum). When more than 1/16 of a block's
+    rows are such hits (low-confidence, accurate predictions) the block is
+    settled instead by the maximum *without* the label's column
+    (:meth:`_hits_by_other`), which leaves only true ties to ``argmax``.
+    """
+
+    def __init__(self, rows, n_classes):
+        self.k = n_classes
+        self.starts = list(range(0, n_classes - 1, 2))  # pairs (j, j + 1)
+        self.odd = n_classes % 2 == 1
+        self.pairs = np.empty(rows * n_classes)
+        self.offsets = np.arange(0, rows * n_classes, n_classes, dtype=np.intp)
+        self.index = np.empty(rows, dtype=np.intp)
+        self.value = np.empty(rows)
+        self.conf = np.empty(rows)
+        self.other = np.empty(rows)
+        self.hit = np.empty(rows, dtype=bool)
+        self.suspect = np.empty(rows, dtype=bool)
+
+    def _row_max(self, flat, m):
+        """Exact maximum of each of the ``m`` rows of ``flat`` (C order)."""
+        k = self.k
+        pairs = self.pairs[: m * k]
+        np.maximum(flat[:-1], flat[1:], out=pairs[:-1])
+        columns = [pairs[j::k] for j in self.starts]
+        if self.odd:
+            columns.append(flat[k - 1 :: k])
+        conf = self.conf[:m]
+        if len(columns) == 1:
+            np.copyto(conf, columns[0])
+        else:
+            np.maximum(columns[0], columns[1], out=conf)
+        for col in columns[2:]:
+            np.maximum(conf, col, out=conf)
+        return conf
+
+    def conf_hit(self, block, y_b):
+        """``(confidence, hit)`` of each row: the row maximum, ``argmax == y``."""
+        block = np.ascontiguousarray(block, dtype=np.float64)
+        m = block.shape[0]
+        flat = block.reshape(-1)
+        conf = self._row_max(flat, m)  # first: the pass that brings the block in
+        index = self.index[:m]
+        np.add(self.offsets[:m], y_b, out=index)
+        # mode="clip": no bounds pass and no buffered copy of `out` (y < K)
+        value = np.take(flat, index, out=self.value[:m], mode="clip")
+        hit = np.equal(value, conf, out=self.hit[:m])
+        suspect = np.less_equal(conf, _TIE_BOUND, out=self.suspect[:m])
+        np.logical_and(suspect, hit, out=suspect)
+        n_suspect = np.count_nonzero(suspect)
+        if n_suspect > m // 16:
+            self._hits_by_other(flat, y_b, m, value)
+            suspect = np.equal(value, self.other[:m], out=suspect)  # true ties
+        if n_suspect:  # a hit that may share the maximum: first maximum
+            _first_max_hits(block, y_b, suspect, hit)
+        return conf, hit
+
+    def _hits_by_other(self, flat, y_b, m, value):
+        """``hit = value > other``, with ``other`` the row maximum without the
+        label's column: in the pair maximum of the label's pair the partner
+        column ``y ^ 1`` replaces it (for odd K the last column, when it is
+        the label, drops out)."""
+        k, index = self.k, self.index[:m]
+        offsets, other, pairs = self.offsets[:m], self.other[:m], self.pairs[: m * k]
+        np.bitwise_xor(y_b, 1, out=index)
+        if self.odd:  # y = K - 1 has no partner: slot K - 1, which no pair reads
+            np.minimum(index, k - 1, out=index)
+        np.add(index, offsets, out=index)
+        partner = np.take(flat, index, mode="clip")
+        np.bitwise_and(y_b, -2, out=index)
+        np.add(index, offsets, out=index)
+        pairs[index] = partner
+        columns = [pairs[j::k] for j in self.starts]
+        if self.odd:
+            last = flat[k - 1 :: k].copy()
+            last[y_b == k - 1] = -1.0
+            columns.append(last)
+        np.copyto(other, columns[0])
+        for col in columns[1:]:
+            np.maximum(other, col, out=other)
+        np.greater(value, other, out=self.hit[:m])
+
+
+def _first_max_hits(block, y_b, rows, hit):
+    """``hit = argmax == y`` (first maximum) on the rows of the ``rows`` mask."""
+    rows = np.flatnonzero(rows)
+    if rows.size:
+        # np.take(axis=0): 3x faster than fancy indexing of the rows
+        first = _argmax_rows(np.take(block, rows, axis=0))
+        hit[rows] = first == np.take(y_b, rows)
+
+
 def _top_label(block, y_b, s_b, top):
-    """Predicted class, confidence and accuracy of each row of a block."""
+    """Confidence and (soft) accuracy of each row of a block."""
     found = None if top is None else top.argmax_max(block)
     if found is None:
         pred = _argmax_rows(block)
-        acc = pred == y_b if s_b is None else _gather_rows(s_b, pred)
+        acc = _gather_rows(s_b, pred)
         conf = _gather_rows(block, pred, overwrite_col=True)
         return conf, acc
     pred, conf = found
-    acc = pred == y_b if s_b is None else _gather_rows(s_b, pred)
-    return conf, acc
+    return conf, _gather_rows(s_b, pred)
+
+
+class _BinSums:
+    """Running per-bin sums of ``n_var`` variants with ``n_bins`` bins each."""
+
+    def __init__(self, n_var, n_bins):
+        self.shape = (n_var, n_bins)
+        self.size = n_var * n_bins
+        self.count = np.zeros(self.size)
+        self.wsum = np.zeros(self.size)
+        self.sconf = np.zeros(self.size)
+        self.sacc = np.zeros(self.size)
+
+    def add_hits(self, key, conf):
+        """Hard accuracies, no weights: ``key = 2 * bin + hit`` (one int bincount)."""
+        size = self.size
+        split = np.bincount(key, minlength=2 * size)
+        sums = np.bincount(key, weights=conf, minlength=2 * size)
+        self.sconf += sums[0::2] + sums[1::2]
+        self.count += split[0::2]
+        self.count += split[1::2]
+        self.sacc += split[1::2]
+
+    def add(self, key, conf, acc, weight):
+        """Float accuracies and optional weights of bin ``key``."""
+        size = self.size
+        self.count += np.bincount(key, minlength=size)
+        if weight is None:
+            self.sconf += np.bincount(key, weights=conf, minlength=size)
+            self.sacc += np.bincount(key, weights=acc, minlength=size)
+            return
+        self.wsum += np.bincount(key, weights=weight, minlength=size)
+        self.sconf += np.bincount(key, weights=conf * weight, minlength=size)
+        self.sacc += np.bincount(key, weights=acc * weight, minlength=size)
+
+    def add_count_conf(self, key, conf, weight):
+        """Counts, weights and confidences (classwise; hits are added apart)."""
+        size = self.size
+        self.count += np.bincount(key, minlength=size)
+        if weight is None:
+            self.sconf += np.bincount(key, weights=conf, minlength=size)
+            return
+        self.wsum += np.bincount(key, weights=weight, minlength=size)
+        self.sconf += np.bincount(key, weights=conf * weight, minlength=size)
+
+    def add_acc(self, key, acc):
+        self.sacc += np.bincount(key, weights=acc, minlength=self.size)
+
+    def result(self, weighted):
+        """``(count, weight, sum_conf, sum_acc)``, each ``(n_var, n_bins)``."""
+        wsum = self.wsum if weighted else self.count
+        return tuple(
+            a.reshape(self.shape) for a in (self.count, wsum, self.sconf, self.sacc)
+        )
+
+
+def _block_plan(n, k, rows, values):
+    """``(step, cap)``: rows per block of the input and the most rows a block
+    holds after filtering with the ``rows`` mask (``step`` without one)."""
+    step = _block_rows(k, n, values)
+    if rows is None:
+        return step, step
+    # blocks of the full rows that hold about `step` selected rows each; the
+    # buffers hold the largest such block after filtering
+    share = max(np.count_nonzero(rows) / n, 1.0 / 1024)
+    step = min(n, max(step, int(step / share)))
+    cap = int(np.add.reduceat(rows, np.arange(0, n, step), dtype=np.intp).max())
+    return step, max(cap, 1)
+
+
+def _row_blocks(pair, step, rows):
+    """Yield ``(block, y, soft, weight)`` of each row block (``None`` for what
+    the pair lacks), restricted to the ``rows`` mask without copying it."""
+    proba, y_idx, y_soft, weight = pair.proba, pair.y_idx, pair.y_soft, pair.weight
+    for start in range(0, proba.shape[0], step):
+        part = slice(start, start + step)
+        parts = [proba[part]] + [
+            None if a is None else a[part] for a in (y_idx, y_soft, weight)
+        ]
+        if rows is not None:  # a subset (hard samples): filtered block by block
+            keep = rows[part]
+            if not keep.any():
+                continue
+            # np.compress: 4x faster than boolean indexing of a 2-D block
+            parts = [None if a is None else np.compress(keep, a, axis=0) for a in parts]
+        yield tuple(parts)
+
+
+class _ClasswiseKernel:
+    """Classwise bin sums of row blocks: the bins of the whole block at once,
+    accumulated with the class as part of the bincount key
+    (``class * n_bins + bin``), without a transpose."""
+
+    def __init__(self, cap, k, n_bins):
+        self.k, self.n_bins = k, n_bins
+        self.scratch = _BinScratch(cap * k, n_bins)
+        self.key = np.empty(cap * k, dtype=np.intp)
+        self.cls = np.tile(np.arange(k, dtype=np.float64) * n_bins, cap)
+
+    def add(self, sums, block, y_b, s_b, w_b):
+        k, m = self.k, block.shape[0]
+        conf = np.ascontiguousarray(block, dtype=np.float64).reshape(-1)
+        g = self.scratch.bins(conf)
+        np.add(g, self.cls[: m * k], out=g)
+        key = self.key[: m * k]
+        np.copyto(key, g, casting="unsafe")
+        w = None if w_b is None else np.repeat(w_b, k)
+        sums.add_count_conf(key, conf, w)
+        if s_b is None:  # hits: class y_i's column of each row
+            hit = _gather_rows(block, y_b).astype(np.float64, copy=False)
+            g = self.scratch.bins(hit)
+            g += y_b * self.n_bins
+            sums.sacc += np.bincount(
+                g.astype(np.intp), weights=w_b, minlength=sums.size
+            )
+            return
+        acc = np.ascontiguousarray(s_b, dtype=np.float64).reshape(-1)
+        sums.add_acc(key, acc if w is None else acc * w)
+
+
+class _TopLabelKernel:
+    """Top-label bin sums of row blocks: confidence and accuracy of a block
+    (:class:`_TopHitScratch` for hard labels, packed keys for soft ones),
+    then its bins."""
+
+    def __init__(self, cap, k, n_bins, dtype, soft):
+        self.scratch = _BinScratch(cap, n_bins)
+        self.key = np.empty(cap, dtype=np.intp)
+        self.hits = None if soft else _TopHitScratch(cap, k)
+        layout = _argmax_layout(k, dtype) if soft else None
+        self.top = None if layout is None else _TopLabelScratch(cap, k, layout)
+
+    def add(self, sums, block, y_b, s_b, w_b):
+        if s_b is None:
+            conf, acc = self.hits.conf_hit(block, y_b)
+        else:
+            conf, acc = _top_label(block, y_b, s_b, self.top)
+            conf = conf.astype(np.float64, copy=False)
+        g = self.scratch.bins(conf)
+        key = self.key[: conf.shape[0]]
+        if w_b is None and s_b is None:
+            np.multiply(g, 2.0, out=g)
+            np.add(g, acc, out=g)
+            np.copyto(key, g, casting="unsafe")
+            sums.add_hits(key, conf)
+            return
+        np.copyto(key, g, casting="unsafe")
+        sums.add(key, conf, acc.astype(np.float64, copy=False), w_b)
 
 
 def _chunked_bin_sums(pair, n_bins, classwise, rows=None):
@@ -333,121 +591,26 @@ def _chunked_bin_sums(pair, n_bins, classwise, rows=None):
 
     Returns ``(edges, count, weight, sum_conf, sum_acc)``, the last four
     ``(V, n_bins)`` for ``V`` measured variants (1 for the top label, ``K``
-    classwise). For the top label a row block gives its argmax and maximum
-    in one pass (:class:`_TopLabelScratch`); classwise, the bins of the
-    whole block are computed in place and accumulated with the class as part
-    of the bincount key. Everything of a block is computed while it is in
-    cache and accumulated with :func:`numpy.bincount`, so the extra memory
-    is a few blocks, not ``O(n)``. Same sums as :func:`_bin_statistics` up to
-    the order of floating-point additions. ``rows`` (a boolean mask)
-    restricts the sums to a subset without copying it.
+    classwise): :class:`_TopLabelKernel` or :class:`_ClasswiseKernel` on each
+    row block. Everything of a block is computed while it is in cache and
+    accumulated with :func:`numpy.bincount`, so the extra memory is a few
+    blocks, not ``O(n)``. Same sums as :func:`_bin_statistics` up to the
+    order of floating-point additions. ``rows`` (a boolean mask) restricts
+    the sums to a subset without copying it.
     """
-    proba, y_idx, y_soft, weight = pair.proba, pair.y_idx, pair.y_soft, pair.weight
-    n, k = proba.shape
-    n_var = k if classwise else 1
-    size = n_var * n_bins
+    n, k = pair.proba.shape
+    values = _BLOCK_VALUES // 2 if classwise else _BLOCK_VALUES
+    step, cap = _block_plan(n, k, rows, values)
+    if classwise:
+        kernel, sums = _ClasswiseKernel(cap, k, n_bins), _BinSums(k, n_bins)
+    else:
+        soft = pair.y_soft is not None
+        kernel = _TopLabelKernel(cap, k, n_bins, pair.proba.dtype, soft)
+        sums = _BinSums(1, n_bins)
+    for block, y_b, s_b, w_b in _row_blocks(pair, step, rows):
+        kernel.add(sums, block, y_b, s_b, w_b)
     edges = bin_edges(None, n_bins, "uniform")
-    step, cap = _block_rows(k, n), None
-    if rows is not None:
-        # blocks of the full rows that hold about `step` selected rows each;
-        # the buffers hold the largest such block after filtering
-        share = max(np.count_nonzero(rows) / n, 1.0 / 1024)
-        step = min(n, max(step, int(step / share)))
-        cap = int(np.add.reduceat(rows, np.arange(0, n, step), dtype=np.intp).max())
-    cap = step if cap is None else max(cap, 1)
-    scratch = _BinScratch(cap * (k if classwise else 1), n_bins)
-    layout = None if classwise else _argmax_layout(k, proba.dtype)
-    top = None if layout is None else _TopLabelScratch(cap, k, layout)
-    count = np.zeros(size)
-    wsum = np.zeros(size)
-    sconf = np.zeros(size)
-    sacc = np.zeros(size)
-    # bincount key: 2 * (class * n_bins + bin) + hit (hard top label), else
-    # class * n_bins + bin; one buffer of float keys, cast once per block
-    key = np.empty(cap * n_var, dtype=np.intp)
-    cls = np.tile(np.arange(k, dtype=np.float64) * n_bins, cap) if classwise else None
-    for start in range(0, n, step):
-        part = slice(start, min(start + step, n))
-        block = proba[part]
-        y_b = None if y_idx is None else y_idx[part]
-        s_b = None if y_soft is None else y_soft[part]
-        w_b = None if weight is None else weight[part]
-        if rows is not None:  # a subset (hard samples): filtered block by block
-            keep = rows[part]
-            if not keep.any():
-                continue
-            # np.compress: 4x faster than boolean indexing of a 2-D block
-            block = np.compress(keep, block, axis=0)
-            y_b = None if y_b is None else np.compress(keep, y_b)
-            s_b = None if s_b is None else np.compress(keep, s_b, axis=0)
-            w_b = None if w_b is None else np.compress(keep, w_b)
-        m = block.shape[0]
-        if classwise:
-            conf = np.ascontiguousarray(block, dtype=np.float64).reshape(-1)
-            g = scratch.bins(conf)
-            np.add(g, cls[: m * k], out=g)
-            kb = key[: m * k]
-            np.copyto(kb, g, casting="unsafe")
-            if w_b is None:
-                count += np.bincount(kb, minlength=size)
-                sconf += np.bincount(kb, weights=conf, minlength=size)
-            else:
-                w = np.repeat(w_b, k)
-                count += np.bincount(kb, minlength=size)
-                wsum += np.bincount(kb, weights=w, minlength=size)
-                sconf += np.bincount(kb, weights=conf * w, minlength=size)
-            if s_b is None:  # hits: class y_i's column of each row
-                hit = _gather_rows(block, y_b).astype(np.float64, copy=False)
-                g = scratch.bins(hit)
-                g += y_b * n_bins
-                hk = g.astype(np.intp)
-                sacc += np.bincount(
-                    hk, weights=None if w_b is None else w_b, minlength=size
-                )
-            else:
-                acc = np.ascontiguousarray(s_b, dtype=np.float64).reshape(-1)
-                if w_b is not None:
-                    acc = acc * w
-                sacc += np.bincount(kb, weights=acc, minlength=size)
-            continue
-        conf, acc = _top_label(block, y_b, s_b, top)
-        conf = conf.astype(np.float64, copy=False)
-        g = scratch.bins(conf)
-        kb = key[:m]
-        if w_b is None and s_b is None:
-            np.multiply(g, 2.0, out=g)
-            np.add(g, acc, out=g)
-            np.copyto(kb, g, casting="unsafe")
-            split = np.bincount(kb, minlength=2 * size)
-            sconf += (
-                np.bincount(kb, weights=conf, minlength=2 * size)
-                .reshape(size, 2)
-                .sum(axis=1)
-            )
-            count += split[0::2]
-            count += split[1::2]
-            sacc += split[1::2]
-            continue
-        np.copyto(kb, g, casting="unsafe")
-        acc = acc.astype(np.float64, copy=False)
-        count += np.bincount(kb, minlength=size)
-        if w_b is None:
-            sconf += np.bincount(kb, weights=conf, minlength=size)
-            sacc += np.bincount(kb, weights=acc, minlength=size)
-        else:
-            wsum += np.bincount(kb, weights=w_b, minlength=size)
-            sconf += np.bincount(kb, weights=conf * w_b, minlength=size)
-            sacc += np.bincount(kb, weights=acc * w_b, minlength=size)
-    if weight is None:
-        wsum = count
-    shape = (n_var, n_bins)
-    return (
-        edges,
-        count.reshape(shape),
-        wsum.reshape(shape),
-        sconf.reshape(shape),
-        sacc.reshape(shape),
-    )
+    return (edges, *sums.result(pair.weight is not None))
 
 
 def _chunked_bins(pair, n_bins, classwise, rows=None):

@@ -19,8 +19,9 @@ concept (the public names all live here):
   ``human_mode``, ``human_soft``, ``human_soft_gold_mode``, ``smoothed`` and
   ``teacher`` (entropy-matched) and the opt-in ``gold_vector``,
   ``gold_dirichlet``, ``teacher_unmatched`` and ``human_dawid_skene``
-  (:data:`ARM_NAMES`, :data:`DEFAULT_ARMS`, :data:`GOLD_ARMS` and
-  :data:`SOFT_ARMS` derive from it), built by :func:`make_supervision_arms`; an
+  (:data:`ARM_NAMES`, :data:`DEFAULT_ARMS`, :data:`GOLD_ARMS`,
+  :data:`SOFT_ARMS` and :data:`HUMAN_SOFT_ARMS` derive from it), built by
+  :func:`make_supervision_arms`; an
   arm's optional post-fit step (``ArmSpec.calibrate``: the temperature of
   ``gold_temperature``, the vector scaling or Dirichlet map of ``gold_vector``
   / ``gold_dirichlet``) is applied by the audit after fitting;
@@ -46,6 +47,7 @@ from ._arms import (
     ARM_REGISTRY,
     DEFAULT_ARMS,
     GOLD_ARMS,
+    HUMAN_SOFT_ARMS,
     SOFT_ARMS,
     ArmSpec,
     make_supervision_arms,
@@ -61,6 +63,7 @@ __all__ = [
     "ARM_REGISTRY",
     "DEFAULT_ARMS",
     "GOLD_ARMS",
+    "HUMAN_SOFT_ARMS",
     "SOFT_ARMS",
     "ArmSpec",
     "align_mode",

@@ -95,6 +95,11 @@ class ArmSpec(NamedTuple):
     needs_annotations : bool, default=False
         Whether the builder needs the per-annotator table (``annotations``
         of :func:`make_supervision_arms`).
+    human : bool, default=False
+        Whether the arm's soft targets carry the human labels' uncertainty
+        (``human_soft``, ``human_soft_gold_mode``, ``human_dawid_skene``), as
+        opposed to a synthetic one (``smoothed``, ``teacher``): the arms the
+        audit's "more stable?" question is asked of.
     """
 
     name: str
@@ -107,6 +112,7 @@ class ArmSpec(NamedTuple):
     calibration_splits: Callable | None = None
     default: bool = True
     needs_annotations: bool = False
+    human: bool = False
 
 
 class PostFit(NamedTuple):
@@ -166,6 +172,7 @@ def _register(
     calibration_splits=None,
     default=True,
     needs_annotations=False,
+    human=False,
 ):
     """Decorator: add the builder below it to the registry under ``name``."""
 
@@ -181,6 +188,7 @@ def _register(
             calibration_splits,
             default,
             needs_annotations,
+            human,
         )
         return build
 
@@ -358,7 +366,11 @@ def _build_human_mode(inputs):
 
 
 @_register(
-    "human_soft", needs_gold=False, soft=True, description="the human soft labels"
+    "human_soft",
+    needs_gold=False,
+    soft=True,
+    human=True,
+    description="the human soft labels",
 )
 def _build_human_soft(inputs):
     return inputs.human
@@ -368,6 +380,7 @@ def _build_human_soft(inputs):
     "human_soft_gold_mode",
     needs_gold=True,
     soft=True,
+    human=True,
     description="human soft labels with each row's mode swapped onto gold",
 )
 def _build_human_soft_gold_mode(inputs):
@@ -444,6 +457,7 @@ def _build_teacher(inputs):
     "human_dawid_skene",
     needs_gold=False,
     soft=True,
+    human=True,
     description="Dawid-Skene posteriors of the per-annotator table of the "
     "training rows (needs the table: the Le-Wi-Di sets)",
     default=False,
@@ -493,6 +507,12 @@ GOLD_ARMS = frozenset(name for name, spec in ARM_REGISTRY.items() if spec.needs_
 
 #: The arms whose targets are soft rows, in canonical order.
 SOFT_ARMS = tuple(name for name, spec in ARM_REGISTRY.items() if spec.soft)
+
+#: The soft arms whose targets carry the human labels' uncertainty (``human``
+#: in the registry), in canonical order; the others are synthetic controls.
+HUMAN_SOFT_ARMS = tuple(
+    name for name, spec in ARM_REGISTRY.items() if spec.soft and spec.human
+)
 
 
 @validate_params(

@@ -14,13 +14,9 @@ Private attributes and methods of ``NeuralNet``
         ``run_single_epoch`` read the last epoch's ``"batches"`` list of dicts
         through the plain list method (no parsing per call). Relies on the
         layout ``history[-1]["batches"] == [{key: value}, ...]``.
-    ``net._optimizers``
-        Names of the registered optimizers (the optimizer object is
-        ``getattr(net, name + "_")``); read by ``_step_plan`` to step the
-        optimizers without a closure.
     ``net._set_training(training)``
         Switches the modules between train and eval mode; called by
-        ``run_single_epoch``, ``evaluation_step`` and the prediction path.
+        ``run_single_epoch`` once an epoch and by the prediction path.
     ``net._get_predict_nonlinearity()``
         Overridden (float64 softmax for ``"auto"``) and called by the
         prediction path and by :class:`sksoft.callbacks.TrainingDynamics`.
@@ -60,10 +56,16 @@ Public methods whose *call protocol* sksoft reimplements
         A callback with a ``_batch_hook_wanted(name, training)`` method
         returning False (sksoft's ``TrainingDynamics(mode="eval")``) is not
         called for that hook.
-    ``train_step`` / ``train_step_single`` / ``validation_step`` /
-    ``evaluation_step`` / ``infer``
-        Overridden with skorch's signatures and return values (a dict with
-        ``"loss"`` and ``"y_pred"`` for the training and validation steps).
+    ``infer``
+        Overridden with skorch's signature and return value; skorch's own
+        ``train_step`` (which passes the optimizer a closure),
+        ``train_step_single``, ``validation_step`` and ``evaluation_step`` call
+        it.
+    ``train_step_single`` / ``validation_step``
+        skorch's own, relied on to call ``get_loss(y_pred, yi, X=Xi,
+        training=...)`` with the batch's target tensor ``yi`` as the iterator
+        yielded it: ``get_loss`` reads the batch's sample weights from
+        ``yi.sample_weight``.
     ``get_iterator(dataset, training)``
         Builds the iterator from ``iterator_train__*`` / ``iterator_valid__*``
         as skorch's does, and hands the fit's generator to a shuffling one.
@@ -99,17 +101,14 @@ CHECKED_SKORCH_VERSIONS = ("1.4.0",)
 #: owner is ``"NeuralNet"``, ``"PassthroughScoring"``, ``"EpochScoring"`` or
 #: ``"BatchScoring"`` (from ``skorch`` / ``skorch.callbacks``).
 SKORCH_INTERNALS = (
-    ("NeuralNet", "_optimizers"),
     ("NeuralNet", "_set_training"),
     ("NeuralNet", "_get_predict_nonlinearity"),
     ("NeuralNet", "_params_to_validate"),
     ("NeuralNet", "_get_param_names"),
     ("NeuralNet", "_validate_params"),
     ("NeuralNet", "run_single_epoch"),
-    ("NeuralNet", "train_step"),
     ("NeuralNet", "train_step_single"),
     ("NeuralNet", "validation_step"),
-    ("NeuralNet", "evaluation_step"),
     ("NeuralNet", "infer"),
     ("NeuralNet", "get_iterator"),
     ("NeuralNet", "initialize_optimizer"),

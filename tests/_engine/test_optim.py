@@ -113,3 +113,42 @@ def test_adam_update_by_hand():
         g.abs() + 1e-8
     )
     assert torch.allclose(p, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])  # lean kernel / torch's step
+def test_lean_adam_step_with_closure_equals_closure_then_step(weight_decay):
+    # skorch's train_step hands the optimizer a closure (zero_grad, forward,
+    # backward); the step must equal calling it first and stepping after
+    start, gen = _params()
+    x = torch.randn(5, 7, generator=gen)
+    ours = [p.clone().requires_grad_() for p in start]
+    ref = [p.clone().requires_grad_() for p in start]
+    kw = {"weight_decay": weight_decay}
+    opt_ours = LeanAdam(ours, lr=0.01, **kw)
+    opt_ref = LeanAdam(ref, lr=0.01, **kw)
+    assert all(map(LeanAdam._lean, opt_ours.param_groups)) == (weight_decay == 0)
+
+    def loss_of(params):
+        w1, b, w2 = params
+        return ((x @ w1 + b) @ w2).square().mean()
+
+    calls = []
+
+    def closure():
+        calls.append(torch.is_grad_enabled())
+        opt_ours.zero_grad()
+        loss = loss_of(ours)
+        loss.backward()
+        return loss
+
+    for _ in range(4):
+        with torch.no_grad():  # the closure enables gradients itself
+            loss = opt_ours.step(closure)
+        opt_ref.zero_grad()
+        ref_loss = loss_of(ref)
+        ref_loss.backward()
+        opt_ref.step()
+        assert torch.equal(loss, ref_loss)
+    assert calls == [True] * 4
+    for a, b in zip(ours, ref):
+        assert torch.equal(a, b)

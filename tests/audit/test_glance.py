@@ -105,7 +105,17 @@ def test_hard_sample_calibration_answers(verdict, answer):
     [
         ({HEADLINE: "better", "jsd_all_vs_human": "no clear difference"}, "yes"),
         ({HEADLINE: "no clear difference", "jsd_all_vs_human": "worse"}, "no"),
-        ({HEADLINE: "better", "jsd_all_vs_human": "worse"}, "not shown"),
+        # mixed: the headline (hard-sample ECE vs human) decides where marked
+        ({HEADLINE: "better", "jsd_all_vs_human": "worse"}, "yes"),
+        ({HEADLINE: "worse", "jsd_all_vs_human": "better"}, "no"),
+        (
+            {
+                HEADLINE: "no clear difference",
+                "jsd_all_vs_human": "better",
+                "kl_hard_vs_human": "worse",
+            },
+            "not shown",
+        ),
         ({HEADLINE: "no clear difference"}, "not shown"),
         # seeds only (no item interval) is not a verdict
         ({HEADLINE: "better (seeds only)"}, "not shown"),

@@ -170,9 +170,9 @@ def _fake(rows, soft=("human_soft",)):
     )
 
 
-def _row(metric, ratio, p_holm, testable, reason=""):
+def _row(metric, ratio, p_holm, testable, reason="", arm="human_soft"):
     return {
-        "arm": "human_soft",
+        "arm": arm,
         "metric": metric,
         "ratio": ratio,
         "ci_low": ratio / 2,
@@ -204,4 +204,28 @@ def test_stability_verdict_answers():
     none = [_row("ece_hard_vs_human", 0.8, 0.6, True)]
     answer, evidence = stability_verdict(_fake(none))
     assert answer == "no" and "none differs" in evidence
-    assert stability_verdict(_fake(none, soft=()))[0] == "not shown"
+    answer, evidence = stability_verdict(_fake(none, soft=()))
+    assert answer == "untestable" and "no human-soft-label arm" in evidence
+
+
+def test_stability_verdict_asks_the_human_arms_only():
+    # a synthetic control's larger (or smaller) spread does not answer "is
+    # human-soft-label training more stable?": with human_soft untestable the
+    # answer is untestable, whatever smoothed and teacher show
+    rows = [
+        _row("ece_hard_vs_human", 0.9, math.nan, False, "seed SDs below ..."),
+        _row("ece_hard_vs_human", 1.3, 0.03, True, arm="smoothed"),
+        _row("ece_hard_vs_human", 0.5, 0.01, True, arm="teacher"),
+    ]
+    soft = ("human_soft", "smoothed", "teacher")
+    answer, evidence = stability_verdict(_fake(rows, soft=soft))
+    assert answer == "untestable"
+    assert "`human_soft`" in evidence and "smoothed" not in evidence
+    # human_soft_gold_mode is a human arm: its testable smaller spread answers
+    rows.append(_row("ece_hard_vs_human", 0.6, 0.02, True, arm="human_soft_gold_mode"))
+    answer, evidence = stability_verdict(
+        _fake(rows, soft=soft + ("human_soft_gold_mode",))
+    )
+    assert (
+        answer == "yes" and "human_soft_gold_mode" in evidence and "1 of 2" in evidence
+    )

@@ -292,3 +292,16 @@ def test_vader_items_say_the_ratings_are_collapsed():
         "ordinal_scale": "9-point ratings -4..+4 collapsed to 3 classes"
     }
     assert out["human"] is bunch.counts and out["gold"] is bunch.target
+    assert "rating_counts" not in out  # a bunch without the raw scale
+    # with the raw scale: the levels' classes by the loader's rule
+    bunch.update(
+        rating_counts=np.array([[1, 0, 0, 2, 1, 0, 0, 0, 0], [0] * 8 + [4]]),
+        rating_levels=np.arange(-4, 5),
+        neutral_band=1,
+        target_names=np.array(["negative", "neutral", "positive"]),
+    )
+    out = spec.items(spec, bunch, 0, None)
+    assert out["rating_counts"] is bunch.rating_counts
+    assert out["rating_classes"].tolist() == (
+        ["negative"] * 3 + ["neutral"] * 3 + ["positive"] * 3
+    )

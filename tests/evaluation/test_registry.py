@@ -104,8 +104,15 @@ def test_audit_table_unchanged():
         "kl_disagree_vs_human",
         "jsd_disagree_vs_human",
     ]
+    # the raw-scale distances, present only with raw ratings (VADER)
+    raw = [m for m in AUDIT_METRICS if m.endswith("_vs_human_raw")]
+    assert raw == [
+        "wasserstein_all_vs_human_raw",
+        "wasserstein_hard_vs_human_raw",
+        "wasserstein_easy_vs_human_raw",
+    ]
     # and the two alignments of the non-circular maps (held-out, targets)
-    assert len(AUDIT_METRICS) == 29 + len(disagree)
+    assert len(AUDIT_METRICS) == 29 + len(disagree) + len(raw)
     assert {
         "spearman_gold_confidence_vs_human",
         "target_spearman_confidence_vs_human",
@@ -122,10 +129,11 @@ def test_every_spec_is_complete():
     assert len(names) == len(set(names))
     for spec in METRIC_SPECS:
         assert spec.better in ("higher", "lower")
-        assert spec.reference in ("gold", "human", "human_mode")
+        assert spec.reference in ("gold", "human", "human_mode", "human_raw")
+        assert (spec.reference == "human_raw") == (spec.stage == "raw")
         assert spec.name.endswith("_vs_" + spec.reference)
         assert spec.subset in (None, "all", "hard", "easy", "disagree")
-        if spec.stage == "test":
+        if spec.stage in ("test", "raw"):
             assert callable(spec.score), spec.name
 
 

@@ -773,3 +773,111 @@ def test_chunked_top_label_across_blocks_and_fallbacks(k, monkeypatch):
                 classwise,
             )
             assert got == pytest.approx(ref, abs=1e-12, rel=0)
+
+
+# ------------------------- hard-label top label: row maximum and hit, no argmax
+
+
+def _hit_problem(rng, n, k):
+    """Random rows plus every case the hit kernel treats apart: ties at the
+    maximum (anywhere, all columns), one-hot rows (exact 0 and 1), rows whose
+    maximum sits on a bin edge, and low-confidence rows."""
+    p = rng.dirichlet(np.ones(k) * 0.5, size=n)
+    quarter = n // 4
+    p[:quarter] = 1.0 / k  # all tied: column 0 wins
+    rows = np.arange(quarter, 2 * quarter)
+    a, b = rng.integers(0, k, size=(2, len(rows)))
+    p[rows] = 0.0
+    p[rows, a] += 0.5
+    p[rows, b] += 0.5  # two-way ties, or a one-hot row when a == b
+    edge = np.arange(2 * quarter, 2 * quarter + quarter // 2)
+    top = rng.choice(np.linspace(0, 1, 16)[-8:], size=len(edge))
+    p[edge] = ((1.0 - top) / (k - 1))[:, None]
+    p[edge, rng.integers(0, k, size=len(edge))] = top
+    return p
+
+
+@pytest.mark.parametrize("k", [2, 3, 10, 11, 100])
+@pytest.mark.parametrize("labels", ["random", "argmax", "tied"])
+def test_top_hit_equals_numpy_argmax_and_max(k, labels):
+    """Confidence bit-exact against np.max, hit against np.argmax == y (first
+    maximum), also when most rows are low-confidence hits (the block is then
+    settled by the maximum without the label's column)."""
+    from sksoft.metrics._calibration import _TopHitScratch
+
+    rng = np.random.default_rng(k)
+    n = 4000
+    p = _hit_problem(rng, n, k)
+    pred = np.argmax(p, axis=1)
+    if labels == "random":
+        y = rng.integers(0, k, size=n)
+    elif labels == "argmax":  # every row a hit, many below the tie bound
+        y = pred.copy()
+    else:  # the label is a tied maximum that is not the first one
+        y = np.where(p[:, -1] == p.max(axis=1), k - 1, pred)
+    conf, hit = _TopHitScratch(n, k).conf_hit(p, y)
+    np.testing.assert_array_equal(conf, np.max(p, axis=1))
+    np.testing.assert_array_equal(hit, pred == y)
+
+
+@pytest.mark.parametrize("classwise", [False, True])
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_kernel_equals_full_array_implementation(k, classwise):
+    """The chunked kernel against the previous (full-array) implementation,
+    ``_bin_statistics`` on ``confidence_accuracy``, and netcal, to 1e-12: ties,
+    probabilities exactly 0 and 1, confidences on bin edges, weights, soft
+    labels, norms."""
+    from sksoft.metrics._calibration import (
+        _bin_statistics,
+        _reduce_bins,
+        confidence_accuracy,
+    )
+    from sksoft.metrics._validation import check_pair
+
+    rng = np.random.default_rng(10 * k + classwise)
+    n = 3001
+    p = _hit_problem(rng, n, k)
+    y = rng.integers(0, k, size=n)
+    y[:k] = np.arange(k)
+    soft = rng.dirichlet(np.ones(k), size=n)
+    w = rng.uniform(0, 2, size=n)
+    for y_true in (y, np.argmax(p, axis=1), soft):
+        for weight in (None, w):
+            pair = check_pair(y_true, p, sample_weight=weight, keep_binary_column=True)
+            for norm in ("l1", "l2", "max"):
+                ref = np.mean(
+                    [
+                        _reduce_bins(
+                            _bin_statistics(c, a, pair.weight, 15, "uniform"),
+                            norm,
+                            "size",
+                        )
+                        for c, a in confidence_accuracy(pair, classwise)
+                    ]
+                )
+                got = expected_calibration_error(
+                    y_true, p, classwise=classwise, sample_weight=weight, norm=norm
+                )
+                assert got == pytest.approx(ref, abs=1e-12, rel=0)
+    netcal = pytest.importorskip("netcal.metrics")
+    if not classwise and k > 2:  # netcal reads two columns as a binary problem
+        ref = netcal.ECE(bins=15).measure(p, y)
+        assert expected_calibration_error(y, p) == pytest.approx(ref, abs=1e-12)
+
+
+def test_kernel_small_and_degenerate_inputs():
+    """n = 1, one class present (labels=), one-hot predictions."""
+    p = np.array([[0.2, 0.8]])
+    assert expected_calibration_error([1], p, labels=[0, 1]) == pytest.approx(0.2)
+    assert expected_calibration_error([0], p, labels=[0, 1]) == pytest.approx(0.8)
+    assert expected_calibration_error(
+        [1], p, labels=[0, 1], classwise=True
+    ) == pytest.approx(0.2)
+    eye = np.eye(3)[[0, 1, 2, 2]]
+    assert expected_calibration_error([0, 1, 2, 2], eye) == 0.0
+    assert expected_calibration_error([0, 1, 2, 0], eye) == pytest.approx(0.25)
+    # one class only present in y_true: all rows predict it
+    p = np.tile([0.7, 0.2, 0.1], (5, 1))
+    ref = _ece_by_hand(np.full(5, 0.7), np.ones(5), 15)
+    got = expected_calibration_error([0] * 5, p, labels=[0, 1, 2])
+    assert got == pytest.approx(ref, abs=1e-12)
