@@ -476,6 +476,75 @@ def bench_vader_jobs(args, home):
         print(f"  estimator {params['estimator']}: batched runs")
 
 
+# where the VADER command spends its wall time: (module, class, function, phase)
+VADER_PHASES = (
+    ("sksoft.audit._run", None, "compute_frozen_features", "frozen embeddings"),
+    ("sksoft.audit._run", None, "_fold_targets", "targets (teacher cross-fits)"),
+    ("sksoft.audit._run", None, "_fit_all", "training (runs and inner fits)"),
+    ("sksoft.audit._result", None, "compute_maps", "AuditResult: data maps"),
+    ("sksoft.audit._result", "AuditResult", "__post_init__", "AuditResult (all)"),
+    ("sksoft.audit._report", None, "draw_figures", "report: figures"),
+    ("sksoft.audit._result", "AuditResult", "write_report", "report (all)"),
+)
+
+
+def bench_vader_phases(args):
+    """Section (c''): the VADER command in this process, timed phase by phase.
+
+    Each phase is the wall time of one function of the command's path
+    (patched with a timer: nested phases overlap, the "(all)" ones include
+    the others); the command is ``python -m sksoft audit --dataset vader
+    --data-home DIR --offline --seeds 0..N-1`` with ``--embedding-cache`` when
+    given (``--vader-seeds``, default 3).
+    """
+    import importlib
+
+    from sksoft.cli import main as cli_main
+
+    home = Path(args.data_home)
+    if not (home / "vader").exists():
+        print(f"  skipped: no {home / 'vader'} (pass --data-home)")
+        return
+    seeds = ",".join(str(s) for s in range(args.vader_seeds))
+    print(f"\n(c'') the VADER command in-process, seeds {seeds}: wall time by phase")
+    spent, originals = {}, []
+
+    def timed(owner, name, phase):
+        func = getattr(owner, name)
+        originals.append((owner, name, func))
+
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return func(*a, **k)
+            finally:
+                spent[phase] = spent.get(phase, 0.0) + time.perf_counter() - start
+
+        setattr(owner, name, wrapper)
+
+    for module, cls, name, phase in VADER_PHASES:
+        owner = importlib.import_module(module)
+        timed(owner if cls is None else getattr(owner, cls), name, phase)
+    argv = ["audit", "--dataset", "vader", "--data-home", str(home), "--offline"]
+    argv += ["--seeds", seeds, "--quiet"]
+    if args.embedding_cache:
+        argv += ["--embedding-cache", args.embedding_cache]
+    with tempfile.TemporaryDirectory(prefix="bench-vader-") as tmp:
+        start = time.perf_counter()
+        try:
+            status = cli_main([*argv, "--out", str(Path(tmp) / "report")])
+        finally:
+            for owner, name, func in originals:
+                setattr(owner, name, func)
+        wall = time.perf_counter() - start
+    if status:
+        print(f"  command failed (exit {status})")
+        return
+    for *_, phase in VADER_PHASES:
+        print(f"  {phase:34s} {spent.get(phase, 0.0):7.1f} s")
+    print(f"  {'whole command (in-process)':34s} {wall:7.1f} s (load {_load()})")
+
+
 def _audit_data():
     from sksoft.audit._data import load_audit_data
 
@@ -638,7 +707,7 @@ def bench_jobs_and_dask(args, sections):
     _memory("run_audit (d/e)")
 
 
-SECTIONS = ("paths", "groups", "command", "vader", "jobs", "dask")
+SECTIONS = ("paths", "groups", "command", "vader", "vader-phases", "jobs", "dask")
 
 
 def main():
@@ -651,6 +720,9 @@ def main():
     parser.add_argument("--data-home", default="/work/shared/data")
     parser.add_argument(
         "--vader-seeds", type=int, default=3, help="seeds of the VADER n_jobs runs"
+    )
+    parser.add_argument(
+        "--embedding-cache", default=None, help="--embedding-cache of (c'')"
     )
     parser.add_argument(
         "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS)
@@ -677,6 +749,9 @@ def main():
     if "vader" in args.sections:
         bench_vader(args)
         _memory("(c)")
+    if "vader-phases" in args.sections:
+        bench_vader_phases(args)
+        _memory("(c'')")
     if "jobs" in args.sections or "dask" in args.sections:
         bench_jobs_and_dask(args, args.sections)
 

@@ -281,9 +281,14 @@ class _EmbedderBase(TransformerMixin, BaseEstimator):
         )
         texts = _check_texts(X, self._n_text_columns, self._who())
         model = os.fspath(self.model)
-        st_model = _load_model(model, self.device, self._who())
         self.model_identity_ = _model_identity(model)
-        self.embedding_dim_ = _embedding_dim(st_model)
+        # the model is loaded (and sentence-transformers imported, seconds
+        # each) only when a text misses the cache: a fit whose texts are all
+        # cached reads the embedding length from the cached rows
+        dim = self._cached_dim(texts.ravel())
+        if dim is None:
+            dim = _embedding_dim(_load_model(model, self.device, self._who()))
+        self.embedding_dim_ = dim
         self.n_features_in_ = self._n_text_columns
         names = getattr(X, "columns", None)
         if names is not None and all(isinstance(c, str) for c in names):
@@ -292,19 +297,35 @@ class _EmbedderBase(TransformerMixin, BaseEstimator):
             del self.feature_names_in_
         return texts
 
-    def _encode(self, texts):
-        """Embeddings of a 1-D list of texts, from the cache where possible."""
+    def _store(self):
+        """The disk cache of ``memory`` (None without one)."""
         memory = self.memory
         if isinstance(memory, os.PathLike):
             memory = os.fspath(memory)
-        memory = check_memory(memory)
-        location = getattr(memory, "location", None)
+        location = getattr(check_memory(memory), "location", None)
+        return _EmbeddingStore(location) if location is not None else None
+
+    def _cached_dim(self, texts):
+        """The embedding length when every text is cached, else None."""
+        store = self._store()
+        if store is None:
+            return None
+        unique = [str(t) for t in np.unique(np.asarray(texts, dtype=object))]
+        keys = _text_keys(unique, self.model_identity_, self.normalize_embeddings)
+        found = store.lookup(keys)
+        if not keys or len(found) < len(keys):
+            return None
+        dims = {np.shape(v) for v in found.values()}
+        return int(dims.pop()[0]) if len(dims) == 1 else None
+
+    def _encode(self, texts):
+        """Embeddings of a 1-D list of texts, from the cache where possible."""
         unique, inverse = np.unique(
             np.asarray(texts, dtype=object), return_inverse=True
         )
         unique = [str(t) for t in unique]
         keys = _text_keys(unique, self.model_identity_, self.normalize_embeddings)
-        store = _EmbeddingStore(location) if location is not None else None
+        store = self._store()
         found = store.lookup(keys) if store is not None else {}
         todo = [k for k, key in enumerate(keys) if key not in found]
         out = np.empty((len(unique), self.embedding_dim_), dtype=np.float32)
@@ -352,10 +373,11 @@ class _EmbedderBase(TransformerMixin, BaseEstimator):
 class SentenceEmbeddingTransformer(_EmbedderBase):
     """Frozen sentence-transformers embeddings of one text column.
 
-    ``fit`` loads the model (nothing is learnt); ``transform`` returns one
-    embedding row per text. Embeddings are cached on disk when ``memory`` is
-    given, keyed by the model's identity and each text's content, so a second
-    call computes nothing and a changed text recomputes only that text.
+    ``fit`` checks the texts and loads the model (nothing is learnt);
+    ``transform`` returns one embedding row per text. Embeddings are cached on
+    disk when ``memory`` is given, keyed by the model's identity and each
+    text's content, so a second call computes nothing and a changed text
+    recomputes only that text (and a fit on cached texts loads no model).
     Needs the optional extra ``sksoft[text]`` (sentence-transformers).
 
     Parameters
@@ -429,7 +451,11 @@ class SentenceEmbeddingTransformer(_EmbedderBase):
     """
 
     def fit(self, X, y=None):
-        """Load the model and check the texts; nothing is learnt.
+        """Check the texts and load the model; nothing is learnt.
+
+        The model is not loaded when every text of ``X`` is in the cache
+        (``memory``): the embedding length is read from the cached rows, and
+        ``transform`` loads the model only for a text that misses the cache.
 
         Parameters
         ----------
@@ -523,7 +549,10 @@ n_threads
     _n_text_columns = 2
 
     def fit(self, X, y=None):
-        """Load the model and check the text pairs; nothing is learnt.
+        """Check the text pairs and load the model; nothing is learnt.
+
+        As :meth:`SentenceEmbeddingTransformer.fit`: not loaded when every
+        text of both columns is cached.
 
         Parameters
         ----------

@@ -249,6 +249,35 @@ def test_disk_cache(model_dir, reference, counted, tmp_path):
     assert list((tmp_path / "sksoft_sentence_embeddings").glob("*.npz"))
 
 
+def test_cached_texts_need_no_model(model_dir, tmp_path, monkeypatch):
+    # warm the cache, then make sentence-transformers unimportable: a fit
+    # and transform of cached texts work without it (the model is loaded
+    # only for a text that misses the cache), and give the same numbers
+    first = SentenceEmbeddingTransformer(model_dir, memory=tmp_path).fit_transform(
+        TEXTS
+    )
+    pairs = [[TEXTS[0], TEXTS[1]], [TEXTS[2], TEXTS[3]]]
+    pair_first = SentencePairTransformer(model_dir, memory=tmp_path).fit_transform(
+        pairs
+    )
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    monkeypatch.setattr(text_module, "_MODELS", {})
+    emb = SentenceEmbeddingTransformer(model_dir, memory=tmp_path)
+    np.testing.assert_array_equal(emb.fit_transform(TEXTS[::-1]), first[::-1])
+    assert emb.embedding_dim_ == first.shape[1] == 384
+    assert emb.model_identity_ == text_module._model_identity(model_dir)
+    pair = SentencePairTransformer(model_dir, memory=tmp_path)
+    np.testing.assert_array_equal(pair.fit_transform(pairs), pair_first)
+    # a text that misses the cache needs the model: at transform ...
+    with pytest.raises(ImportError, match="sksoft"):
+        emb.transform(["A sentence the cache has never seen."])
+    # ... and at fit (one miss is enough), as without a cache
+    with pytest.raises(ImportError, match="sksoft"):
+        SentenceEmbeddingTransformer(model_dir, memory=tmp_path).fit(
+            TEXTS[:3] + ["Another unseen sentence."]
+        )
+
+
 def test_cache_key_is_the_model_content(tmp_path, model_dir):
     import shutil
 

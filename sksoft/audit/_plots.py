@@ -7,7 +7,7 @@ simulated labels, so a figure lifted out of the report still reads correctly.
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ..cartography import DataMapDisplay
 from ..evaluation import figure_grid
@@ -167,6 +167,29 @@ def data_map_figure(result, path):
     )
 
 
+def _spread_points(mat, x):
+    """The spread figure's dots ``(x, y)`` and bars ``(x, mean, sd)`` of a panel.
+
+    Row ``i`` of ``mat`` (one arm's per-seed values; non-finite ones left out)
+    gives dots jittered around ``x[i]`` and a bar at ``x[i] + 0.25``: the mean
+    and the standard deviation (ddof=1; 0 for one value). An arm without a
+    finite value gives neither.
+    """
+    dx, dy, bx, bm, bs = [], [], [], [], []
+    for i in range(len(x)):
+        vals = mat[i][np.isfinite(mat[i])]
+        if vals.size == 0:
+            continue
+        jitter = np.linspace(-0.12, 0.12, vals.size) if vals.size > 1 else [0.0]
+        dx.append(x[i] + np.asarray(jitter, dtype=float))
+        dy.append(vals)
+        bx.append(x[i] + 0.25)
+        bm.append(vals.mean())
+        bs.append(np.std(vals, ddof=1) if vals.size > 1 else 0.0)
+    join = (lambda parts: np.concatenate(parts)) if dx else (lambda _: np.empty(0))
+    return (join(dx), join(dy)), (np.asarray(bx), np.asarray(bm), np.asarray(bs))
+
+
 def metric_spread_figure(result, path, metrics):
     """Per metric: each seed's value per arm, with the mean and +/- 1 std."""
     metrics = [m for m in metrics if m in result.scores]
@@ -175,17 +198,16 @@ def metric_spread_figure(result, path, metrics):
     x = np.arange(len(result.arms))
     for ax, name in zip(axes.flat, metrics):
         mat = result.scores[name]
-        for i in range(len(result.arms)):
-            vals = mat[i][np.isfinite(mat[i])]
-            if vals.size == 0:
-                continue
-            jitter = np.linspace(-0.12, 0.12, vals.size) if vals.size > 1 else [0.0]
-            ax.scatter(x[i] + np.asarray(jitter), vals, s=18, color="C0", zorder=3)
-            sd = np.std(vals, ddof=1) if vals.size > 1 else 0.0
+        # one scatter and one errorbar per panel (all arms at once): a figure
+        # of a few artists draws and lays out several times faster than one
+        # of two per arm, and looks the same
+        dots, bars = _spread_points(mat, x)
+        if dots[0].size:
+            ax.scatter(*dots, s=18, color="C0", zorder=3)
+        if bars[0].size:
             ax.errorbar(
-                x[i] + 0.25,
-                vals.mean(),
-                yerr=sd,
+                *bars[:2],
+                yerr=bars[2],
                 fmt="s",
                 color="C3",
                 capsize=4,
@@ -312,18 +334,42 @@ def training_curves_figure(result, path):
     )
 
 
-def _draw(func, result, *args):
-    """Draw one figure in a worker; whether it drew anything (no Figure back)."""
-    return func(result, *args) is not None
+# rough CPU seconds of each figure (VADER, 16k items, 2-core machine): the
+# draws are dealt out to the jobs longest first, so that they end together
+_COST = {"data_map_figure": 3.0, "reliability_figure": 2.0, "metric_spread_figure": 2.0}
+
+
+def _draw(calls, result):
+    """Draw figures in a worker; whether each drew anything (no Figure back).
+
+    ``calls`` is ``[(func, args)]``: one task draws several figures, so the
+    result (tens of MB for a real data set) is sent once per task, not once
+    per figure.
+    """
+    return [func(result, *args) is not None for func, args in calls]
+
+
+def _deal(costs, n_tasks):
+    """Indices of ``costs`` dealt to ``n_tasks`` tasks, longest first (LPT).
+
+    A function of the costs and ``n_tasks`` only; empty tasks are dropped.
+    """
+    loads = [[0.0, []] for _ in range(max(1, n_tasks))]
+    for k in sorted(range(len(costs)), key=lambda k: (-costs[k], k)):
+        load = min(loads, key=lambda t: t[0])
+        load[0] += costs[k]
+        load[1].append(k)
+    return [idx for _, idx in loads if idx]
 
 
 def draw_figures(result, folder, *, n_jobs=None):
     """Draw every figure into ``folder``; return ``[(file, title, caption)]``.
 
     ``n_jobs`` figures are drawn at a time (joblib; ``None``: one, unless a
-    ``joblib.parallel_config`` says otherwise). Each figure is drawn by the
-    same code from the same result wherever it runs, so the files do not
-    depend on ``n_jobs``.
+    ``joblib.parallel_config`` says otherwise), in ``n_jobs`` tasks of several
+    figures each (the result is sent to a worker once per task). Each figure
+    is drawn by the same code from the same result wherever it runs, so the
+    files do not depend on ``n_jobs``.
     """
     folder = Path(folder)
     calls = [
@@ -347,10 +393,16 @@ def draw_figures(result, folder, *, n_jobs=None):
             (folder / "training_curves.png",),
         ),
     ]
-    drawn = Parallel(n_jobs=n_jobs)(
-        delayed(_draw)(func, result, *args) for _, func, args in calls
+    tasks = _deal(
+        [_COST.get(func.__name__, 1.0) for _, func, _ in calls],
+        min(effective_n_jobs(n_jobs), len(calls)),
     )
-    drew = {name: ok for (name, _, _), ok in zip(calls, drawn)}
+    drawn = Parallel(n_jobs=n_jobs)(
+        delayed(_draw)([calls[k][1:] for k in idx], result) for idx in tasks
+    )
+    drew = {
+        calls[k][0]: ok for idx, oks in zip(tasks, drawn) for k, ok in zip(idx, oks)
+    }
     hname = _human_label(result)
     n_seeds = len(result.seeds)
     out = []

@@ -258,3 +258,32 @@ def test_figures_do_not_depend_on_n_jobs(result, tmp_path):
 def test_write_report_rejects_bad_n_jobs(result, tmp_path, n_jobs):
     with pytest.raises(ValueError, match="n_jobs must be None or a non-zero int"):
         result.write_report(tmp_path, n_jobs=n_jobs)
+
+
+def test_deal_longest_first_by_hand():
+    from sksoft.audit._plots import _deal
+
+    # by hand, longest first: 5 (item 1) -> task 0; 3 (item 2) -> task 1;
+    # 2 (item 0) -> task 1 (load 3 < 5); 2 (item 3): loads 5 and 5 tie, the
+    # first task takes it
+    assert _deal([2.0, 5.0, 3.0, 2.0], 2) == [[1, 3], [2, 0]]
+    assert _deal([1.0, 1.0, 1.0], 1) == [[0, 1, 2]]
+    assert _deal([1.0], 4) == [[0]]  # empty tasks dropped
+    every = sorted(k for idx in _deal([3.0, 1.0, 2.0, 2.0, 1.0], 3) for k in idx)
+    assert every == [0, 1, 2, 3, 4]
+
+
+def test_spread_points_by_hand():
+    from sksoft.audit._plots import _spread_points
+
+    mat = np.array([[1.0, 3.0, np.nan], [np.nan, np.nan, np.nan], [2.0, np.inf, 4.0]])
+    (dx, dy), (bx, bm, bs) = _spread_points(mat, np.arange(3))
+    np.testing.assert_allclose(dx, [-0.12, 0.12, 1.88, 2.12])
+    np.testing.assert_allclose(dy, [1.0, 3.0, 2.0, 4.0])
+    np.testing.assert_allclose(bx, [0.25, 2.25])
+    np.testing.assert_allclose(bm, [2.0, 3.0])
+    np.testing.assert_allclose(bs, [np.sqrt(2.0), np.sqrt(2.0)])  # ddof=1
+    (dx, dy), (bx, _, bs) = _spread_points(np.array([[5.0]]), np.arange(1))
+    assert dx.tolist() == [0.0] and bs.tolist() == [0.0]
+    (dx, _), (bx, _, _) = _spread_points(np.full((2, 2), np.nan), np.arange(2))
+    assert dx.size == 0 and bx.size == 0
