@@ -490,8 +490,9 @@ def stability_verdict(result):
     :func:`~sksoft.audit._metrics.spread_metrics`, only the testable rows:
     "yes" when some testable row has a Holm-adjusted Pitman-Morgan
     p at most ``1 - confidence`` with a ratio below 1 and none with a ratio
-    above 1; "no" when rows are testable but none shows a smaller spread
-    (or some shows a larger one); "untestable" when no row is testable or no
+    above 1; "no" when some testable row shows a larger spread; "not shown"
+    when rows are testable but none differs (the glance's wording for no clear
+    difference); "untestable" when no row is testable or no
     human-soft-label arm was trained.
 
     Returns
@@ -545,7 +546,7 @@ def _tested_verdict(tested, n_rows, design, alpha):
     if larger:
         return "no", f"{head}; larger: {_cite_spread(larger[0])}"
     best = min(tested, key=lambda r: r["p_holm"] if math.isfinite(r["p_holm"]) else 2)
-    return "no", f"{head}; none differs (lowest: {_cite_spread(best)})"
+    return "not shown", f"{head}; none differs (lowest: {_cite_spread(best)})"
 
 
 # ---------------------------------------------------------------- report

@@ -203,7 +203,7 @@ def test_stability_verdict_answers():
     assert stability_verdict(_fake(larger))[0] == "no"
     none = [_row("ece_hard_vs_human", 0.8, 0.6, True)]
     answer, evidence = stability_verdict(_fake(none))
-    assert answer == "no" and "none differs" in evidence
+    assert answer == "not shown" and "none differs" in evidence
     answer, evidence = stability_verdict(_fake(none, soft=()))
     assert answer == "untestable" and "no human-soft-label arm" in evidence
 
