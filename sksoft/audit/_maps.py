@@ -44,6 +44,8 @@ interval too.
 
 import math
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -283,16 +285,26 @@ def _group_values(result, groups, y_of):
     """
     runs = {(r["arm"], r["seed"]): r for r in result.runs}
     columns = {key: {arm: {} for arm in result.arms} for key in y_of}
-    for seeds, rows, weights in groups:
+
+    def one_group(group):
+        seeds, rows, weights = group
         resamples = _Resamples(label_entropy(result.human[rows]), weights)
-        cache = {}
+        cache, out = {}, []
         for key, f in y_of.items():
             for arm in result.arms:
                 for seed in seeds:
                     y = f(result, runs[(arm, seed)])
-                    columns[key][arm][seed] = (
-                        None if y is None else _cached(resamples, y, cache)
-                    )
+                    value = None if y is None else _cached(resamples, y, cache)
+                    out.append((key, arm, seed, value))
+        return out
+
+    # the groups are independent and each is computed whole by one thread (the
+    # large numpy steps release the GIL), so the values do not depend on the
+    # number of threads; results are taken in the groups' order
+    with ThreadPoolExecutor(max_workers=_n_threads(result, len(groups))) as pool:
+        for out in pool.map(one_group, groups):
+            for key, arm, seed, value in out:
+                columns[key][arm][seed] = value
     return {
         key: {
             arm: None
@@ -302,6 +314,20 @@ def _group_values(result, groups, y_of):
         }
         for key, by_arm in columns.items()
     }
+
+
+def _n_threads(result, n_groups):
+    """Threads for the per-group alignments: the audit's ``n_jobs`` (None: 1;
+    negative: counted back from the CPUs, as joblib), at most 4 (each group's
+    resample arrays take several hundred MB) and at most one per group."""
+    n_jobs = result.params.get("n_jobs")
+    if n_jobs is None:
+        n = 1
+    elif n_jobs < 0:
+        n = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    else:
+        n = n_jobs
+    return max(1, min(n, 4, n_groups))
 
 
 def _draw(seed, code):

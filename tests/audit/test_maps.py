@@ -1,6 +1,7 @@
 """Tests of sksoft/audit/_maps.py and _targets.py: the three map alignments,
 the wording rule and the arms' target entropies."""
 
+import copy
 import math
 from types import SimpleNamespace
 
@@ -332,3 +333,18 @@ def test_split_maps_report_names_the_union(split_audit):
         "of the 20 test rows (held-out); the same items for every seed and arm"
     )
     assert _targets_seeds(one) == "no seed"
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2, 3, -1])
+def test_alignments_do_not_depend_on_the_threads(split_audit, n_jobs):
+    # each seed's item set is one group, computed whole by one thread: the
+    # alignments are bit-identical for any number of threads
+    from sksoft.audit._maps import compute_maps
+
+    result = copy.copy(split_audit)
+    result.params = dict(split_audit.params, n_jobs=None)
+    serial = compute_maps(result)
+    result.params = dict(split_audit.params, n_jobs=n_jobs)
+    threaded = compute_maps(result)
+    assert threaded.keys() == serial.keys()
+    assert repr(threaded) == repr(serial)
