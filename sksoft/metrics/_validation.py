@@ -132,8 +132,11 @@ def _encode_labels(y, labels, n_classes, binary_column):
         if y.dtype.kind in "iu":
             ymin, ymax = int(y.min()), int(y.max())
             if ymin >= 0 and ymax < n_classes:
-                if np.count_nonzero(np.bincount(y, minlength=n_classes)) == n_classes:
-                    return y.astype(np.intp, copy=False)
+                # in range, so the cast is exact (and np.bincount of numpy < 2
+                # refuses uint64)
+                yi = y.astype(np.intp, copy=False)
+                if np.count_nonzero(np.bincount(yi, minlength=n_classes)) == n_classes:
+                    return yi
         classes = np.unique(y)
         if binary_column and len(classes) < 2:
             raise ValueError(
