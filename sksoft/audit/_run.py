@@ -405,15 +405,7 @@ def _split(
         random_state,
         group_stratify=group_stratify,
     )
-    test_index = np.sort(np.concatenate([te for _, te in folds]))
-    human_test = human_p[test_index]
-    return _Split(
-        folds=folds,
-        test_index=test_index,
-        gold_test=None if gold_pos is None else gold_pos[test_index],
-        human_test=human_test,
-        hard=hard_sample_mask(human_test, hard_fraction=hard_fraction),
-    )
+    return _split_of(folds, (), gold_pos, human_p, hard_fraction)
 
 
 def _make_folds(n, strat, groups, test_size, cv, random_state, *, group_stratify=False):
