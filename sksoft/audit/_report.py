@@ -732,14 +732,9 @@ def _reading(result, summary, effects, spreads, curve):
         "excludes 0:"
     )
     lines.append("")
-    for arm in soft:
-        e = effects[(arm, HEADLINE)]
-        m_arm = summary[(arm, HEADLINE)]["mean"]
-        m_ref = summary[(ref, HEADLINE)]["mean"]
-        lines.append(
-            f"- `{arm}` {_verdict_text(e, ref)} on hard samples: {fmt(m_arm)} vs "
-            f"{fmt(m_ref)}, {_two_intervals(e)}."
-        )
+    lines += _arm_verdict_lines(
+        result, summary, effects, soft, HEADLINE, "hard samples"
+    )
     lines.append("")
     lines += _disagreement_lines(result, summary, effects, soft)
     lines += _control_lines(result, summary, effects, hname)
@@ -875,7 +870,6 @@ def _disagreement_text_over_seeds(result):
 
 def _disagreement_lines(result, summary, effects, soft):
     """The headline on the paper's hard subset: any disagreement."""
-    ref = result.reference
     if HEADLINE_DISAGREE not in result.scores:
         return []
     lines = [
@@ -883,16 +877,24 @@ def _disagreement_lines(result, summary, effects, soft):
         f"(`{HEADLINE_DISAGREE}`): {disagreement_text(result)}.",
         "",
     ]
-    for arm in soft:
-        e = effects[(arm, HEADLINE_DISAGREE)]
-        m_arm = summary[(arm, HEADLINE_DISAGREE)]["mean"]
-        m_ref = summary[(ref, HEADLINE_DISAGREE)]["mean"]
-        lines.append(
-            f"- `{arm}` {_verdict_text(e, ref)} on the items with disagreement: "
-            f"{fmt(m_arm)} vs {fmt(m_ref)}, {_two_intervals(e)}."
-        )
+    lines += _arm_verdict_lines(
+        result, summary, effects, soft, HEADLINE_DISAGREE, "the items with disagreement"
+    )
     lines.append("")
     return lines
+
+
+def _arm_verdict_lines(result, summary, effects, soft, metric, where):
+    """One bullet per soft arm: its verdict against the reference on ``metric``
+    (``where``: the subset in words), both means and both intervals."""
+    ref = result.reference
+    m_ref = summary[(ref, metric)]["mean"]
+    return [
+        f"- `{arm}` {_verdict_text(effects[(arm, metric)], ref)} on {where}: "
+        f"{fmt(summary[(arm, metric)]['mean'])} vs {fmt(m_ref)}, "
+        f"{_two_intervals(effects[(arm, metric)])}."
+        for arm in soft
+    ]
 
 
 def _effect_cell(e, marks=True):
